@@ -1,0 +1,3 @@
+from kiro_tui.cli import main
+
+raise SystemExit(main())

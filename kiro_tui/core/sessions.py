@@ -1,0 +1,221 @@
+"""Execution sessions: records, driver claim with heartbeat, pause and resume, role state."""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import socket
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from kiro_tui.core import clock
+from kiro_tui.core.errors import Refused
+from kiro_tui.core.ids import ROLES, check_id
+from kiro_tui.core.store import MS, atomic_write, edit_yaml
+from kiro_tui.core.yamlio import dump_new, load_fast
+
+
+def session_id_for(milestone_id: str, when: str) -> str:
+    ts = clock.parse_ts(when) or clock.now()
+    return check_id(f"exec-{milestone_id}-{ts.strftime('%Y%m%d-%H%M%S')}", "session id")
+
+
+def session_path(root: Path, session_id: str) -> Path:
+    return root / MS / "sessions" / f"{check_id(session_id, 'session id')}.yaml"
+
+
+def state_path(root: Path, session_id: str) -> Path:
+    return root / MS / "sessions" / check_id(session_id, "session id") / "agents" / "state.json"
+
+
+def role_log_path(root: Path, session_id: str, role: str) -> Path:
+    from kiro_tui.core.ids import ROLE_LOG_FILES
+
+    return root / MS / "logs" / check_id(session_id, "session id") / ROLE_LOG_FILES[role]
+
+
+@dataclass(frozen=True)
+class Session:
+    id: str
+    milestone_id: str
+    status: str
+    started_at: str | None
+    driver_pid: int | None
+    driver_host: str | None
+    driver_user: str | None
+    heartbeat: str | None
+    paused: bool
+
+    def heartbeat_age(self, now: float | None = None) -> float | None:
+        hb = clock.parse_ts(self.heartbeat)
+        if hb is None:
+            return None
+        return (now if now is not None else clock.now().timestamp()) - hb.timestamp()
+
+
+def read_session(root: Path, session_id: str) -> Session | None:
+    path = session_path(root, session_id)
+    try:
+        raw = load_fast(path.read_text(encoding="utf-8"), path)
+    except Exception:
+        return None
+    s = raw.get("session") if isinstance(raw, dict) else None
+    if not isinstance(s, dict):
+        return None
+    drv = s.get("driver") if isinstance(s.get("driver"), dict) else {}
+    pid = drv.get("pid")
+    return Session(
+        id=str(s.get("id") or session_id),
+        milestone_id=str(s.get("milestone_id") or ""),
+        status=str(s.get("status") or "active"),
+        started_at=str(s["started_at"]) if s.get("started_at") else None,
+        driver_pid=pid if isinstance(pid, int) else None,
+        driver_host=str(drv["host"]) if drv.get("host") else None,
+        driver_user=str(drv["user"]) if drv.get("user") else None,
+        heartbeat=str(drv["heartbeat"]) if drv.get("heartbeat") else None,
+        paused=str(s.get("status")) == "paused",
+    )
+
+
+def create_session(root: Path, milestone_id: str, session_id: str, now: str, actor: str) -> Path:
+    from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
+    path = session_path(root, session_id)
+    s = CommentedMap()
+    s["id"] = session_id
+    s["milestone_id"] = milestone_id
+    s["status"] = "active"
+    s["started_at"] = now
+    s["started_by"] = actor
+    s["driver"] = None
+    s["pauses"] = CommentedSeq()
+    agents = CommentedSeq(list(ROLES))
+    agents.fa.set_flow_style()
+    s["agent_types"] = agents
+    doc = CommentedMap()
+    doc["session"] = s
+    atomic_write(path, dump_new(doc))
+    return path
+
+
+def _edit_session(root: Path, session_id: str, fn: Any) -> Any:
+    path = session_path(root, session_id)
+
+    def apply(doc: dict[str, Any]) -> Any:
+        s = doc.get("session")
+        if not isinstance(s, dict):
+            raise Refused("session file has no 'session' mapping", file=path)
+        return fn(s)
+
+    return edit_yaml(path, apply)[0]
+
+
+def set_session_status(root: Path, session_id: str, status: str, now: str, actor: str) -> None:
+    from ruamel.yaml.comments import CommentedMap
+
+    def fn(s: dict[str, Any]) -> None:
+        old = s.get("status")
+        s["status"] = status
+        pauses = s.get("pauses")
+        if not isinstance(pauses, list):
+            s["pauses"] = pauses = []
+        if status == "paused" and old != "paused":
+            entry = CommentedMap()
+            entry["paused_at"] = now
+            entry["resumed_at"] = None
+            entry["by"] = actor
+            pauses.append(entry)
+        elif old == "paused" and status == "active":
+            for p in reversed(pauses):
+                if isinstance(p, dict) and not p.get("resumed_at"):
+                    p["resumed_at"] = now
+                    break
+        if status in ("completed", "abandoned"):
+            s["ended_at"] = now
+
+    _edit_session(root, session_id, fn)
+
+
+def driver_identity() -> dict[str, Any]:
+    try:
+        user = getpass.getuser()
+    except Exception:
+        user = "unknown"
+    return {"pid": os.getpid(), "host": socket.gethostname(), "user": user}
+
+
+def claim_driver(root: Path, session_id: str, now: str, takeover_after: float,
+                 ident: dict[str, Any] | None = None) -> str | None:
+    """Become the session's driver. Returns a takeover note, or None. Raises Refused when another
+    live driver's heartbeat is fresh."""
+    from ruamel.yaml.comments import CommentedMap
+
+    me = ident or driver_identity()
+    note: list[str] = []
+
+    def fn(s: dict[str, Any]) -> None:
+        drv = s.get("driver")
+        if isinstance(drv, dict) and drv.get("pid") and (drv.get("pid"), drv.get("host")) != (
+                me["pid"], me["host"]):
+            hb = clock.parse_ts(drv.get("heartbeat"))
+            age = (clock.parse_ts(now) or clock.now()).timestamp() - hb.timestamp() if hb else None
+            alive = _pid_alive(drv.get("pid")) if drv.get("host") == me["host"] else True
+            if alive and age is not None and age < takeover_after:
+                raise Refused(f"session {session_id} is driven by pid {drv.get('pid')} on "
+                              f"{drv.get('host')} (heartbeat {int(age)}s ago); it may be taken "
+                              f"over after {int(takeover_after)}s without a heartbeat")
+            why = "its process is gone" if not alive else f"its heartbeat is {int(age or 0)}s old"
+            note.append(f"took over from pid {drv.get('pid')} on {drv.get('host')}: {why}")
+        d = CommentedMap()
+        d["pid"] = me["pid"]
+        d["host"] = me["host"]
+        d["user"] = me["user"]
+        d["heartbeat"] = now
+        s["driver"] = d
+
+    _edit_session(root, session_id, fn)
+    return note[0] if note else None
+
+
+def heartbeat(root: Path, session_id: str, now: str) -> None:
+    def fn(s: dict[str, Any]) -> None:
+        drv = s.get("driver")
+        if isinstance(drv, dict) and drv.get("pid") == os.getpid():
+            drv["heartbeat"] = now
+
+    _edit_session(root, session_id, fn)
+
+
+def release_driver(root: Path, session_id: str) -> None:
+    def fn(s: dict[str, Any]) -> None:
+        drv = s.get("driver")
+        if isinstance(drv, dict) and drv.get("pid") == os.getpid():
+            s["driver"] = None
+
+    _edit_session(root, session_id, fn)
+
+
+def _pid_alive(pid: Any) -> bool:
+    if not isinstance(pid, int) or pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def read_role_state(root: Path, session_id: str) -> dict[str, dict[str, Any]]:
+    try:
+        data = json.loads(state_path(root, session_id).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def write_role_state(root: Path, session_id: str, states: dict[str, dict[str, Any]]) -> None:
+    atomic_write(state_path(root, session_id), json.dumps(states, indent=2, sort_keys=True) + "\n")

@@ -1,0 +1,296 @@
+"""Finding the workspace, loading milestones (cached by mtime and size), and safe writes."""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import gc
+import hashlib
+import os
+import pickle
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from kiro_tui.core.config import Config, user_cache_dir
+from kiro_tui.core.errors import InvalidFile, KiroError, LockTimeout, Problem, WorkspaceNotFound
+from kiro_tui.core.model import Milestone, build_milestone
+
+T = TypeVar("T")
+MS = ".milestones"
+SKIP_NAMES = {"current.txt", "dependencies.yaml", "dependencies.yml"}
+CACHE_VERSION = 1
+
+
+def find_root(start: Path | str | None = None) -> Path:
+    """The nearest folder at or above `start` that holds `.milestones/`."""
+    here = Path(start or os.getcwd()).resolve()
+    if not here.exists():
+        raise WorkspaceNotFound(f"no such folder: {here}")
+    for folder in (here, *here.parents):
+        if (folder / MS).is_dir():
+            return folder
+    raise WorkspaceNotFound(f"no .milestones/ folder in {here} or any parent "
+                            "(run 'kiro-tui init' to create one)")
+
+
+def skipped_name(name: str) -> bool:
+    return (name.startswith(".") or name in SKIP_NAMES or name.endswith(".tmp")
+            or ".tmp." in name or ".bak." in name or ".backup." in name)
+
+
+def milestone_files(root: Path) -> Iterator[tuple[Path, str, str, bool]]:
+    """(path, location, stem, archive) for every milestone file, active first."""
+    ms = root / MS
+    for location in ("active", "completed"):
+        folder = ms / location
+        try:
+            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        except OSError:
+            continue
+        for e in entries:
+            if skipped_name(e.name):
+                continue
+            if e.is_file() and e.name.endswith((".yaml", ".yml")):
+                yield Path(e.path), location, e.name.rsplit(".", 1)[0], False
+            elif location == "completed" and e.is_dir():
+                d = Path(e.path) / "definition.yaml"
+                if d.is_file():
+                    yield d, location, e.name, True
+
+
+@dataclass(frozen=True)
+class WorkspaceState:
+    """An immutable snapshot of everything loaded from one workspace."""
+
+    root: Path
+    milestones: tuple[Milestone, ...]
+    problems: tuple[Problem, ...]
+    config: Config
+    loaded_at: float = 0.0
+    by_id: dict[str, Milestone] = field(default_factory=dict, compare=False)
+
+    def milestone(self, mid: str) -> Milestone | None:
+        return self.by_id.get(mid)
+
+
+class _FileCache:
+    """Parsed documents by (path, mtime_ns, size); kept in memory and in the user cache folder."""
+
+    def __init__(self, root: Path, cache_dir: Path | None, persist: bool) -> None:
+        self.entries: dict[str, tuple[int, int, Any, str | None]] = {}
+        self.persist = persist
+        key = hashlib.sha256(str(root).encode()).hexdigest()[:16]
+        self.file = (cache_dir or user_cache_dir()) / f"parsed-{key}.pickle"
+        self.dirty = False
+        if persist:
+            try:
+                with open(self.file, "rb") as fh:
+                    version, entries = pickle.load(fh)
+                if version == CACHE_VERSION:
+                    self.entries = entries
+            except Exception:
+                self.entries = {}
+
+    def save(self) -> None:
+        if not (self.persist and self.dirty):
+            return
+        try:
+            self.file.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self.file.with_name(f".{self.file.name}.{os.getpid()}.tmp")
+            with open(tmp, "wb") as fh:
+                pickle.dump((CACHE_VERSION, self.entries), fh, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(tmp, self.file)
+            self.dirty = False
+        except OSError:
+            pass
+
+
+class Loader:
+    """Loads a workspace, re-parsing only files whose (mtime, size) changed since last time."""
+
+    def __init__(self, root: Path, config: Config, *, cache_dir: Path | None = None,
+                 persist_cache: bool = True) -> None:
+        self.root = root
+        self.config = config
+        self.cache = _FileCache(root, cache_dir, persist_cache)
+        self._built: dict[str, tuple[int, int, Milestone | None, tuple[Problem, ...]]] = {}
+
+    def _parse(self, path: Path, rel: str, st: os.stat_result) -> tuple[Any, str | None]:
+        from kiro_tui.core.yamlio import load_fast
+
+        hit = self.cache.entries.get(rel)
+        if hit and hit[0] == st.st_mtime_ns and hit[1] == st.st_size:
+            return hit[2], hit[3]
+        try:
+            text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            data, err = None, "not valid UTF-8 text"
+        except OSError as exc:
+            return None, f"cannot read: {exc.strerror}"
+        else:
+            try:
+                data, err = load_fast(text, rel), None
+            except InvalidFile as exc:
+                data, err = None, f"{exc.line or ''}\t{exc.column or ''}\t{exc.message}"
+        self.cache.entries[rel] = (st.st_mtime_ns, st.st_size, data, err)
+        self.cache.dirty = True
+        return data, err
+
+    def load_one(self, path: Path, location: str, stem: str, archive: bool
+                 ) -> tuple[Milestone | None, tuple[Problem, ...]]:
+        rel = str(path.relative_to(self.root / MS))
+        try:
+            st = path.stat()
+        except OSError:
+            return None, ()
+        built = self._built.get(rel)
+        if built and built[0] == st.st_mtime_ns and built[1] == st.st_size:
+            return built[2], built[3]
+        data, err = self._parse(path, rel, st)
+        if err is not None:
+            parts = err.split("\t")
+            if len(parts) == 3:
+                line = int(parts[0]) if parts[0] else None
+                col = int(parts[1]) if parts[1] else None
+                probs: tuple[Problem, ...] = (Problem(rel, parts[2], line, col),)
+            else:
+                probs = (Problem(rel, err),)
+            m = None
+        else:
+            m, plist = build_milestone(data, rel_path=rel, location=location, stem=stem,
+                                       config=self.config, archive=archive)
+            if any(p.line is None for p in plist):
+                try:
+                    text = path.read_text(encoding="utf-8")
+                except OSError:
+                    text = ""
+                m, plist = build_milestone(data, rel_path=rel, location=location, stem=stem,
+                                           config=self.config, archive=archive, text=text)
+            probs = tuple(plist)
+        self._built[rel] = (st.st_mtime_ns, st.st_size, m, probs)
+        return m, probs
+
+    def load(self) -> WorkspaceState:
+        milestones: list[Milestone] = []
+        problems: list[Problem] = []
+        seen: dict[str, str] = {}
+        gc_was = gc.isenabled()
+        gc.disable()
+        try:
+            for path, location, stem, archive in milestone_files(self.root):
+                m, probs = self.load_one(path, location, stem, archive)
+                problems.extend(probs)
+                if m is None:
+                    continue
+                if m.id in seen:
+                    problems.append(Problem(m.path, f"milestone {m.id!r} is also defined in "
+                                                    f"{seen[m.id]}; this copy is ignored"))
+                    continue
+                seen[m.id] = m.path
+                milestones.append(m)
+        finally:
+            if gc_was:
+                gc.enable()
+        self.cache.save()
+        return WorkspaceState(root=self.root, milestones=tuple(milestones),
+                              problems=tuple(problems), config=self.config,
+                              loaded_at=time.time(), by_id={m.id: m for m in milestones})
+
+
+# ---------------------------------------------------------------- safe writes
+
+@contextlib.contextmanager
+def file_lock(path: Path, timeout: float = 10.0) -> Iterator[None]:
+    """An advisory lock for `path`, held in `.milestones/.locks/` (never beside the file)."""
+    ms = next((p for p in path.parents if p.name == MS), None)
+    lock_dir = (ms / ".locks") if ms else path.parent
+    lock_dir.mkdir(parents=True, exist_ok=True)
+    name = hashlib.sha1(str(path.resolve()).encode()).hexdigest()[:20] + ".lock"
+    fd = os.open(lock_dir / name, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise LockTimeout(f"another kiro-tui holds the lock for {path.name}",
+                                      file=path) from None
+                time.sleep(0.01)
+        yield
+    finally:
+        os.close(fd)
+
+
+def atomic_write(path: Path, data: str | bytes) -> None:
+    """Write to a temporary file in the same folder, fsync, then rename over `path`."""
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp.{os.getpid()}")
+    try:
+        mode = path.stat().st_mode & 0o777
+    except OSError:
+        mode = 0o644
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+    try:
+        os.write(fd, raw)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    try:
+        os.replace(tmp, path)
+    except OSError:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    with contextlib.suppress(OSError):
+        dfd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dfd)
+        finally:
+            os.close(dfd)
+
+
+class ConcurrentEdit(KiroError):
+    """The file kept changing underneath us."""
+
+
+def edit_yaml(path: Path, fn: Callable[[Any], T], *, attempts: int = 5,
+              before_rename: Callable[[], None] | None = None) -> tuple[T, bool]:
+    """Read-modify-write `path` under a lock; returns (fn's result, whether the file was written).
+
+    `fn` edits the round-trip document in place and may raise (nothing is written then). If the
+    file changed on disk between the load and the rename, it is loaded again and `fn` re-applied,
+    so that edits made by writers that take no lock (yq, editors) are kept.
+    """
+    from kiro_tui.core.yamlio import RoundTrip
+
+    with file_lock(path):
+        for _ in range(attempts):
+            try:
+                text = path.read_text(encoding="utf-8")
+            except FileNotFoundError:
+                raise InvalidFile("file disappeared while editing", file=path) from None
+            doc = RoundTrip(text, path)
+            if not isinstance(doc.data, dict):
+                raise InvalidFile("top level is not a mapping", file=path, line=1)
+            result = fn(doc.data)
+            new = doc.dump()
+            if new == text:
+                return result, False
+            if before_rename is not None:
+                before_rename()
+            try:
+                current = path.read_text(encoding="utf-8")
+            except OSError:
+                current = None
+            if current != text:
+                continue  # someone wrote meanwhile: load again and re-apply
+            atomic_write(path, new)
+            return result, True
+    raise ConcurrentEdit("the file kept changing while kiro-tui tried to write it; nothing "
+                         "was written", file=path)

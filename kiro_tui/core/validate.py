@@ -1,0 +1,39 @@
+"""Whole-workspace checks: problems beyond single files (dependencies, cycles, unsafe paths)."""
+
+from __future__ import annotations
+
+from kiro_tui.core import deliverables as dl
+from kiro_tui.core.deps import find_cycles, milestone_graph, task_graph
+from kiro_tui.core.errors import InvalidId, Problem
+from kiro_tui.core.store import WorkspaceState
+
+
+def check(state: WorkspaceState) -> list[Problem]:
+    """Every problem of the workspace: load problems first, then cross-file ones."""
+    out: list[Problem] = list(state.problems)
+    for cyc in find_cycles(milestone_graph(state.milestones)):
+        first = state.by_id[cyc[0]]
+        out.append(Problem(first.path, "milestone dependency cycle: "
+                           + " -> ".join([*cyc, cyc[0]]), kind="dependency_cycle"))
+    for m in state.milestones:
+        for req in m.requires:
+            if req not in state.by_id:
+                out.append(Problem(m.path, f"requires unknown milestone {req!r}",
+                                   kind="dependency_unmet"))
+        ids = {t.id for t in m.tasks}
+        for t in m.tasks:
+            for dep in t.depends_on:
+                if dep not in ids:
+                    out.append(Problem(m.path, f"task {t.id} depends on unknown task {dep!r}",
+                                       kind="dependency_unmet"))
+            for ph in t.phases:
+                for d in ph.deliverables:
+                    try:
+                        dl.resolve(state.root, t.id, ph.name, d)
+                    except InvalidId as exc:
+                        out.append(Problem(m.path, f"task {t.id} {ph.name}: {exc.message}",
+                                           kind="invalid_path"))
+        for cyc in find_cycles(task_graph(m)):
+            out.append(Problem(m.path, "task dependency cycle: " + " -> ".join([*cyc, cyc[0]]),
+                               kind="dependency_cycle"))
+    return out

@@ -1,0 +1,55 @@
+"""Shared fixtures: user folders in a temporary place, copies of the shared fixtures."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+from pathlib import Path
+
+import pytest
+
+# shared/fixtures beside the repository is the reference; tests/fixtures is a copy of it for
+# checkouts that have no shared/ beside them.
+FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures"
+if not (FIXTURES / "seed-basic").is_dir():
+    FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_user_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+                        ) -> None:
+    """Keep the developer's own config, cache and state out of every test."""
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home / ".cache"))
+    monkeypatch.setenv("XDG_STATE_HOME", str(home / ".local" / "state"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(home / ".local" / "share"))
+    monkeypatch.setenv("KIRO_USER", "tester")
+    for key in list(os.environ):
+        if key.startswith("KIRO_") and key != "KIRO_USER":
+            monkeypatch.delenv(key, raising=False)
+
+
+def copy_fixture(name: str, dest: Path) -> Path:
+    """Copy `shared/fixtures/<name>` to `dest` with write bits, and return `dest`."""
+    shutil.copytree(FIXTURES / name, dest, dirs_exist_ok=True)
+    for dirpath, dirnames, filenames in os.walk(dest):
+        for n in dirnames + filenames:
+            p = Path(dirpath) / n
+            p.chmod(p.stat().st_mode | stat.S_IWUSR)
+    Path(dest).chmod(Path(dest).stat().st_mode | stat.S_IWUSR)
+    return dest
+
+
+@pytest.fixture
+def seed(tmp_path: Path) -> Path:
+    """A writable copy of fixtures/seed-basic."""
+    return copy_fixture("seed-basic", tmp_path / "seed")
+
+
+@pytest.fixture
+def broken(tmp_path: Path) -> Path:
+    """A writable copy of fixtures/broken."""
+    return copy_fixture("broken", tmp_path / "broken")
