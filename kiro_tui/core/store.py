@@ -204,12 +204,16 @@ class Loader:
 
 @contextlib.contextmanager
 def file_lock(path: Path, timeout: float = 10.0) -> Iterator[None]:
-    """An advisory lock for `path`, held in `.milestones/.locks/` (never beside the file)."""
-    ms = next((p for p in path.parents if p.name == MS), None)
-    lock_dir = (ms / ".locks") if ms else path.parent
-    lock_dir.mkdir(parents=True, exist_ok=True)
-    name = hashlib.sha1(str(path.resolve()).encode()).hexdigest()[:20] + ".lock"
-    fd = os.open(lock_dir / name, os.O_RDWR | os.O_CREAT, 0o644)
+    """An advisory lock for `path`: `flock` on the folder that holds it.
+
+    Locking the folder (not a lock file) means that taking the lock creates nothing on disk, so
+    a refused action leaves the tree exactly as it was, and a lock never outlives its holder.
+    It also stays valid across the atomic rename that replaces the file itself.
+    """
+    try:
+        fd = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError as exc:
+        raise InvalidFile(f"cannot lock its folder: {exc.strerror}", file=path) from None
     try:
         deadline = time.monotonic() + timeout
         while True:
