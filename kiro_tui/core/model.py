@@ -208,6 +208,11 @@ def milestone_weights(raw: dict[str, Any], config: Config) -> dict[str, float]:
     return own or dict(config.weights)
 
 
+def milestone_gates(raw: dict[str, Any], config: Config) -> dict[str, bool]:
+    """The gate of each phase for a new task of this milestone (no phase setting of its own)."""
+    return {p: gate_for(p, {}, raw, config) for p in PHASES}
+
+
 def build_phase(name: str, raw: Any, milestone_raw: dict[str, Any], config: Config,
                 issues: list[str]) -> Phase:
     raw = raw if isinstance(raw, dict) else {}

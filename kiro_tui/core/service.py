@@ -357,6 +357,8 @@ class Workspace:
         def fn(doc: dict[str, Any], c: Ctx) -> Outcome:
             from ruamel.yaml.comments import CommentedSeq
 
+            from kiro_tui.core.model import milestone_gates, milestone_weights
+
             tasks = doc.get("tasks")
             if not isinstance(tasks, list):
                 doc["tasks"] = tasks = CommentedSeq()
@@ -367,7 +369,9 @@ class Workspace:
             tid = check_id(task_id, "task id") if task_id else task_id_from_title(title, ids)
             if tid in ids:
                 raise Refused(f"milestone {mid} already has a task {tid}")
-            tasks.append(new_task(tid, title, kind, deps, self.config, c.now, hours))
+            tasks.append(new_task(tid, title, kind, deps, self.config, c.now, hours,
+                                  milestone_weights(doc, self.config),
+                                  milestone_gates(doc, self.config)))
             prog = doc.get("progress")
             if isinstance(prog, dict) and "total_tasks" in prog:
                 prog["total_tasks"] = len(tasks)
@@ -384,19 +388,20 @@ class Workspace:
         from kiro_tui.core.workflow import migrate_task
 
         def fn(doc: dict[str, Any], c: Ctx) -> Outcome:
-            from kiro_tui.core.model import milestone_weights
+            from kiro_tui.core.model import milestone_gates, milestone_weights
 
             kc = doc.get("kiro_configuration")
             level = kc.get("enforcement") if isinstance(kc, dict) else None
             level = level if level in ("strict", "flexible", "progressive") else \
                 self.config.enforcement
             weights = milestone_weights(doc, self.config)
+            gates = milestone_gates(doc, self.config)
             out = Outcome()
             moved = []
             for t in doc.get("tasks") or []:
                 if isinstance(t, dict) and migrate_task(
                         t, level, lambda task, h: kiro_workflow(str(task.get("kind") or "feature"),
-                                                                h, self.config, weights)):
+                                                                h, self.config, weights, gates)):
                     moved.append(str(t.get("id")))
                     out.add("task_migrated", task_id=str(t.get("id")), actor=c.actor,
                             message=f"{t.get('id')} migrated to kiro phases ({level})")

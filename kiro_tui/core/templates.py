@@ -68,9 +68,13 @@ def deliverables_for(kind: str, phase: str) -> list[str]:
     return list(DELIVERABLES.get(kind, DELIVERABLES["other"])[phase])
 
 
-def kiro_workflow(kind: str, hours: float, config: Config, weights: dict[str, float] | None = None
-                  ) -> Any:
-    """A new `kiro_workflow` block (round-trip types, flow-style lists like the seed writes)."""
+def kiro_workflow(kind: str, hours: float, config: Config, weights: dict[str, float] | None = None,
+                  gates: dict[str, bool] | None = None) -> Any:
+    """A new `kiro_workflow` block (round-trip types, flow-style lists like the seed writes).
+
+    `weights` and `gates` are the milestone's (FORMAT.md sections 4 and 7); without them the
+    configuration's apply.
+    """
     from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
     w = weights or config.weights
@@ -87,7 +91,7 @@ def kiro_workflow(kind: str, hours: float, config: Config, weights: dict[str, fl
         ph["started_at"] = None
         ph["completed_at"] = None
         ph["approved_at"] = None
-        ph["approval_required"] = config.gate_default(p)
+        ph["approval_required"] = gates[p] if gates and p in gates else config.gate_default(p)
         ph["deliverables"] = dels
         ph["acceptance_criteria"] = CommentedSeq(CRITERIA[p])
         phases[p] = ph
@@ -99,7 +103,8 @@ def kiro_workflow(kind: str, hours: float, config: Config, weights: dict[str, fl
 
 
 def new_task(task_id: str, title: str, kind: str, depends_on: list[str], config: Config,
-             now: str, hours: float = 8) -> Any:
+             now: str, hours: float = 8, weights: dict[str, float] | None = None,
+             gates: dict[str, bool] | None = None) -> Any:
     from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
     deps = CommentedSeq(depends_on)
@@ -112,7 +117,7 @@ def new_task(task_id: str, title: str, kind: str, depends_on: list[str], config:
     t["status"] = "pending"
     t["created_at"] = now
     t["dependencies"] = deps
-    t["kiro_workflow"] = kiro_workflow(kind, hours, config)
+    t["kiro_workflow"] = kiro_workflow(kind, hours, config, weights, gates)
     return t
 
 
