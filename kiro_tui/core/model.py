@@ -182,6 +182,28 @@ def _deliverables(value: Any, problems: list[str]) -> tuple[Deliverable, ...]:
     return tuple(out)
 
 
+def unsafe_deliverables(task_raw: dict[str, Any]) -> list[tuple[str, str]]:
+    """(label, why) for deliverables that could leave the repository, judged from the text alone
+    (deliverables.resolve also follows symlinks; this is for tasks that cannot be resolved)."""
+    out: list[tuple[str, str]] = []
+    kw = task_raw.get("kiro_workflow")
+    phases = kw.get("phases") if isinstance(kw, dict) else None
+    if not isinstance(phases, dict):
+        return out
+    for name in PHASES:
+        ph = phases.get(name)
+        if not isinstance(ph, dict):
+            continue
+        for d in _deliverables(ph.get("deliverables"), []):
+            if d.path is not None:
+                parts = d.path.replace("\\", "/").split("/")
+                if d.path.startswith(("/", "~")) or ".." in parts:
+                    out.append((d.path, "leaves the repository"))
+            elif "/" in d.name or "\\" in d.name or d.name in (".", ".."):
+                out.append((d.name, "is not a plain file name"))
+    return out
+
+
 def gate_for(phase_name: str, phase_raw: dict[str, Any], milestone_raw: dict[str, Any],
              config: Config) -> bool:
     """FORMAT.md section 4: the first setting that is set wins; a missing key is not 'false'."""
@@ -328,6 +350,11 @@ def build_milestone(raw: Any, *, rel_path: str, location: str, stem: str, config
             problems.append(Problem(rel_path, f"invalid task id {tid!r}: refused (ids may not "
                                               "contain '/', '..' or other path characters)",
                                     line=line_of(str(tid)), kind="invalid_id"))
+            # the task is dropped, so validate never sees its deliverables: check them here
+            for label, why in unsafe_deliverables(t):
+                problems.append(Problem(rel_path, f"task {tid!r}: deliverable {label!r} {why}: "
+                                                  "refused", line=line_of(label),
+                                        kind="invalid_path"))
             continue
         if tid in seen:
             problems.append(Problem(rel_path, f"duplicate task id {tid!r}", line=line_of(str(tid))))
