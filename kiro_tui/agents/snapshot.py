@@ -55,7 +55,22 @@ class GitInfo:
     error: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class PhaseFacts:
+    """What the files say about one phase's deliverables, gathered by the coordinator so that
+    the roles' `decide` stays pure. `signature` changes whenever a deliverable file changes."""
+
+    complete: bool = False
+    missing: tuple[str, ...] = ()
+    digest: str | None = None  # only computed for approved phases (stale approval check)
+    newest_mtime: float | None = None
+    signature: tuple[Any, ...] = ()
+
+
 _EMPTY: Mapping[str, RoleStatus] = MappingProxyType({})
+_NOFACTS: Mapping[tuple[str, str, str], PhaseFacts] = MappingProxyType({})
+_NOACT: Mapping[tuple[str, str], float] = MappingProxyType({})
+_NOFAIL: Mapping[str, str] = MappingProxyType({})
 
 
 @dataclass(frozen=True)
@@ -64,10 +79,17 @@ class Snapshot:
 
     state: WorkspaceState
     blockers: tuple[Blocker, ...] = ()
-    roles: Mapping[str, RoleStatus] = field(default=_EMPTY)
+    roles: Mapping[str, RoleStatus] = field(default_factory=lambda: _EMPTY)
     driving: str | None = None  # milestone id this process drives, if any
     session_id: str | None = None
     paused: bool = False
     git: GitInfo = field(default_factory=GitInfo)
     taken_at: float = 0.0
     seq: int = 0
+    # inputs of the roles' decide() (filled by the coordinator; tests build them by hand)
+    facts: Mapping[tuple[str, str, str], PhaseFacts] = field(default_factory=lambda: _NOFACTS)  # (mid, tid, phase)
+    activity: Mapping[tuple[str, str], float] = field(default_factory=lambda: _NOACT)  # (mid, tid) -> epoch s
+    open_errors: tuple[Any, ...] = ()  # error-level events (core.events.Event) not yet followed up
+    failures: Mapping[str, str] = field(default_factory=lambda: _NOFAIL)  # action key -> error, from roles
+    active_since: float | None = None  # epoch s when driving (re)started or was last resumed
+    scope: tuple[str, ...] = ()  # milestone ids the roles look at

@@ -1,0 +1,91 @@
+"""Gathering what the roles need to know from deliverable files, cheaply.
+
+Per phase the coordinator needs: are the deliverables complete, when did they last change, and
+(for approved phases) their digest. A file is read only when its (mtime, size) changed: the
+stat signature of a phase's files is the cache key.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from kiro_tui.agents.snapshot import PhaseFacts
+from kiro_tui.core import deliverables as dl
+from kiro_tui.core.errors import InvalidId
+from kiro_tui.core.model import Milestone, Phase
+
+
+def _signature(root: Path, task_id: str, phase: Phase) -> tuple[tuple[tuple[Any, ...], ...],
+                                                                  float | None]:
+    sig: list[tuple[Any, ...]] = []
+    newest: float | None = None
+    for d in phase.deliverables:
+        try:
+            path = dl.resolve(root, task_id, phase.name, d)
+        except InvalidId:
+            sig.append((d.label, "invalid"))
+            continue
+        try:
+            st = os.stat(path)
+        except OSError:
+            sig.append((d.label, None))
+            continue
+        if os.path.isdir(path):
+            for dirpath, _dirs, files in os.walk(path):
+                for f in sorted(files):
+                    try:
+                        fst = os.stat(os.path.join(dirpath, f))
+                    except OSError:
+                        continue
+                    sig.append((d.label, f, fst.st_mtime_ns, fst.st_size))
+                    newest = max(newest or 0.0, fst.st_mtime)
+        else:
+            sig.append((d.label, st.st_mtime_ns, st.st_size))
+            newest = max(newest or 0.0, st.st_mtime)
+    return tuple(sig), newest
+
+
+class FactCache:
+    """PhaseFacts per (milestone, task, phase), recomputed only when the files changed."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._cache: dict[tuple[str, str, str, str, bool], PhaseFacts] = {}
+
+    def phase(self, mid: str, task_id: str, phase: Phase, want_digest: bool) -> PhaseFacts:
+        sig, newest = _signature(self.root, task_id, phase)
+        key = (mid, task_id, phase.name, phase.status, want_digest)
+        hit = self._cache.get(key)
+        if hit is not None and hit.signature == sig:
+            return hit
+        rep = dl.report(self.root, task_id, phase)
+        facts = PhaseFacts(complete=rep.complete, missing=rep.missing,
+                           digest=dl.digest(self.root, task_id, phase) if want_digest else None,
+                           newest_mtime=newest, signature=sig)
+        self._cache[key] = facts
+        return facts
+
+    def milestone(self, m: Milestone) -> tuple[dict[tuple[str, str, str], PhaseFacts],
+                                                 dict[tuple[str, str], float]]:
+        """Facts for the phases that matter now, and each task's newest activity time."""
+        from kiro_tui.agents.base import ts
+
+        facts: dict[tuple[str, str, str], PhaseFacts] = {}
+        activity: dict[tuple[str, str], float] = {}
+        for t in m.tasks:
+            newest = ts(t.updated_at) or 0.0
+            active = t.active_phase
+            for ph in t.phases:
+                if ph is active and ph.status in ("in_progress", "blocked"):
+                    f = self.phase(m.id, t.id, ph, False)
+                elif ph.status == "approved" and ph.approved_digest:
+                    f = self.phase(m.id, t.id, ph, True)
+                else:
+                    continue
+                facts[(m.id, t.id, ph.name)] = f
+                if ph is active and f.newest_mtime:
+                    newest = max(newest, f.newest_mtime)
+            activity[(m.id, t.id)] = newest
+        return facts, activity

@@ -1,0 +1,73 @@
+"""The watchfiles loop: batches of changed paths, woken early by timers or other threads.
+
+Uses watchfiles' documented Rust backend (`RustNotify`) directly so that one watcher serves the
+whole run while each wait gets its own timeout (the next timer that matters) and a wake-up
+object (a stop event that is also set by `wake()`). Debounce and step are explicit; the
+default debounce of watchfiles groups changes for up to 1.6 s.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+from pathlib import Path
+
+from watchfiles._rust_notify import RustNotify  # documented as watchfiles' Rust backend
+
+IGNORED_DIRS = (".locks", ".git", "__pycache__")
+
+
+def interesting(path: str) -> bool:
+    """Our filter: no lock files, no temporary files of safe writes, no editor swap files."""
+    p = Path(path)
+    for part in p.parts:
+        if part in IGNORED_DIRS:
+            return False
+    name = p.name
+    if ".tmp." in name or name.endswith((".tmp", ".swp", ".swx", "~")) or name.startswith(".#"):
+        return False
+    return not (name.startswith(".") and name.endswith(".pickle"))
+
+
+class _Either:
+    """Looks like an Event to RustNotify: set when the real stop or a wake-up is set."""
+
+    def __init__(self, stop: threading.Event, wake: threading.Event) -> None:
+        self.stop = stop
+        self.wake = wake
+
+    def is_set(self) -> bool:
+        return self.stop.is_set() or self.wake.is_set()
+
+
+class Watcher:
+    """Wait for a batch of changes under some folders; returns an empty set on timeout or wake."""
+
+    def __init__(self, paths: Iterable[Path], *, debounce_ms: int = 50, step_ms: int = 10) -> None:
+        self.debounce_ms = debounce_ms
+        self.step_ms = step_ms
+        self.paths: tuple[str, ...] = ()
+        self._notify: RustNotify | None = None
+        self.set_paths(paths)
+
+    def set_paths(self, paths: Iterable[Path]) -> None:
+        wanted = tuple(sorted({str(p) for p in paths if p.exists()}))
+        if wanted == self.paths and self._notify is not None:
+            return
+        self.close()
+        self.paths = wanted
+        self._notify = RustNotify(list(wanted), False, False, 300, True, True)
+
+    def wait(self, timeout_s: float, stop: threading.Event, wake: threading.Event) -> set[str]:
+        """Changed paths (filtered); empty when the timeout passed, `wake` or `stop` was set."""
+        assert self._notify is not None
+        timeout_ms = max(1, int(timeout_s * 1000))
+        raw = self._notify.watch(self.debounce_ms, self.step_ms, timeout_ms, _Either(stop, wake))
+        if isinstance(raw, str):
+            return set()
+        return {path for _change, path in raw if interesting(path)}
+
+    def close(self) -> None:
+        if self._notify is not None:
+            self._notify.close()
+            self._notify = None
