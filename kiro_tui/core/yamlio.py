@@ -50,27 +50,48 @@ def load_fast(text: str, path: Path | str) -> Any:
         raise _located(path, exc) from None
 
 
+_PARENT = re.compile(r"^( *)(- +)?[^\s#-][^:]*:\s*(#.*)?$")
+
+
 def detect_indent(text: str) -> tuple[int, int, int]:
-    """(mapping, sequence, offset) as ruamel wants them, guessed from the file's own text."""
+    """(mapping, sequence, offset) as ruamel wants them, guessed from the file's own text.
+
+    The mapping indent is taken from the first mapping nested in a mapping, the sequence indent
+    and offset from the first block sequence nested in a mapping (or at the top level); each
+    is looked for on its own, so a file whose first block is a sequence still gets its mapping
+    indent right. Without a block sequence, the canonical offset (the mapping indent) is used.
+    """
     lines = text.splitlines()
-    mapping = 2
-    for i, line in enumerate(lines[:-1]):
-        m = re.match(r"^( *)[^\s#-][^:]*:\s*(#.*)?$", line)
+    mapping: int | None = None
+    seq: tuple[int, int] | None = None
+    first = next((i for i, x in enumerate(lines) if x.strip() and not x.startswith("#")), None)
+    for i, line in enumerate(lines):
+        if i == first and (line.startswith("- ") or line == "-"):
+            item = line[2:]
+            seq = (2 + len(item) - len(item.lstrip(" ")), 0)  # a top-level sequence
+        m = _PARENT.match(line)
         if not m:
             continue
-        parent = len(m.group(1))
-        nxt = next((x for x in lines[i + 1:] if x.strip() and not x.lstrip().startswith("#")), None)
+        # a key that opens a block; for `- key:` the key sits after the dash
+        parent = len(m.group(1)) + len(m.group(2) or "")
+        nxt = next((x for x in lines[i + 1:] if x.strip() and not x.lstrip().startswith("#")),
+                   None)
         if nxt is None:
-            continue
+            break
         child = len(nxt) - len(nxt.lstrip(" "))
-        if nxt.lstrip().startswith("- "):
-            offset = child - parent
-            item = nxt[child + 2:]
-            inner = 2 + len(item) - len(item.lstrip(" "))
-            return mapping, offset + inner, offset
-        if child > parent:
+        stripped = nxt.lstrip(" ")
+        if stripped.startswith("- ") or stripped == "-":
+            if seq is None and child >= parent:
+                offset = child - parent
+                item = stripped[2:]
+                seq = (offset + 2 + len(item) - len(item.lstrip(" ")), offset)
+        elif mapping is None and child > parent:
             mapping = child - parent
-    return mapping, mapping + 2, mapping
+        if mapping is not None and seq is not None:
+            break
+    mapping = mapping or 2
+    sequence, offset = seq if seq is not None else (mapping + 2, mapping)
+    return mapping, max(sequence, offset + 2), offset
 
 
 class RoundTrip:
@@ -80,25 +101,106 @@ class RoundTrip:
         from ruamel.yaml import YAML
 
         self.path = path
+        self.text = text
         self.yaml = YAML(typ="rt")
         self.yaml.preserve_quotes = True
         self.yaml.width = 4096
         mapping, sequence, offset = detect_indent(text)
         self.yaml.indent(mapping=mapping, sequence=sequence, offset=offset)
-        self.yaml.representer.add_representer(type(None), _represent_null)
+        self.yaml.Representer = _representer(detect_null(text))
         try:
             self.data = self.yaml.load(text)
         except Exception as exc:
             raise _located(path, exc) from None
 
     def dump(self) -> str:
+        if self.data is None:  # an empty document (or only comments): nothing to write back
+            return self.text
         out = io.StringIO()
         self.yaml.dump(self.data, out)
         return out.getvalue()
 
 
-def _represent_null(representer: Any, _data: None) -> Any:
-    return representer.represent_scalar("tag:yaml.org,2002:null", "null")
+def quote_like(value: Any, *mappings: Any) -> Any:
+    """`value`, quoted the way the strings of the first of `mappings` that holds any are.
+
+    The seed double-quotes every string; a value kiro-tui adds next to them (a timestamp where
+    there was `null`, a new `approved_by`) is written the same way. Values that replace a quoted
+    string keep its quotes anyway (ruamel does that on assignment).
+    """
+    from ruamel.yaml.scalarstring import (
+        DoubleQuotedScalarString,
+        ScalarString,
+        SingleQuotedScalarString,
+    )
+
+    if not isinstance(value, str) or isinstance(value, ScalarString):
+        return value
+    for m in mappings:
+        if not isinstance(m, dict):
+            continue
+        double = single = plain = 0
+        for v in m.values():
+            if isinstance(v, DoubleQuotedScalarString):
+                double += 1
+            elif isinstance(v, SingleQuotedScalarString):
+                single += 1
+            elif isinstance(v, str) and not isinstance(v, ScalarString):
+                plain += 1
+        if not (double or single or plain):
+            continue
+        if double > plain and double >= single:
+            return DoubleQuotedScalarString(value)
+        if single > plain:
+            return SingleQuotedScalarString(value)
+        return value
+    return value
+
+
+_NULL_WORDS = ("null", "Null", "NULL", "~")
+_REPRESENTERS: dict[str, Any] = {}
+
+
+def detect_null(text: str) -> str:
+    """How the file writes a null value: `null` (the seed), or nothing after the colon
+    (hand-written and some yq files). Every null of a rewritten file is written that way."""
+    lines = text.splitlines()
+    explicit = empty = 0
+    for i, line in enumerate(lines):
+        body = line.split(" #", 1)[0].rstrip()
+        if not body or body.lstrip().startswith("#"):
+            continue
+        if body.endswith(":") and not body.lstrip().startswith(("'", '"', "{", "[")):
+            indent = len(body) - len(body.lstrip(" -"))
+            nxt = next((x for x in lines[i + 1:] if x.strip() and not x.lstrip().startswith("#")),
+                       "")
+            child = len(nxt) - len(nxt.lstrip(" "))
+            opens = child > indent or (child == indent and nxt.lstrip().startswith("-"))
+            if not opens:
+                empty += 1
+        else:
+            value = body.rsplit(": ", 1)[-1].strip() if ": " in body else \
+                body.lstrip(" -") if body.lstrip().startswith("- ") else ""
+            if value in _NULL_WORDS:
+                explicit += 1
+    return "" if empty > explicit else "null"
+
+
+def _representer(null_text: str) -> Any:
+    """A round-trip representer class writing nulls as `null_text`. A subclass per style:
+    ruamel's add_representer changes the class it is called on, for every user in the process."""
+    cls = _REPRESENTERS.get(null_text)
+    if cls is None:
+        from ruamel.yaml.representer import RoundTripRepresenter
+
+        cls = type(f"Null{len(_REPRESENTERS)}Representer", (RoundTripRepresenter,), {})
+
+        def represent(representer: Any, _data: None) -> Any:
+            return representer.represent_scalar("tag:yaml.org,2002:null", null_text)
+
+        cls.add_representer(type(None), represent)
+        _REPRESENTERS[null_text] = cls
+    return cls
 
 
 def dump_new(data: Any) -> str:
@@ -108,7 +210,7 @@ def dump_new(data: Any) -> str:
     yaml = YAML(typ="rt")
     yaml.indent(mapping=2, sequence=4, offset=2)
     yaml.width = 4096
-    yaml.representer.add_representer(type(None), _represent_null)
+    yaml.Representer = _representer("null")
     out = io.StringIO()
     yaml.dump(data, out)
     return out.getvalue()
