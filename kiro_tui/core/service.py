@@ -20,6 +20,7 @@ from kiro_tui.core.ids import check_id, check_phase, is_valid_id, task_id_from_t
 from kiro_tui.core.model import TASK_KINDS, build_phase, norm_milestone_status
 from kiro_tui.core.store import MS, Loader, WorkspaceState, atomic_write, edit_yaml, find_root
 from kiro_tui.core.workflow import Ctx, Outcome
+from kiro_tui.core.yamlio import quote_like
 
 
 def default_actor(root: Path | None = None) -> str:
@@ -248,8 +249,8 @@ class Workspace:
             if not isinstance(ex, dict):
                 doc["execution"] = ex = CommentedMap()
             if not ex.get("started_at"):
-                ex["started_at"] = c.now
-            ex["session_id"] = sid
+                ex["started_at"] = quote_like(c.now, ex, doc)
+            ex["session_id"] = quote_like(sid, ex, doc)
             if new:
                 out.add("milestone_started", session_id=sid, actor=c.actor, message=out.message)
             return out
@@ -427,7 +428,7 @@ class Workspace:
             want = {"percentage": percentage, done_key: completed, "total_tasks": total}
             if any(prog.get(k) != v for k, v in want.items()):
                 prog.update(want)
-                prog["last_update"] = c.now
+                prog["last_update"] = quote_like(c.now, prog, doc)
             return Outcome()
 
         return self.act(mid, fn, "kiro-tui", **kw)

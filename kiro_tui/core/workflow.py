@@ -22,6 +22,7 @@ from kiro_tui.core.model import (
     norm_milestone_status,
     norm_task_status,
 )
+from kiro_tui.core.yamlio import quote_like
 
 ACTIVE_PHASE = ("in_progress", "waiting_approval", "pending")
 
@@ -65,8 +66,9 @@ def _phase_map(doc: dict[str, Any], task: dict[str, Any], phase: str) -> dict[st
 
 
 def _set(m: dict[str, Any], key: str, value: Any) -> None:
-    """Set a key, keeping its place if it exists (ruamel keeps order and comments)."""
-    m[key] = value
+    """Set a key, keeping its place if it exists (ruamel keeps order and comments), with a
+    string quoted like its neighbours."""
+    m[key] = quote_like(value, m)
 
 
 def _set_status(m: dict[str, Any], value: str, normalise: Any = None) -> None:
@@ -212,10 +214,15 @@ def complete_phase(doc: dict[str, Any], task_id: str, phase: str, ctx: Ctx) -> O
 
 
 def _history(pm: dict[str, Any], entry: dict[str, Any]) -> None:
+    from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
     hist = pm.get("review_history")
     if not isinstance(hist, list):
-        pm["review_history"] = hist = []
-    hist.append(entry)
+        pm["review_history"] = hist = CommentedSeq()
+    item = CommentedMap()
+    for k, v in entry.items():
+        item[k] = quote_like(v, *[h for h in hist if isinstance(h, dict)], pm)
+    hist.append(item)
 
 
 def approve_phase(doc: dict[str, Any], task_id: str, phase: str, ctx: Ctx,
