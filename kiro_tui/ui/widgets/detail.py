@@ -1,0 +1,191 @@
+"""The detail pane: phase-weighted bars for a milestone or task; everything about one phase."""
+
+from __future__ import annotations
+
+from textual.content import Content
+from textual.markup import escape
+from textual.reactive import reactive
+from textual.widgets import Static
+
+from kiro_tui.agents.snapshot import Snapshot
+from kiro_tui.core.deliverables import DeliverableReport
+from kiro_tui.core.ids import PHASES
+from kiro_tui.core.model import Milestone, Phase, Task
+from kiro_tui.core.progress import milestone_progress, phase_credit, segments, task_progress
+from kiro_tui.ui.view import GLYPH, Sel
+
+COLOUR = {
+    "completed": "$success", "approved": "$success", "in_progress": "$primary",
+    "waiting_approval": "$warning", "blocked": "$error", "pending": "$text-muted",
+    "paused": "$secondary", "planned": "$text-muted", "cancelled": "$text-muted",
+}
+URGENCY = ("blocked", "waiting_approval", "in_progress", "pending", "approved", "completed")
+BAR_WIDTH = 48
+
+
+def status_markup(status: str) -> str:
+    colour = COLOUR.get(status, "$text-muted")
+    return f"[{colour}]{GLYPH.get(status, '?')} {status.replace('_', ' ')}[/]"
+
+
+def split_bar(parts: list[tuple[str, float, float, str]], width: int = BAR_WIDTH) -> str:
+    """A bar with one segment per phase, sized by weight share, filled by credit."""
+    out = []
+    used = 0
+    for i, (_name, share, fill, status) in enumerate(parts):
+        cells = width - used if i == len(parts) - 1 else max(1, round(share * width))
+        used += cells
+        full = round(fill * cells)
+        colour = COLOUR.get(status, "$text-muted")
+        out.append(f"[{colour}]{'█' * full}{'░' * (cells - full)}[/]")
+    return "".join(out)
+
+
+def legend(parts: list[tuple[str, float, float, str]], weights: dict[str, float]) -> str:
+    bits = []
+    for name, _share, fill, status in parts:
+        colour = COLOUR.get(status, "$text-muted")
+        bits.append(f"[{colour}]{name} {weights[name]:g}:{fill * 100:.0f}%[/]")
+    return "  ".join(bits)
+
+
+def milestone_parts(m: Milestone) -> list[tuple[str, float, float, str]]:
+    weights = m.weight_map
+    total = sum(weights[p] for p in PHASES)
+    tasks = [t for t in m.tasks if t.status != "cancelled"]
+    out = []
+    for name in PHASES:
+        statuses = [s[3] for t in tasks for s in segments(t, weights) if s[0] == name]
+        fill = sum(phase_credit(s) for s in statuses) / len(statuses) if statuses else 0.0
+        status = next((u for u in URGENCY if u in statuses), "pending")
+        if statuses and all(s in ("completed", "approved") for s in statuses):
+            status = "completed"
+        out.append((name, weights[name] / total, fill, status))
+    return out
+
+
+def render_milestone(snap: Snapshot, m: Milestone) -> str:
+    parts = milestone_parts(m)
+    lines = [f"[b]{escape(m.id)}[/b]  {escape(m.title)}",
+             f"{status_markup(m.status)}   progress [b]{milestone_progress(m):.1f}%[/b]   "
+             f"tasks {sum(t.status == 'completed' for t in m.tasks)}/{len(m.tasks)}",
+             "", split_bar(parts), legend(parts, m.weight_map), ""]
+    if m.requires:
+        lines.append(f"requires: {escape(', '.join(m.requires))}")
+    if m.session_id:
+        driving = "  (driven from this window)" if snap.driving == m.id else ""
+        lines.append(f"session: {escape(m.session_id)}{driving}")
+    if m.description and m.description != m.title:
+        lines += ["", escape(m.description)]
+    lines += ["", "[b]tasks[/b]"]
+    for t in m.tasks:
+        lines.append(f"  {status_markup(t.status)}  {escape(t.id)}  "
+                     f"{task_progress(t, m.weight_map):5.1f}%  "
+                     f"{split_bar(segments(t, m.weight_map), 16)}")
+    return "\n".join(lines)
+
+
+def render_task(m: Milestone, t: Task) -> str:
+    weights = m.weight_map
+    parts = segments(t, weights)
+    lines = [f"[b]{escape(t.id)}[/b]  {escape(t.title)}   [dim]in {escape(m.id)}[/dim]",
+             f"{status_markup(t.status)}   progress [b]{task_progress(t, weights):.1f}%[/b]"
+             + (f"   kind {escape(t.kind)}" if t.is_kiro else "   plain task (no kiro phases)"),
+             "", split_bar(parts), legend(parts, weights), ""]
+    if t.depends_on:
+        lines.append(f"depends on: {escape(', '.join(t.depends_on))}")
+    if t.assigned_to:
+        lines.append(f"assigned to: {escape(t.assigned_to)}")
+    for p in t.phases:
+        gate = "  [$warning]gate[/]" if p.gate else ""
+        lines.append(f"  {p.name:<8} {status_markup(p.status)}{gate}")
+    return "\n".join(lines)
+
+
+def render_phase(m: Milestone, t: Task, p: Phase, rep: DeliverableReport | None) -> str:
+    lines = [f"[b]{escape(t.id)} › {p.name}[/b]  {escape(t.title)}",
+             f"{status_markup(p.status)}   "
+             + ("[$warning]gate: needs approval[/]" if p.gate else "no gate"), ""]
+    lines.append("[b]deliverables[/b]")
+    if rep is None:
+        lines.append("  [dim]checking…[/dim]")
+    else:
+        for d in p.deliverables:
+            label = d.label
+            if label in rep.present:
+                lines.append(f"  [$success]✓ {escape(label)}[/]")
+            elif label in rep.template:
+                lines.append(f"  [$warning]◌ {escape(label)} (still a template)[/]")
+            elif label in rep.invalid:
+                lines.append(f"  [$error]✗ {escape(label)} (refused path)[/]")
+            else:
+                lines.append(f"  [$error]✗ {escape(label)} (missing)[/]")
+        if not p.deliverables:
+            lines.append("  [dim]none listed[/dim]")
+    if p.acceptance_criteria:
+        lines += ["", "[b]acceptance criteria[/b]"]
+        lines += [f"  • {escape(c)}" for c in p.acceptance_criteria]
+    stamps = [("started", p.started_at), ("completed", p.completed_at),
+              ("approved", p.approved_at), ("rejected", p.rejected_at)]
+    shown = [f"{k} {escape(v)}" for k, v in stamps if v]
+    if shown:
+        lines += ["", "   ".join(shown)]
+    if p.approved_by:
+        note = f": {escape(p.approval_notes)}" if p.approval_notes else ""
+        lines.append(f"approved by {escape(p.approved_by)}{note}")
+    if p.rejection_reason:
+        lines.append(f"[$error]rejected by {escape(p.rejected_by or '?')}: "
+                     f"{escape(p.rejection_reason)}[/]")
+    if p.blocked_reason:
+        lines.append(f"[$error]blocked: {escape(p.blocked_reason)}[/]")
+    if p.review_history:
+        lines += ["", "[b]review history[/b]"]
+        for r in p.review_history:
+            lines.append(f"  {escape(r.at or '?')}  {escape(r.action)} by {escape(r.by or '?')}"
+                         + (f": {escape(r.comment)}" if r.comment else ""))
+    return "\n".join(lines)
+
+
+class DetailPane(Static):
+    """Shows the selected milestone, task or phase. Set `snapshot`, `selection`, `report`."""
+
+    snapshot: reactive[Snapshot | None] = reactive(None)
+    """The snapshot to render from."""
+    selection: reactive[Sel | None] = reactive(None)
+    """What the tree has selected."""
+    report: reactive[tuple[Sel, DeliverableReport] | None] = reactive(None)
+    """Deliverable states for the selected phase, computed off the UI thread by the app."""
+
+    def render_markup(self) -> str:
+        snap, sel = self.snapshot, self.selection
+        if snap is None:
+            return "[dim]loading…[/dim]"
+        if sel is None:
+            if not snap.state.milestones:
+                return ("[b]No milestones yet.[/b]\n\nCreate one with\n"
+                        "  kiro-tui new milestone-001 --title \"First milestone\"\n"
+                        "and it appears here by itself.")
+            return "[dim]select a milestone, task or phase[/dim]"
+        m = snap.state.milestone(sel.mid)
+        if m is None:
+            return f"[dim]{escape(sel.mid)} is gone[/dim]"
+        t = m.task(sel.tid) if sel.tid else None
+        if t is None:
+            return render_milestone(snap, m)
+        p = t.phase(sel.phase) if sel.phase else None
+        if p is None:
+            return render_task(m, t)
+        rep = self.report[1] if self.report and self.report[0] == sel else None
+        return render_phase(m, t, p, rep)
+
+    def _refresh_content(self) -> None:
+        self.update(Content.from_markup(self.render_markup()))
+
+    def watch_snapshot(self) -> None:
+        self._refresh_content()
+
+    def watch_selection(self) -> None:
+        self._refresh_content()
+
+    def watch_report(self) -> None:
+        self._refresh_content()

@@ -1,0 +1,74 @@
+"""The log tail: every log merged by time, newest at the bottom, with filters and follow."""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable
+
+from textual.reactive import reactive
+from textual.widgets import Log
+
+from kiro_tui.agents.logview import format_event
+from kiro_tui.core.events import Event
+
+KEEP = 2000
+
+
+class EventLog(Log):
+    """A `Log` fed with events (never with files). Filters re-show the kept events."""
+
+    follow: reactive[bool] = reactive(True)
+    """Scroll to each new line as it arrives."""
+    role_filter: reactive[str] = reactive("")
+    """Show only events of this role (empty: all)."""
+    level_filter: reactive[str] = reactive("")
+    """Show only events of this level (empty: all)."""
+    text_filter: reactive[str] = reactive("")
+    """Show only events whose line contains this text (case-insensitive)."""
+
+    def __init__(self, **kw: object) -> None:
+        super().__init__(max_lines=KEEP, highlight=False, **kw)  # type: ignore[arg-type]
+        self._kept: deque[Event] = deque(maxlen=KEEP)
+
+    def shows(self, ev: Event) -> bool:
+        if self.role_filter and (ev.role or "") != self.role_filter:
+            return False
+        if self.level_filter and ev.level != self.level_filter:
+            return False
+        return not self.text_filter or self.text_filter.lower() in format_event(ev).lower()
+
+    def add_events(self, events: Iterable[Event]) -> None:
+        new = list(events)
+        self._kept.extend(new)
+        lines = [format_event(e) for e in new if self.shows(e)]
+        if lines:
+            self.write_lines(lines, scroll_end=self.follow)
+
+    def set_events(self, events: Iterable[Event]) -> None:
+        self._kept.clear()
+        self._kept.extend(events)
+        self._reshow()
+
+    def _reshow(self) -> None:
+        self.clear()
+        self.write_lines([format_event(e) for e in self._kept if self.shows(e)],
+                         scroll_end=True)
+
+    def watch_follow(self, follow: bool) -> None:
+        self.auto_scroll = follow
+        if follow:
+            self.scroll_end(animate=False)
+        self.border_subtitle = "follow" if follow else "paused (f to follow)"
+
+    def watch_role_filter(self) -> None:
+        self._reshow()
+
+    def watch_level_filter(self) -> None:
+        self._reshow()
+
+    def watch_text_filter(self) -> None:
+        self._reshow()
+
+    @property
+    def kept(self) -> list[Event]:
+        return list(self._kept)

@@ -1,0 +1,41 @@
+"""The header line: repository, branch, session state and the five roles' status."""
+
+from __future__ import annotations
+
+from textual.content import Content
+from textual.markup import escape
+from textual.reactive import reactive
+from textual.widgets import Static
+
+from kiro_tui.agents.snapshot import Snapshot
+from kiro_tui.ui.view import session_state
+
+ROLES = (("task_executor", "exec"), ("progress_monitor", "progress"), ("git_integration", "git"),
+         ("dependency_validator", "deps"), ("blocker_detector", "blockers"))
+ROLE_COLOUR = {"running": "$success", "idle": "$primary", "starting": "$primary",
+               "paused": "$warning", "error": "$error", "stopped": "$text-muted"}
+SESSION_COLOUR = {"driving": "$success", "observing": "$primary", "paused": "$warning"}
+
+
+class KiroHeader(Static):
+    """One line at the top; set `snapshot`."""
+
+    snapshot: reactive[Snapshot | None] = reactive(None)
+    """What to show."""
+
+    def watch_snapshot(self, snap: Snapshot | None) -> None:
+        if snap is None:
+            self.update(Content.from_markup("[b]kiro-tui[/b]  [dim]loading…[/dim]"))
+            return
+        repo = escape(snap.state.root.name)
+        branch = escape(snap.git.branch or ("no git" if not snap.git.is_repo else "?"))
+        state = session_state(snap)
+        drive = f" {escape(snap.driving)}" if snap.driving else ""
+        roles = []
+        for key, short in ROLES:
+            rs = snap.roles.get(key)
+            status = rs.status if rs else "stopped"
+            roles.append(f"[{ROLE_COLOUR.get(status, '$text-muted')}]{short}:{status}[/]")
+        self.update(Content.from_markup(
+            f"[b]kiro-tui[/b]  {repo}  ⎇ {branch}   "
+            f"[{SESSION_COLOUR[state]}][b]{state}[/b]{drive}[/]   " + " ".join(roles)))

@@ -1,0 +1,255 @@
+"""The milestone › task › phase tree. Children are added when a node is expanded; a new
+snapshot updates labels in place and adds or removes only what changed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.style import Style
+from rich.text import Text
+from textual.message import Message
+from textual.reactive import reactive
+from textual.widgets import Tree
+from textual.widgets.tree import TreeNode
+
+from kiro_tui.agents.snapshot import Snapshot
+from kiro_tui.core.model import Milestone, Task
+from kiro_tui.ui.view import (
+    BLOCKED_MARK,
+    GLYPH,
+    WAITING_MARK,
+    Sel,
+    blocked_milestone_ids,
+    blocked_task_ids,
+    matches,
+    milestone_label,
+    ordered_milestones,
+    phase_label,
+    task_blocked,
+    task_label,
+    task_matches,
+    task_waiting,
+)
+
+STATUS_CLASS = {
+    "completed": "done", "approved": "done", "in_progress": "active", "waiting_approval": "waiting",
+    "blocked": "blocked", "paused": "paused", "cancelled": "muted", "pending": "muted",
+    "planned": "muted",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class NodeInfo:
+    sel: Sel
+    status: str
+    waiting: bool = False
+    blocked: bool = False
+
+
+class MilestoneTree(Tree[NodeInfo]):
+    """Milestones (active first, finished collapsed at the end) › tasks › phases."""
+
+    COMPONENT_CLASSES = {
+        "milestone-tree--done", "milestone-tree--active", "milestone-tree--waiting",
+        "milestone-tree--blocked", "milestone-tree--paused", "milestone-tree--muted",
+        "milestone-tree--marker-waiting", "milestone-tree--marker-blocked",
+    }
+
+    filter_text: reactive[str] = reactive("")
+    """Show only milestones and tasks whose id, title or status contains this text."""
+
+    class SelectionChanged(Message):
+        """The highlighted node changed."""
+
+        def __init__(self, sel: Sel | None) -> None:
+            super().__init__()
+            self.sel = sel
+
+    def __init__(self, **kw: object) -> None:
+        super().__init__("milestones", **kw)  # type: ignore[arg-type]
+        self.show_root = False
+        self.guide_depth = 3
+        self._snap: Snapshot | None = None
+        self._by_sel: dict[Sel, TreeNode[NodeInfo]] = {}
+        self._pending_select: Sel | None = None
+
+    # ------------------------------------------------------------------ rendering
+    def render_label(self, node: TreeNode[NodeInfo], base_style: Style, style: Style) -> Text:
+        text = super().render_label(node, base_style, style)
+        info = node.data
+        if info is None:
+            return text
+        cls = STATUS_CLASS.get(info.status, "muted")
+        glyph = Text(GLYPH.get(info.status, "?") + " ",
+                     style=self.get_component_rich_style(f"milestone-tree--{cls}",
+                                                         partial=True))
+        # insert the glyph after the expand icon
+        icon = len(self.ICON_NODE) if node.allow_expand else 0
+        out = text[:icon] + glyph + text[icon:]
+        if info.waiting:
+            out.append(f" {WAITING_MARK} waiting for you",
+                       self.get_component_rich_style("milestone-tree--marker-waiting",
+                                                     partial=True))
+        if info.blocked:
+            out.append(f" {BLOCKED_MARK} blocked",
+                       self.get_component_rich_style("milestone-tree--marker-blocked",
+                                                     partial=True))
+        return out
+
+    # ------------------------------------------------------------------ data
+    @property
+    def selection(self) -> Sel | None:
+        node = self.cursor_node
+        return node.data.sel if node is not None and node.data is not None else None
+
+    def update_snapshot(self, snap: Snapshot) -> None:
+        """Bring the tree in line with `snap`, touching only nodes that changed."""
+        self._snap = snap
+        self._sync_root()
+        if self._pending_select is not None:
+            self.select(self._pending_select)
+
+    def watch_filter_text(self) -> None:
+        if self._snap is not None:
+            self._sync_root(refilter=True)
+
+    def _milestone_info(self, m: Milestone, snap: Snapshot) -> NodeInfo:
+        blocked_ids = blocked_task_ids(snap)
+        return NodeInfo(Sel(m.id), m.status,
+                        waiting=any(task_waiting(t) for t in m.tasks),
+                        blocked=m.status == "blocked" or m.id in blocked_milestone_ids(snap)
+                        or any(task_blocked(t, blocked_ids) for t in m.tasks))
+
+    def _task_info(self, m: Milestone, t: Task, snap: Snapshot) -> NodeInfo:
+        return NodeInfo(Sel(m.id, t.id), t.status, waiting=task_waiting(t),
+                        blocked=task_blocked(t, blocked_task_ids(snap)))
+
+    def _set(self, node: TreeNode[NodeInfo], info: NodeInfo, label: str) -> None:
+        if node.data != info or str(node.label) != label:
+            node.data = info
+            node.set_label(label)
+
+    def _sync_children(self, parent: TreeNode[NodeInfo],
+                       wanted: list[tuple[Sel, NodeInfo, str, bool]], rebuild: bool) -> None:
+        """Make `parent`'s children be `wanted` (sel, info, label, expandable), in order."""
+        current = {c.data.sel: c for c in parent.children if c.data is not None}
+        order = [c.data.sel for c in parent.children if c.data is not None]
+        want_order = [w[0] for w in wanted]
+        if not rebuild and order == want_order:
+            for sel, info, label, _exp in wanted:
+                self._set(current[sel], info, label)
+            return
+        if not rebuild and [s for s in want_order if s in current] == order:
+            # only additions: add the new ones at their places
+            for i, (sel, info, label, exp) in enumerate(wanted):
+                if sel in current:
+                    self._set(current[sel], info, label)
+                    continue
+                before = next((current[s] for s in want_order[i + 1:] if s in current), None)
+                node = parent.add(label, info, before=before, allow_expand=exp)
+                self._by_sel[sel] = node
+            return
+        # removals or reordering: rebuild this level (rare), keeping expansion state
+        expanded = {s for s, c in current.items() if c.is_expanded}
+        for c in list(parent.children):
+            self._forget(c)
+            c.remove()
+        for sel, info, label, exp in wanted:
+            node = parent.add(label, info, allow_expand=exp)
+            self._by_sel[sel] = node
+            if sel in expanded:
+                node.expand()
+
+    def _forget(self, node: TreeNode[NodeInfo]) -> None:
+        if node.data is not None:
+            self._by_sel.pop(node.data.sel, None)
+        for c in node.children:
+            self._forget(c)
+
+    def _sync_root(self, refilter: bool = False) -> None:
+        snap = self._snap
+        assert snap is not None
+        ms = [m for m in ordered_milestones(snap.state) if matches(m, self.filter_text)]
+        wanted = [(Sel(m.id), self._milestone_info(m, snap), milestone_label(m), True) for m in ms]
+        self._sync_children(self.root, wanted, refilter)
+        for m in ms:
+            node = self._by_sel.get(Sel(m.id))
+            if node is not None and (node.is_expanded or node.children):
+                self._fill_milestone(node, m, refilter)
+
+    def _fill_milestone(self, node: TreeNode[NodeInfo], m: Milestone, refilter: bool) -> None:
+        snap = self._snap
+        assert snap is not None
+        text = "" if matches_self(m, self.filter_text) else self.filter_text
+        tasks = [t for t in m.tasks if task_matches(t, text)]
+        wanted = [(Sel(m.id, t.id), self._task_info(m, t, snap), task_label(m, t), t.is_kiro)
+                  for t in tasks]
+        self._sync_children(node, wanted, refilter)
+        for t in tasks:
+            tnode = self._by_sel.get(Sel(m.id, t.id))
+            if tnode is not None and (tnode.is_expanded or tnode.children):
+                self._fill_task(tnode, m, t)
+
+    def _fill_task(self, node: TreeNode[NodeInfo], m: Milestone, t: Task) -> None:
+        wanted = [(Sel(m.id, t.id, p.name),
+                   NodeInfo(Sel(m.id, t.id, p.name), p.status,
+                            waiting=p.status == "waiting_approval",
+                            blocked=p.status == "blocked"), phase_label(p), False)
+                  for p in t.phases]
+        self._sync_children(node, wanted, False)
+
+    def _on_tree_node_expanded(self, event: Tree.NodeExpanded[NodeInfo]) -> None:
+        node = event.node
+        if node.data is None or self._snap is None or node.children:
+            return
+        sel = node.data.sel
+        m = self._snap.state.milestone(sel.mid)
+        if m is None:
+            return
+        if sel.kind == "milestone":
+            self._fill_milestone(node, m, False)
+        elif sel.kind == "task":
+            t = m.task(sel.tid or "")
+            if t is not None:
+                self._fill_task(node, m, t)
+
+    def _on_tree_node_highlighted(self, event: Tree.NodeHighlighted[NodeInfo]) -> None:
+        data = event.node.data
+        self.post_message(self.SelectionChanged(data.sel if data else None))
+
+    # ------------------------------------------------------------------ navigation
+    def select(self, sel: Sel) -> bool:
+        """Move the cursor to `sel`, expanding its parents; False when it is not shown."""
+        snap = self._snap
+        if snap is None:
+            self._pending_select = sel
+            return False
+        self._pending_select = None
+        m = snap.state.milestone(sel.mid)
+        mnode = self._by_sel.get(Sel(sel.mid))
+        if m is None or mnode is None:
+            return False
+        target = mnode
+        if sel.tid:
+            mnode.expand()
+            self._fill_milestone(mnode, m, False)
+            tnode = self._by_sel.get(Sel(sel.mid, sel.tid))
+            t = m.task(sel.tid)
+            if tnode is not None and t is not None:
+                target = tnode
+                if sel.phase:
+                    tnode.expand()
+                    self._fill_task(tnode, m, t)
+                    target = self._by_sel.get(sel, tnode)
+        _ = self.last_line  # lays the lines out again, so that new nodes have a line
+        self.move_cursor(target)
+        return True
+
+
+def matches_self(m: Milestone, text: str) -> bool:
+    """True when the milestone itself matches (then all its tasks are shown)."""
+    if not text:
+        return True
+    needle = text.lower()
+    return any(needle in f.lower() for f in (m.id, m.title, m.status) if f)
+
