@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 from collections.abc import Iterator
@@ -45,18 +46,17 @@ def append(path: Path, record: dict[str, Any]) -> dict[str, Any]:
         record = {"timestamp": clock.now_str(), **record}
     line = (json.dumps(record, ensure_ascii=False, separators=(", ", ": ")) + "\n").encode()
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
     try:
+        # kiro-tui writers take turns, so that one never sees another's line half written
+        fcntl.flock(fd, fcntl.LOCK_EX)
         # a previous writer may have left an unfinished line: start ours on a line of its own
         size = os.fstat(fd).st_size
-        if size:
-            with open(path, "rb") as fh:
-                fh.seek(size - 1)
-                if fh.read(1) != b"\n":
-                    line = b"\n" + line
+        if size and os.pread(fd, 1, size - 1) != b"\n":
+            line = b"\n" + line
         os.write(fd, line)
     finally:
-        os.close(fd)
+        os.close(fd)  # releases the lock
     return record
 
 
@@ -141,24 +141,35 @@ def read_all(path: Path, source: str | None = None) -> ReadResult:
 
 
 def tail(path: Path, n: int = 200, source: str | None = None, block: int = 1 << 16) -> ReadResult:
-    """The last `n` events, reading backwards from the end (never the whole file)."""
+    """The last `n` events, reading backwards from the end (never the whole file).
+
+    Lines that are not events (blank, not JSON) do not count towards `n`: reading goes on
+    backwards until `n` events are found or the start of the file is reached.
+    """
+    if n <= 0:
+        return ReadResult([], 0, False)
     try:
         fh = open(path, "rb")  # noqa: SIM115 - closed by the with below
     except OSError:
         return ReadResult([], 0, False)
+    src = source or path.name
     with fh:
         fh.seek(0, os.SEEK_END)
-        end = fh.tell()
-        pos = end
+        pos = fh.tell()
         buf = b""
-        while pos > 0 and buf.count(b"\n") <= n + 1:
-            step = min(block, pos)
-            pos -= step
-            fh.seek(pos)
-            buf = fh.read(step) + buf
-        if pos > 0:
-            buf = buf[buf.index(b"\n") + 1:]
-    res = read_lines(buf, source or path.name)
+        want = n + 1
+        while True:
+            while pos > 0 and buf.count(b"\n") <= want:
+                step = min(block, pos)
+                pos -= step
+                fh.seek(pos)
+                buf = fh.read(step) + buf
+            # without the file's start, the first line may be cut: drop it
+            body = buf[buf.index(b"\n") + 1:] if pos > 0 and b"\n" in buf else buf
+            res = read_lines(body, src)
+            if len(res.events) >= n or pos == 0:
+                break
+            want = buf.count(b"\n") + (n - len(res.events)) * 2 + 1
     res.events = res.events[-n:]
     return res
 
@@ -222,5 +233,6 @@ def merged_tail(ms_dir: Path, n: int = 200, milestone: str | None = None) -> lis
             if milestone and ev.milestone_id not in (None, milestone):
                 continue
             out.append(ev)
-    out.sort(key=lambda e: (clock.parse_ts(e.timestamp) or clock.parse_ts("1970-01-01T00:00:00Z"),))
-    return out[-n:]
+    epoch = clock.parse_ts("1970-01-01T00:00:00Z")
+    out.sort(key=lambda e: clock.parse_ts(e.timestamp) or epoch)  # stable: file order on ties
+    return out[-n:] if n > 0 else []
