@@ -48,6 +48,24 @@ def default_actor(root: Path | None = None) -> str:
         return "unknown"
 
 
+def create_whole(target: Path, text: str) -> bool:
+    """Create `target` with all of `text` at once, unless it exists (then leave it alone).
+
+    Written to a temporary file first and linked into place, so that a writer racing with us
+    (an agent writing the real deliverable as the phase starts) never gets its content
+    overwritten by a half-written starter file."""
+    tmp = target.with_name(f".{target.name}.tmp.{os.getpid()}")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.link(tmp, target)
+        return True
+    except FileExistsError:
+        return False
+    finally:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+
+
 class Workspace:
     """A `.milestones/` workspace: loading for display and every action that changes it."""
 
@@ -159,8 +177,7 @@ class Workspace:
             text = starter_text(d.name, task_id, phase)
             if text is None or target.exists():
                 continue
-            with contextlib.suppress(FileExistsError), open(target, "x", encoding="utf-8") as fh:
-                fh.write(text)
+            create_whole(target, text)
 
     def _archive(self, mid: str, path: Path, ctx: Ctx, session_id: str | None) -> None:
         if path.parent.name == "active":
