@@ -61,6 +61,13 @@ def create_whole(target: Path, text: str) -> bool:
         return True
     except FileExistsError:
         return False
+    except OSError:  # no hard links here: fall back to an exclusive create
+        try:
+            with open(target, "x", encoding="utf-8") as fh:
+                fh.write(text)
+            return True
+        except FileExistsError:
+            return False
     finally:
         with contextlib.suppress(OSError):
             tmp.unlink()
