@@ -103,8 +103,15 @@ def _num(value: Any, default: float) -> float:
     return float(value)
 
 
-def apply_mapping(cfg: Config, raw: Any) -> Config:
-    """Layer a parsed config file (seed form or kiro-tui form) over `cfg`."""
+PERSONAL_KEYS = ("theme", "keymap", "user_name")
+
+
+def apply_mapping(cfg: Config, raw: Any, *, personal: bool = True) -> Config:
+    """Layer a parsed config file (seed form or kiro-tui form) over `cfg`.
+
+    `personal=False` (the repository's file) ignores the personal settings (theme, key map,
+    user name): those live in the user's config folder, never in the repository.
+    """
     if not isinstance(raw, dict):
         return cfg
     changes: dict[str, Any] = {}
@@ -151,6 +158,8 @@ def apply_mapping(cfg: Config, raw: Any) -> Config:
         )
     if isinstance(raw.get("executor"), dict):
         changes["executor"] = dict(raw["executor"])
+    if not personal:
+        return replace(cfg, **changes)
     if isinstance(raw.get("theme"), str):
         changes["theme"] = raw["theme"]
     if isinstance(raw.get("keymap"), dict):
@@ -190,16 +199,16 @@ def load_config(root: Path | None, *, env: Any = None, flags: dict[str, Any] | N
     from kiro_tui.core.yamlio import load_fast
 
     cfg = Config()
-    files = [(user_dir or user_config_dir()) / "config.yaml"]
+    files = [((user_dir or user_config_dir()) / "config.yaml", True)]
     if root is not None:
-        files.append(root / ".milestones" / "config" / "kiro-config.yaml")
-    for path in files:
+        files.append((root / ".milestones" / "config" / "kiro-config.yaml", False))
+    for path, personal in files:
         try:
             text = path.read_text(encoding="utf-8")
-        except OSError:
+        except (OSError, UnicodeDecodeError):
             continue
         try:
-            cfg = apply_mapping(cfg, load_fast(text, path))
+            cfg = apply_mapping(cfg, load_fast(text, path), personal=personal)
         except Exception:
             continue
     cfg = apply_env(cfg, os.environ if env is None else env)
