@@ -2,15 +2,39 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from kiro_tui.core import deliverables as dl
 from kiro_tui.core.deps import find_cycles, milestone_graph, task_graph
-from kiro_tui.core.errors import InvalidId, Problem
+from kiro_tui.core.errors import InvalidFile, InvalidId, Problem
 from kiro_tui.core.store import WorkspaceState
+
+
+def config_problems(root: Path) -> list[Problem]:
+    """The repository config is skipped when unreadable (defaults apply); say so here."""
+    from kiro_tui.core.yamlio import load_fast
+
+    rel = "config/kiro-config.yaml"
+    path = root / ".milestones" / rel
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return []
+    except (OSError, UnicodeDecodeError) as exc:
+        return [Problem(rel, f"cannot read the configuration ({exc}); defaults apply")]
+    try:
+        raw = load_fast(text, rel)
+    except InvalidFile as exc:
+        return [Problem(rel, f"{exc.message}; defaults apply", exc.line, exc.column)]
+    if raw is not None and not isinstance(raw, dict):
+        return [Problem(rel, "top level is not a mapping; defaults apply", 1)]
+    return []
 
 
 def check(state: WorkspaceState) -> list[Problem]:
     """Every problem of the workspace: load problems first, then cross-file ones."""
     out: list[Problem] = list(state.problems)
+    out.extend(config_problems(state.root))
     for cyc in find_cycles(milestone_graph(state.milestones)):
         first = state.by_id[cyc[0]]
         out.append(Problem(first.path, "milestone dependency cycle: "
