@@ -391,7 +391,7 @@ class Workspace:
             for d in deps:
                 if d not in ids:
                     raise Refused(f"cannot add task: {mid} has no task {d!r} to depend on")
-            tid = check_id(task_id, "task id") if task_id else task_id_from_title(title, ids)
+            tid = check_id(task_id, "task id") if task_id is not None else task_id_from_title(title, ids)
             if tid in ids:
                 raise Refused(f"milestone {mid} already has a task {tid}")
             tasks.append(new_task(tid, title, kind, deps, self.config, c.now, hours,
