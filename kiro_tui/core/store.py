@@ -21,7 +21,7 @@ from kiro_tui.core.model import Milestone, build_milestone
 T = TypeVar("T")
 MS = ".milestones"
 SKIP_NAMES = {"current.txt", "dependencies.yaml", "dependencies.yml"}
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 
 
 def find_root(start: Path | str | None = None) -> Path:
@@ -76,11 +76,17 @@ class WorkspaceState:
         return self.by_id.get(mid)
 
 
+def stat_key(st: os.stat_result) -> tuple[int, int, int, int]:
+    """What identifies one version of a file: (mtime_ns, size, inode, ctime_ns). The inode
+    catches atomic replacements and ctime catches an mtime put back (`touch -d`, `cp -p`)."""
+    return (st.st_mtime_ns, st.st_size, st.st_ino, st.st_ctime_ns)
+
+
 class _FileCache:
-    """Parsed documents by (path, mtime_ns, size); kept in memory and in the user cache folder."""
+    """Parsed documents by path and `stat_key`; kept in memory and in the user cache folder."""
 
     def __init__(self, root: Path, cache_dir: Path | None, persist: bool) -> None:
-        self.entries: dict[str, tuple[int, int, Any, str | None]] = {}
+        self.entries: dict[str, tuple[tuple[int, int, int, int], Any, str | None]] = {}
         self.persist = persist
         key = hashlib.sha256(str(root).encode()).hexdigest()[:16]
         self.file = (cache_dir or user_cache_dir()) / f"parsed-{key}.pickle"
@@ -89,10 +95,18 @@ class _FileCache:
             try:
                 with open(self.file, "rb") as fh:
                     version, entries = pickle.load(fh)
-                if version == CACHE_VERSION:
+                if version == CACHE_VERSION and isinstance(entries, dict):
                     self.entries = entries
             except Exception:
                 self.entries = {}
+
+    def prune(self, seen: set[str]) -> None:
+        """Forget files that no longer exist (a workspace's cache never grows past it)."""
+        gone = [k for k in self.entries if k not in seen]
+        for k in gone:
+            del self.entries[k]
+        if gone:
+            self.dirty = True
 
     def save(self) -> None:
         if not (self.persist and self.dirty):
@@ -116,14 +130,16 @@ class Loader:
         self.root = root
         self.config = config
         self.cache = _FileCache(root, cache_dir, persist_cache)
-        self._built: dict[str, tuple[int, int, Milestone | None, tuple[Problem, ...]]] = {}
+        self._built: dict[str, tuple[tuple[int, int, int, int], Milestone | None,
+                                     tuple[Problem, ...]]] = {}
 
     def _parse(self, path: Path, rel: str, st: os.stat_result) -> tuple[Any, str | None]:
         from kiro_tui.core.yamlio import load_fast
 
+        key = stat_key(st)
         hit = self.cache.entries.get(rel)
-        if hit and hit[0] == st.st_mtime_ns and hit[1] == st.st_size:
-            return hit[2], hit[3]
+        if hit and hit[0] == key:
+            return hit[1], hit[2]
         try:
             text = path.read_text(encoding="utf-8")
         except UnicodeDecodeError:
@@ -135,7 +151,7 @@ class Loader:
                 data, err = load_fast(text, rel), None
             except InvalidFile as exc:
                 data, err = None, f"{exc.line or ''}\t{exc.column or ''}\t{exc.message}"
-        self.cache.entries[rel] = (st.st_mtime_ns, st.st_size, data, err)
+        self.cache.entries[rel] = (key, data, err)
         self.cache.dirty = True
         return data, err
 
@@ -147,8 +163,8 @@ class Loader:
         except OSError:
             return None, ()
         built = self._built.get(rel)
-        if built and built[0] == st.st_mtime_ns and built[1] == st.st_size:
-            return built[2], built[3]
+        if built and built[0] == stat_key(st):
+            return built[1], built[2]
         data, err = self._parse(path, rel, st)
         if err is not None:
             parts = err.split("\t")
@@ -170,17 +186,19 @@ class Loader:
                 m, plist = build_milestone(data, rel_path=rel, location=location, stem=stem,
                                            config=self.config, archive=archive, text=text)
             probs = tuple(plist)
-        self._built[rel] = (st.st_mtime_ns, st.st_size, m, probs)
+        self._built[rel] = (stat_key(st), m, probs)
         return m, probs
 
     def load(self) -> WorkspaceState:
         milestones: list[Milestone] = []
         problems: list[Problem] = []
         seen: dict[str, str] = {}
+        rels: set[str] = set()
         gc_was = gc.isenabled()
         gc.disable()
         try:
             for path, location, stem, archive in milestone_files(self.root):
+                rels.add(str(path.relative_to(self.root / MS)))
                 m, probs = self.load_one(path, location, stem, archive)
                 problems.extend(probs)
                 if m is None:
@@ -194,6 +212,9 @@ class Loader:
         finally:
             if gc_was:
                 gc.enable()
+        self.cache.prune(rels)
+        for rel in [k for k in self._built if k not in rels]:
+            del self._built[rel]
         self.cache.save()
         return WorkspaceState(root=self.root, milestones=tuple(milestones),
                               problems=tuple(problems), config=self.config,
