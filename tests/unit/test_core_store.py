@@ -1,0 +1,145 @@
+"""Workspace discovery and the loader's parse cache (in memory and in the user cache folder)."""
+
+from __future__ import annotations
+
+import os
+import pickle
+from pathlib import Path
+
+import pytest
+
+from kiro_tui.core.config import Config
+from kiro_tui.core.errors import WorkspaceNotFound
+from kiro_tui.core.service import Workspace
+from kiro_tui.core.store import CACHE_VERSION, Loader, find_root, stat_key
+
+M1 = ".milestones/active/milestone-001.yaml"
+
+
+def test_find_root_walks_up(seed: Path) -> None:
+    deep = seed / "src" / "pkg" / "sub"
+    deep.mkdir(parents=True)
+    assert find_root(deep) == seed.resolve()
+    assert find_root(seed) == seed.resolve()
+    assert Workspace.open(deep).root == seed.resolve()
+
+
+def test_find_root_without_workspace(tmp_path: Path) -> None:
+    with pytest.raises(WorkspaceNotFound) as info:
+        find_root(tmp_path)
+    msg = str(info.value)
+    assert "no .milestones/ folder" in msg and "kiro-tui init" in msg and "\n" not in msg
+    with pytest.raises(WorkspaceNotFound, match="no such folder"):
+        find_root(tmp_path / "missing")
+
+
+def cache_files() -> list[Path]:
+    folder = Path(os.environ["XDG_CACHE_HOME"]) / "kiro-tui"
+    return sorted(folder.glob("parsed-*.pickle")) if folder.is_dir() else []
+
+
+def test_cold_then_warm_loads_agree(seed: Path, broken: Path) -> None:
+    for root in (seed, broken):
+        cold = Workspace.open(root).load()
+        warm = Workspace.open(root).load()
+        assert cold.milestones == warm.milestones
+        assert cold.problems == warm.problems
+    assert len(cache_files()) == 2  # one per workspace
+
+
+def test_the_persisted_cache_is_used(seed: Path) -> None:
+    Workspace.open(seed).load()
+    (cache,) = cache_files()
+    version, entries = pickle.loads(cache.read_bytes())
+    assert version == CACHE_VERSION
+    rel = "active/milestone-001.yaml"
+    key, data, err = entries[rel]
+    assert key == stat_key((seed / M1).stat()) and err is None
+    # plant a different title under the same key: a warm load must take it from the cache
+    data = dict(data, title="From the cache")
+    entries[rel] = (key, data, err)
+    cache.write_bytes(pickle.dumps((version, entries)))
+    m = Workspace.open(seed).load().milestone("milestone-001")
+    assert m is not None and m.title == "From the cache"
+
+
+def test_a_changed_file_is_parsed_again(seed: Path) -> None:
+    path = seed / M1
+    Workspace.open(seed).load()
+    st = path.stat()
+    text = path.read_text()
+    # same size, mtime put back: the inode change time still tells
+    path.write_text(text.replace('title: "User authentication"', 'title: "User authenticatoin"'))
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert path.stat().st_size == st.st_size and path.stat().st_mtime_ns == st.st_mtime_ns
+    assert Workspace.open(seed).load().milestone("milestone-001").title == (  # type: ignore[union-attr]
+        "User authenticatoin")
+
+
+def test_the_same_loader_sees_changes(seed: Path) -> None:
+    ws = Workspace.open(seed)
+    first = ws.load()
+    assert ws.load().milestones == first.milestones
+    ws.approve("milestone-001", "task-001", "spec")
+    m = ws.load().milestone("milestone-001")
+    assert m is not None and m.task("task-001").phase("spec").status == "approved"  # type: ignore[union-attr]
+    (seed / ".milestones/active/milestone-002.yaml").unlink()
+    state = ws.load()
+    assert state.milestone("milestone-002") is None
+    assert "active/milestone-002.yaml" not in ws.loader.cache.entries
+
+
+def test_deleted_files_leave_the_persisted_cache(seed: Path) -> None:
+    Workspace.open(seed).load()
+    (seed / ".milestones/active/milestone-002.yaml").unlink()
+    Workspace.open(seed).load()
+    (cache,) = cache_files()
+    _v, entries = pickle.loads(cache.read_bytes())
+    assert sorted(entries) == ["active/milestone-001.yaml", "completed/milestone-000.yaml"]
+
+
+@pytest.mark.parametrize("junk", [b"", b"not a pickle", pickle.dumps((CACHE_VERSION, [1, 2])),
+                                  pickle.dumps((999, {})), pickle.dumps("x")])
+def test_a_bad_cache_file_is_ignored(seed: Path, junk: bytes) -> None:
+    Workspace.open(seed).load()
+    (cache,) = cache_files()
+    cache.write_bytes(junk)
+    state = Workspace.open(seed).load()
+    assert state.milestone("milestone-001") is not None and not state.problems
+
+
+def test_no_persisted_cache_when_asked(seed: Path) -> None:
+    Workspace.open(seed, persist_cache=False).load()
+    assert cache_files() == []
+
+
+def test_an_unwritable_cache_folder_is_not_fatal(seed: Path, tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("x")
+    loader = Loader(seed, Config(), cache_dir=blocker / "sub")
+    assert loader.load().milestone("milestone-001") is not None
+
+
+def test_config_changes_apply_to_cached_documents(seed: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    from kiro_tui.core.progress import milestone_progress
+
+    m = Workspace.open(seed).load().milestone("milestone-001")
+    assert m is not None and milestone_progress(m) == 47.8125
+    for p in ("DESIGN", "SPEC", "TASK", "EXECUTE"):
+        monkeypatch.setenv(f"KIRO_{p}_WEIGHT", "1")
+    m = Workspace.open(seed).load().milestone("milestone-001")
+    assert m is not None and milestone_progress(m) != 47.8125
+
+
+def test_scan_skips_and_archive_folder(seed: Path) -> None:
+    ms = seed / ".milestones"
+    (ms / "completed/old").mkdir()
+    (ms / "completed/old/definition.yaml").write_text("id: old\ntitle: Old\nstatus: completed\n")
+    (ms / "completed/emptydir").mkdir()
+    (ms / "active/notes.txt").write_text("not yaml")
+    state = Workspace.open(seed).load()
+    assert [m.id for m in state.milestones] == ["milestone-001", "milestone-002", "milestone-000",
+                                                "old"]
+    assert state.milestone("old").archive  # type: ignore[union-attr]
+    assert not state.problems
