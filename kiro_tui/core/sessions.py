@@ -166,7 +166,8 @@ def claim_driver(root: Path, session_id: str, now: str, takeover_after: float,
                 raise Refused(f"session {session_id} is driven by pid {drv.get('pid')} on "
                               f"{drv.get('host')} (heartbeat {int(age)}s ago); it may be taken "
                               f"over after {int(takeover_after)}s without a heartbeat")
-            why = "its process is gone" if not alive else f"its heartbeat is {int(age or 0)}s old"
+            why = ("its process is gone" if not alive else "it has no heartbeat" if age is None
+                   else f"its heartbeat is {int(age)}s old")
             note.append(f"took over from pid {drv.get('pid')} on {drv.get('host')}: {why}")
         d = CommentedMap()
         d["pid"] = me["pid"]
@@ -179,19 +180,26 @@ def claim_driver(root: Path, session_id: str, now: str, takeover_after: float,
     return note[0] if note else None
 
 
-def heartbeat(root: Path, session_id: str, now: str) -> None:
-    def fn(s: dict[str, Any]) -> None:
+def _is_me(drv: Any, ident: dict[str, Any] | None) -> bool:
+    me = ident or driver_identity()
+    return isinstance(drv, dict) and (drv.get("pid"), drv.get("host")) == (me["pid"], me["host"])
+
+
+def heartbeat(root: Path, session_id: str, now: str, ident: dict[str, Any] | None = None) -> bool:
+    """Refresh our heartbeat; False (and nothing written) when we are not the driver any more."""
+    def fn(s: dict[str, Any]) -> bool:
         drv = s.get("driver")
-        if isinstance(drv, dict) and drv.get("pid") == os.getpid():
+        if _is_me(drv, ident):
             drv["heartbeat"] = now
+            return True
+        return False
 
-    _edit_session(root, session_id, fn)
+    return bool(_edit_session(root, session_id, fn))
 
 
-def release_driver(root: Path, session_id: str) -> None:
+def release_driver(root: Path, session_id: str, ident: dict[str, Any] | None = None) -> None:
     def fn(s: dict[str, Any]) -> None:
-        drv = s.get("driver")
-        if isinstance(drv, dict) and drv.get("pid") == os.getpid():
+        if _is_me(s.get("driver"), ident):
             s["driver"] = None
 
     _edit_session(root, session_id, fn)
