@@ -5,6 +5,7 @@ Everything that touches files runs in a named thread worker and comes back as a 
 
 from __future__ import annotations
 
+import sys
 import threading
 from pathlib import Path
 from typing import Any
@@ -17,10 +18,9 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.widgets import Footer, Input
 
-from kiro_tui.agents.snapshot import Snapshot
+from kiro_tui.agents.snapshot import GitInfo, Snapshot
 from kiro_tui.core.deliverables import DeliverableReport
 from kiro_tui.core.events import Event
-from kiro_tui.ui.commands import KiroCommands
 from kiro_tui.ui.screens.decision import Decision, DecisionScreen
 from kiro_tui.ui.screens.help import HelpScreen
 from kiro_tui.ui.view import Sel, find_waiting, next_needing_you
@@ -31,6 +31,12 @@ from kiro_tui.ui.widgets.kiro_header import KiroHeader
 from kiro_tui.ui.widgets.milestone_tree import MilestoneTree
 
 LOG_FILL = 200
+
+
+def _kiro_commands() -> Any:
+    from kiro_tui.ui.commands import KiroCommands
+
+    return KiroCommands
 
 
 class SnapshotArrived(Message):
@@ -60,6 +66,12 @@ class ReportReady(Message):
         self.report = report
 
 
+class GitFound(Message):
+    def __init__(self, git: GitInfo) -> None:
+        super().__init__()
+        self.git = git
+
+
 class ActionDone(Message):
     def __init__(self, text: str, error: bool = False) -> None:
         super().__init__()
@@ -72,7 +84,7 @@ class KiroApp(App[int]):
 
     CSS_PATH = "app.tcss"
     TITLE = "kiro-tui"
-    COMMANDS = App.COMMANDS | {KiroCommands}
+    COMMANDS = App.COMMANDS | {lambda: _kiro_commands()}
     BINDINGS = [
         Binding("a", "approve", "Approve", id="kiro.approve"),
         Binding("x", "reject", "Reject", id="kiro.reject"),
@@ -142,7 +154,10 @@ class KiroApp(App[int]):
         self.query_one("#log").border_title = "Log"
         self.query_one("#filter").display = False
         self.query_one(MilestoneTree).focus()
-        self._start_source()
+        # the UI thread answers keys quickly while a worker loads (the default is 5 ms)
+        sys.setswitchinterval(0.001)
+        # load after the first frame is on screen: the data must not delay it
+        self.call_after_refresh(self._start_source)
 
     # ------------------------------------------------------------------ workspace & source
     def workspace(self) -> Any:
@@ -181,6 +196,7 @@ class KiroApp(App[int]):
         from kiro_tui.core.events import merged_tail
 
         ws = self.workspace()
+        self._preload(ws)
         if not self.watch:
             from kiro_tui.ui.live import git_info
             from kiro_tui.ui.view import blockers_from_problems
@@ -192,8 +208,42 @@ class KiroApp(App[int]):
             self.post_message(EventsArrived(merged_tail(ws.ms, LOG_FILL), initial=True))
             return
         self.source = self._make_source(ws)
+        self._find_git()
         self.post_message(EventsArrived(merged_tail(ws.ms, LOG_FILL), initial=True))
         self.source.run(self.stop_event)
+
+    def _preload(self, ws: Any, every: float = 0.15) -> None:
+        """In a big workspace, show milestones as they are parsed, before the first full
+        snapshot. The loader keeps what it parsed, so the full load that follows is quick."""
+        import time
+
+        from kiro_tui.core.store import WorkspaceState, milestone_files
+
+        files = list(milestone_files(ws.root))
+        if len(files) < 40:
+            return
+        got: list[Any] = []
+        last = time.monotonic()
+        for i, (path, location, stem, archive) in enumerate(files):
+            if self.stop_event.is_set():
+                return
+            m, _problems = ws.loader.load_one(path, location, stem, archive)
+            if m is not None:
+                got.append(m)
+            if time.monotonic() - last > every or i == len(files) - 1:
+                last = time.monotonic()
+                state = WorkspaceState(root=ws.root, milestones=tuple(got), problems=(),
+                                       config=ws.config, by_id={x.id: x for x in got})
+                self.post_message(SnapshotArrived(Snapshot(state=state, driving=self.drive)))
+
+    @work(thread=True, group="git", exclusive=True, exit_on_error=False)
+    def _find_git(self) -> None:
+        from kiro_tui.ui.live import git_info
+
+        self.post_message(GitFound(git_info(self.root)))
+
+    def on_git_found(self, message: GitFound) -> None:
+        self.query_one(KiroHeader).git = message.git
 
     # ------------------------------------------------------------------ messages
     def on_snapshot_arrived(self, message: SnapshotArrived) -> None:

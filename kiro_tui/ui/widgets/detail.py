@@ -79,9 +79,10 @@ def render_milestone(snap: Snapshot, m: Milestone) -> str:
         lines += ["", escape(m.description)]
     lines += ["", "[b]tasks[/b]"]
     for t in m.tasks:
-        lines.append(f"  {status_markup(t.status)}  {escape(t.id)}  "
-                     f"{task_progress(t, m.weight_map):5.1f}%  "
-                     f"{split_bar(segments(t, m.weight_map), 16)}")
+        pct = task_progress(t, m.weight_map)
+        bar = split_bar(segments(t, m.weight_map), 16) if t.is_kiro else \
+            split_bar([("task", 1.0, pct / 100, t.status)], 16)
+        lines.append(f"  {status_markup(t.status)}  {escape(t.id)}  {pct:5.1f}%  {bar}")
     return "\n".join(lines)
 
 

@@ -7,7 +7,7 @@ from textual.markup import escape
 from textual.reactive import reactive
 from textual.widgets import Static
 
-from kiro_tui.agents.snapshot import Snapshot
+from kiro_tui.agents.snapshot import GitInfo, Snapshot
 from kiro_tui.ui.view import session_state
 
 ROLES = (("task_executor", "exec"), ("progress_monitor", "progress"), ("git_integration", "git"),
@@ -22,13 +22,19 @@ class KiroHeader(Static):
 
     snapshot: reactive[Snapshot | None] = reactive(None)
     """What to show."""
+    git: reactive[GitInfo | None] = reactive(None)
+    """Repository facts found by the app when the snapshot carries none."""
+
+    def watch_git(self) -> None:
+        self.watch_snapshot(self.snapshot)
 
     def watch_snapshot(self, snap: Snapshot | None) -> None:
         if snap is None:
             self.update(Content.from_markup("[b]kiro-tui[/b]  [dim]loading…[/dim]"))
             return
         repo = escape(snap.state.root.name)
-        branch = escape(snap.git.branch or ("no git" if not snap.git.is_repo else "?"))
+        git = snap.git if snap.git.is_repo or self.git is None else self.git
+        branch = escape(git.branch or ("no git" if not git.is_repo else "?"))
         state = session_state(snap)
         drive = f" {escape(snap.driving)}" if snap.driving else ""
         roles = []

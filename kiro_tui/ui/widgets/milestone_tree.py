@@ -72,6 +72,8 @@ class MilestoneTree(Tree[NodeInfo]):
         self._snap: Snapshot | None = None
         self._by_sel: dict[Sel, TreeNode[NodeInfo]] = {}
         self._pending_select: Sel | None = None
+        self._seen: dict[str, Milestone] = {}
+        self._last_blockers: tuple[object, ...] = ()
 
     # ------------------------------------------------------------------ rendering
     def render_label(self, node: TreeNode[NodeInfo], base_style: Style, style: Style) -> Text:
@@ -87,7 +89,7 @@ class MilestoneTree(Tree[NodeInfo]):
         icon = len(self.ICON_NODE) if node.allow_expand else 0
         out = text[:icon] + glyph + text[icon:]
         if info.waiting:
-            out.append(f" {WAITING_MARK} waiting for you",
+            out.append(f" {WAITING_MARK} gate",
                        self.get_component_rich_style("milestone-tree--marker-waiting",
                                                      partial=True))
         if info.blocked:
@@ -170,11 +172,23 @@ class MilestoneTree(Tree[NodeInfo]):
         snap = self._snap
         assert snap is not None
         ms = [m for m in ordered_milestones(snap.state) if matches(m, self.filter_text)]
-        wanted = [(Sel(m.id), self._milestone_info(m, snap), milestone_label(m), True) for m in ms]
+        same_blockers = snap.blockers == self._last_blockers
+        self._last_blockers = snap.blockers
+        wanted = []
+        for m in ms:
+            node = self._by_sel.get(Sel(m.id))
+            if same_blockers and node is not None and node.data is not None and \
+                    self._seen.get(m.id) is m:
+                # the loader hands back the same object for an unchanged file: nothing to do
+                wanted.append((Sel(m.id), node.data, str(node.label), True))
+            else:
+                wanted.append((Sel(m.id), self._milestone_info(m, snap), milestone_label(m),
+                               True))
+            self._seen[m.id] = m
         self._sync_children(self.root, wanted, refilter)
         for m in ms:
             node = self._by_sel.get(Sel(m.id))
-            if node is not None and (node.is_expanded or node.children):
+            if node is not None and node.children:
                 self._fill_milestone(node, m, refilter)
 
     def _fill_milestone(self, node: TreeNode[NodeInfo], m: Milestone, refilter: bool) -> None:

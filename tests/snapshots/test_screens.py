@@ -1,0 +1,74 @@
+"""Snapshot tests of the dashboard: fixed size, theme and clock; no watchers (load once)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.widgets import Input
+
+from kiro_tui.core.service import Workspace
+from kiro_tui.ui.app import make_app
+
+from ..ui.helpers import wait_for
+
+SIZE = (120, 40)
+
+
+@pytest.fixture(autouse=True)
+def _fixed_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KIRO_TUI_FAKE_NOW", "2026-11-25T15:00:00Z")
+
+
+async def _settle(pilot: Any) -> None:
+    app = pilot.app
+    app.theme = "textual-dark"
+    await wait_for(pilot, lambda: app.snapshot is not None and app.query_one("#log").kept
+                   or (app.snapshot is not None and not app.snapshot.state.milestones),
+                   "data on screen")
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+def test_main_screen(seed: Path, snap_compare: Any) -> None:
+    """seed-basic: the header (repository `seed`, no git, observing, roles stopped); the tree with
+    milestone-001 expanded first (task-001 with a ⚑ gate marker, task-002 in progress, task-003
+    done, task-004 plain), milestone-002, and milestone-000 (completed) last; the detail pane
+    with milestone-001's four-segment bar at 47.8%; no blockers; the log with the fixture's
+    lines, newest at the bottom; the footer with every key."""
+    assert snap_compare(make_app(seed, watch=False), terminal_size=SIZE, run_before=_settle)
+
+
+def test_approval_modal(seed: Path, snap_compare: Any) -> None:
+    """The approval modal over the dashboard after `n` then `a`: it names milestone-001 ›
+    task-001 (Login API) › spec, lists the spec deliverables and criteria, and has an empty note
+    field with "Enter confirms · Escape cancels"."""
+
+    async def run_before(pilot: Any) -> None:
+        await _settle(pilot)
+        await pilot.press("n", "a")
+        pilot.app.screen.query_one(Input).cursor_blink = False
+        await pilot.pause()
+
+    assert snap_compare(make_app(seed, watch=False), terminal_size=SIZE, run_before=run_before)
+
+
+def test_help_screen(seed: Path, snap_compare: Any) -> None:
+    """The help modal listing every key: a x n p s / f l b t ? ctrl+p q, each with what it
+    does."""
+
+    async def run_before(pilot: Any) -> None:
+        await _settle(pilot)
+        await pilot.press("question_mark")
+        await pilot.pause()
+
+    assert snap_compare(make_app(seed, watch=False), terminal_size=SIZE, run_before=run_before)
+
+
+def test_empty_workspace(tmp_path: Path, snap_compare: Any) -> None:
+    """Right after `kiro-tui init`: an empty tree, and the detail pane saying there are no
+    milestones yet and how to create one; no blockers, an empty log."""
+    Workspace.init(tmp_path / "empty")
+    assert snap_compare(make_app(tmp_path / "empty", watch=False), terminal_size=SIZE,
+                        run_before=_settle)
