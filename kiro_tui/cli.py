@@ -211,7 +211,10 @@ def main(argv: list[str] | None = None) -> int:
     from kiro_tui.core.errors import KiroError
 
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # usage error (2), or --help / --version (0)
+        return exc.code if isinstance(exc.code, int) else 0 if exc.code is None else 2
     try:
         if args.cmd is None:
             from kiro_tui.ui.launch import launch
@@ -223,7 +226,12 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
-    except BrokenPipeError:
+    except BrokenPipeError:  # e.g. `kiro-tui log | head`: stop quietly
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())  # so the final flush at exit cannot fail
+        except (OSError, ValueError):
+            pass
         return 0
     except Exception as exc:  # a traceback in front of a user is a bug; say it in one line
         if os.environ.get("KIRO_TUI_DEBUG"):
