@@ -40,7 +40,6 @@ def milestone_json(state: WorkspaceState, m: Milestone) -> dict[str, Any]:
         "progress": round(milestone_progress(m), 1),
         "requires": list(m.requires),
         "startable": startable(m, state.by_id),
-        "session_id": m.session_id,
         "tasks": [task_json(state, m, t) for t in m.tasks],
     }
 
@@ -57,7 +56,7 @@ def status_json(state: WorkspaceState, only: str | None = None) -> dict[str, Any
 
 
 def bar(pct: float, width: int = 20) -> str:
-    filled = int(round(width * max(0.0, min(100.0, pct)) / 100))
+    filled = round(width * max(0.0, min(100.0, pct)) / 100)
     return "█" * filled + "░" * (width - filled)
 
 
@@ -95,4 +94,9 @@ def status_text(state: WorkspaceState, only: str | None = None, width: int = 80)
             lines.append(f"  {p}")
     if not state.milestones and not problems:
         lines.append("no milestones yet (create one with 'kiro-tui new ID --title TEXT')")
-    return "\n".join(lines).rstrip() + "\n"
+    return "\n".join(clip(line, width) for line in lines).rstrip() + "\n"
+
+
+def clip(line: str, width: int) -> str:
+    """A line cut to `width` columns, ending in an ellipsis when something was cut."""
+    return line if len(line) <= width else line[: width - 1] + "…"
