@@ -284,6 +284,20 @@ class ConcurrentEdit(KiroError):
     """The file kept changing underneath us."""
 
 
+# The round-trip document this process last wrote (or read unchanged), per file, keyed by the
+# exact text: a process that edits the same file again (the driver) skips the round-trip parse,
+# the slowest part of an edit. A file changed by anyone else has other text and is parsed.
+_DOCS: dict[str, tuple[str, Any]] = {}
+_DOCS_MAX = 64
+
+
+def _remember_doc(path: Path, text: str, doc: Any) -> None:
+    if len(_DOCS) >= _DOCS_MAX:
+        _DOCS.pop(next(iter(_DOCS)))
+    doc.text = text
+    _DOCS[str(path)] = (text, doc)
+
+
 def edit_yaml(path: Path, fn: Callable[[Any], T], *, attempts: int = 5,
               before_rename: Callable[[], None] | None = None) -> tuple[T, bool]:
     """Read-modify-write `path` under a lock; returns (fn's result, whether the file was written).
@@ -300,12 +314,14 @@ def edit_yaml(path: Path, fn: Callable[[Any], T], *, attempts: int = 5,
                 text = path.read_text(encoding="utf-8")
             except FileNotFoundError:
                 raise InvalidFile("file disappeared while editing", file=path) from None
-            doc = RoundTrip(text, path)
+            cached = _DOCS.pop(str(path), None)
+            doc = cached[1] if cached is not None and cached[0] == text else RoundTrip(text, path)
             if not isinstance(doc.data, dict):
                 raise InvalidFile("top level is not a mapping", file=path, line=1)
-            result = fn(doc.data)
+            result = fn(doc.data)  # if it raises, the (maybe half-edited) doc is forgotten
             new = doc.dump()
             if new == text:
+                _remember_doc(path, text, doc)
                 return result, False
             if before_rename is not None:
                 before_rename()
@@ -316,6 +332,7 @@ def edit_yaml(path: Path, fn: Callable[[Any], T], *, attempts: int = 5,
             if current != text:
                 continue  # someone wrote meanwhile: load again and re-apply
             atomic_write(path, new)
+            _remember_doc(path, new, doc)
             return result, True
     raise ConcurrentEdit("the file kept changing while kiro-tui tried to write it; nothing "
                          "was written", file=path)
