@@ -8,7 +8,7 @@ from __future__ import annotations
 import sys
 import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import on, work
 from textual.app import App, ComposeResult
@@ -18,9 +18,6 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.widgets import Footer, Input
 
-from kiro_tui.agents.snapshot import GitInfo, Snapshot
-from kiro_tui.core.deliverables import DeliverableReport
-from kiro_tui.core.events import Event
 from kiro_tui.ui.screens.decision import Decision, DecisionScreen
 from kiro_tui.ui.screens.help import HelpScreen
 from kiro_tui.ui.view import Sel, find_waiting, next_needing_you
@@ -29,6 +26,11 @@ from kiro_tui.ui.widgets.detail import DetailPane
 from kiro_tui.ui.widgets.event_log import EventLog
 from kiro_tui.ui.widgets.kiro_header import KiroHeader
 from kiro_tui.ui.widgets.milestone_tree import MilestoneTree
+
+if TYPE_CHECKING:  # the core is imported by the workers, after the first frame
+    from kiro_tui.agents.snapshot import GitInfo, Snapshot
+    from kiro_tui.core.deliverables import DeliverableReport
+    from kiro_tui.core.events import Event
 
 LOG_FILL = 200
 
@@ -134,25 +136,24 @@ class KiroApp(App[int]):
 
     # ------------------------------------------------------------------ layout
     def compose(self) -> ComposeResult:
+        def titled(widget: Any, title: str) -> Any:
+            widget.border_title = title  # set before mounting: no extra layout pass
+            return widget
+
         yield KiroHeader(id="header")
         with Horizontal(id="main"):
             with Vertical(id="left"):
                 yield Input(placeholder="filter: id, title or status (Escape clears)",
                             id="filter")
-                yield MilestoneTree(id="tree")
+                yield titled(MilestoneTree(id="tree"), "Milestones")
             with Vertical(id="right"):
-                with VerticalScroll(id="detail-scroll"):
+                with titled(VerticalScroll(id="detail-scroll"), "Detail"):
                     yield DetailPane(id="detail")
-                yield BlockerTable(id="blockers")
-        yield EventLog(id="log")
+                yield titled(BlockerTable(id="blockers"), "Blockers")
+        yield titled(EventLog(id="log"), "Log")
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one("#tree").border_title = "Milestones"
-        self.query_one("#detail-scroll").border_title = "Detail"
-        self.query_one("#blockers").border_title = "Blockers"
-        self.query_one("#log").border_title = "Log"
-        self.query_one("#filter").display = False
         self.query_one(MilestoneTree).focus()
         # the UI thread answers keys quickly while a worker loads (the default is 5 ms)
         sys.setswitchinterval(0.001)
@@ -193,18 +194,26 @@ class KiroApp(App[int]):
 
     @work(thread=True, group="coordinator", exclusive=True, exit_on_error=False)
     def _start_source(self) -> None:
+        from kiro_tui.agents.snapshot import Snapshot
         from kiro_tui.core.events import merged_tail
 
         ws = self.workspace()
         self._preload(ws)
         if not self.watch:
+            from dataclasses import replace
+
             from kiro_tui.ui.live import git_info
             from kiro_tui.ui.view import blockers_from_problems
 
-            state = ws.load()
-            self.post_message(SnapshotArrived(Snapshot(
-                state=state, blockers=blockers_from_problems(state), git=git_info(ws.root),
-                driving=self.drive, seq=1)))
+            if self.use_coordinator:  # one snapshot with the roles' blockers, nothing watched
+                from kiro_tui.agents.coordinator import Coordinator
+
+                snap = replace(Coordinator(ws).refresh(), driving=self.drive)
+            else:
+                state = ws.load()
+                snap = Snapshot(state=state, blockers=blockers_from_problems(state),
+                                driving=self.drive, seq=1)
+            self.post_message(SnapshotArrived(replace(snap, git=git_info(ws.root))))
             self.post_message(EventsArrived(merged_tail(ws.ms, LOG_FILL), initial=True))
             return
         self.source = self._make_source(ws)
@@ -217,6 +226,7 @@ class KiroApp(App[int]):
         snapshot. The loader keeps what it parsed, so the full load that follows is quick."""
         import time
 
+        from kiro_tui.agents.snapshot import Snapshot
         from kiro_tui.core.store import WorkspaceState, milestone_files
 
         files = list(milestone_files(ws.root))
@@ -392,6 +402,7 @@ class KiroApp(App[int]):
             if self.source is not None:
                 snap = self.source.refresh()
             else:
+                from kiro_tui.agents.snapshot import Snapshot
                 from kiro_tui.ui.live import git_info
                 from kiro_tui.ui.view import blockers_from_problems
 
@@ -488,7 +499,8 @@ def make_app(root: Path | str, *, drive: str | None = None, watch: bool = True,
              coordinator: bool | None = None, ws: Any = None) -> KiroApp:
     """The one way to build the dashboard, shared by `launch` and the tests.
 
-    `watch=False` loads once and starts no watcher (snapshot tests); `coordinator=False` uses
-    the built-in watcher even when the coordinator is available.
+    `watch=False` loads once and starts no watcher (snapshot tests), with the coordinator's
+    blockers only when `coordinator=True`; with `watch=True`, `coordinator=False` uses the
+    built-in watcher even when the coordinator is available.
     """
     return KiroApp(Path(root), drive=drive, watch=watch, coordinator=coordinator, ws=ws)

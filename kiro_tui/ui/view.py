@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from kiro_tui.agents.snapshot import Blocker, Snapshot
-from kiro_tui.core.model import Milestone, Phase, Task
-from kiro_tui.core.progress import milestone_progress, task_progress
-from kiro_tui.core.store import WorkspaceState
+if TYPE_CHECKING:  # the core is imported when data arrives, not before the first frame
+    from kiro_tui.agents.snapshot import Blocker, Snapshot
+    from kiro_tui.core.model import Milestone, Phase, Task
+    from kiro_tui.core.store import WorkspaceState
 
 GLYPH = {
     "pending": "·", "planned": "·", "in_progress": "◐", "completed": "✓", "approved": "✔",
@@ -71,10 +72,14 @@ def blocked_milestone_ids(snap: Snapshot) -> frozenset[str]:
 
 
 def milestone_label(m: Milestone) -> str:
+    from kiro_tui.core.progress import milestone_progress
+
     return f"{m.id}  {m.title}  {milestone_progress(m):.1f}%"
 
 
 def task_label(m: Milestone, t: Task) -> str:
+    from kiro_tui.core.progress import task_progress
+
     return f"{t.id}  {t.title}  {task_progress(t, m.weight_map):.1f}%"
 
 
@@ -153,6 +158,8 @@ def next_needing_you(snap: Snapshot, current: Sel | None) -> Sel | None:
 
 def blockers_from_problems(state: WorkspaceState) -> tuple[Blocker, ...]:
     """Blockers for files that could not be loaded (used when no coordinator supplies them)."""
+    from kiro_tui.agents.snapshot import Blocker
+
     out = []
     for p in state.problems:
         out.append(Blocker(blocker_id=f"invalid_file:{p.file}", kind="invalid_file",

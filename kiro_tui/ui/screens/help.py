@@ -12,7 +12,7 @@ from textual.widgets import Static
 KEYS = (
     ("a", "approve the phase waiting for approval under the selection"),
     ("x", "reject it, with a reason"),
-    ("n", "jump to the next thing that needs you (a gate, then a critical blocker)"),
+    ("n", "jump to what needs you next: a gate, then a critical blocker"),
     ("p", "pause the selected milestone's session, or resume it"),
     ("s", "start a session on the selected milestone, driven from this window"),
     ("/", "filter the tree by id, title or status (Escape clears)"),

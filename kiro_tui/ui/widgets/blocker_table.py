@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import DataTable
 
-from kiro_tui.agents.snapshot import Blocker
 from kiro_tui.core import clock
 from kiro_tui.ui.view import SEVERITY_RANK, Sel
+
+if TYPE_CHECKING:
+    from kiro_tui.agents.snapshot import Blocker
 
 SEVERITY_MARK = {"critical": "‼ critical", "warning": "! warning", "info": "· info"}
 

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.content import Content
 from textual.markup import escape
 from textual.reactive import reactive
 from textual.widgets import Static
 
-from kiro_tui.agents.snapshot import Snapshot
-from kiro_tui.core.deliverables import DeliverableReport
-from kiro_tui.core.ids import PHASES
-from kiro_tui.core.model import Milestone, Phase, Task
-from kiro_tui.core.progress import milestone_progress, phase_credit, segments, task_progress
 from kiro_tui.ui.view import GLYPH, Sel
+
+if TYPE_CHECKING:
+    from kiro_tui.agents.snapshot import Snapshot
+    from kiro_tui.core.deliverables import DeliverableReport
+    from kiro_tui.core.model import Milestone, Phase, Task
+
+PHASES = ("design", "spec", "task", "execute")
 
 COLOUR = {
     "completed": "$success", "approved": "$success", "in_progress": "$primary",
@@ -50,6 +54,8 @@ def legend(parts: list[tuple[str, float, float, str]], weights: dict[str, float]
 
 
 def milestone_parts(m: Milestone) -> list[tuple[str, float, float, str]]:
+    from kiro_tui.core.progress import phase_credit, segments
+
     weights = m.weight_map
     total = sum(weights[p] for p in PHASES)
     tasks = [t for t in m.tasks if t.status != "cancelled"]
@@ -65,6 +71,8 @@ def milestone_parts(m: Milestone) -> list[tuple[str, float, float, str]]:
 
 
 def render_milestone(snap: Snapshot, m: Milestone) -> str:
+    from kiro_tui.core.progress import milestone_progress, segments, task_progress
+
     parts = milestone_parts(m)
     lines = [f"[b]{escape(m.id)}[/b]  {escape(m.title)}",
              f"{status_markup(m.status)}   progress [b]{milestone_progress(m):.1f}%[/b]   "
@@ -87,6 +95,8 @@ def render_milestone(snap: Snapshot, m: Milestone) -> str:
 
 
 def render_task(m: Milestone, t: Task) -> str:
+    from kiro_tui.core.progress import segments, task_progress
+
     weights = m.weight_map
     parts = segments(t, weights)
     lines = [f"[b]{escape(t.id)}[/b]  {escape(t.title)}   [dim]in {escape(m.id)}[/dim]",

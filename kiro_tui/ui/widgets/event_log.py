@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from textual.reactive import reactive
 from textual.widgets import Log
 
-from kiro_tui.agents.logview import format_event
-from kiro_tui.core.events import Event
+if TYPE_CHECKING:
+    from kiro_tui.core.events import Event
 
 KEEP = 2000
 
@@ -31,6 +32,8 @@ class EventLog(Log):
         self._kept: deque[Event] = deque(maxlen=KEEP)
 
     def shows(self, ev: Event) -> bool:
+        from kiro_tui.agents.logview import format_event
+
         if self.role_filter and (ev.role or "") != self.role_filter:
             return False
         if self.level_filter and ev.level != self.level_filter:
@@ -38,6 +41,8 @@ class EventLog(Log):
         return not self.text_filter or self.text_filter.lower() in format_event(ev).lower()
 
     def add_events(self, events: Iterable[Event]) -> None:
+        from kiro_tui.agents.logview import format_event
+
         new = list(events)
         self._kept.extend(new)
         lines = [format_event(e) for e in new if self.shows(e)]
@@ -50,6 +55,8 @@ class EventLog(Log):
         self._reshow()
 
     def _reshow(self) -> None:
+        from kiro_tui.agents.logview import format_event
+
         self.clear()
         self.write_lines([format_event(e) for e in self._kept if self.shows(e)],
                          scroll_end=True)

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.content import Content
 from textual.markup import escape
 from textual.reactive import reactive
 from textual.widgets import Static
 
-from kiro_tui.agents.snapshot import GitInfo, Snapshot
 from kiro_tui.ui.view import session_state
+
+if TYPE_CHECKING:
+    from kiro_tui.agents.snapshot import GitInfo, Snapshot
 
 ROLES = (("task_executor", "exec"), ("progress_monitor", "progress"), ("git_integration", "git"),
          ("dependency_validator", "deps"), ("blocker_detector", "blockers"))

@@ -4,6 +4,7 @@ snapshot updates labels in place and adds or removes only what changed."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from rich.style import Style
 from rich.text import Text
@@ -12,8 +13,6 @@ from textual.reactive import reactive
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
-from kiro_tui.agents.snapshot import Snapshot
-from kiro_tui.core.model import Milestone, Task
 from kiro_tui.ui.view import (
     BLOCKED_MARK,
     GLYPH,
@@ -30,6 +29,10 @@ from kiro_tui.ui.view import (
     task_matches,
     task_waiting,
 )
+
+if TYPE_CHECKING:
+    from kiro_tui.agents.snapshot import Snapshot
+    from kiro_tui.core.model import Milestone, Task
 
 STATUS_CLASS = {
     "completed": "done", "approved": "done", "in_progress": "active", "waiting_approval": "waiting",
