@@ -24,7 +24,7 @@ def _fixed_clock(monkeypatch: pytest.MonkeyPatch) -> None:
 async def _settle(pilot: Any) -> None:
     app = pilot.app
     app.theme = "textual-dark"
-    await wait_for(pilot, lambda: app.snapshot is not None and app.query_one("#log").kept
+    await wait_for(pilot, lambda: (app.snapshot is not None and app.query_one("#log").kept)
                    or (app.snapshot is not None and not app.snapshot.state.milestones),
                    "data on screen")
     await app.workers.wait_for_complete()
