@@ -152,17 +152,25 @@ class Coordinator:
     def run(self, stop: threading.Event) -> None:
         watcher = Watcher(self._watch_paths(), debounce_ms=self.debounce_ms, step_ms=self.step_ms)
         try:
-            self._handle_requests()
-            self._cycle()
+            try:
+                self._handle_requests()
+                self._cycle()
+            except Exception as exc:
+                self._report(exc)
             while not stop.is_set() and not self._done:
                 timeout = self._next_timer(now_dt()) - time.time()
                 watcher.wait(max(0.001, timeout), stop, self._wake)
                 if stop.is_set():
                     break
                 self._wake.clear()
-                self._handle_requests()
-                self._cycle()
-                watcher.set_paths(self._watch_paths())
+                if not self.ws.ms.is_dir():
+                    break  # the workspace is gone: nothing left to drive or show
+                try:
+                    self._handle_requests()
+                    self._cycle()
+                    watcher.set_paths(self._watch_paths())
+                except Exception as exc:  # keep going; the next change or timer retries
+                    self._report(exc)
         finally:
             watcher.close()
             with self._lock:
@@ -239,6 +247,13 @@ class Coordinator:
                         self.on_events([Event(clock.now_str(), "driver_refused", "coordinator",
                                               milestone_id=mid, level="error",
                                               message=str(exc))])
+
+    def _report(self, exc: BaseException) -> None:
+        msg = f"{type(exc).__name__}: {exc}" if not isinstance(exc, KiroError) else str(exc)
+        if self.on_events:
+            with contextlib.suppress(Exception):
+                self.on_events([Event(clock.now_str(), "coordinator_error", "coordinator",
+                                      milestone_id=self.driving, level="error", message=msg)])
 
     def _release(self) -> None:
         if not self.driving or not self.session_id:
@@ -369,6 +384,9 @@ class Coordinator:
             snap = self._build(now)
             if self.driving:
                 snap = self._act(snap, now)
+            if self.driving and (time.time() - self._last_heartbeat
+                                 >= self.ws.config.thresholds.heartbeat):
+                self._heartbeat()
             self.cycles += 1
             self._publish(snap)
 
@@ -399,15 +417,8 @@ class Coordinator:
                 wrote += self._apply_all(role, acts, snap)
             if m.finished or (snap.state.milestone(m.id) or m).finished:
                 self._done = self.exit_when_complete and wrote == 0
-        if wrote:
-            snap = replace(snap, roles=self._roles(self.session_id))
-        status = "paused" if snap.paused else "running"
-        self._write_roles(status)
-        if time.time() - self._last_heartbeat >= self.ws.config.thresholds.heartbeat:
-            self._heartbeat()
-        if wrote or self._written_roles:
-            snap = replace(snap, roles=self._roles(self.session_id))
-        return snap
+        self._write_roles("paused" if snap.paused else "running")
+        return replace(snap, roles=self._roles(self.session_id))
 
     def _apply_all(self, role: str, acts: list[Action], snap: Snapshot) -> int:
         wrote = 0

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -34,6 +35,19 @@ def kiro(root: Path, *args: str, check: bool = True) -> subprocess.CompletedProc
     return res
 
 
+STARTED: list[subprocess.Popen[str]] = []
+
+
+@pytest.fixture(autouse=True)
+def _no_leftover_drivers() -> Iterator[None]:
+    yield
+    while STARTED:
+        proc = STARTED.pop()
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+
+
 class Run:
     """`kiro-tui run m --json` in the background; its output lines are collected."""
 
@@ -41,6 +55,7 @@ class Run:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "kiro_tui", "-C", str(root), "run", mid, "--json"],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=os.environ.copy())
+        STARTED.append(self.proc)
         self.lines: list[dict] = []
         self.reader = threading.Thread(target=self._read, daemon=True)
         self.reader.start()
