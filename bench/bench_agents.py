@@ -15,6 +15,7 @@ Targets: median latency < 150 ms, idle CPU < 1% of a core.
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import statistics
 import subprocess
@@ -65,6 +66,7 @@ def contains_after(p: Path, offset: int, needle: str) -> bool:
 
 def fill(ws: Workspace, mid: str, tid: str, phase: str) -> None:
     ph = ws.load().milestone(mid).task(tid).phase(phase)  # type: ignore[union-attr]
+    assert ph is not None
     for d in ph.deliverables:
         path = dl.resolve(ws.root, tid, phase, d)
         if "." in d.name:
@@ -144,7 +146,7 @@ def measure(args: argparse.Namespace, ws: Workspace, root: Path, proc: subproces
         tid = f"t{i:02d}"
         # an approval from anywhere: an outside writer flips the status (as yq would); the
         # executor then starts the next phase and the monitor logs the new progress
-        edit_yaml(yaml, lambda doc, tid=tid: approve_by_hand(doc, tid))
+        edit_yaml(yaml, functools.partial(approve_by_hand, tid=tid))
         t0 = time.monotonic()
         m0, o0, p0 = mtime(yaml), size(exe), size(prog)
         ty = wait(lambda m0=m0: mtime(yaml) != m0)

@@ -72,14 +72,14 @@ def detect(snap: Snapshot, now: datetime) -> list[Blocker]:
                         f"{t.id} {ph.name}: deliverables changed after approval",
                         "review the change; revert it or have the phase approved again",
                         m.id, t.id, ph.name))
-            ph = t.active_phase
-            if not paused and ph is not None and ph.status == "in_progress" and \
+            cur = t.active_phase
+            if not paused and cur is not None and cur.status == "in_progress" and \
                     t.status != "blocked" and act and t_now - act > th.stalled_task:
                 out.append(Blocker(
-                    _bid("stalled_task", m.id, t.id, ph.name), "stalled_task", "warning",
-                    f"{t.id} {ph.name}: no change for {_age(t_now - act)}",
+                    _bid("stalled_task", m.id, t.id, cur.name), "stalled_task", "warning",
+                    f"{t.id} {cur.name}: no change for {_age(t_now - act)}",
                     "write the deliverables, or block the phase with a reason",
-                    m.id, t.id, ph.name))
+                    m.id, t.id, cur.name))
         if m.id == snap.driving and not paused and m.status == "in_progress":
             since = max(newest, snap.active_since or 0.0)
             if since and t_now - since > th.stalled_execution:
@@ -160,8 +160,8 @@ def next_deadline(snap: Snapshot, now: datetime) -> float | None:
                     since = ts(ph.completed_at) or act
                     if since:
                         times.append(since + th.approval_waiting)
-            ph = t.active_phase
-            if ph is not None and ph.status == "in_progress" and act:
+            cur = t.active_phase
+            if cur is not None and cur.status == "in_progress" and act:
                 times.append(act + th.stalled_task)
         if m.id == snap.driving:
             since = max(newest, snap.active_since or 0.0)

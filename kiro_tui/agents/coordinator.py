@@ -205,9 +205,11 @@ class Coordinator:
                 raise Refused(f"milestone {mid} is paused and has no session to resume")
             else:
                 ws.start_milestone(mid, ACTOR)
-                sid = ws.load().milestone(mid).session_id  # type: ignore[union-attr]
-                if not sid:
+                fresh = ws.load().milestone(mid)
+                new_sid = fresh.session_id if fresh else None
+                if not new_sid:
                     raise Refused(f"milestone {mid}: no session was created")
+                sid = new_sid
                 note = sessions.claim_driver(ws.root, sid, now, ws.config.thresholds.takeover)
             self.driving, self.session_id = mid, sid
             self._refusal = None

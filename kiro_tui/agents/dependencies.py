@@ -59,9 +59,10 @@ def findings(snap: Snapshot, scope: tuple[str, ...] | None = None) -> list[Findi
                                f"deliverable path {path} is claimed by {', '.join(owners)}",
                                owners[0]))
     for mid in ids:
-        m = state.milestone(mid)
-        if m is None or m.finished:
+        mm = state.milestone(mid)
+        if mm is None or mm.finished:
             continue
+        m = mm
         unmet = unmet_requires(m, state.by_id)
         if unmet and m.status in ("in_progress", "paused", "blocked"):
             out.append(Finding(f"requires:{m.id}:{','.join(unmet)}", "dependency_unmet",

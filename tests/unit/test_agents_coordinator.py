@@ -14,7 +14,8 @@ import pytest
 from kiro_tui.agents.coordinator import Coordinator
 from kiro_tui.agents.snapshot import Snapshot
 from kiro_tui.core import sessions
-from kiro_tui.core.events import read_all
+from kiro_tui.core.events import Event, read_all
+from kiro_tui.core.model import Milestone
 from kiro_tui.core.service import Workspace
 from tests.unit.test_agents_roles import fill
 
@@ -49,8 +50,14 @@ def small_workspace(root: Path, thresholds: dict[str, float] | None = None) -> W
     return Workspace(root, persist_cache=False)
 
 
-def role_events(root: Path, role: str) -> list:
-    out = []
+def milestone(ws: Workspace) -> Milestone:
+    m = ws.load().milestone("m")
+    assert m is not None
+    return m
+
+
+def role_events(root: Path, role: str) -> list[Event]:
+    out: list[Event] = []
     for p in sorted((root / ".milestones/logs").glob(f"*/{role}")):
         out.extend(read_all(p).events)
     return out
@@ -75,6 +82,10 @@ class Running:
 @pytest.fixture
 def snaps() -> Iterator[list[Snapshot]]:
     yield []
+
+
+def status_is(ws: Workspace, tid: str, phase: str, want: str) -> Callable[[], bool]:
+    return lambda: phase_status(ws, tid, phase) == want
 
 
 def phase_status(ws: Workspace, tid: str, phase: str) -> str:
@@ -111,19 +122,19 @@ def test_drive_to_completion_goes_quiet(tmp_path: Path) -> None:
         wait_for(lambda: phase_status(ws, "a", "design") == "in_progress", "a design started")
         for tid in ("a", "b"):
             for phase in ("design", "spec"):
-                wait_for(lambda t=tid, p=phase: phase_status(ws, t, p) == "in_progress",
+                wait_for(status_is(ws, tid, phase, "in_progress"),
                          f"{tid} {phase} started")
                 fill(tmp_path, tid, phase, "m")
-                wait_for(lambda t=tid, p=phase: phase_status(ws, t, p) == "waiting_approval",
+                wait_for(status_is(ws, tid, phase, "waiting_approval"),
                          f"{tid} {phase} waiting")
                 ws.approve("m", tid, phase, "alice")
                 coord.wake()
             for phase in ("task", "execute"):
-                wait_for(lambda t=tid, p=phase: phase_status(ws, t, p) == "in_progress",
+                wait_for(status_is(ws, tid, phase, "in_progress"),
                          f"{tid} {phase} started")
                 fill(tmp_path, tid, phase, "m")
-        wait_for(lambda: ws.load().milestone("m").status == "completed", "completion")
-        wait_for(lambda: coord.snapshot.state.milestone("m").written_progress == 100, "100%")
+        wait_for(lambda: milestone(ws).status == "completed", "completion")
+        wait_for(lambda: coord.snapshot.state.by_id["m"].written_progress == 100, "100%")
         # quiet: the number of writes stops growing and stays bounded
         settled = wait_for(lambda: _settled(coord), "the loop to go quiet")
     assert settled and coord.writes < 80
@@ -170,7 +181,7 @@ def test_blockers_appear_and_clear_once_and_survive_a_restart(tmp_path: Path) ->
 
 
 def _lines(root: Path, name: str) -> list[str]:
-    out = []
+    out: list[str] = []
     for p in sorted((root / ".milestones/logs").glob(f"*/{name}")):
         out.extend(x for x in p.read_text(encoding="utf-8").splitlines() if x.strip())
     return out

@@ -20,6 +20,7 @@ from tests.unit.test_agents_coordinator import (
     phase_status,
     role_events,
     small_workspace,
+    status_is,
     wait_for,
 )
 from tests.unit.test_agents_roles import fill
@@ -104,14 +105,14 @@ def test_run_drives_a_milestone_to_completion(tmp_path: Path) -> None:
     for tid in ("a", "b"):
         for phase in ("design", "spec"):
             if not (tid == "a" and phase == "design"):
-                wait_for(lambda t=tid, p=phase: phase_status(ws, t, p) == "in_progress",
+                wait_for(status_is(ws, tid, phase, "in_progress"),
                          f"{tid} {phase} started")
                 fill(tmp_path, tid, phase, "m")
-            wait_for(lambda t=tid, p=phase: phase_status(ws, t, p) == "waiting_approval",
+            wait_for(status_is(ws, tid, phase, "waiting_approval"),
                      f"{tid} {phase} waiting")
             kiro(tmp_path, "approve", "m", tid, phase)
         for phase in ("task", "execute"):
-            wait_for(lambda t=tid, p=phase: phase_status(ws, t, p) == "in_progress",
+            wait_for(status_is(ws, tid, phase, "in_progress"),
                      f"{tid} {phase} started")
             fill(tmp_path, tid, phase, "m")
     assert run.finish() == 0
