@@ -224,3 +224,37 @@ def test_second_in_process_driver_is_refused(tmp_path: Path) -> None:
                                            for b in snaps[-1].blockers), "a driver_refused")
             assert any(e.event == "driver_refused" and e.level == "error" for e in evs)
             assert second.driving is None
+
+
+def test_error_events_and_broken_files_open_and_resolve_blockers(tmp_path: Path) -> None:
+    ws = small_workspace(tmp_path)
+    coord = Coordinator(ws, drive="m")
+
+    def records(kind: str, event: str) -> list[dict]:
+        return [r for r in map(json.loads, _lines(tmp_path, "blockers.jsonl"))
+                if r["event"] == event and (r.get("kind") == kind or event == "blocker_resolved")]
+
+    with Running(coord):
+        wait_for(status_is(ws, "a", "design", "in_progress"), "a design started")
+        # an agent reports an error in a log of its own
+        agent_log = tmp_path / ".milestones/logs/agent-a.jsonl"
+        agent_log.write_text(json.dumps({"timestamp": "2026-11-25T15:00:00Z",
+                                         "event": "agent_crashed", "milestone_id": "m",
+                                         "task_id": "a", "level": "error",
+                                         "message": "agent exited 1"}) + "\n")
+        wait_for(lambda: records("error_event", "blocker_detected"), "an error_event blocker")
+        # a milestone file that cannot be parsed
+        bad = tmp_path / ".milestones/active/bad.yaml"
+        bad.write_text("id: bad\ntitle: [unclosed\n")
+        wait_for(lambda: records("invalid_file", "blocker_detected"), "an invalid_file blocker")
+        # the task moves again: the error is followed up; the file is removed
+        with agent_log.open("a") as fh:
+            fh.write(json.dumps({"timestamp": "2026-11-25T15:00:05Z", "event": "agent_started",
+                                 "milestone_id": "m", "task_id": "a"}) + "\n")
+        bad.unlink()
+        opened = {r["blocker_id"] for r in records("error_event", "blocker_detected")
+                  + records("invalid_file", "blocker_detected")}
+        wait_for(lambda: opened <= {r["blocker_id"] for r in
+                                    records("", "blocker_resolved")}, "both to resolve")
+    assert len(records("error_event", "blocker_detected")) == 1
+    assert len(records("invalid_file", "blocker_detected")) == 1
