@@ -120,6 +120,7 @@ class Coordinator:
         self._was_paused: bool | None = None
         self._refusal: Blocker | None = None
         self._done = False
+        self._stop: threading.Event | None = None
         self._init_followers()
         self.writes = 0  # actions that wrote something (for tests and the bench)
         self.cycles = 0
@@ -150,6 +151,7 @@ class Coordinator:
 
     # ------------------------------------------------------------------ the loop
     def run(self, stop: threading.Event) -> None:
+        self._stop = stop
         watcher = Watcher(self._watch_paths(), debounce_ms=self.debounce_ms, step_ms=self.step_ms)
         try:
             try:
@@ -407,6 +409,8 @@ class Coordinator:
         if not snap.paused and not m.finished:
             # let the executor run to a fixed point first, so the others see fresh state
             for _ in range(8):
+                if self._stopping():
+                    break
                 acts = executor.decide(snap, now, self._memory["task_executor"])
                 n = self._apply_all("task_executor", acts, snap)
                 if not n:
@@ -417,15 +421,26 @@ class Coordinator:
             for role in ROLES[1:]:
                 acts = MODULES[role].decide(snap, now, self._memory[role])
                 wrote += self._apply_all(role, acts, snap)
-            if m.finished or (snap.state.milestone(m.id) or m).finished:
-                self._done = self.exit_when_complete and wrote == 0
+            if wrote == 0 and (m.finished or (snap.state.milestone(m.id) or m).finished):
+                # done and quiet: stop driving (the CLI exits, the dashboard keeps observing)
+                sid = self.session_id
+                if self.exit_when_complete:
+                    self._done = True
+                else:
+                    self._release()
+                    return replace(snap, driving=None, roles=self._roles(sid))
         self._write_roles("paused" if snap.paused else "running")
         return replace(snap, roles=self._roles(self.session_id))
+
+    def _stopping(self) -> bool:
+        return self._stop is not None and self._stop.is_set()
 
     def _apply_all(self, role: str, acts: list[Action], snap: Snapshot) -> int:
         wrote = 0
         proposed = set()
         for a in acts:
+            if self._stopping():
+                break
             proposed.add(a.key)
             try:
                 wrote += self._apply(a)
