@@ -14,10 +14,11 @@ from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.message import Message
 from textual.reactive import reactive
 from textual.widgets import Footer, Input
 
+from kiro_tui.ui.feed import SnapshotFeed
+from kiro_tui.ui.messages import ActionDone, EventsArrived, GitFound, ReportReady, SnapshotArrived
 from kiro_tui.ui.screens.decision import Decision, DecisionScreen
 from kiro_tui.ui.screens.help import HelpScreen
 from kiro_tui.ui.view import Sel, find_waiting, next_needing_you
@@ -28,11 +29,7 @@ from kiro_tui.ui.widgets.kiro_header import KiroHeader
 from kiro_tui.ui.widgets.milestone_tree import MilestoneTree
 
 if TYPE_CHECKING:  # the core is imported by the workers, after the first frame
-    from kiro_tui.agents.snapshot import GitInfo, Snapshot
-    from kiro_tui.core.deliverables import DeliverableReport
-    from kiro_tui.core.events import Event
-
-LOG_FILL = 200
+    from kiro_tui.agents.snapshot import Snapshot
 
 
 def _kiro_commands() -> Any:
@@ -41,47 +38,7 @@ def _kiro_commands() -> Any:
     return KiroCommands
 
 
-class SnapshotArrived(Message):
-    """A new snapshot; a newer one waiting in the queue replaces an older one."""
-
-    def __init__(self, snapshot: Snapshot) -> None:
-        super().__init__()
-        self.snapshot = snapshot
-
-    def can_replace(self, message: Message) -> bool:
-        return isinstance(message, SnapshotArrived)
-
-
-class EventsArrived(Message):
-    """New log events (`initial`: the first fill from the end of every log)."""
-
-    def __init__(self, events: list[Event], initial: bool = False) -> None:
-        super().__init__()
-        self.events = events
-        self.initial = initial
-
-
-class ReportReady(Message):
-    def __init__(self, sel: Sel, report: DeliverableReport) -> None:
-        super().__init__()
-        self.sel = sel
-        self.report = report
-
-
-class GitFound(Message):
-    def __init__(self, git: GitInfo) -> None:
-        super().__init__()
-        self.git = git
-
-
-class ActionDone(Message):
-    def __init__(self, text: str, error: bool = False) -> None:
-        super().__init__()
-        self.text = text
-        self.error = error
-
-
-class KiroApp(App[int]):
+class KiroApp(SnapshotFeed, App[int]):
     """kiro-tui's dashboard."""
 
     CSS_PATH = "app.tcss"
@@ -131,6 +88,7 @@ class KiroApp(App[int]):
         self.source: Any = None
         self.stop_event = threading.Event()
         self._first_snapshot = True
+        self._filter_log = False
         self.last_notice: str | None = None
         """The last action outcome shown to the user (one line)."""
 
@@ -159,98 +117,6 @@ class KiroApp(App[int]):
         sys.setswitchinterval(0.001)
         # load after the first frame is on screen: the data must not delay it
         self.call_after_refresh(self._start_source)
-
-    # ------------------------------------------------------------------ workspace & source
-    def workspace(self) -> Any:
-        """The core service (created on first use, off the UI thread)."""
-        with self._ws_lock:
-            if self._ws is None:
-                from kiro_tui.core.service import Workspace
-
-                self._ws = Workspace.open(self.root)
-            return self._ws
-
-    def _make_source(self, ws: Any) -> Any:
-        post = self.post_message
-
-        def on_snapshot(s: Snapshot) -> None:
-            post(SnapshotArrived(s))
-
-        def on_events(evs: list[Event]) -> None:
-            post(EventsArrived(list(evs)))
-
-        if self.use_coordinator is not False:
-            try:
-                from kiro_tui.agents.coordinator import Coordinator
-            except ImportError:
-                if self.use_coordinator:
-                    raise
-            else:
-                return Coordinator(ws, drive=self.drive, on_snapshot=on_snapshot,
-                                   on_events=on_events, debounce_ms=50, step_ms=10)
-        from kiro_tui.ui.live import LiveSource
-
-        return LiveSource(ws, drive=self.drive, on_snapshot=on_snapshot, on_events=on_events)
-
-    @work(thread=True, group="coordinator", exclusive=True, exit_on_error=False)
-    def _start_source(self) -> None:
-        from kiro_tui.agents.snapshot import Snapshot
-        from kiro_tui.core.events import merged_tail
-
-        ws = self.workspace()
-        self._preload(ws)
-        if not self.watch:
-            from dataclasses import replace
-
-            from kiro_tui.ui.live import git_info
-            from kiro_tui.ui.view import blockers_from_problems
-
-            if self.use_coordinator:  # one snapshot with the roles' blockers, nothing watched
-                from kiro_tui.agents.coordinator import Coordinator
-
-                snap = replace(Coordinator(ws).refresh(), driving=self.drive)
-            else:
-                state = ws.load()
-                snap = Snapshot(state=state, blockers=blockers_from_problems(state),
-                                driving=self.drive, seq=1)
-            self.post_message(SnapshotArrived(replace(snap, git=git_info(ws.root))))
-            self.post_message(EventsArrived(merged_tail(ws.ms, LOG_FILL), initial=True))
-            return
-        self.source = self._make_source(ws)
-        self._find_git()
-        self.post_message(EventsArrived(merged_tail(ws.ms, LOG_FILL), initial=True))
-        self.source.run(self.stop_event)
-
-    def _preload(self, ws: Any, every: float = 0.15) -> None:
-        """In a big workspace, show milestones as they are parsed, before the first full
-        snapshot. The loader keeps what it parsed, so the full load that follows is quick."""
-        import time
-
-        from kiro_tui.agents.snapshot import Snapshot
-        from kiro_tui.core.store import WorkspaceState, milestone_files
-
-        files = list(milestone_files(ws.root))
-        if len(files) < 40:
-            return
-        got: list[Any] = []
-        last = time.monotonic()
-        for i, (path, location, stem, archive) in enumerate(files):
-            if self.stop_event.is_set():
-                return
-            m, _problems = ws.loader.load_one(path, location, stem, archive)
-            if m is not None:
-                got.append(m)
-            if time.monotonic() - last > every or i == len(files) - 1:
-                last = time.monotonic()
-                state = WorkspaceState(root=ws.root, milestones=tuple(got), problems=(),
-                                       config=ws.config, by_id={x.id: x for x in got})
-                self.post_message(SnapshotArrived(Snapshot(state=state, driving=self.drive)))
-
-    @work(thread=True, group="git", exclusive=True, exit_on_error=False)
-    def _find_git(self) -> None:
-        from kiro_tui.ui.live import git_info
-
-        self.post_message(GitFound(git_info(self.root)))
 
     def on_git_found(self, message: GitFound) -> None:
         self.query_one(KiroHeader).git = message.git
@@ -326,18 +192,21 @@ class KiroApp(App[int]):
     # ------------------------------------------------------------------ filter input
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:
-        self.query_one(MilestoneTree).filter_text = event.value.strip()
+        if self._filter_log:
+            self.query_one(EventLog).text_filter = event.value.strip()
+        else:
+            self.query_one(MilestoneTree).filter_text = event.value.strip()
 
     @on(Input.Submitted, "#filter")
     def _filter_submitted(self) -> None:
-        self.query_one(MilestoneTree).focus()
+        (self.query_one(EventLog) if self._filter_log else self.query_one(MilestoneTree)).focus()
 
     def on_key(self, event: Any) -> None:
         flt = self.query_one("#filter", Input)
         if event.key == "escape" and flt.has_focus:
             flt.value = ""
             flt.display = False
-            self.query_one(MilestoneTree).focus()
+            self._filter_submitted()
             event.stop()
 
     # ------------------------------------------------------------------ actions
@@ -397,24 +266,6 @@ class KiroApp(App[int]):
             return
         self._refresh_now()
 
-    def _refresh_now(self) -> None:
-        try:
-            if self.source is not None:
-                snap = self.source.refresh()
-            else:
-                from kiro_tui.agents.snapshot import Snapshot
-                from kiro_tui.ui.live import git_info
-                from kiro_tui.ui.view import blockers_from_problems
-
-                state = self.workspace().load()
-                seq = (self.snapshot.seq + 1) if self.snapshot else 1
-                snap = Snapshot(state=state, blockers=blockers_from_problems(state),
-                                git=self.snapshot.git if self.snapshot else git_info(self.root),
-                                driving=self.drive, seq=seq)
-            self.post_message(SnapshotArrived(snap))
-        except Exception as exc:
-            self.post_message(ActionDone(f"could not reload: {exc}", error=True))
-
     @work(thread=True, group="actions", exit_on_error=False)
     def _apply_decision(self, d: Decision) -> None:
         t = d.target
@@ -456,7 +307,14 @@ class KiroApp(App[int]):
         tree.focus()
 
     def action_filter(self) -> None:
+        """Filter the tree, or the log's lines when the log has focus."""
         flt = self.query_one("#filter", Input)
+        log = self.query_one(EventLog)
+        self._filter_log = log.has_focus
+        flt.placeholder = ("filter the log: text (Escape clears)" if self._filter_log else
+                           "filter: id, title or status (Escape clears)")
+        flt.value = log.text_filter if self._filter_log else \
+            self.query_one(MilestoneTree).filter_text
         flt.display = True
         flt.focus()
 

@@ -201,6 +201,12 @@ async def test_log_is_filled_from_every_log(seed: Path) -> None:
         assert any(s.startswith("logs/execution-") for s in sources)
         app.set_log_filter(role="user")
         assert all(ln.split()[2] == "user" for ln in log.lines if ln.strip())
+        app.set_log_filter(role="")
+        await pilot.press("l", "slash", *"activated")
+        await wait_for(pilot, lambda: log.text_filter == "activated", "the log text filter")
+        assert log.lines and all("activated" in ln for ln in log.lines if ln.strip())
+        await pilot.press("escape")
+        assert log.has_focus and log.text_filter == ""
 
 
 async def test_enter_on_a_blocker_jumps_to_its_task(seed: Path) -> None:

@@ -15,7 +15,7 @@ KEYS = (
     ("n", "jump to what needs you next: a gate, then a critical blocker"),
     ("p", "pause the selected milestone's session, or resume it"),
     ("s", "start a session on the selected milestone, driven from this window"),
-    ("/", "filter the tree by id, title or status (Escape clears)"),
+    ("/", "filter the tree (id, title, status), or the log when it has focus"),
     ("f", "follow the log on or off"),
     ("l", "focus the log"),
     ("b", "focus the blockers (Enter jumps to the task)"),

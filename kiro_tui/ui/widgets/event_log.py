@@ -61,20 +61,29 @@ class EventLog(Log):
         self.write_lines([format_event(e) for e in self._kept if self.shows(e)],
                          scroll_end=True)
 
+    def _subtitle(self) -> None:
+        bits = [f"{k} {v}" for k, v in (("role", self.role_filter), ("level", self.level_filter),
+                                         ("text", self.text_filter)) if v]
+        bits.append("follow" if self.follow else "paused (f to follow)")
+        self.border_subtitle = " · ".join(bits)
+
     def watch_follow(self, follow: bool) -> None:
         self.auto_scroll = follow
         if follow:
             self.scroll_end(animate=False)
-        self.border_subtitle = "follow" if follow else "paused (f to follow)"
+        self._subtitle()
 
     def watch_role_filter(self) -> None:
         self._reshow()
+        self._subtitle()
 
     def watch_level_filter(self) -> None:
         self._reshow()
+        self._subtitle()
 
     def watch_text_filter(self) -> None:
         self._reshow()
+        self._subtitle()
 
     @property
     def kept(self) -> list[Event]:

@@ -1,0 +1,149 @@
+"""Where the dashboard's snapshots and log lines come from: the coordinator (or the built-in
+watcher), run in a thread worker, with big workspaces shown while they parse. A mixin of the
+app; everything here runs off the UI thread and answers with `post_message`."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from textual import work
+
+from kiro_tui.ui.messages import ActionDone, EventsArrived, GitFound, SnapshotArrived
+
+if TYPE_CHECKING:
+    from kiro_tui.agents.snapshot import Snapshot
+    from kiro_tui.core.events import Event
+
+LOG_FILL = 200
+
+
+class SnapshotFeed:
+    """Needs: root, drive, watch, use_coordinator, stop_event, snapshot, post_message."""
+
+    root: Path
+    drive: str | None
+    watch: bool
+    use_coordinator: bool | None
+    stop_event: threading.Event
+    snapshot: Snapshot | None
+    source: Any
+    _ws: Any
+    _ws_lock: threading.Lock
+
+    if TYPE_CHECKING:
+
+        def post_message(self, message: Any) -> bool: ...
+
+    # ------------------------------------------------------------------ workspace & source
+    def workspace(self) -> Any:
+        """The core service (created on first use, off the UI thread)."""
+        with self._ws_lock:
+            if self._ws is None:
+                from kiro_tui.core.service import Workspace
+
+                self._ws = Workspace.open(self.root)
+            return self._ws
+
+    def _make_source(self, ws: Any) -> Any:
+        post = self.post_message
+
+        def on_snapshot(s: Snapshot) -> None:
+            post(SnapshotArrived(s))
+
+        def on_events(evs: list[Event]) -> None:
+            post(EventsArrived(list(evs)))
+
+        if self.use_coordinator is not False:
+            try:
+                from kiro_tui.agents.coordinator import Coordinator
+            except ImportError:
+                if self.use_coordinator:
+                    raise
+            else:
+                return Coordinator(ws, drive=self.drive, on_snapshot=on_snapshot,
+                                   on_events=on_events, debounce_ms=50, step_ms=10)
+        from kiro_tui.ui.live import LiveSource
+
+        return LiveSource(ws, drive=self.drive, on_snapshot=on_snapshot, on_events=on_events)
+
+    @work(thread=True, group="coordinator", exclusive=True, exit_on_error=False)
+    def _start_source(self) -> None:
+        from kiro_tui.agents.snapshot import Snapshot
+        from kiro_tui.core.events import merged_tail
+
+        ws = self.workspace()
+        self._preload(ws)
+        if not self.watch:
+            from dataclasses import replace
+
+            from kiro_tui.ui.live import git_info
+            from kiro_tui.ui.view import blockers_from_problems
+
+            if self.use_coordinator:  # one snapshot with the roles' blockers, nothing watched
+                from kiro_tui.agents.coordinator import Coordinator
+
+                snap = replace(Coordinator(ws).refresh(), driving=self.drive)
+            else:
+                state = ws.load()
+                snap = Snapshot(state=state, blockers=blockers_from_problems(state),
+                                driving=self.drive, seq=1)
+            self.post_message(SnapshotArrived(replace(snap, git=git_info(ws.root))))
+            self.post_message(EventsArrived(merged_tail(ws.ms, LOG_FILL), initial=True))
+            return
+        self.source = self._make_source(ws)
+        self._find_git()
+        self.post_message(EventsArrived(merged_tail(ws.ms, LOG_FILL), initial=True))
+        self.source.run(self.stop_event)
+
+    def _preload(self, ws: Any, every: float = 0.15) -> None:
+        """In a big workspace, show milestones as they are parsed, before the first full
+        snapshot. The loader keeps what it parsed, so the full load that follows is quick."""
+        import time
+
+        from kiro_tui.agents.snapshot import Snapshot
+        from kiro_tui.core.store import WorkspaceState, milestone_files
+
+        files = list(milestone_files(ws.root))
+        if len(files) < 40:
+            return
+        got: list[Any] = []
+        last = time.monotonic()
+        for i, (path, location, stem, archive) in enumerate(files):
+            if self.stop_event.is_set():
+                return
+            m, _problems = ws.loader.load_one(path, location, stem, archive)
+            if m is not None:
+                got.append(m)
+            if time.monotonic() - last > every or i == len(files) - 1:
+                last = time.monotonic()
+                state = WorkspaceState(root=ws.root, milestones=tuple(got), problems=(),
+                                       config=ws.config, by_id={x.id: x for x in got})
+                self.post_message(SnapshotArrived(Snapshot(state=state, driving=self.drive)))
+
+    @work(thread=True, group="git", exclusive=True, exit_on_error=False)
+    def _find_git(self) -> None:
+        from kiro_tui.ui.live import git_info
+
+        self.post_message(GitFound(git_info(self.root)))
+
+
+    def _refresh_now(self) -> None:
+        try:
+            if self.source is not None:
+                snap = self.source.refresh()
+            else:
+                from kiro_tui.agents.snapshot import Snapshot
+                from kiro_tui.ui.live import git_info
+                from kiro_tui.ui.view import blockers_from_problems
+
+                state = self.workspace().load()
+                seq = (self.snapshot.seq + 1) if self.snapshot else 1
+                snap = Snapshot(state=state, blockers=blockers_from_problems(state),
+                                git=self.snapshot.git if self.snapshot else git_info(self.root),
+                                driving=self.drive, seq=seq)
+            self.post_message(SnapshotArrived(snap))
+        except Exception as exc:
+            self.post_message(ActionDone(f"could not reload: {exc}", error=True))
+

@@ -1,0 +1,54 @@
+"""Messages that bring results from worker threads to the UI thread (posted with
+`post_message`, which is thread-safe)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from textual.message import Message
+
+if TYPE_CHECKING:
+    from kiro_tui.agents.snapshot import GitInfo, Snapshot
+    from kiro_tui.core.deliverables import DeliverableReport
+    from kiro_tui.core.events import Event
+    from kiro_tui.ui.view import Sel
+
+
+class SnapshotArrived(Message):
+    """A new snapshot; a newer one waiting in the queue replaces an older one."""
+
+    def __init__(self, snapshot: Snapshot) -> None:
+        super().__init__()
+        self.snapshot = snapshot
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, SnapshotArrived)
+
+
+class EventsArrived(Message):
+    """New log events (`initial`: the first fill from the end of every log)."""
+
+    def __init__(self, events: list[Event], initial: bool = False) -> None:
+        super().__init__()
+        self.events = events
+        self.initial = initial
+
+
+class ReportReady(Message):
+    def __init__(self, sel: Sel, report: DeliverableReport) -> None:
+        super().__init__()
+        self.sel = sel
+        self.report = report
+
+
+class GitFound(Message):
+    def __init__(self, git: GitInfo) -> None:
+        super().__init__()
+        self.git = git
+
+
+class ActionDone(Message):
+    def __init__(self, text: str, error: bool = False) -> None:
+        super().__init__()
+        self.text = text
+        self.error = error
