@@ -72,6 +72,7 @@ MODULES = {
 }
 ACTOR = "kiro-tui"
 ERROR_LEVELS = ("error", "critical", "fatal")
+BOOKKEEPING = ("progress_monitor", "dependency_validator", "git_integration", "blocker_detector")
 MAX_WAIT = 3600.0
 
 
@@ -315,8 +316,14 @@ class Coordinator:
         if ev.level in ERROR_LEVELS:
             self._open_errors[(ev.source, ev.task_id, ev.phase, ev.event)] = ev
             return
-        for key in list(self._open_errors):
+        if ev.role in BOOKKEEPING:
+            return  # progress and dependency notes are not the task moving again
+        when = clock.parse_ts(ev.timestamp)
+        for key, err in list(self._open_errors.items()):
             src, tid, _ph, name = key
+            then = clock.parse_ts(err.timestamp)
+            if when is None or then is None or when <= then:
+                continue  # only a later event follows an error up
             if (ev.task_id and tid == ev.task_id) or (src == ev.source and name == ev.event):
                 del self._open_errors[key]
 

@@ -7,13 +7,14 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from kiro_tui.agents.coordinator import Coordinator
 from kiro_tui.agents.snapshot import Snapshot
-from kiro_tui.core import sessions
+from kiro_tui.core import clock, sessions
 from kiro_tui.core.events import Event, read_all
 from kiro_tui.core.model import Milestone
 from kiro_tui.core.service import Workspace
@@ -238,7 +239,8 @@ def test_error_events_and_broken_files_open_and_resolve_blockers(tmp_path: Path)
         wait_for(status_is(ws, "a", "design", "in_progress"), "a design started")
         # an agent reports an error in a log of its own
         agent_log = tmp_path / ".milestones/logs/agent-a.jsonl"
-        agent_log.write_text(json.dumps({"timestamp": "2026-11-25T15:00:00Z",
+        crashed = clock.now()
+        agent_log.write_text(json.dumps({"timestamp": clock.fmt(crashed),
                                          "event": "agent_crashed", "milestone_id": "m",
                                          "task_id": "a", "level": "error",
                                          "message": "agent exited 1"}) + "\n")
@@ -249,7 +251,8 @@ def test_error_events_and_broken_files_open_and_resolve_blockers(tmp_path: Path)
         wait_for(lambda: records("invalid_file", "blocker_detected"), "an invalid_file blocker")
         # the task moves again: the error is followed up; the file is removed
         with agent_log.open("a") as fh:
-            fh.write(json.dumps({"timestamp": "2026-11-25T15:00:05Z", "event": "agent_started",
+            fh.write(json.dumps({"timestamp": clock.fmt(crashed + timedelta(seconds=1)),
+                                 "event": "agent_started",
                                  "milestone_id": "m", "task_id": "a"}) + "\n")
         bad.unlink()
         opened = {r["blocker_id"] for r in records("error_event", "blocker_detected")
