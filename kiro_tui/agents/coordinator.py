@@ -197,23 +197,30 @@ class Coordinator:
                 raise Refused(f"milestone {mid} is {m.status}: there is nothing to drive")
             live = sessions.read_session(ws.root, m.session_id) if m.session_id else None
             now = clock.now_str()
-            note = None
+            takeover = ws.config.thresholds.takeover
+            note, sid = None, None
             if live is not None and live.status in ("active", "paused"):
-                note = sessions.claim_driver(ws.root, live.id, now,
-                                             ws.config.thresholds.takeover)
-                if m.status != "paused":
-                    ws.start_milestone(mid, ACTOR)
+                note = sessions.claim_driver(ws.root, live.id, now, takeover)  # may refuse
                 sid = live.id
             elif m.status == "paused":
                 raise Refused(f"milestone {mid} is paused and has no session to resume")
-            else:
-                ws.start_milestone(mid, ACTOR)
+            if m.status != "paused":  # a paused milestone stays paused until resumed
+                try:
+                    ws.start_milestone(mid, ACTOR)
+                except KiroError:
+                    if sid:
+                        sessions.release_driver(ws.root, sid)
+                    raise
                 fresh = ws.load().milestone(mid)
                 new_sid = fresh.session_id if fresh else None
                 if not new_sid:
                     raise Refused(f"milestone {mid}: no session was created")
-                sid = new_sid
-                note = sessions.claim_driver(ws.root, sid, now, ws.config.thresholds.takeover)
+                if new_sid != sid:
+                    if sid:
+                        sessions.release_driver(ws.root, sid)
+                    note = sessions.claim_driver(ws.root, new_sid, now, takeover)
+                    sid = new_sid
+            assert sid is not None
             self.driving, self.session_id = mid, sid
             self._refusal = None
             self._done = False

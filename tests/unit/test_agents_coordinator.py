@@ -15,6 +15,7 @@ import pytest
 from kiro_tui.agents.coordinator import Coordinator
 from kiro_tui.agents.snapshot import Snapshot
 from kiro_tui.core import clock, sessions
+from kiro_tui.core.errors import Refused
 from kiro_tui.core.events import Event, read_all
 from kiro_tui.core.model import Milestone
 from kiro_tui.core.service import Workspace
@@ -166,7 +167,8 @@ def test_blockers_appear_and_clear_once_and_survive_a_restart(tmp_path: Path) ->
     with Running(coord):
         wait_for(lambda: any(r["event"] == "blocker_detected" and r["kind"] == "stalled_task"
                              for r in blk()), "a stalled_task blocker")
-        assert any(b.kind == "stalled_task" for b in coord.snapshot.blockers)
+        wait_for(lambda: any(b.kind == "stalled_task" for b in coord.snapshot.blockers),
+                 "the blocker in the published snapshot")
     # a restart rebuilds the open set from blockers.jsonl: nothing is announced again
     coord2 = Coordinator(Workspace(tmp_path, persist_cache=False), drive="m")
     with Running(coord2):
@@ -261,3 +263,30 @@ def test_error_events_and_broken_files_open_and_resolve_blockers(tmp_path: Path)
                                     records("", "blocker_resolved")}, "both to resolve")
     assert len(records("error_event", "blocker_detected")) == 1
     assert len(records("invalid_file", "blocker_detected")) == 1
+
+
+def test_driving_a_paused_milestone_keeps_it_paused_until_resumed(tmp_path: Path) -> None:
+    ws = small_workspace(tmp_path)
+    ws.start_milestone("m", "alice")
+    ws.pause("m", "alice")
+    coord = Coordinator(Workspace(tmp_path, persist_cache=False), drive="m")
+    with Running(coord):
+        wait_for(lambda: coord.driving == "m" and coord.snapshot.paused, "driving, paused")
+        wait_for(lambda: role_states_are(tmp_path, coord, "paused"), "roles paused")
+        assert phase_status(ws, "a", "design") == "pending"
+        ws.resume("m", "alice")
+        wait_for(status_is(ws, "a", "design", "in_progress"), "work to start after resume")
+
+
+def role_states_are(root: Path, coord: Coordinator, status: str) -> bool:
+    states = sessions.read_role_state(root, coord.session_id or "")
+    return bool(states) and {v["status"] for v in states.values()} == {status}
+
+
+def test_unmet_requires_refuse_driving_and_hold_no_driver(seed: Path) -> None:
+    coord = Coordinator(Workspace(seed, persist_cache=False))
+    with pytest.raises(Refused, match="requires milestone-001"):
+        coord.start_driving("milestone-002")
+    assert coord.driving is None
+    with pytest.raises(Refused, match="completed"):
+        coord.start_driving("milestone-000")
