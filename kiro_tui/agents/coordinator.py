@@ -112,7 +112,7 @@ class Coordinator:
         self._facts = FactCache(ws.root)
         self._followers: dict[Path, Follower] = {}
         self._open_errors: dict[tuple[Any, ...], Event] = {}
-        self._failures: dict[str, str] = {}
+        self._failures: dict[str, dict[str, str]] = {}  # role -> action key -> error
         self._role_errors: dict[str, str] = {}
         self._written_roles: dict[str, dict[str, Any]] = {}
         self._last_heartbeat = 0.0
@@ -359,7 +359,9 @@ class Coordinator:
                         git=GitInfo(), taken_at=time.time(), seq=self._seq,
                         facts=MappingProxyType(facts), activity=MappingProxyType(activity),
                         open_errors=tuple(self._open_errors.values()),
-                        failures=MappingProxyType(dict(self._failures)),
+                        failures=MappingProxyType({f"{role} {key}": err for role, keys
+                                                   in self._failures.items()
+                                                   for key, err in keys.items()}),
                         active_since=self._active_since if self.driving else None, scope=scope)
         found = [blockers.since_of(self._memory["blocker_detector"], b)
                  for b in blockers.detect(snap, now)]
@@ -466,9 +468,9 @@ class Coordinator:
                 wrote += 1
             except Exception as exc:  # a failure the blocker detector reports
                 msg = f"{type(exc).__name__}: {exc}"
-                if self._failures.get(a.key) != msg:
-                    self._failures[a.key] = msg
-                    self._role_errors[role] = msg
+                mine = self._failures.setdefault(role, {})
+                if mine.get(a.key) != msg:
+                    mine[a.key] = msg
                     with contextlib.suppress(Exception):
                         self._log(role, {"event": "action_failed", "level": "warning",
                                          "task_id": a.task_id, "phase": a.phase,
@@ -476,12 +478,15 @@ class Coordinator:
                         wrote += 1
             else:
                 remember(self._memory[role], a.remember)
-                self._failures.pop(a.key, None)
-        if role == "task_executor":
-            for key in [k for k in self._failures if k not in proposed]:
-                self._failures.pop(key, None)
-            if not self._failures:
-                self._role_errors.pop(role, None)
+                self._failures.get(role, {}).pop(a.key, None)
+        if not self._stopping():
+            mine = self._failures.get(role, {})
+            for key in [k for k in mine if k not in proposed]:
+                del mine[key]  # no longer wanted: no longer failing
+        if self._failures.get(role):
+            self._role_errors[role] = next(reversed(self._failures[role].values()))
+        else:
+            self._role_errors.pop(role, None)
         return wrote
 
     def _apply(self, a: Action) -> int:

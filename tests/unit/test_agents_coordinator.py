@@ -290,3 +290,39 @@ def test_unmet_requires_refuse_driving_and_hold_no_driver(seed: Path) -> None:
     assert coord.driving is None
     with pytest.raises(Refused, match="completed"):
         coord.start_driving("milestone-000")
+
+
+def test_a_failing_action_is_a_blocker_until_it_succeeds(tmp_path: Path) -> None:
+    ws = small_workspace(tmp_path)
+    real = ws.complete_phase
+    broken = threading.Event()
+    broken.set()
+
+    def flaky(*args: object, **kw: object) -> object:
+        if broken.is_set():
+            raise OSError("disk full")
+        return real(*args, **kw)  # type: ignore[arg-type]
+
+    ws.complete_phase = flaky  # type: ignore[method-assign]
+    coord = Coordinator(ws, drive="m")
+
+    def records(event: str) -> list[dict]:
+        return [r for r in map(json.loads, _lines(tmp_path, "blockers.jsonl"))
+                if r["event"] == event]
+
+    with Running(coord):
+        wait_for(status_is(ws, "a", "design", "in_progress"), "a design started")
+        fill(tmp_path, "a", "design", "m")
+        wait_for(lambda: [r for r in records("blocker_detected")
+                          if r["kind"] == "executor_failed"], "an executor_failed blocker")
+        wait_for(lambda: role_states_are(tmp_path, coord, "running") is False, "a role error")
+        assert sessions.read_role_state(tmp_path, coord.session_id or "")[
+            "task_executor"]["status"] == "error"
+        broken.clear()
+        fill(tmp_path, "a", "design", "m")  # any change wakes the loop; it retries
+        wait_for(status_is(ws, "a", "design", "waiting_approval"), "the retry to work")
+        wait_for(lambda: records("blocker_resolved"), "the blocker to resolve")
+        wait_for(lambda: sessions.read_role_state(tmp_path, coord.session_id or "")[
+            "task_executor"]["status"] == "running", "the role to recover")
+    failed = [e for e in role_events(tmp_path, "execution.jsonl") if e.event == "action_failed"]
+    assert len(failed) == 1 and "disk full" in (failed[0].message or "")
