@@ -10,6 +10,12 @@ Interface (the dashboard and `kiro-tui run` rely on it)::
     coord.stop_driving()       # thread-safe request: stop driving, release the driver
     coord.wake()               # thread-safe: rebuild soon (e.g. after an in-process action)
 
+Extra keywords: `exit_when_complete=True` ends `run` once the driven milestone is completed and
+the roles are quiet (`kiro-tui run`; otherwise the coordinator stops driving and keeps
+observing); `runner=` an `executor.AgentRunner` (default: from `Config.executor`, a no-op).
+`start_driving(mid)` is the synchronous form of `drive` (raises Refused), used by the CLI.
+Counters `writes` and `cycles` are for tests and the bench.
+
 `run` publishes a first snapshot at once, then sleeps in watchfiles (inotify; explicit debounce
 and step; a filter that ignores `.milestones/.locks/` and `*.tmp.*`) until a file changes, a
 request arrives, or a timer that matters fires (heartbeat, the next stall or approval
