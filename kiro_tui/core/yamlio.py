@@ -44,6 +44,11 @@ def _located(path: Path | str, exc: Exception) -> InvalidFile:
 
 def load_fast(text: str, path: Path | str) -> Any:
     """Parse YAML into plain Python objects (for display). Raises InvalidFile, located."""
+    from kiro_tui.core.fastyaml import try_load
+
+    ok, data = try_load(text)
+    if ok:
+        return data
     try:
         return _safe_yaml().load(text)
     except Exception as exc:  # ruamel raises many error types
