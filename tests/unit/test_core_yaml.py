@@ -10,8 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kiro_tui.core.errors import InvalidFile
+from kiro_tui.core.fastyaml import try_load
 from kiro_tui.core.service import Workspace
 from kiro_tui.core.store import ConcurrentEdit, atomic_write, edit_yaml, file_lock
 from kiro_tui.core.yamlio import RoundTrip, detect_indent, load_fast
@@ -322,3 +325,64 @@ def test_empty_values_stay_empty_after_an_edit(tmp_path: Path) -> None:
     p.write_text(seed_style)
     edit_yaml(p, lambda d: d.__setitem__("status", "in_progress"))
     assert p.read_text() == seed_style.replace("planned", "in_progress")
+
+
+# ---------------------------------------------------------------- the fast display loader
+
+TRICKY = ["", "~", "null", "Null", "true", "True", "FALSE", "yes", "no", "on", "1", "-1", "+1",
+          "0x1f", "0o17", "017", "1_000", "1.5", "1e3", ".inf", "-.Inf", ".nan", "1:20",
+          "2026-11-20", "2026-11-20T08:00:00Z", "2001-12-14t21:59:43.10-05:00", "<<", "=",
+          "a: b", "- x", "#c", "'q'", '"q"', "x #y", " lead", "trail ", "multi\nline", "é✓"]
+scalars = st.one_of(st.none(), st.booleans(), st.integers(-10**12, 10**12),
+                    st.floats(allow_nan=False), st.sampled_from(TRICKY), st.text(max_size=12))
+values = st.recursive(scalars, lambda c: st.one_of(
+    st.lists(c, max_size=4), st.dictionaries(st.sampled_from(TRICKY[5:]) | st.text(max_size=6),
+                                             c, max_size=4)), max_leaves=20)
+
+
+def _ruamel_safe(text: str) -> tuple[str, object]:
+    from ruamel.yaml import YAML
+
+    try:
+        return "ok", YAML(typ="safe", pure=False).load(text)
+    except Exception as exc:
+        return "error", type(exc).__name__
+
+
+@settings(max_examples=300, deadline=None)
+@given(values, st.sampled_from(["safe", "rt"]), st.sampled_from([None, True, False]))
+def test_fast_loader_agrees_with_ruamel(data: object, typ: str, flow: bool | None) -> None:
+    import io
+
+    from ruamel.yaml import YAML
+
+    y = YAML(typ=typ, pure=True)
+    y.default_flow_style = flow
+    buf = io.StringIO()
+    y.dump({"root": data, "plain": TRICKY}, buf)
+    text = buf.getvalue()
+    ok, got = try_load(text)
+    ref = _ruamel_safe(text)
+    if ok:
+        assert ref == ("ok", got)
+        assert repr(ref[1]) == repr(got)
+
+
+@pytest.mark.parametrize("text", [
+    "a: 1\nb: 1.5\nc: true\nd: ~\ne: null\nf: 2026-11-20T08:00:00Z\ng: 2026-01-01\nh: 0x1f\n"
+    "i: 0o17\nj: .inf\nl: yes\nn: 1_000\no: '1'\np: \"x\"\nq: |\n  block\nr: >\n  folded\n",
+    "a: &x {b: [1, 2]}\nc: *x\n", "- a\n- b\n", "just text\n", "", "# only a comment\n",
+    "a: !!str 1\n", "<<: {a: 1}\nb: 2\n", "a: 1\na: 2\n", "%YAML 1.1\n---\na: yes\n",
+    "a: 1\n---\nb: 2\n", "? [a]\n: 1\n", "id: [\n", "a: b: c\n", "\"<<\": 1\n",
+])
+def test_fast_loader_examples(text: str) -> None:
+    ok, got = try_load(text)
+    ref = _ruamel_safe(text)
+    if ok:
+        assert ref == ("ok", got) and repr(ref[1]) == repr(got)
+    else:
+        # what the fast path leaves to ruamel is what needs it
+        assert any(x in text for x in ("!!", "<<", "%YAML", "---", "?", "[\n", "a: 1\na:",
+                                       "b: c"))
+    if ref[0] == "ok":
+        assert load_fast(text, "x") == ref[1]
