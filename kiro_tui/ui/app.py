@@ -115,6 +115,7 @@ class KiroApp(SnapshotFeed, App[int]):
         self.query_one(MilestoneTree).focus()
         # the UI thread answers keys quickly while a worker loads (the default is 5 ms)
         sys.setswitchinterval(0.001)
+        self._fill_log()
         # load after the first frame is on screen: the data must not delay it
         self.call_after_refresh(self._start_source)
 
@@ -153,8 +154,8 @@ class KiroApp(SnapshotFeed, App[int]):
 
     def on_events_arrived(self, message: EventsArrived) -> None:
         log = self.query_one(EventLog)
-        if message.initial:
-            log.set_events(message.events)
+        if message.initial:  # lines that arrived live before the first fill stay after it
+            log.set_events([*message.events, *log.kept])
         else:
             log.add_events(message.events)
 

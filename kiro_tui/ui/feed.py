@@ -68,10 +68,17 @@ class SnapshotFeed:
 
         return LiveSource(ws, drive=self.drive, on_snapshot=on_snapshot, on_events=on_events)
 
+    @work(thread=True, group="log", exclusive=True, exit_on_error=False)
+    def _fill_log(self) -> None:
+        """The last lines of every log, read from their ends (quick, and needs no workspace)."""
+        from kiro_tui.core.events import merged_tail
+
+        self.post_message(EventsArrived(merged_tail(self.root / ".milestones", LOG_FILL),
+                                        initial=True))
+
     @work(thread=True, group="coordinator", exclusive=True, exit_on_error=False)
     def _start_source(self) -> None:
         from kiro_tui.agents.snapshot import Snapshot
-        from kiro_tui.core.events import merged_tail
 
         ws = self.workspace()
         self._preload(ws)
@@ -90,11 +97,9 @@ class SnapshotFeed:
                 snap = Snapshot(state=state, blockers=blockers_from_problems(state),
                                 driving=self.drive, seq=1)
             self.post_message(SnapshotArrived(replace(snap, git=git_info(ws.root))))
-            self.post_message(EventsArrived(merged_tail(ws.ms, LOG_FILL), initial=True))
             return
         self.source = self._make_source(ws)
         self._find_git()
-        self.post_message(EventsArrived(merged_tail(ws.ms, LOG_FILL), initial=True))
         self.source.run(self.stop_event)
 
     def _preload(self, ws: Any, every: float = 0.15) -> None:
