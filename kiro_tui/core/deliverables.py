@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
 from kiro_tui.core.errors import InvalidId
-from kiro_tui.core.ids import check_id, check_phase
+from kiro_tui.core.ids import check_id, check_phase, is_valid_id
 from kiro_tui.core.model import Deliverable, Phase
 
 TEMPLATE_MARKER = "<!-- kiro-tui:template -->"
@@ -20,30 +22,79 @@ def phase_dir(root: Path, task_id: str, phase: str) -> Path:
     return root / ".milestones" / "deliverables" / check_id(task_id, "task id") / check_phase(phase)
 
 
-def resolve(root: Path, task_id: str, phase: str, d: Deliverable) -> Path:
-    """The deliverable's path, refused (InvalidId) when it would leave the repository."""
+@functools.lru_cache(maxsize=1 << 16)
+def _phase_dir_str(root: Path | str, task_id: str, phase: str) -> str:
+    return os.path.join(root, ".milestones", "deliverables", check_id(task_id, "task id"),
+                        check_phase(phase))
+
+
+def task_folders(root: Path) -> frozenset[str]:
+    """Names in `.milestones/deliverables/` (one directory read). Passed to `report` and
+    `problems` when checking many tasks, it spares a `stat` per phase of tasks with no folder."""
+    try:
+        return frozenset(os.listdir(os.path.join(root, ".milestones", "deliverables")))
+    except OSError:
+        return frozenset()
+
+
+@functools.lru_cache(maxsize=32)
+def _real_root(root: str) -> str:
+    return os.path.realpath(root)
+
+
+def _inside(root: Path | str, real: str) -> bool:
+    base = _real_root(os.fspath(root))
+    return real == base or real.startswith(base.rstrip(os.sep) + os.sep)
+
+
+_SAFE_NAMES: set[str] = set()  # plain names that passed _check_label (a small set)
+
+
+def _all_safe_names(ds: tuple[Deliverable, ...]) -> bool:
+    return all(d.path is None and d.name in _SAFE_NAMES for d in ds)
+
+
+def _check_label(d: Deliverable) -> None:
+    """The checks that need no file system: raise InvalidId for a name or path that is unsafe
+    whatever is on disk."""
+    if d.path is None and d.name in _SAFE_NAMES:
+        return
     if d.path is not None:
         rel = d.path
         if os.path.isabs(rel) or rel.startswith("~"):
             raise InvalidId(f"deliverable path {rel!r} is absolute: it must be relative to the "
                             "repository")
-        candidate = root / rel
+        if os.path.normpath(rel).split(os.sep)[0] == "..":
+            raise InvalidId(f"deliverable {rel!r} resolves outside the repository")
     else:
         name = d.name
-        if not name or "/" in name or "\\" in name or name in (".", "..") or ".." in name.split("/"):
+        if not name or "/" in name or "\\" in name or name in (".", ".."):
             raise InvalidId(f"deliverable name {name!r} is not a plain file name")
-        candidate = phase_dir(root, task_id, phase) / name
-    real_root = os.path.realpath(root)
-    real = os.path.realpath(candidate)
-    if real != real_root and not real.startswith(real_root + os.sep):
+        if len(_SAFE_NAMES) < 4096:
+            _SAFE_NAMES.add(name)
+
+
+def resolve(root: Path, task_id: str, phase: str, d: Deliverable) -> Path:
+    """The deliverable's path, refused (InvalidId) when it would leave the repository.
+
+    Lexical checks first (no absolute path, no `..` out); then, for a path that exists, the
+    symlinks are followed and the real path must still be inside. A path that does not exist
+    cannot lead anywhere, which keeps checking thousands of missing deliverables cheap.
+    """
+    _check_label(d)
+    if d.path is not None:
+        candidate = os.path.join(root, d.path)
+    else:
+        candidate = os.path.join(_phase_dir_str(root, task_id, phase), d.name)
+    if os.path.lexists(candidate) and not _inside(root, os.path.realpath(candidate)):
         raise InvalidId(f"deliverable {d.label!r} resolves outside the repository")
-    return candidate
+    return Path(candidate)
 
 
-def _file_state(path: Path) -> str:
+def _file_state(path: Path | str) -> str:
     """'present', 'template', 'empty' for an existing regular file."""
     try:
-        size = path.stat().st_size
+        size = os.stat(path).st_size
     except OSError:
         return "missing"
     if size == 0:
@@ -56,6 +107,21 @@ def _file_state(path: Path) -> str:
     return "template" if _MARKER_B in head else "present"
 
 
+def _dir_state(root: Path, path: str) -> str:
+    found = "empty"
+    for dirpath, _dirs, files in os.walk(path):
+        for f in files:
+            p = os.path.join(dirpath, f)
+            if os.path.islink(p) and not _inside(root, os.path.realpath(p)):
+                continue  # a link out of the repository does not count
+            s = _file_state(p)
+            if s == "present":
+                return "present"
+            if s == "template":
+                found = "template"
+    return found
+
+
 def state(root: Path, task_id: str, phase: str, d: Deliverable) -> str:
     """One of: present, missing, template, empty, invalid."""
     try:
@@ -63,15 +129,7 @@ def state(root: Path, task_id: str, phase: str, d: Deliverable) -> str:
     except InvalidId:
         return "invalid"
     if path.is_dir():
-        found = "empty"
-        for dirpath, _dirs, files in os.walk(path):
-            for f in files:
-                s = _file_state(Path(dirpath) / f)
-                if s == "present":
-                    return "present"
-                if s == "template":
-                    found = "template"
-        return found
+        return _dir_state(root, str(path))
     return _file_state(path)
 
 
@@ -87,36 +145,125 @@ class DeliverableReport:
         return not self.missing
 
 
-def report(root: Path, task_id: str, phase: Phase) -> DeliverableReport:
+@functools.lru_cache(maxsize=32)
+def _base_inside(root: str) -> bool:
+    """Whether `.milestones/deliverables` itself lies inside the repository (once per root)."""
+    return _inside(root, os.path.realpath(os.path.join(root, ".milestones", "deliverables")))
+
+
+def _folder(root: Path, task_id: str, phase: str) -> tuple[str | None, bool]:
+    """(the phase folder, whether it exists and lies inside the repository); the folder is
+    None when the task id itself is invalid."""
+    try:
+        folder = _phase_dir_str(root, task_id, phase)
+    except InvalidId:
+        return None, False
+    if not os.path.isdir(folder):
+        return folder, False
+    task_dir = os.path.dirname(folder)
+    if _base_inside(os.fspath(root)) and not os.path.islink(task_dir) \
+            and not os.path.islink(folder):
+        return folder, True  # no link on the way down from a folder known to be inside
+    return folder, _inside(root, os.path.realpath(folder))
+
+
+def report(root: Path, task_id: str, phase: Phase, folders: frozenset[str] | None = None
+           ) -> DeliverableReport:
+    """Which deliverables of a phase are present. Costs one `stat` when the phase folder does not
+    exist (none when `folders`, from `task_folders`, says the task has no folder), and one
+    `lstat` (plus a read of the head) per file when it does."""
+    if folders is not None and task_id not in folders and _all_safe_names(phase.deliverables) \
+            and is_valid_id(task_id):
+        # the common case in a big workspace: nothing on disk yet for this task
+        return DeliverableReport((), tuple([d.name for d in phase.deliverables]), (), ())
     present: list[str] = []
     missing: list[str] = []
     template: list[str] = []
     invalid: list[str] = []
-    base_exists: bool | None = None
+    folder: str | None = None
+    usable = False
+    looked = False
+    if folders is not None and task_id not in folders:
+        looked = True  # no folder for this task: name-form deliverables are missing
+        folder = "" if is_valid_id(task_id) else None
     for d in phase.deliverables:
-        if d.path is None:
-            if base_exists is None:
-                try:
-                    base_exists = phase_dir(root, task_id, phase.name).is_dir()
-                except InvalidId:
-                    base_exists = False
-            if not base_exists:
-                try:
-                    resolve(root, task_id, phase.name, d)
-                except InvalidId:
-                    invalid.append(d.label)
-                missing.append(d.label)
-                continue
-        s = state(root, task_id, phase.name, d)
-        if s == "present":
-            present.append(d.label)
+        label = d.label
+        if d.path is not None:
+            s = state(root, task_id, phase.name, d)
         else:
-            missing.append(d.label)
+            if not looked:
+                folder, usable = _folder(root, task_id, phase.name)
+                looked = True
+            try:
+                _check_label(d)
+            except InvalidId:
+                s = "invalid"
+            else:
+                if folder is None or (not usable and folder and os.path.lexists(folder)):
+                    s = "invalid"  # a bad task id, or a folder that leads out
+                elif not usable:
+                    s = "missing"
+                else:
+                    s = _named_state(root, os.path.join(folder, d.name))
+        if s == "present":
+            present.append(label)
+        else:
+            missing.append(label)
             if s == "template":
-                template.append(d.label)
+                template.append(label)
             elif s == "invalid":
-                invalid.append(d.label)
+                invalid.append(label)
     return DeliverableReport(tuple(present), tuple(missing), tuple(template), tuple(invalid))
+
+
+def _named_state(root: Path, path: str) -> str:
+    """State of a name inside a phase folder known to be inside the repository."""
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return "missing"
+    if stat.S_ISLNK(st.st_mode):
+        if not _inside(root, os.path.realpath(path)):
+            return "invalid"
+        if os.path.isdir(path):
+            return _dir_state(root, path)
+        return _file_state(path)
+    if stat.S_ISDIR(st.st_mode):
+        return _dir_state(root, path)
+    if st.st_size == 0:
+        return "empty"
+    return _file_state(path)
+
+
+def problems(root: Path, task_id: str, phase: Phase, folders: frozenset[str] | None = None
+             ) -> list[tuple[str, str]]:
+    """(label, message) for each deliverable that is unsafe: cheap enough to run on every phase
+    of a big workspace (no file system access unless the phase folder exists)."""
+    looked = folders is not None and task_id not in folders
+    if looked and _all_safe_names(phase.deliverables):
+        return []
+    out: list[tuple[str, str]] = []
+    folder: str | None = None
+    usable = on_disk = False
+    for d in phase.deliverables:
+        try:
+            _check_label(d)
+            if d.path is not None:
+                resolve(root, task_id, phase.name, d)
+                continue
+            if not looked:
+                folder, usable = _folder(root, task_id, phase.name)
+                on_disk = folder is not None and os.path.lexists(folder)
+                looked = True
+            if not on_disk or folder is None:
+                continue  # nothing on disk: nothing can lead out
+            path = os.path.join(folder, d.name)
+            if not usable or (os.path.islink(path)
+                              and not _inside(root, os.path.realpath(path))):
+                raise InvalidId(f"deliverable {d.label!r} resolves outside the repository")
+        except InvalidId as exc:
+            out.append((d.label, exc.message))
+    return out
 
 
 def digest(root: Path, task_id: str, phase: Phase) -> str:

@@ -12,10 +12,11 @@ from kiro_tui.core.store import WorkspaceState
 from kiro_tui.core.validate import check
 
 
-def task_json(state: WorkspaceState, m: Milestone, t: Task) -> dict[str, Any]:
+def task_json(state: WorkspaceState, m: Milestone, t: Task,
+              folders: frozenset[str] | None = None) -> dict[str, Any]:
     phases: dict[str, Any] = {}
     for ph in t.phases:
-        rep = dl.report(state.root, t.id, ph)
+        rep = dl.report(state.root, t.id, ph, folders)
         phases[ph.name] = {"status": ph.status, "gate": ph.gate,
                            "deliverables": {"present": list(rep.present),
                                             "missing": list(rep.missing)}}
@@ -31,7 +32,8 @@ def task_json(state: WorkspaceState, m: Milestone, t: Task) -> dict[str, Any]:
     }
 
 
-def milestone_json(state: WorkspaceState, m: Milestone) -> dict[str, Any]:
+def milestone_json(state: WorkspaceState, m: Milestone,
+                   folders: frozenset[str] | None = None) -> dict[str, Any]:
     return {
         "id": m.id,
         "title": m.title,
@@ -40,16 +42,17 @@ def milestone_json(state: WorkspaceState, m: Milestone) -> dict[str, Any]:
         "progress": round(milestone_progress(m), 1),
         "requires": list(m.requires),
         "startable": startable(m, state.by_id),
-        "tasks": [task_json(state, m, t) for t in m.tasks],
+        "tasks": [task_json(state, m, t, folders) for t in m.tasks],
     }
 
 
 def status_json(state: WorkspaceState, only: str | None = None) -> dict[str, Any]:
     ms = [m for m in state.milestones if only is None or m.id == only]
+    folders = dl.task_folders(state.root)
     return {
         "schema": 1,
         "root": str(state.root),
-        "milestones": [milestone_json(state, m) for m in ms],
+        "milestones": [milestone_json(state, m, folders) for m in ms],
         "problems": [{"file": p.file, "line": p.line, "message": p.message}
                      for p in check(state)],
     }

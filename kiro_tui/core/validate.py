@@ -6,7 +6,7 @@ from pathlib import Path
 
 from kiro_tui.core import deliverables as dl
 from kiro_tui.core.deps import find_cycles, milestone_graph, task_graph
-from kiro_tui.core.errors import InvalidFile, InvalidId, Problem
+from kiro_tui.core.errors import InvalidFile, Problem
 from kiro_tui.core.store import WorkspaceState
 
 
@@ -39,6 +39,7 @@ def check(state: WorkspaceState) -> list[Problem]:
         first = state.by_id[cyc[0]]
         out.append(Problem(first.path, "milestone dependency cycle: "
                            + " -> ".join([*cyc, cyc[0]]), kind="dependency_cycle"))
+    folders = dl.task_folders(state.root)
     for m in state.milestones:
         for req in m.requires:
             if req not in state.by_id:
@@ -51,12 +52,9 @@ def check(state: WorkspaceState) -> list[Problem]:
                     out.append(Problem(m.path, f"task {t.id} depends on unknown task {dep!r}",
                                        kind="dependency_unmet"))
             for ph in t.phases:
-                for d in ph.deliverables:
-                    try:
-                        dl.resolve(state.root, t.id, ph.name, d)
-                    except InvalidId as exc:
-                        out.append(Problem(m.path, f"task {t.id} {ph.name}: {exc.message}",
-                                           kind="invalid_path"))
+                for _label, message in dl.problems(state.root, t.id, ph, folders):
+                    out.append(Problem(m.path, f"task {t.id} {ph.name}: {message}",
+                                       kind="invalid_path"))
         for cyc in find_cycles(task_graph(m)):
             out.append(Problem(m.path, "task dependency cycle: " + " -> ".join([*cyc, cyc[0]]),
                                kind="dependency_cycle"))

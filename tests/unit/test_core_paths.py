@@ -175,3 +175,35 @@ def test_workflow_refuses_escaping_deliverables(seed: Path) -> None:
     (seed.parent / "outside.md").write_text("out\n")
     with pytest.raises(KiroError, match=r"outside\.md"):
         ws.complete_phase("milestone-002", "task-010", "design")
+
+
+def test_fast_paths_agree_with_the_plain_checks(seed: Path, tmp_path: Path) -> None:
+    """`report` and `problems` with the folder listing (the big-workspace path) say what they
+    say without it, on the seed and on a tree with links in and out."""
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "x.md").write_text("x\n")
+    base = seed / ".milestones/deliverables"
+    (outside / "design").mkdir()
+    os.symlink(outside, base / "task-010")  # a whole task folder leading out
+    (base / "task-011" / "design").mkdir(parents=True)
+    os.symlink(outside / "x.md", base / "task-011/design/root_cause_analysis.md")
+    (base / "task-011/design/fix_approach.md").write_text("")
+    state = Workspace.open(seed).load()
+    folders = dl.task_folders(seed)
+    assert {"task-001", "task-002", "task-010", "task-011"} <= folders
+    seen_invalid = 0
+    for m in state.milestones:
+        for t in m.tasks:
+            for ph in t.phases:
+                assert dl.report(seed, t.id, ph, folders) == dl.report(seed, t.id, ph)
+                assert dl.problems(seed, t.id, ph, folders) == dl.problems(seed, t.id, ph)
+                rep = dl.report(seed, t.id, ph)
+                assert set(rep.invalid) == {label for label, _ in dl.problems(seed, t.id, ph)}
+                seen_invalid += len(rep.invalid)
+    assert seen_invalid == 5  # task-010 design (4) and task-011's linked file
+    rep = dl.report(seed, "task-011", state.milestone("milestone-002").task(  # type: ignore[union-attr]
+        "task-011").phase("design"))  # type: ignore[union-attr]
+    assert rep.invalid == ("root_cause_analysis.md",)
+    assert rep.missing == ("root_cause_analysis.md", "fix_approach.md",
+                           "regression_prevention.md")
