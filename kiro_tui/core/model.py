@@ -6,7 +6,7 @@ anything that cannot be used is reported as a Problem next to the milestone.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from kiro_tui.core.config import Config
@@ -167,10 +167,22 @@ def norm_task_status(value: Any) -> str:
     return TASK_STATUS_ALIASES.get(s, s)
 
 
+_DELIVERABLES: dict[str, Deliverable] = {}  # shared instances for plain names (immutable)
+
+
 def _deliverables(value: Any, problems: list[str]) -> tuple[Deliverable, ...]:
+    if not isinstance(value, list):
+        return ()
     out: list[Deliverable] = []
-    for item in value if isinstance(value, list) else []:
-        if isinstance(item, dict):
+    for item in value:
+        if type(item) is str:
+            d = _DELIVERABLES.get(item)
+            if d is None:
+                d = Deliverable(name=item)
+                if len(_DELIVERABLES) < 4096:
+                    _DELIVERABLES[item] = d
+            out.append(d)
+        elif isinstance(item, dict):
             path = item.get("path")
             name = item.get("name") or (str(path).rsplit("/", 1)[-1] if path else None)
             if not path and not name:
@@ -238,34 +250,39 @@ def milestone_gates(raw: dict[str, Any], config: Config) -> dict[str, bool]:
 def build_phase(name: str, raw: Any, milestone_raw: dict[str, Any], config: Config,
                 issues: list[str]) -> Phase:
     raw = raw if isinstance(raw, dict) else {}
-    status = str(raw.get("status") or "pending").strip().lower()
+    get = raw.get
+    status = get("status")
+    status = status if type(status) is str and status in PHASE_STATUSES else \
+        str(status or "pending").strip().lower()
     if status not in PHASE_STATUSES:
         issues.append(f"phase {name} has unknown status {status!r}")
     history = []
-    for h in raw.get("review_history") or []:
+    for h in get("review_history") or ():
         if isinstance(h, dict):
             history.append(Review(action=str(h.get("action", "")), by=_s(h.get("by")),
                                   at=_s(h.get("at")), comment=_s(h.get("comment"))))
-    return Phase(
-        name=name,
-        status=status,
-        gate=gate_for(name, raw, milestone_raw, config),
-        deliverables=_deliverables(raw.get("deliverables"), issues),
-        acceptance_criteria=_str_tuple(raw.get("acceptance_criteria")),
-        description=_s(raw.get("description")),
-        estimated_hours=_num(raw.get("estimated_hours")),
-        actual_hours=_num(raw.get("actual_hours")),
-        started_at=_s(raw.get("started_at")),
-        completed_at=_s(raw.get("completed_at")),
-        approved_at=_s(raw.get("approved_at")),
-        approved_by=_s(raw.get("approved_by")),
-        approval_notes=_s(raw.get("approval_notes")),
-        approved_digest=_s(raw.get("approved_digest")),
-        rejected_at=_s(raw.get("rejected_at")),
-        rejected_by=_s(raw.get("rejected_by")),
-        rejection_reason=_s(raw.get("rejection_reason")),
-        blocked_reason=_s(raw.get("blocked_reason")),
-        review_history=tuple(history),
+    criteria = get("acceptance_criteria")
+    return Phase(  # positional, in field order: this runs for every phase of the workspace
+        name,
+        status,
+        gate_for(name, raw, milestone_raw, config),
+        _deliverables(get("deliverables"), issues),
+        tuple([str(x) for x in criteria if x is not None]) if type(criteria) is list
+        else _str_tuple(criteria),
+        _s(get("description")),
+        _num(get("estimated_hours")),
+        _num(get("actual_hours")),
+        _s(get("started_at")),
+        _s(get("completed_at")),
+        _s(get("approved_at")),
+        _s(get("approved_by")),
+        _s(get("approval_notes")),
+        _s(get("approved_digest")),
+        _s(get("rejected_at")),
+        _s(get("rejected_by")),
+        _s(get("rejection_reason")),
+        _s(get("blocked_reason")),
+        tuple(history),
     )
 
 
@@ -396,3 +413,77 @@ def build_milestone(raw: Any, *, rel_path: str, location: str, stem: str, config
         else None,
         problems=tuple(problems),
     ), problems
+
+
+# ---------------------------------------------------------------- compact form for the cache
+# Unpickling frozen dataclasses costs a Python-level __setstate__ per object; tuples of plain
+# values unpickle in C and are rebuilt here with one constructor call per object.
+
+_PHASE_FIELDS = [f.name for f in fields(Phase)]
+_TASK_FIELDS = [f.name for f in fields(Task)]
+_MILESTONE_FIELDS = [f.name for f in fields(Milestone)]
+_PH_D = _PHASE_FIELDS.index("deliverables")
+_PH_R = _PHASE_FIELDS.index("review_history")
+_T_P = _TASK_FIELDS.index("phases")
+_M_T = _MILESTONE_FIELDS.index("tasks")
+_M_P = _MILESTONE_FIELDS.index("problems")
+_PROBLEM_FIELDS = [f.name for f in fields(Problem)]
+# changes whenever a model class changes shape: part of the cache's version
+MODEL_SHAPE = "|".join(",".join(x) for x in (
+    _PHASE_FIELDS, _TASK_FIELDS, _MILESTONE_FIELDS, _PROBLEM_FIELDS,
+    [f.name for f in fields(Deliverable)], [f.name for f in fields(Review)]))
+
+
+def pack_problems(problems: tuple[Problem, ...] | list[Problem]) -> tuple[Any, ...]:
+    return tuple(tuple(getattr(p, n) for n in _PROBLEM_FIELDS) for p in problems)
+
+
+def unpack_problems(packed: tuple[Any, ...]) -> tuple[Problem, ...]:
+    return tuple(Problem(*p) for p in packed)
+
+
+def pack_milestone(m: Milestone) -> tuple[Any, ...]:
+    tasks = []
+    for t in m.tasks:
+        phases = []
+        for p in t.phases:
+            v = [getattr(p, n) for n in _PHASE_FIELDS]
+            v[_PH_D] = tuple((d.name, d.path, d.type) for d in p.deliverables)
+            v[_PH_R] = tuple((r.action, r.by, r.at, r.comment) for r in p.review_history)
+            phases.append(tuple(v))
+        tv = [getattr(t, n) for n in _TASK_FIELDS]
+        tv[_T_P] = tuple(phases)
+        tasks.append(tuple(tv))
+    mv = [getattr(m, n) for n in _MILESTONE_FIELDS]
+    mv[_M_T] = tuple(tasks)
+    mv[_M_P] = pack_problems(m.problems)
+    return tuple(mv)
+
+
+def _deliverable(name: str, path: str | None, type_: str | None) -> Deliverable:
+    if path is None and type_ is None:
+        d = _DELIVERABLES.get(name)
+        if d is None:
+            d = Deliverable(name=name)
+            if len(_DELIVERABLES) < 4096:
+                _DELIVERABLES[name] = d
+        return d
+    return Deliverable(name, path, type_)
+
+
+def unpack_milestone(packed: tuple[Any, ...]) -> Milestone:
+    tasks = []
+    for tv in packed[_M_T]:
+        phases = []
+        for pv in tv[_T_P]:
+            v = list(pv)
+            v[_PH_D] = tuple([_deliverable(*d) for d in pv[_PH_D]])
+            v[_PH_R] = tuple([Review(*r) for r in pv[_PH_R]])
+            phases.append(Phase(*v))
+        t = list(tv)
+        t[_T_P] = tuple(phases)
+        tasks.append(Task(*t))
+    mv = list(packed)
+    mv[_M_T] = tuple(tasks)
+    mv[_M_P] = unpack_problems(packed[_M_P])
+    return Milestone(*mv)

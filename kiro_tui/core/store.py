@@ -21,7 +21,7 @@ from kiro_tui.core.model import Milestone, build_milestone
 T = TypeVar("T")
 MS = ".milestones"
 SKIP_NAMES = {"current.txt", "dependencies.yaml", "dependencies.yml"}
-CACHE_VERSION = 2
+CACHE_VERSION = 3
 
 
 def find_root(start: Path | str | None = None) -> Path:
@@ -83,10 +83,11 @@ def stat_key(st: os.stat_result) -> tuple[int, int, int, int]:
 
 
 class _FileCache:
-    """Parsed documents by path and `stat_key`; kept in memory and in the user cache folder."""
+    """Built milestones, packed (model.pack_milestone), by path, `stat_key` and the settings
+    they were built with; kept in memory and in the user cache folder."""
 
     def __init__(self, root: Path, cache_dir: Path | None, persist: bool) -> None:
-        self.entries: dict[str, tuple[tuple[int, int, int, int], Any, str | None]] = {}
+        self.entries: dict[str, tuple[Any, ...]] = {}
         self.persist = persist
         key = hashlib.sha256(str(root).encode()).hexdigest()[:16]
         self.file = (cache_dir or user_cache_dir()) / f"parsed-{key}.pickle"
@@ -95,7 +96,7 @@ class _FileCache:
             try:
                 with open(self.file, "rb") as fh:
                     version, entries = pickle.load(fh)
-                if version == CACHE_VERSION and isinstance(entries, dict):
+                if version == _cache_version() and isinstance(entries, dict):
                     self.entries = entries
             except Exception:
                 self.entries = {}
@@ -115,11 +116,24 @@ class _FileCache:
             self.file.parent.mkdir(parents=True, exist_ok=True)
             tmp = self.file.with_name(f".{self.file.name}.{os.getpid()}.tmp")
             with open(tmp, "wb") as fh:
-                pickle.dump((CACHE_VERSION, self.entries), fh, protocol=pickle.HIGHEST_PROTOCOL)
+                pickle.dump((_cache_version(), self.entries), fh,
+                            protocol=pickle.HIGHEST_PROTOCOL)
             os.replace(tmp, self.file)
             self.dirty = False
         except OSError:
             pass
+
+
+def _cache_version() -> str:
+    from kiro_tui.core.model import MODEL_SHAPE
+
+    return f"{CACHE_VERSION}:{hashlib.sha1(MODEL_SHAPE.encode()).hexdigest()[:12]}"
+
+
+def _settings_key(config: Config) -> str:
+    """What of the settings a built milestone depends on (weights, gates, enforcement)."""
+    return repr((sorted(config.weights.items()), sorted(config.gates.items()),
+                 config.enforcement))
 
 
 class Loader:
@@ -130,63 +144,77 @@ class Loader:
         self.root = root
         self.config = config
         self.cache = _FileCache(root, cache_dir, persist_cache)
+        self._settings = _settings_key(config)
         self._built: dict[str, tuple[tuple[int, int, int, int], Milestone | None,
                                      tuple[Problem, ...]]] = {}
 
-    def _parse(self, path: Path, rel: str, st: os.stat_result) -> tuple[Any, str | None]:
+    @staticmethod
+    def _read(path: Path, rel: str) -> tuple[Any, str | None, str]:
+        """(data, error, text) of one file; error is `line\tcolumn\tmessage` when located."""
         from kiro_tui.core.yamlio import load_fast
 
-        key = stat_key(st)
-        hit = self.cache.entries.get(rel)
-        if hit and hit[0] == key:
-            return hit[1], hit[2]
         try:
             text = path.read_text(encoding="utf-8")
         except UnicodeDecodeError:
-            data, err = None, "not valid UTF-8 text"
+            return None, "not valid UTF-8 text", ""
         except OSError as exc:
-            return None, f"cannot read: {exc.strerror}"
-        else:
-            try:
-                data, err = load_fast(text, rel), None
-            except InvalidFile as exc:
-                data, err = None, f"{exc.line or ''}\t{exc.column or ''}\t{exc.message}"
-        self.cache.entries[rel] = (key, data, err)
-        self.cache.dirty = True
-        return data, err
-
-    def load_one(self, path: Path, location: str, stem: str, archive: bool
-                 ) -> tuple[Milestone | None, tuple[Problem, ...]]:
-        rel = str(path.relative_to(self.root / MS))
+            return None, f"cannot read: {exc.strerror}", ""
         try:
-            st = path.stat()
-        except OSError:
-            return None, ()
-        built = self._built.get(rel)
-        if built and built[0] == stat_key(st):
-            return built[1], built[2]
-        data, err = self._parse(path, rel, st)
+            return load_fast(text, rel), None, text
+        except InvalidFile as exc:
+            return None, f"{exc.line or ''}\t{exc.column or ''}\t{exc.message}", text
+
+    def _build(self, path: Path, rel: str, location: str, stem: str, archive: bool
+               ) -> tuple[Milestone | None, tuple[Problem, ...]]:
+        data, err, text = self._read(path, rel)
         if err is not None:
             parts = err.split("\t")
             if len(parts) == 3:
                 line = int(parts[0]) if parts[0] else None
                 col = int(parts[1]) if parts[1] else None
-                probs: tuple[Problem, ...] = (Problem(rel, parts[2], line, col),)
-            else:
-                probs = (Problem(rel, err),)
-            m = None
-        else:
+                return None, (Problem(rel, parts[2], line, col),)
+            return None, (Problem(rel, err),)
+        m, plist = build_milestone(data, rel_path=rel, location=location, stem=stem,
+                                   config=self.config, archive=archive)
+        if any(p.line is None for p in plist):  # build again with the text to find lines
             m, plist = build_milestone(data, rel_path=rel, location=location, stem=stem,
-                                       config=self.config, archive=archive)
-            if any(p.line is None for p in plist):
-                try:
-                    text = path.read_text(encoding="utf-8")
-                except OSError:
-                    text = ""
-                m, plist = build_milestone(data, rel_path=rel, location=location, stem=stem,
-                                           config=self.config, archive=archive, text=text)
-            probs = tuple(plist)
-        self._built[rel] = (stat_key(st), m, probs)
+                                       config=self.config, archive=archive, text=text)
+        return m, tuple(plist)
+
+    def load_one(self, path: Path, location: str, stem: str, archive: bool
+                 ) -> tuple[Milestone | None, tuple[Problem, ...]]:
+        from kiro_tui.core.model import (
+            pack_milestone,
+            pack_problems,
+            unpack_milestone,
+            unpack_problems,
+        )
+
+        rel = str(path.relative_to(self.root / MS))
+        try:
+            st = path.stat()
+        except OSError:
+            return None, ()
+        key = stat_key(st)
+        built = self._built.get(rel)
+        if built and built[0] == key:
+            return built[1], built[2]
+        want = (self._settings, location, stem, archive)
+        hit = self.cache.entries.get(rel)
+        m: Milestone | None = None
+        probs: tuple[Problem, ...] | None = None
+        if isinstance(hit, tuple) and len(hit) == 4 and hit[0] == key and hit[1] == want:
+            try:
+                m = unpack_milestone(hit[2]) if hit[2] is not None else None
+                probs = unpack_problems(hit[3])
+            except Exception:  # a cache written by something else: build again
+                m, probs = None, None
+        if probs is None:
+            m, probs = self._build(path, rel, location, stem, archive)
+            self.cache.entries[rel] = (key, want, pack_milestone(m) if m else None,
+                                       pack_problems(probs))
+            self.cache.dirty = True
+        self._built[rel] = (key, m, probs)
         return m, probs
 
     def load(self) -> WorkspaceState:

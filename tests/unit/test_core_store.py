@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import os
 import pickle
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from kiro_tui.core.config import Config
 from kiro_tui.core.errors import WorkspaceNotFound
+from kiro_tui.core.model import pack_milestone, pack_problems, unpack_milestone, unpack_problems
 from kiro_tui.core.service import Workspace
-from kiro_tui.core.store import CACHE_VERSION, Loader, find_root, stat_key
+from kiro_tui.core.store import CACHE_VERSION, Loader, _cache_version, find_root, stat_key
 
 M1 = ".milestones/active/milestone-001.yaml"
 
@@ -51,16 +53,24 @@ def test_the_persisted_cache_is_used(seed: Path) -> None:
     Workspace.open(seed).load()
     (cache,) = cache_files()
     version, entries = pickle.loads(cache.read_bytes())
-    assert version == CACHE_VERSION
+    assert version == _cache_version()
     rel = "active/milestone-001.yaml"
-    key, data, err = entries[rel]
-    assert key == stat_key((seed / M1).stat()) and err is None
+    key, settings, packed, problems = entries[rel]
+    assert key == stat_key((seed / M1).stat()) and problems == ()
     # plant a different title under the same key: a warm load must take it from the cache
-    data = dict(data, title="From the cache")
-    entries[rel] = (key, data, err)
+    m = unpack_milestone(packed)
+    entries[rel] = (key, settings, pack_milestone(replace(m, title="From the cache")), problems)
     cache.write_bytes(pickle.dumps((version, entries)))
     m = Workspace.open(seed).load().milestone("milestone-001")
     assert m is not None and m.title == "From the cache"
+
+
+def test_pack_unpack_round_trip(seed: Path, broken: Path) -> None:
+    for root in (seed, broken):
+        state = Workspace.open(root, persist_cache=False).load()
+        for m in state.milestones:
+            assert unpack_milestone(pack_milestone(m)) == m
+        assert unpack_problems(pack_problems(state.problems)) == state.problems
 
 
 def test_a_changed_file_is_parsed_again(seed: Path) -> None:
@@ -98,8 +108,13 @@ def test_deleted_files_leave_the_persisted_cache(seed: Path) -> None:
     assert sorted(entries) == ["active/milestone-001.yaml", "completed/milestone-000.yaml"]
 
 
-@pytest.mark.parametrize("junk", [b"", b"not a pickle", pickle.dumps((CACHE_VERSION, [1, 2])),
-                                  pickle.dumps((999, {})), pickle.dumps("x")])
+@pytest.mark.parametrize("junk", [b"", b"not a pickle", pickle.dumps((_cache_version(), [1, 2])),
+                                  pickle.dumps((_cache_version(), {"x": 1})),
+                                  pickle.dumps((_cache_version(),
+                                                {"active/milestone-001.yaml": 1})),
+                                  pickle.dumps((_cache_version(),
+                                                {"active/milestone-001.yaml": (1, 2, 3, 4)})),
+                                  pickle.dumps((CACHE_VERSION, {})), pickle.dumps("x")])
 def test_a_bad_cache_file_is_ignored(seed: Path, junk: bytes) -> None:
     Workspace.open(seed).load()
     (cache,) = cache_files()
