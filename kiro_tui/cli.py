@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import sys
@@ -103,14 +104,15 @@ def _status(args: argparse.Namespace) -> int:
     from kiro_tui.core.errors import NotFound
     from kiro_tui.core.report import status_json, status_text
 
+    gc.disable()  # a short run that builds many small objects and frees them all at exit
     ws = _workspace(args)
     state = ws.load()
     if args.milestone and state.milestone(args.milestone) is None:
         ws.milestone_path(args.milestone)
         raise NotFound(f"milestone {args.milestone} could not be loaded (see 'kiro-tui validate')")
     if args.json:
-        json.dump(status_json(state, args.milestone), sys.stdout, ensure_ascii=False)
-        sys.stdout.write("\n")
+        # dumps (C encoder) then one write: json.dump streams through the pure Python encoder
+        sys.stdout.write(json.dumps(status_json(state, args.milestone), ensure_ascii=False) + "\n")
     else:
         width = min(max(os.get_terminal_size(1).columns if sys.stdout.isatty() else 80, 60), 120)
         sys.stdout.write(status_text(state, args.milestone, width))
@@ -120,6 +122,7 @@ def _status(args: argparse.Namespace) -> int:
 def _validate(args: argparse.Namespace) -> int:
     from kiro_tui.core.validate import check
 
+    gc.disable()
     ws = _workspace(args)
     problems = check(ws.load())
     if args.json:
