@@ -145,17 +145,25 @@ class Workspace:
             pass  # completed milestones may still be edited (e.g. a late approval note)
         ctx = self._ctx(actor)
         session: list[str | None] = [None]
+        started: list[tuple[str, str, Any]] = []
 
         def edit(doc: dict[str, Any]) -> Outcome:
             if str(doc.get("id")) != mid:
                 raise InvalidFile(f"milestone id {doc.get('id')!r} does not match the file name",
                                   file=path)
             session[0] = self._session_of(doc)
-            return fn(doc, ctx)
+            out = fn(doc, ctx)
+            # the phases that started, as the document now says (no reload of the workspace)
+            started[:] = []
+            for task_id, phase in out.starters:
+                with contextlib.suppress(Exception):
+                    raw = workflow.find_task(doc, task_id)["kiro_workflow"]["phases"][phase]
+                    started.append((task_id, phase, build_phase(phase, raw, doc, ctx.config, [])))
+            return out
 
         out, _written = edit_yaml(path, edit)
-        for task_id, phase in out.starters:
-            self._write_starters(mid, task_id, phase)
+        for task_id, phase, model in started:
+            self._write_starters(mid, task_id, phase, model)
         for ev in out.events:
             ev.setdefault("actor", ctx.actor)
             self.log(mid, dict(ev), role=role, session_id=session[0], path=log_path)
@@ -163,16 +171,22 @@ class Workspace:
             self._archive(mid, path, ctx, session[0])
         return out
 
-    def _write_starters(self, mid: str, task_id: str, phase: str) -> None:
+    def _write_starters(self, mid: str, task_id: str, phase: str, model: Any = None) -> None:
+        """Create the phase folder and a starter file (with the template marker) for each
+        deliverable that does not exist yet."""
         from kiro_tui.core.templates import starter_text
 
-        state = self.load()
-        m = state.milestone(mid)
-        task = m.task(task_id) if m else None
-        ph = task.phase(phase) if task else None
+        ph = model
+        if ph is None:
+            state = self.load()
+            m = state.milestone(mid)
+            task = m.task(task_id) if m else None
+            ph = task.phase(phase) if task else None
         if ph is None:
             return
         folder = dl.phase_dir(self.root, task_id, phase)
+        if not dl._inside(self.root, os.path.realpath(folder)):
+            return  # a link on the way leads out of the repository: write nothing there
         folder.mkdir(parents=True, exist_ok=True)
         for d in ph.deliverables:
             if d.path is not None:

@@ -87,19 +87,27 @@ class _FileCache:
     they were built with; kept in memory and in the user cache folder."""
 
     def __init__(self, root: Path, cache_dir: Path | None, persist: bool) -> None:
-        self.entries: dict[str, tuple[Any, ...]] = {}
+        self._entries: dict[str, tuple[Any, ...]] | None = None
         self.persist = persist
         key = hashlib.sha256(str(root).encode()).hexdigest()[:16]
         self.file = (cache_dir or user_cache_dir()) / f"parsed-{key}.pickle"
         self.dirty = False
-        if persist:
-            try:
-                with open(self.file, "rb") as fh:
-                    version, entries = pickle.load(fh)
-                if version == _cache_version() and isinstance(entries, dict):
-                    self.entries = entries
-            except Exception:
-                self.entries = {}
+
+    @property
+    def entries(self) -> dict[str, tuple[Any, ...]]:
+        """Read from disk on first use: an action that never loads the workspace (approve)
+        does not pay for it."""
+        if self._entries is None:
+            self._entries = {}
+            if self.persist:
+                try:
+                    with open(self.file, "rb") as fh:
+                        version, entries = pickle.load(fh)
+                    if version == _cache_version() and isinstance(entries, dict):
+                        self._entries = entries
+                except Exception:
+                    pass
+        return self._entries
 
     def prune(self, seen: set[str]) -> None:
         """Forget files that no longer exist (a workspace's cache never grows past it)."""

@@ -207,3 +207,11 @@ def test_fast_paths_agree_with_the_plain_checks(seed: Path, tmp_path: Path) -> N
     assert rep.invalid == ("root_cause_analysis.md",)
     assert rep.missing == ("root_cause_analysis.md", "fix_approach.md",
                            "regression_prevention.md")
+
+
+def test_starter_files_are_never_written_through_a_link_out(seed: Path, tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    os.symlink(outside, seed / ".milestones/deliverables/task-010")
+    Workspace.open(seed).start_phase("milestone-002", "task-010", "design")
+    assert list(outside.iterdir()) == []
