@@ -15,9 +15,9 @@ from typing import Any
 from kiro_tui.core import clock, events, sessions, workflow
 from kiro_tui.core import deliverables as dl
 from kiro_tui.core.config import Config, load_config
-from kiro_tui.core.errors import InvalidFile, NotFound, Refused
+from kiro_tui.core.errors import InvalidFile, KiroError, NotFound, Refused
 from kiro_tui.core.ids import check_id, check_phase, is_valid_id, task_id_from_title
-from kiro_tui.core.model import TASK_KINDS, build_phase, norm_milestone_status
+from kiro_tui.core.model import TASK_KINDS, Milestone, build_phase, norm_milestone_status
 from kiro_tui.core.store import MS, Loader, WorkspaceState, atomic_write, edit_yaml, find_root
 from kiro_tui.core.workflow import Ctx, Outcome
 from kiro_tui.core.yamlio import quote_like
@@ -103,6 +103,16 @@ class Workspace:
             raise Refused(f"milestone {mid} is archived (completed/{mid}/definition.yaml) and is "
                           "read only")
         raise NotFound(f"no milestone {mid!r} in {self.ms / 'active'} or completed/")
+
+    def milestone(self, mid: str) -> Milestone | None:
+        """One milestone, loaded alone (None when its file cannot be used; NotFound when there
+        is none). Actions use this rather than `load`, whose cost grows with the workspace."""
+        try:
+            path = self.milestone_path(mid)
+        except Refused:  # the archive folder form, read only
+            path = self.ms / "completed" / mid / "definition.yaml"
+            return self.loader.load_one(path, "completed", mid, True, persisted=False)[0]
+        return self.loader.load_one(path, path.parent.name, mid, False, persisted=False)[0]
 
     def current_milestone(self) -> str | None:
         try:
@@ -253,14 +263,18 @@ class Workspace:
         """Start (or continue) a session: checks `requires`, writes session and current.txt."""
         from kiro_tui.core.deps import unmet_requires
 
-        state = self.load()
-        m = state.milestone(mid)
+        m = self.milestone(mid)
         if m is None:
-            self.milestone_path(mid)  # raises the right error
             raise NotFound(f"milestone {mid} could not be loaded (run 'kiro-tui validate')")
         if m.finished:
             raise Refused(f"cannot start {mid}: it is {m.status}")
-        unmet = unmet_requires(m, state.by_id)
+        required: dict[str, Milestone] = {}
+        for req in m.requires:
+            with contextlib.suppress(KiroError):
+                other = self.milestone(req) if is_valid_id(req) else None
+                if other is not None and other.id == req:
+                    required[req] = other
+        unmet = unmet_requires(m, required)
         if unmet:
             raise Refused(f"cannot start {mid}: it requires {', '.join(unmet)} to be completed "
                           "first")
@@ -300,10 +314,8 @@ class Workspace:
         return out
 
     def _session_for(self, mid: str) -> str:
-        state = self.load()
-        m = state.milestone(mid)
+        m = self.milestone(mid)
         if m is None:
-            self.milestone_path(mid)
             raise NotFound(f"milestone {mid} could not be loaded (run 'kiro-tui validate')")
         if not m.session_id or sessions.read_session(self.root, m.session_id) is None:
             raise Refused(f"milestone {mid} has no execution session (start it with "
@@ -472,8 +484,7 @@ class Workspace:
         return self.act(mid, fn, "kiro-tui", **kw)
 
     def phase_model(self, mid: str, task_id: str, phase: str) -> Any:
-        state = self.load()
-        m = state.milestone(mid)
+        m = self.milestone(mid)
         t = m.task(task_id) if m else None
         if t is None:
             raise NotFound(f"no task {task_id!r} in milestone {mid!r}")

@@ -189,8 +189,10 @@ class Loader:
                                        config=self.config, archive=archive, text=text)
         return m, tuple(plist)
 
-    def load_one(self, path: Path, location: str, stem: str, archive: bool
-                 ) -> tuple[Milestone | None, tuple[Problem, ...]]:
+    def load_one(self, path: Path, location: str, stem: str, archive: bool, *,
+                 persisted: bool = True) -> tuple[Milestone | None, tuple[Problem, ...]]:
+        """One milestone file. `persisted=False` skips the cache file in the user's folder
+        (reading it costs more than parsing one file)."""
         from kiro_tui.core.model import (
             pack_milestone,
             pack_problems,
@@ -208,7 +210,8 @@ class Loader:
         if built and built[0] == key:
             return built[1], built[2]
         want = (self._settings, location, stem, archive)
-        hit = self.cache.entries.get(rel)
+        hit = self.cache.entries.get(rel) if persisted or self.cache._entries is not None \
+            else None
         m: Milestone | None = None
         probs: tuple[Problem, ...] | None = None
         if isinstance(hit, tuple) and len(hit) == 4 and hit[0] == key and hit[1] == want:
@@ -219,9 +222,10 @@ class Loader:
                 m, probs = None, None
         if probs is None:
             m, probs = self._build(path, rel, location, stem, archive)
-            self.cache.entries[rel] = (key, want, pack_milestone(m) if m else None,
-                                       pack_problems(probs))
-            self.cache.dirty = True
+            if persisted or self.cache._entries is not None:
+                self.cache.entries[rel] = (key, want, pack_milestone(m) if m else None,
+                                           pack_problems(probs))
+                self.cache.dirty = True
         self._built[rel] = (key, m, probs)
         return m, probs
 
