@@ -92,6 +92,7 @@ class _FileCache:
         key = hashlib.sha256(str(root).encode()).hexdigest()[:16]
         self.file = (cache_dir or user_cache_dir()) / f"parsed-{key}.pickle"
         self.dirty = False
+        self._saved_at: float | None = None
 
     @property
     def entries(self) -> dict[str, tuple[Any, ...]]:
@@ -117,9 +118,18 @@ class _FileCache:
         if gone:
             self.dirty = True
 
-    def save(self) -> None:
+    SAVE_EVERY = 30.0  # seconds between two saves of a long-running process
+
+    def save(self, force: bool = False) -> None:
+        """Write the cache file when something changed. The first save of a process happens at
+        once (the next run starts warm); later ones at most every SAVE_EVERY seconds, so a
+        dashboard reloading on each change does not rewrite a big file each time."""
         if not (self.persist and self.dirty):
             return
+        now = time.monotonic()
+        if not force and self._saved_at is not None and now - self._saved_at < self.SAVE_EVERY:
+            return
+        self._saved_at = now
         try:
             self.file.parent.mkdir(parents=True, exist_ok=True)
             tmp = self.file.with_name(f".{self.file.name}.{os.getpid()}.tmp")

@@ -158,3 +158,15 @@ def test_scan_skips_and_archive_folder(seed: Path) -> None:
                                                 "old"]
     assert state.milestone("old").archive  # type: ignore[union-attr]
     assert not state.problems
+
+
+def test_a_long_running_loader_saves_at_most_every_so_often(seed: Path) -> None:
+    ws = Workspace.open(seed)
+    ws.load()
+    (cache,) = cache_files()
+    first = cache.read_bytes()
+    ws.approve("milestone-001", "task-001", "spec")
+    ws.load()
+    assert cache.read_bytes() == first and ws.loader.cache.dirty  # not yet
+    ws.loader.cache.save(force=True)
+    assert cache.read_bytes() != first and not ws.loader.cache.dirty
