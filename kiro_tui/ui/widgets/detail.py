@@ -113,10 +113,15 @@ def render_task(m: Milestone, t: Task) -> str:
     return "\n".join(lines)
 
 
+def gate_markup(p: Phase) -> str:
+    if p.status == "waiting_approval":
+        return "[$warning]waiting for your approval: a approves, x rejects[/]"
+    return "gate: approval required" if p.gate else "no gate"
+
+
 def render_phase(m: Milestone, t: Task, p: Phase, rep: DeliverableReport | None) -> str:
     lines = [f"[b]{escape(t.id)} › {p.name}[/b]  {escape(t.title)}",
-             f"{status_markup(p.status)}   "
-             + ("[$warning]gate: needs approval[/]" if p.gate else "no gate"), ""]
+             f"{status_markup(p.status)}   " + gate_markup(p), ""]
     lines.append("[b]deliverables[/b]")
     if rep is None:
         lines.append("  [dim]checking…[/dim]")
