@@ -148,8 +148,11 @@ class Workspace:
         return str(sid) if is_valid_id(sid) else None
 
     def act(self, mid: str, fn: Callable[[dict[str, Any], Ctx], Outcome], actor: str | None = None,
-            *, role: str = "user", log_path: Path | None = None) -> Outcome:
-        """Apply a workflow function to milestone `mid` safely, then log and apply effects."""
+            *, role: str = "user", log_path: Path | None = None,
+            focus_task: str | None = None) -> Outcome:
+        """Apply a workflow function to milestone `mid` safely, then log and apply effects.
+
+        `focus_task`: `fn` changes only that task and top-level keys (see store.edit_yaml)."""
         path = self.milestone_path(mid)
         if path.parent.name == "completed":
             pass  # completed milestones may still be edited (e.g. a late approval note)
@@ -171,7 +174,7 @@ class Workspace:
                     started.append((task_id, phase, build_phase(phase, raw, doc, ctx.config, [])))
             return out
 
-        out, _written = edit_yaml(path, edit)
+        out, _written = edit_yaml(path, edit, focus_task=focus_task)
         for task_id, phase, model in started:
             self._write_starters(mid, task_id, phase, model)
         for ev in out.events:
@@ -226,37 +229,38 @@ class Workspace:
     def start_phase(self, mid: str, task_id: str, phase: str, actor: str | None = None,
                     **kw: Any) -> Outcome:
         check_id(task_id, "task id"), check_phase(phase)
-        return self.act(mid, lambda d, c: workflow.start_phase(d, task_id, phase, c), actor, **kw)
+        return self.act(mid, lambda d, c: workflow.start_phase(d, task_id, phase, c), actor,
+                        focus_task=task_id, **kw)
 
     def complete_phase(self, mid: str, task_id: str, phase: str, actor: str | None = None,
                        **kw: Any) -> Outcome:
         check_id(task_id, "task id"), check_phase(phase)
         return self.act(mid, lambda d, c: workflow.complete_phase(d, task_id, phase, c), actor,
-                        **kw)
+                        focus_task=task_id, **kw)
 
     def approve(self, mid: str, task_id: str, phase: str, actor: str | None = None,
                 note: str | None = None, **kw: Any) -> Outcome:
         check_id(task_id, "task id"), check_phase(phase)
         return self.act(mid, lambda d, c: workflow.approve_phase(d, task_id, phase, c, note),
-                        actor, **kw)
+                        actor, focus_task=task_id, **kw)
 
     def reject(self, mid: str, task_id: str, phase: str, reason: str, actor: str | None = None,
                **kw: Any) -> Outcome:
         check_id(task_id, "task id"), check_phase(phase)
         return self.act(mid, lambda d, c: workflow.reject_phase(d, task_id, phase, c, reason),
-                        actor, **kw)
+                        actor, focus_task=task_id, **kw)
 
     def block(self, mid: str, task_id: str, phase: str, reason: str, actor: str | None = None,
               **kw: Any) -> Outcome:
         check_id(task_id, "task id"), check_phase(phase)
         return self.act(mid, lambda d, c: workflow.block_phase(d, task_id, phase, c, reason),
-                        actor, **kw)
+                        actor, focus_task=task_id, **kw)
 
     def unblock(self, mid: str, task_id: str, phase: str, actor: str | None = None,
                 **kw: Any) -> Outcome:
         check_id(task_id, "task id"), check_phase(phase)
         return self.act(mid, lambda d, c: workflow.unblock_phase(d, task_id, phase, c), actor,
-                        **kw)
+                        focus_task=task_id, **kw)
 
     # ------------------------------------------------------------------ milestone actions
     def start_milestone(self, mid: str, actor: str | None = None) -> Outcome:

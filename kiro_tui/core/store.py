@@ -348,14 +348,35 @@ def _remember_doc(path: Path, text: str, doc: Any) -> None:
     _DOCS[str(path)] = (text, doc)
 
 
+def _write_if_unchanged(path: Path, text: str, new: str,
+                        before_rename: Callable[[], None] | None) -> bool:
+    """Write `new` unless the file no longer holds `text` (someone wrote meanwhile)."""
+    if before_rename is not None:
+        before_rename()
+    try:
+        current = path.read_text(encoding="utf-8")
+    except OSError:
+        current = None
+    if current != text:
+        return False
+    atomic_write(path, new)
+    return True
+
+
 def edit_yaml(path: Path, fn: Callable[[Any], T], *, attempts: int = 5,
-              before_rename: Callable[[], None] | None = None) -> tuple[T, bool]:
+              before_rename: Callable[[], None] | None = None,
+              focus_task: str | None = None) -> tuple[T, bool]:
     """Read-modify-write `path` under a lock; returns (fn's result, whether the file was written).
 
     `fn` edits the round-trip document in place and may raise (nothing is written then). If the
     file changed on disk between the load and the rename, it is loaded again and `fn` re-applied,
     so that edits made by writers that take no lock (yq, editors) are kept.
+
+    `focus_task` says that `fn` changes only that task (and top-level keys), reading no more
+    than `id` and `status` of the others: the other tasks are then not round-tripped at all
+    (partial.py), which makes an edit of a big milestone several times faster.
     """
+    from kiro_tui.core.partial import edit_focused
     from kiro_tui.core.yamlio import RoundTrip
 
     with file_lock(path):
@@ -365,7 +386,20 @@ def edit_yaml(path: Path, fn: Callable[[Any], T], *, attempts: int = 5,
             except FileNotFoundError:
                 raise InvalidFile("file disappeared while editing", file=path) from None
             cached = _DOCS.pop(str(path), None)
-            doc = cached[1] if cached is not None and cached[0] == text else RoundTrip(text, path)
+            doc = None
+            if cached is not None and cached[0] == text:
+                doc = cached[1]
+            elif focus_task is not None:
+                focused = edit_focused(text, path, fn, focus_task)
+                if focused is not None:
+                    result, new = focused
+                    if new == text:
+                        return result, False
+                    if not _write_if_unchanged(path, text, new, before_rename):
+                        continue
+                    return result, True
+            if doc is None:
+                doc = RoundTrip(text, path)
             if not isinstance(doc.data, dict):
                 raise InvalidFile("top level is not a mapping", file=path, line=1)
             result = fn(doc.data)  # if it raises, the (maybe half-edited) doc is forgotten

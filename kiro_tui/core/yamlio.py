@@ -102,7 +102,10 @@ def detect_indent(text: str) -> tuple[int, int, int]:
 class RoundTrip:
     """A round-trip YAML document bound to the text it came from."""
 
-    def __init__(self, text: str, path: Path | str) -> None:
+    def __init__(self, text: str, path: Path | str, *, indent: tuple[int, int, int] | None = None,
+                 null: str | None = None) -> None:
+        """`indent` and `null` default to what `text` uses (give them when `text` is a part of
+        a bigger file, see partial.py)."""
         from ruamel.yaml import YAML
 
         self.path = path
@@ -110,9 +113,9 @@ class RoundTrip:
         self.yaml = YAML(typ="rt")
         self.yaml.preserve_quotes = True
         self.yaml.width = 4096
-        mapping, sequence, offset = detect_indent(text)
+        mapping, sequence, offset = indent or detect_indent(text)
         self.yaml.indent(mapping=mapping, sequence=sequence, offset=offset)
-        self.yaml.Representer = _representer(detect_null(text))
+        self.yaml.Representer = _representer(detect_null(text) if null is None else null)
         try:
             self.data = self.yaml.load(text)
         except Exception as exc:
