@@ -23,9 +23,12 @@ LOG = "log"
 OPEN_BLOCKER = "open_blocker"
 RESOLVE_BLOCKER = "resolve_blocker"
 REMEMBER = "remember"  # nothing to apply, only memory to update
+GIT_BRANCH = "git_branch"  # git_integration: switch to milestone/<id>
+GIT_COMMIT = "git_commit"  # git_integration: commit record["paths"] with record["message"]
+GIT_PUSH = "git_push"  # git_integration: push the branch to record["remote"]
 
 WRITES = (START_PHASE, COMPLETE_PHASE, COMPLETE_MILESTONE, WRITE_PROGRESS, LOG, OPEN_BLOCKER,
-          RESOLVE_BLOCKER)
+          RESOLVE_BLOCKER, GIT_BRANCH, GIT_COMMIT, GIT_PUSH)
 
 
 @dataclass(frozen=True)
