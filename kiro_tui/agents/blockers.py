@@ -95,6 +95,9 @@ def detect(snap: Snapshot, now: datetime) -> list[Blocker]:
                            ev.milestone_id, ev.task_id, ev.phase, file=ev.source,
                            since=ev.timestamp))
     for key, err in sorted(snap.failures.items()):
+        if key.startswith("git_integration "):
+            out.append(_git_blocker(key, err, snap.driving))
+            continue
         out.append(Blocker(_bid("executor_failed", key), "executor_failed", "critical",
                            f"{key}: {err}", "see the role logs; fix the cause and it retries",
                            snap.driving))
@@ -105,6 +108,13 @@ def detect(snap: Snapshot, now: datetime) -> list[Blocker]:
             seen.add(b.blocker_id)
             unique.append(b)
     return unique
+
+
+def _git_blocker(key: str, err: str, mid: str | None) -> Blocker:
+    """A git step the git_integration role could not take (GitBlocked: "reason; suggestion")."""
+    reason, _, hint = err.removeprefix("GitBlocked: ").partition("; ")
+    return Blocker(_bid("git_conflict", key), "git_conflict", "critical", f"git: {reason}",
+                   hint or "see git.jsonl; fix the cause and kiro-tui retries", mid)
 
 
 def decide(snap: Snapshot, now: datetime, memory: Memory) -> list[Action]:

@@ -116,6 +116,9 @@ class Coordinator:
         self.session_id: str | None = None
         self._memory: dict[str, Memory] = {r: {} for r in ROLES}
         self._facts = FactCache(ws.root)
+        self._git = git_role.GitEffects(ws.root)
+        self._git_info: GitInfo | None = None  # refreshed after each cycle's actions
+        self._git_idle: str | None = git_role.IDLE_REASON
         self._followers: dict[Path, Follower] = {}
         self._open_errors: dict[tuple[Any, ...], Event] = {}
         self._failures: dict[str, dict[str, str]] = {}  # role -> action key -> error
@@ -362,7 +365,8 @@ class Coordinator:
             sid and (om := state.milestone(self._current(state) or "")) and om.status == "paused")
         self._seq += 1
         snap = Snapshot(state=state, driving=self.driving, session_id=sid, paused=paused,
-                        git=GitInfo(), taken_at=time.time(), seq=self._seq,
+                        git=self._git_info or self._read_git(), taken_at=time.time(),
+                        seq=self._seq,
                         facts=MappingProxyType(facts), activity=MappingProxyType(activity),
                         open_errors=tuple(self._open_errors.values()),
                         failures=MappingProxyType({f"{role} {key}": err for role, keys
@@ -413,6 +417,7 @@ class Coordinator:
             if self.driving and (time.time() - self._last_heartbeat
                                  >= self.ws.config.thresholds.heartbeat):
                 self._heartbeat()
+            snap = replace(snap, git=self._read_git())  # after the actions: off their path
             self.cycles += 1
             self._publish(snap)
 
@@ -451,6 +456,7 @@ class Coordinator:
                 else:
                     self._release()
                     return replace(snap, driving=None, roles=self._roles(sid))
+        self._git_idle = git_role.idle_reason(snap)
         self._write_roles("paused" if snap.paused else "running")
         return replace(snap, roles=self._roles(self.session_id))
 
@@ -520,6 +526,8 @@ class Coordinator:
             ws.write_progress(mid, pct, done, total, role=a.role, log_path=path)
         elif a.kind in (LOG, OPEN_BLOCKER, RESOLVE_BLOCKER):
             self._log(a.role, dict(a.record or {}), mid)
+        elif a.kind in git_role.KINDS:
+            self._git.apply(a, sid, lambda rec: self._log(a.role, rec, mid))
         else:
             return 0
         self.writes += 1
@@ -536,8 +544,9 @@ class Coordinator:
         out = {}
         for role in ROLES:
             st, detail = status, None
-            if role == "git_integration" and status in ("running", "starting"):
-                st, detail = "idle", git_role.IDLE_REASON
+            if role == "git_integration" and status in ("running", "starting") and \
+                    self._git_idle:
+                st, detail = "idle", self._git_idle
             err = self._role_errors.get(role)
             if err and status == "running":
                 st = "error"
@@ -602,8 +611,17 @@ class Coordinator:
                     remember(mem, (("findings", str(d["finding"]), ev.message or ""),))
                 elif ev.event == "dependency_cleared" and d.get("finding"):
                     remember(mem, (("findings", str(d["finding"]), None),))
-                elif ev.event == "git_idle":
-                    remember(mem, (("said", "idle", True),))
+        git_role.seed(self._memory["git_integration"], self.ws.root, self.session_id)
+
+    def _read_git(self) -> GitInfo:
+        """Branch, ahead/behind and dirty count for the snapshot (~1-20 ms, pygit2 status)."""
+        try:
+            from kiro_tui.core import gitops
+
+            self._git_info = gitops.info(self.ws.root, self.ws.config.git.remote)
+        except Exception as exc:  # shown, never raised
+            self._git_info = GitInfo(error=f"{type(exc).__name__}: {exc}")
+        return self._git_info
 
 
 def _empty_state(ws: Workspace) -> Any:
