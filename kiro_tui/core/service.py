@@ -18,7 +18,15 @@ from kiro_tui.core.config import Config, load_config
 from kiro_tui.core.errors import InvalidFile, KiroError, NotFound, Refused
 from kiro_tui.core.ids import check_id, check_phase, is_valid_id, task_id_from_title
 from kiro_tui.core.model import TASK_KINDS, Milestone, build_phase, norm_milestone_status
-from kiro_tui.core.store import MS, Loader, WorkspaceState, atomic_write, edit_yaml, find_root
+from kiro_tui.core.store import (
+    MS,
+    Loader,
+    WorkspaceState,
+    atomic_write,
+    edit_yaml,
+    file_lock,
+    find_root,
+)
 from kiro_tui.core.workflow import Ctx, Outcome
 from kiro_tui.core.yamlio import quote_like
 
@@ -214,10 +222,26 @@ class Workspace:
             create_whole(target, text)
 
     def _archive(self, mid: str, path: Path, ctx: Ctx, session_id: str | None) -> None:
+        """Move a completed milestone to completed/<id>.yaml: atomically, under the lock of
+        active/ (a writer waiting for it then finds the file gone instead of recreating it),
+        and never over an existing completed/<id>.yaml (that one stays, this one stays active
+        and a warning is logged)."""
         if path.parent.name == "active":
             dest = self.ms / "completed" / f"{mid}.yaml"
             dest.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(path, dest)
+            try:
+                with file_lock(path):
+                    os.link(path, dest)  # fails if dest exists: no overwrite
+                    os.unlink(path)
+            except FileExistsError:
+                self.log(mid, {"event": "archive_conflict", "level": "warning",
+                               "actor": ctx.actor,
+                               "message": f"{mid} is completed but completed/{mid}.yaml already "
+                                          "exists; the file stays in active/"},
+                         session_id=session_id)
+            except OSError:  # no hard links here (some file systems): rename, still no clobber
+                if not dest.exists():
+                    os.replace(path, dest)
         if self.current_milestone() == mid:
             with contextlib.suppress(OSError):
                 (self.ms / "active" / "current.txt").unlink()
