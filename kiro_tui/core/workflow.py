@@ -188,10 +188,10 @@ def complete_phase(doc: dict[str, Any], task_id: str, phase: str, ctx: Ctx) -> O
         before = pm.get("rejected_digest")
         if before:
             changed = dl.digest(ctx.root, task_id, model) != before
-        else:
+        else:  # rejected by another tool: compare times (an unreadable time cannot hold it)
             newest = dl.latest_mtime(ctx.root, task_id, model)
             rejected = parse_ts(pm.get("rejected_at"))
-            changed = bool(newest and rejected and newest > rejected.timestamp())
+            changed = rejected is None or bool(newest and newest > rejected.timestamp())
         if not changed:
             raise Refused(f"cannot complete {phase} of {task_id}: no deliverable changed since "
                           f"it was rejected at {pm.get('rejected_at')}")
