@@ -517,3 +517,26 @@ def test_phase_gate_from_milestone_configuration(tmp_path: Path, now: str) -> No
     ws.complete_phase("m1", tid, "design")
     assert phase_raw(ws.root, tid, "design", "m1")["status"] == "completed"
     assert phase_raw(ws.root, tid, "spec", "m1")["status"] == "in_progress"
+
+
+def test_archive_never_overwrites_a_completed_file(tmp_path: Path, now: str) -> None:
+    ws, tid = fresh(tmp_path, "other")
+    other = ws.ms / "completed" / "m1.yaml"
+    other.parent.mkdir(parents=True, exist_ok=True)
+    other.write_text("id: m1\ntitle: An older m1\nstatus: completed\n")
+    drive(ws, "m1", tid, "other")
+    assert other.read_text() == "id: m1\ntitle: An older m1\nstatus: completed\n"
+    kept = ws.ms / "active" / "m1.yaml"
+    assert load_fast(kept.read_text(), kept)["status"] == "completed"
+    evs = read_all(ws.ms / "logs" / "execution-m1.jsonl").events
+    assert evs[-1].event == "archive_conflict" and evs[-1].level == "warning"
+
+
+def test_unreadable_rejection_time_does_not_hold_the_phase(ws: Workspace, seed: Path) -> None:
+    path = seed / ".milestones/active/milestone-001.yaml"
+    path.write_text(path.read_text().replace(
+        'started_at: "2026-11-22T10:00:00Z"',
+        'started_at: "2026-11-22T10:00:00Z"\n          rejected_at: "last tuesday"', 1))
+    fill(seed, "task-002", "design", ["fix_approach.md", "regression_prevention.md"])
+    ws.complete_phase(M1, "task-002", "design")
+    assert phase_raw(seed, "task-002", "design")["status"] == "waiting_approval"
