@@ -429,3 +429,14 @@ def test_broken_files_refuse_in_one_line(broken: Path, capsys: pytest.CaptureFix
                                         "../../escape", "design")
     assert tree(broken) == before
     assert os.listdir(broken / ".milestones/active")  # still there, untouched
+
+
+def test_unexpected_errors_are_one_line_too(tmp_path: Path) -> None:
+    (tmp_path / ".milestones").mkdir()
+    (tmp_path / ".milestones" / "active").write_text("a file where a folder should be\n")
+    p = cli(tmp_path, "new", "m1", "--title", "x")
+    assert p.returncode == 1 and p.stdout == ""
+    assert p.stderr.count("\n") == 1 and "Traceback" not in p.stderr
+    assert p.stderr.startswith("kiro-tui: ")
+    p = cli(tmp_path, "status")
+    assert p.returncode == 0 and "Traceback" not in p.stderr
