@@ -189,7 +189,7 @@ def heartbeat(root: Path, session_id: str, now: str, ident: dict[str, Any] | Non
     """Refresh our heartbeat; False (and nothing written) when we are not the driver any more."""
     def fn(s: dict[str, Any]) -> bool:
         drv = s.get("driver")
-        if _is_me(drv, ident):
+        if isinstance(drv, dict) and _is_me(drv, ident):
             drv["heartbeat"] = now
             return True
         return False

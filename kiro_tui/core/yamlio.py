@@ -197,17 +197,18 @@ def detect_null(text: str) -> str:
 def _representer(null_text: str) -> Any:
     """A round-trip representer class writing nulls as `null_text`. A subclass per style:
     ruamel's add_representer changes the class it is called on, for every user in the process."""
-    cls = _REPRESENTERS.get(null_text)
-    if cls is None:
-        from ruamel.yaml.representer import RoundTripRepresenter
+    found = _REPRESENTERS.get(null_text)
+    if found is not None:
+        return found
+    from ruamel.yaml.representer import RoundTripRepresenter
 
-        cls = type(f"Null{len(_REPRESENTERS)}Representer", (RoundTripRepresenter,), {})
+    cls: Any = type(f"Null{len(_REPRESENTERS)}Representer", (RoundTripRepresenter,), {})
 
-        def represent(representer: Any, _data: None) -> Any:
-            return representer.represent_scalar("tag:yaml.org,2002:null", null_text)
+    def represent(representer: Any, _data: None) -> Any:
+        return representer.represent_scalar("tag:yaml.org,2002:null", null_text)
 
-        cls.add_representer(type(None), represent)
-        _REPRESENTERS[null_text] = cls
+    cls.add_representer(type(None), represent)
+    _REPRESENTERS[null_text] = cls
     return cls
 
 
