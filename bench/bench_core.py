@@ -154,7 +154,7 @@ def generate(root: Path, milestones: int, tasks: int) -> None:
 
 def run(argv: list[str], env: dict[str, str]) -> float:
     t0 = time.perf_counter()
-    p = subprocess.run(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    p = subprocess.run(argv, env=env, capture_output=True)
     took = time.perf_counter() - t0
     if p.returncode != 0:
         sys.exit(f"{' '.join(argv)} failed ({p.returncode}): {p.stderr.decode().strip()}")
