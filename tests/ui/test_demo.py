@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any
+
+from textual.app import App
+from textual.command import Command, CommandList
 
 from kiro_tui.cli import main
 from kiro_tui.core.service import Workspace
@@ -69,6 +73,19 @@ async def test_palette_runs_an_action(seed: Path) -> None:
         await ready(pilot)
         await pilot.press("n", "ctrl+p")
         await pilot.press(*"Approve phase")
-        await pilot.pause(0.3)
+        await wait_for(pilot, lambda: _highlighted_command(app) == "Approve phase",
+                       "the palette to offer the command")
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, DecisionScreen), "the approval modal")
+
+
+def _highlighted_command(app: App[Any]) -> str | None:
+    """The text of the command highlighted in the open palette, if any."""
+    found = app.screen.query(CommandList)
+    if not found:
+        return None
+    options = found.first()
+    if options.highlighted is None:
+        return None
+    option = options.get_option_at_index(options.highlighted)
+    return str(option.hit.text) if isinstance(option, Command) else None

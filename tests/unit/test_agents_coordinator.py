@@ -283,6 +283,12 @@ def role_states_are(root: Path, coord: Coordinator, status: str) -> bool:
     return bool(states) and {v["status"] for v in states.values()} == {status}
 
 
+def role_status(root: Path, coord: Coordinator, role: str) -> str | None:
+    """One role's status as written, or None while the session has not written it yet."""
+    state = sessions.read_role_state(root, coord.session_id or "").get(role) or {}
+    return state.get("status")
+
+
 def test_unmet_requires_refuse_driving_and_hold_no_driver(seed: Path) -> None:
     coord = Coordinator(Workspace(seed, persist_cache=False))
     with pytest.raises(Refused, match="requires milestone-001"):
@@ -315,14 +321,13 @@ def test_a_failing_action_is_a_blocker_until_it_succeeds(tmp_path: Path) -> None
         fill(tmp_path, "a", "design", "m")
         wait_for(lambda: [r for r in records("blocker_detected")
                           if r["kind"] == "executor_failed"], "an executor_failed blocker")
-        wait_for(lambda: role_states_are(tmp_path, coord, "running") is False, "a role error")
-        assert sessions.read_role_state(tmp_path, coord.session_id or "")[
-            "task_executor"]["status"] == "error"
+        wait_for(lambda: role_status(tmp_path, coord, "task_executor") == "error",
+                 "the executor role in error")
         broken.clear()
         fill(tmp_path, "a", "design", "m")  # any change wakes the loop; it retries
         wait_for(status_is(ws, "a", "design", "waiting_approval"), "the retry to work")
         wait_for(lambda: records("blocker_resolved"), "the blocker to resolve")
-        wait_for(lambda: sessions.read_role_state(tmp_path, coord.session_id or "")[
-            "task_executor"]["status"] == "running", "the role to recover")
+        wait_for(lambda: role_status(tmp_path, coord, "task_executor") == "running",
+                 "the role to recover")
     failed = [e for e in role_events(tmp_path, "execution.jsonl") if e.event == "action_failed"]
     assert len(failed) == 1 and "disk full" in (failed[0].message or "")
