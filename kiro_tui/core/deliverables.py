@@ -281,7 +281,7 @@ def digest(root: Path, task_id: str, phase: Phase) -> str:
             h.update(str(f.relative_to(path) if f != path else "").encode() + b"\0")
             try:
                 with open(f, "rb") as fh:
-                    for chunk in iter(lambda fh=fh: fh.read(1 << 16), b""):
+                    for chunk in iter(functools.partial(fh.read, 1 << 16), b""):
                         h.update(chunk)
             except OSError:
                 pass

@@ -7,6 +7,7 @@ import json
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -79,7 +80,8 @@ def parse_line(line: str | bytes, source: str) -> Event | None:
     name = obj.get("event") or obj.get("event_type")
     if not name:
         return None
-    data = obj.get("data") if isinstance(obj.get("data"), dict) else {}
+    found = obj.get("data")
+    data: dict[str, Any] = found if isinstance(found, dict) else {}
 
     def pick(key: str) -> str | None:
         v = obj.get(key)
@@ -233,6 +235,6 @@ def merged_tail(ms_dir: Path, n: int = 200, milestone: str | None = None) -> lis
             if milestone and ev.milestone_id not in (None, milestone):
                 continue
             out.append(ev)
-    epoch = clock.parse_ts("1970-01-01T00:00:00Z")
+    epoch = datetime.fromtimestamp(0, UTC)
     out.sort(key=lambda e: clock.parse_ts(e.timestamp) or epoch)  # stable: file order on ties
     return out[-n:] if n > 0 else []

@@ -27,6 +27,10 @@ def _s(value: Any) -> str | None:
     return str(value)
 
 
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
 def _str_tuple(value: Any) -> tuple[str, ...]:
     if isinstance(value, list | tuple):
         return tuple(str(x) for x in value if x is not None)
@@ -386,8 +390,8 @@ def build_milestone(raw: Any, *, rel_path: str, location: str, stem: str, config
     requires = _str_tuple(deps.get("requires")) if isinstance(deps, dict) else ()
     kc = raw.get("kiro_configuration")
     enforcement = kc.get("enforcement") if isinstance(kc, dict) else None
-    progress = raw.get("progress") if isinstance(raw.get("progress"), dict) else {}
-    execution = raw.get("execution") if isinstance(raw.get("execution"), dict) else {}
+    progress = _dict(raw.get("progress"))
+    execution = _dict(raw.get("execution"))
     pct = progress.get("percentage")
     status_raw = str(raw.get("status"))
     return Milestone(

@@ -39,7 +39,7 @@ def default_actor(root: Path | None = None) -> str:
     try:
         import pygit2
 
-        cfg = None
+        cfg: pygit2.Config | None = None
         if root is not None:
             with contextlib.suppress(Exception):
                 cfg = pygit2.Repository(str(root)).config

@@ -64,7 +64,8 @@ def read_session(root: Path, session_id: str) -> Session | None:
     s = raw.get("session") if isinstance(raw, dict) else None
     if not isinstance(s, dict):
         return None
-    drv = s.get("driver") if isinstance(s.get("driver"), dict) else {}
+    found = s.get("driver")
+    drv: dict[str, Any] = found if isinstance(found, dict) else {}
     pid = drv.get("pid")
     return Session(
         id=str(s.get("id") or session_id),

@@ -81,7 +81,7 @@ class KiroApp(SnapshotFeed, App[int]):
         super().__init__()
         self.root = root
         self.drive = drive
-        self.watch = watch
+        self.watching = watch
         self.use_coordinator = coordinator
         self._ws = ws
         self._ws_lock = threading.Lock()

@@ -20,11 +20,11 @@ LOG_FILL = 200
 
 
 class SnapshotFeed:
-    """Needs: root, drive, watch, use_coordinator, stop_event, snapshot, post_message."""
+    """Needs: root, drive, watching, use_coordinator, stop_event, snapshot, post_message."""
 
     root: Path
     drive: str | None
-    watch: bool
+    watching: bool  # not `watch`: that would hide Textual's DOMNode.watch
     use_coordinator: bool | None
     stop_event: threading.Event
     snapshot: Snapshot | None
@@ -82,7 +82,7 @@ class SnapshotFeed:
 
         ws = self.workspace()
         self._preload(ws)
-        if not self.watch:
+        if not self.watching:
             from dataclasses import replace
 
             from kiro_tui.ui.live import git_info
