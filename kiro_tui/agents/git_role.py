@@ -99,9 +99,10 @@ def events_of(m: Milestone, commit_on: tuple[str, ...], since: float | None) -> 
             if ph.status in DONE_PHASE and ph.completed_at:
                 add(f"phase_completed:{t.id}:{ph.name}:{ph.completed_at}", "phase_completed",
                     ph.completed_at, (ti, pi, 0), t, ph.name)
-            if ph.status == "approved" and ph.approved_at:
-                add(f"phase_approved:{t.id}:{ph.name}:{ph.approved_at}", "phase_approved",
-                    ph.approved_at, (ti, pi, 1), t, ph.name, ph.approved_by)
+            when = ph.approved_at or ph.completed_at  # an approval by hand may lack the time
+            if ph.status == "approved" and when:
+                add(f"phase_approved:{t.id}:{ph.name}:{when}", "phase_approved",
+                    when, (ti, pi, 1), t, ph.name, ph.approved_by)
         if t.status == "completed":
             stamps = [s for ph in t.phases for s in (ph.completed_at, ph.approved_at) if s]
             last = max(stamps, key=lambda s: ts(s) or 0.0) if stamps else t.updated_at
