@@ -80,6 +80,7 @@ ACTOR = "kiro-tui"
 ERROR_LEVELS = ("error", "critical", "fatal")
 BOOKKEEPING = ("progress_monitor", "dependency_validator", "git_integration", "blocker_detector")
 MAX_WAIT = 3600.0
+GIT_INFO_EVERY = 2.0  # s between two reads of the repository's status for Snapshot.git
 
 
 def now_dt() -> datetime:
@@ -117,7 +118,10 @@ class Coordinator:
         self._memory: dict[str, Memory] = {r: {} for r in ROLES}
         self._facts = FactCache(ws.root)
         self._git = git_role.GitEffects(ws.root)
-        self._git_info: GitInfo | None = None  # refreshed after each cycle's actions
+        self._git_info: GitInfo | None = None  # refreshed after a cycle's actions, see _git_cycle
+        self._git_read_at = 0.0
+        self._git_due = False  # a refresh was skipped (too soon): a timer brings it
+        self._git_steps = 0  # git steps applied since the last refresh
         self._git_idle: str | None = git_role.IDLE_REASON
         self._followers: dict[Path, Follower] = {}
         self._open_errors: dict[tuple[Any, ...], Event] = {}
@@ -417,7 +421,7 @@ class Coordinator:
             if self.driving and (time.time() - self._last_heartbeat
                                  >= self.ws.config.thresholds.heartbeat):
                 self._heartbeat()
-            snap = replace(snap, git=self._read_git())  # after the actions: off their path
+            snap = replace(snap, git=self._git_cycle())  # after the actions: off their path
             self.cycles += 1
             self._publish(snap)
 
@@ -527,6 +531,7 @@ class Coordinator:
         elif a.kind in (LOG, OPEN_BLOCKER, RESOLVE_BLOCKER):
             self._log(a.role, dict(a.record or {}), mid)
         elif a.kind in git_role.KINDS:
+            self._git_steps += 1
             self._git.apply(a, sid, lambda rec: self._log(a.role, rec, mid))
         else:
             return 0
@@ -584,6 +589,8 @@ class Coordinator:
         t = time.time() + MAX_WAIT
         if self.driving:
             t = min(t, self._last_heartbeat + self.ws.config.thresholds.heartbeat)
+        if self._git_due:
+            t = min(t, self._git_read_at + GIT_INFO_EVERY)
         nxt = blockers.next_deadline(self._snapshot, now)
         if nxt is not None:
             t = min(t, nxt + 0.05)
@@ -613,8 +620,19 @@ class Coordinator:
                     remember(mem, (("findings", str(d["finding"]), None),))
         git_role.seed(self._memory["git_integration"], self.ws.root, self.session_id)
 
+    def _git_cycle(self) -> GitInfo:
+        """Snapshot.git for this cycle: read again after a git step, else at most every
+        GIT_INFO_EVERY seconds (pygit2 status costs ~1 ms per 500 files); a skipped read is
+        made up by a timer, so the header is never stale for longer."""
+        if self._git_info is None or self._git_steps or \
+                time.time() - self._git_read_at >= GIT_INFO_EVERY:
+            return self._read_git()
+        self._git_due = True
+        return self._git_info
+
     def _read_git(self) -> GitInfo:
         """Branch, ahead/behind and dirty count for the snapshot (~1-20 ms, pygit2 status)."""
+        self._git_read_at, self._git_due, self._git_steps = time.time(), False, 0
         try:
             from kiro_tui.core import gitops
 
