@@ -92,6 +92,9 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--samples", type=int, default=20)
     ap.add_argument("--idle", type=float, default=10.0)
+    ap.add_argument("--git", type=int, default=0, metavar="FILES",
+                    help="make the workspace a git repository with FILES committed files, so "
+                    "git_integration commits every event (default 0: no repository)")
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="kiro-bench-"))
     env = {**os.environ, "KIRO_USER": "bench", "HOME": str(tmp / "home"),
@@ -104,6 +107,8 @@ def main() -> int:
     ws.new_milestone(mid, "Bench", [])
     for i in range(TASKS):
         ws.add_task(mid, f"Task {i}", task_id=f"t{i:02d}")
+    if args.git:
+        make_repo(root, args.git)
     proc = subprocess.Popen([sys.executable, "-m", "kiro_tui", "-C", str(root), "run", mid,
                              "--json"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                             env=env)
@@ -113,6 +118,22 @@ def main() -> int:
         if proc.poll() is None:
             proc.kill()
             proc.wait(10)
+
+
+def make_repo(root: Path, files: int) -> None:
+    """A repository at `root` whose first commit holds `files` files and the workspace."""
+    import pygit2
+
+    repo = pygit2.init_repository(str(root), initial_head="main")
+    for i in range(files):
+        p = root / "src" / f"d{i % 50:02d}" / f"f{i:05d}.txt"
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(f"file {i}\n", encoding="utf-8")
+    index = repo.index
+    index.add_all()
+    index.write()
+    sig = pygit2.Signature("bench", "bench@localhost")
+    repo.create_commit("HEAD", sig, sig, "initial", index.write_tree(), [])
 
 
 def measure(args: argparse.Namespace, ws: Workspace, root: Path, proc: subprocess.Popen) -> int:  # type: ignore[type-arg]
@@ -205,6 +226,12 @@ def measure(args: argparse.Namespace, ws: Workspace, root: Path, proc: subproces
     print(f"{'idle CPU of kiro-tui run':<46} {idle_cpu:6.2f} % of a core over {w1 - w0:.0f} s"
           "   target < 1%")
     print(f"run exited {rc} after SIGTERM")
+    if args.git:
+        import pygit2
+
+        repo = pygit2.Repository(str(root))
+        made = sum(1 for c in repo.walk(repo.head.target) if "Milestone: bench" in c.message)
+        print(f"git: {made} kiro-tui commits in a repository of {args.git} files")
     return 0
 
 
