@@ -79,8 +79,8 @@ def write_deliverable(root: Path, task_id: str, phase: str, name: str, text: str
 def build(root: Path, *, git: bool = True) -> Path:
     """Create the demo workspace in `root` (made if needed); returns `root`."""
     from kiro_tui.core.config import load_config
+    from kiro_tui.core.safewrite import atomic_write
     from kiro_tui.core.service import Workspace
-    from kiro_tui.core.store import atomic_write
     from kiro_tui.core.templates import new_milestone, new_task, starter_text
     from kiro_tui.core.yamlio import dump_new
 

@@ -18,15 +18,8 @@ from kiro_tui.core.config import Config, load_config
 from kiro_tui.core.errors import InvalidFile, KiroError, NotFound, Refused
 from kiro_tui.core.ids import check_id, check_phase, is_valid_id, task_id_from_title
 from kiro_tui.core.model import TASK_KINDS, Milestone, build_phase, norm_milestone_status
-from kiro_tui.core.store import (
-    MS,
-    Loader,
-    WorkspaceState,
-    atomic_write,
-    edit_yaml,
-    file_lock,
-    find_root,
-)
+from kiro_tui.core.safewrite import atomic_write, edit_yaml, file_lock
+from kiro_tui.core.store import MS, Loader, WorkspaceState, find_root
 from kiro_tui.core.workflow import Ctx, Outcome
 from kiro_tui.core.yamlio import quote_like
 
@@ -160,7 +153,7 @@ class Workspace:
             focus_task: str | None = None) -> Outcome:
         """Apply a workflow function to milestone `mid` safely, then log and apply effects.
 
-        `focus_task`: `fn` changes only that task and top-level keys (see store.edit_yaml)."""
+        `focus_task`: `fn` changes only that task and top-level keys (see safewrite.edit_yaml)."""
         path = self.milestone_path(mid)
         if path.parent.name == "completed":
             pass  # completed milestones may still be edited (e.g. a late approval note)

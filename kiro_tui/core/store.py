@@ -1,24 +1,26 @@
-"""Finding the workspace, loading milestones (cached by mtime and size), and safe writes."""
+"""Finding the workspace and loading milestones (cached by mtime and size); safe writes live in
+safewrite.py and are re-exported here."""
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import gc
 import hashlib
 import os
 import pickle
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from kiro_tui.core.config import Config, user_cache_dir
-from kiro_tui.core.errors import InvalidFile, KiroError, LockTimeout, Problem, WorkspaceNotFound
+from kiro_tui.core.errors import InvalidFile, Problem, WorkspaceNotFound
 from kiro_tui.core.model import Milestone, build_milestone
+from kiro_tui.core.safewrite import ConcurrentEdit as ConcurrentEdit  # re-exported
+from kiro_tui.core.safewrite import atomic_write as atomic_write
+from kiro_tui.core.safewrite import edit_yaml as edit_yaml
+from kiro_tui.core.safewrite import file_lock as file_lock
 
-T = TypeVar("T")
 MS = ".milestones"
 SKIP_NAMES = {"current.txt", "dependencies.yaml", "dependencies.yml"}
 CACHE_VERSION = 3
@@ -269,154 +271,3 @@ class Loader:
         return WorkspaceState(root=self.root, milestones=tuple(milestones),
                               problems=tuple(problems), config=self.config,
                               loaded_at=time.time(), by_id={m.id: m for m in milestones})
-
-
-# ---------------------------------------------------------------- safe writes
-
-@contextlib.contextmanager
-def file_lock(path: Path, timeout: float = 10.0) -> Iterator[None]:
-    """An advisory lock for `path`: `flock` on the folder that holds it.
-
-    Locking the folder (not a lock file) means that taking the lock creates nothing on disk, so
-    a refused action leaves the tree exactly as it was, and a lock never outlives its holder.
-    It also stays valid across the atomic rename that replaces the file itself.
-    """
-    try:
-        fd = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
-    except OSError as exc:
-        raise InvalidFile(f"cannot lock its folder: {exc.strerror}", file=path) from None
-    try:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    raise LockTimeout(f"another kiro-tui holds the lock for {path.name}",
-                                      file=path) from None
-                time.sleep(0.01)
-        yield
-    finally:
-        os.close(fd)
-
-
-def atomic_write(path: Path, data: str | bytes) -> None:
-    """Write to a temporary file in the same folder, fsync, then rename over `path`."""
-    raw = data.encode("utf-8") if isinstance(data, str) else data
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp.{os.getpid()}")
-    try:
-        mode = path.stat().st_mode & 0o777
-    except OSError:
-        mode = 0o644
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
-    try:
-        os.write(fd, raw)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    try:
-        os.replace(tmp, path)
-    except OSError:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    with contextlib.suppress(OSError):
-        dfd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dfd)
-        finally:
-            os.close(dfd)
-
-
-class ConcurrentEdit(KiroError):
-    """The file kept changing underneath us."""
-
-
-# The round-trip document this process last wrote (or read unchanged), per file, keyed by the
-# exact text: a process that edits the same file again (the driver) skips the round-trip parse,
-# the slowest part of an edit. A file changed by anyone else has other text and is parsed.
-_DOCS: dict[str, tuple[str, Any]] = {}
-_DOCS_MAX = 64
-
-
-def _remember_doc(path: Path, text: str, doc: Any) -> None:
-    if len(_DOCS) >= _DOCS_MAX:
-        _DOCS.pop(next(iter(_DOCS)))
-    doc.text = text
-    _DOCS[str(path)] = (text, doc)
-
-
-def _write_if_unchanged(path: Path, text: str, new: str,
-                        before_rename: Callable[[], None] | None) -> bool:
-    """Write `new` unless the file no longer holds `text` (someone wrote meanwhile)."""
-    if before_rename is not None:
-        before_rename()
-    try:
-        current = path.read_text(encoding="utf-8")
-    except OSError:
-        current = None
-    if current != text:
-        return False
-    atomic_write(path, new)
-    return True
-
-
-def edit_yaml(path: Path, fn: Callable[[Any], T], *, attempts: int = 5,
-              before_rename: Callable[[], None] | None = None,
-              focus_task: str | None = None) -> tuple[T, bool]:
-    """Read-modify-write `path` under a lock; returns (fn's result, whether the file was written).
-
-    `fn` edits the round-trip document in place and may raise (nothing is written then). If the
-    file changed on disk between the load and the rename, it is loaded again and `fn` re-applied,
-    so that edits made by writers that take no lock (yq, editors) are kept.
-
-    `focus_task` says that `fn` changes only that task (and top-level keys), reading no more
-    than `id` and `status` of the others: the other tasks are then not round-tripped at all
-    (partial.py), which makes an edit of a big milestone several times faster.
-    """
-    from kiro_tui.core.partial import edit_focused
-    from kiro_tui.core.yamlio import RoundTrip
-
-    with file_lock(path):
-        for _ in range(attempts):
-            try:
-                text = path.read_text(encoding="utf-8")
-            except FileNotFoundError:
-                raise InvalidFile("file disappeared while editing", file=path) from None
-            cached = _DOCS.pop(str(path), None)
-            doc = None
-            if cached is not None and cached[0] == text:
-                doc = cached[1]
-            elif focus_task is not None:
-                focused = edit_focused(text, path, fn, focus_task)
-                if focused is not None:
-                    result, new = focused
-                    if new == text:
-                        return result, False
-                    if not _write_if_unchanged(path, text, new, before_rename):
-                        continue
-                    return result, True
-            if doc is None:
-                doc = RoundTrip(text, path)
-            if not isinstance(doc.data, dict):
-                raise InvalidFile("top level is not a mapping", file=path, line=1)
-            result = fn(doc.data)  # if it raises, the (maybe half-edited) doc is forgotten
-            new = doc.dump()
-            if new == text:
-                _remember_doc(path, text, doc)
-                return result, False
-            if before_rename is not None:
-                before_rename()
-            try:
-                current = path.read_text(encoding="utf-8")
-            except OSError:
-                current = None
-            if current != text:
-                continue  # someone wrote meanwhile: load again and re-apply
-            atomic_write(path, new)
-            _remember_doc(path, new, doc)
-            return result, True
-    raise ConcurrentEdit("the file kept changing while kiro-tui tried to write it; nothing "
-                         "was written", file=path)

@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 
 from kiro_tui.core.errors import InvalidFile
 from kiro_tui.core.fastyaml import try_load
+from kiro_tui.core.safewrite import ConcurrentEdit, atomic_write, edit_yaml, file_lock
 from kiro_tui.core.service import Workspace
-from kiro_tui.core.store import ConcurrentEdit, atomic_write, edit_yaml, file_lock
 from kiro_tui.core.yamlio import RoundTrip, detect_indent, load_fast
 from tests.conftest import FIXTURES
 
