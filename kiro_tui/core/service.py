@@ -17,7 +17,8 @@ from kiro_tui.core import deliverables as dl
 from kiro_tui.core.config import Config, load_config
 from kiro_tui.core.errors import InvalidFile, KiroError, NotFound, Refused
 from kiro_tui.core.ids import check_id, check_phase, is_valid_id, task_id_from_title
-from kiro_tui.core.model import TASK_KINDS, Milestone, build_phase, norm_milestone_status
+from kiro_tui.core.model import TASK_KINDS, Milestone, norm_milestone_status
+from kiro_tui.core.modelbuild import build_phase
 from kiro_tui.core.safewrite import atomic_write, edit_yaml, file_lock
 from kiro_tui.core.store import MS, Loader, WorkspaceState, find_root
 from kiro_tui.core.workflow import Ctx, Outcome
@@ -429,7 +430,7 @@ class Workspace:
         def fn(doc: dict[str, Any], c: Ctx) -> Outcome:
             from ruamel.yaml.comments import CommentedSeq
 
-            from kiro_tui.core.model import milestone_gates, milestone_weights
+            from kiro_tui.core.modelbuild import milestone_gates, milestone_weights
 
             tasks = doc.get("tasks")
             if not isinstance(tasks, list):
@@ -460,7 +461,7 @@ class Workspace:
         from kiro_tui.core.workflow import migrate_task
 
         def fn(doc: dict[str, Any], c: Ctx) -> Outcome:
-            from kiro_tui.core.model import milestone_gates, milestone_weights
+            from kiro_tui.core.modelbuild import milestone_gates, milestone_weights
 
             kc = doc.get("kiro_configuration")
             level = kc.get("enforcement") if isinstance(kc, dict) else None

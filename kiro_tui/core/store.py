@@ -15,7 +15,8 @@ from typing import Any
 
 from kiro_tui.core.config import Config, user_cache_dir
 from kiro_tui.core.errors import InvalidFile, Problem, WorkspaceNotFound
-from kiro_tui.core.model import Milestone, build_milestone
+from kiro_tui.core.model import Milestone
+from kiro_tui.core.modelbuild import build_milestone
 from kiro_tui.core.safewrite import ConcurrentEdit as ConcurrentEdit  # re-exported
 from kiro_tui.core.safewrite import atomic_write as atomic_write
 from kiro_tui.core.safewrite import edit_yaml as edit_yaml

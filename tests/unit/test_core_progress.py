@@ -8,7 +8,7 @@ import pytest
 
 from kiro_tui.core import progress
 from kiro_tui.core.config import Config, load_config
-from kiro_tui.core.model import build_milestone, gate_for
+from kiro_tui.core.modelbuild import build_milestone, gate_for
 from kiro_tui.core.service import Workspace
 from kiro_tui.core.yamlio import load_fast
 
