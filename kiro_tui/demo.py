@@ -3,18 +3,14 @@ and the dashboard driving one milestone."""
 
 from __future__ import annotations
 
-import argparse
 import contextlib
-import shutil
-import subprocess
 import sys
-import tempfile
-from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from kiro_tui.core import clock, events
-from kiro_tui.core.ids import PHASES
+if TYPE_CHECKING:  # the CLI imports this module to register `demo`: keep that import light
+    import argparse
+    import subprocess
 
 DRIVEN = "demo-001"
 AGENT = "demo-agent"
@@ -59,6 +55,10 @@ Written for task `{task}` ({phase} phase).
 
 
 def _ts(base: Any, minutes: float) -> str:
+    from datetime import timedelta
+
+    from kiro_tui.core import clock
+
     return clock.fmt(base - timedelta(minutes=minutes))
 
 
@@ -78,7 +78,9 @@ def write_deliverable(root: Path, task_id: str, phase: str, name: str, text: str
 
 def build(root: Path, *, git: bool = True) -> Path:
     """Create the demo workspace in `root` (made if needed); returns `root`."""
+    from kiro_tui.core import clock
     from kiro_tui.core.config import load_config
+    from kiro_tui.core.ids import PHASES
     from kiro_tui.core.safewrite import atomic_write
     from kiro_tui.core.service import Workspace
     from kiro_tui.core.templates import new_milestone, new_task, starter_text
@@ -167,7 +169,7 @@ def build(root: Path, *, git: bool = True) -> Path:
 
 
 def _write_sessions_and_logs(root: Path, ms: Path, made: list[tuple[str, str]], now: Any) -> None:
-    from kiro_tui.core import sessions
+    from kiro_tui.core import events, sessions
 
     for mid, sid in made:
         sessions.create_session(root, mid, sid, _ts(now, 60), "dana")
@@ -206,6 +208,8 @@ def _git_init(root: Path) -> None:
 
 
 def start_agent(root: Path, interval: float = 2.5) -> subprocess.Popen[bytes]:
+    import subprocess
+
     return subprocess.Popen(
         [sys.executable, "-m", "kiro_tui.demo_agent", str(root), "--interval", str(interval)],
         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
@@ -213,6 +217,8 @@ def start_agent(root: Path, interval: float = 2.5) -> subprocess.Popen[bytes]:
 
 
 def stop_agent(proc: subprocess.Popen[bytes]) -> None:
+    import subprocess
+
     if proc.poll() is None:
         proc.terminate()
         try:
@@ -223,6 +229,9 @@ def stop_agent(proc: subprocess.Popen[bytes]) -> None:
 
 
 def run_demo(args: argparse.Namespace) -> int:
+    import shutil
+    import tempfile
+
     keep = args.path is not None
     root = Path(args.path).resolve() if keep else Path(tempfile.mkdtemp(prefix="kiro-demo-"))
     if keep and (root / ".milestones").exists():

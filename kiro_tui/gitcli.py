@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
 import sys
-from dataclasses import asdict
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # the CLI imports this module to register `git`: keep that import light
+    import argparse
 
 
 def register(sub: Any) -> None:
@@ -42,6 +42,9 @@ def _status(args: argparse.Namespace) -> int:
     commits = gitops.milestone_commits(ws.root, mid, limit=max(args.n, 0)) \
         if info.is_repo and not info.error and mid else []
     if args.json:
+        import json
+        from dataclasses import asdict
+
         out = {"schema": 1, "root": str(ws.root), **asdict(info), "remote": remote,
                "milestone": mid, "commits": [asdict(c) for c in commits]}
         json.dump(out, sys.stdout, ensure_ascii=False)

@@ -8,13 +8,12 @@ completes, or on SIGINT/SIGTERM, leaving the session resumable and state.json 's
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
-import signal
 import sys
-import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # the CLI imports this module to register `run`: keep that import light
+    import argparse
 
 
 def register(sub: Any) -> None:
@@ -25,6 +24,10 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import json
+    import signal
+    import threading
+
     from kiro_tui.agents.coordinator import Coordinator
     from kiro_tui.agents.logview import format_event
     from kiro_tui.core.events import Event

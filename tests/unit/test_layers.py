@@ -39,3 +39,13 @@ def test_engine_import_loads_no_ui() -> None:
             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'rich')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_building_the_cli_parser_stays_light() -> None:
+    """Every command builds the whole parser: the modules that register subcommands (demo, run,
+    git) import their heavy parts inside their handlers, not at the top."""
+    code = ("import sys, kiro_tui.cli as c; c.build_parser(); "
+            "print(sorted(m for m in sys.modules if m.startswith('kiro_tui.core') "
+            "or m in ('subprocess', 'threading', 'tempfile', 'datetime', 'pygit2')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
