@@ -25,6 +25,7 @@ git_branch / git_error lines (branch, sha, files, result).
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -256,7 +257,15 @@ class GitEffects:
             raise GitBlocked("wrong_branch", f"HEAD is on {branch}, not on {want}",
                              f"switch back to {want} (git switch {want}), then resume")
         msg = str(rec.get("message") or "")
-        sha = gitops.commit_paths(self.root, list(rec.get("paths") or ()), msg)
+        paths = list(rec.get("paths") or ())
+        for attempt in range(3):  # a log being appended while libgit2 hashes it: read again
+            try:
+                sha = gitops.commit_paths(self.root, paths, msg)
+                break
+            except GitBlocked as exc:
+                if exc.kind != "commit_failed" or attempt == 2:
+                    raise
+                time.sleep(0.02)
         files = self._files(sha) if sha else []
         return {"event": "git_commit", "task_id": a.task_id, "phase": a.phase,
                 "message": msg.split("\n", 1)[0], "branch": self._branch_name(),
