@@ -20,6 +20,7 @@ from kiro_tui.core import sessions
 from kiro_tui.core.service import Workspace
 from tests.unit.test_agents_coordinator import (
     Running,
+    _settled,
     milestone,
     phase_status,
     role_events,
@@ -54,9 +55,15 @@ def write(root: Path, rel: str, text: str) -> None:
     p.write_text(text, encoding="utf-8")
 
 
-def commit_all(repo: pygit2.Repository, msg: str) -> None:
+def commit_all(repo: pygit2.Repository, msg: str, *paths: str) -> None:
+    """Commit everything (or only `paths`), as the user would."""
     index = repo.index
-    index.add_all()
+    index.read()
+    if paths:
+        for p in paths:
+            index.add(p)
+    else:
+        index.add_all()
     index.write()
     parents = [] if repo.head_is_unborn else [repo.head.target]
     repo.create_commit("HEAD", SIG, SIG, msg, index.write_tree(), parents)
@@ -171,6 +178,7 @@ def test_driving_to_completion_commits_each_event_and_pushes(tmp_path: Path) -> 
         wait_for(lambda: milestone(ws).status == "completed", "completion")
         wait_for(lambda: len(ours(pygit2.Repository(str(root)))) == 21, "21 commits")
         wait_for(lambda: git_events(root).count("git_push") == 1, "the push")
+        assert wait_for(lambda: _settled(coord), "the loop to go quiet")
     assert coord.session_id == sid
 
     repo = pygit2.Repository(str(root))
@@ -281,7 +289,7 @@ def test_milestone_branch_refused_with_local_changes_then_switched(tmp_path: Pat
         assert ours(pygit2.Repository(str(root))) == []  # no commit on the wrong branch
         assert (root / "notes.txt").read_text() == "work in progress\n"
         # the user commits their work: the switch happens, then the pending commit
-        commit_all(pygit2.Repository(str(root)), "notes")
+        commit_all(pygit2.Repository(str(root)), "notes", "notes.txt")
         coord.wake()
         wait_for(lambda: len(ours(pygit2.Repository(str(root)), "refs/heads/milestone/m")) == 1,
                  "the commit on milestone/m")
@@ -309,3 +317,9 @@ def test_git_disabled_is_idle_with_the_reason(tmp_path: Path) -> None:
     assert pygit2.Repository(str(root)).head.target == head
     assert git_events(root) == ["git_idle"]
     assert phase_status(ws, "a", "design") == "waiting_approval"
+    # an observer (the dashboard) also sees the branch and the dirty count
+    write(root, "notes.txt", "edited\n")
+    watcher = Coordinator(Workspace(root, persist_cache=False))
+    with Running(watcher):
+        info = wait_for(lambda: watcher.snapshot.git.is_repo and watcher.snapshot.git, "git info")
+        assert info.branch == "main" and not info.detached and info.dirty >= 1  # type: ignore[union-attr]
