@@ -269,11 +269,11 @@ def test_lock_serialises_writers(tmp_path: Path) -> None:
     def holder() -> None:
         with file_lock(path):
             inside.set()
-            release.wait(5)
+            release.wait(60)  # held until the test says so, even under load
 
     t = threading.Thread(target=holder)
     t.start()
-    assert inside.wait(5)
+    assert inside.wait(60)
     from kiro_tui.core.errors import LockTimeout
 
     with pytest.raises(LockTimeout), file_lock(path, timeout=0.05):
