@@ -74,7 +74,7 @@ def _spans(text: str, lines: list[str]) -> list[tuple[int, int, int]]:
         if parent is not None and parent[0] == "map":
             parent[1] = not parent[1]
         if t is ev.ScalarEvent:
-            if tasks_depth is not None and len(stack) == tasks_depth:
+            if tasks_depth is not None and len(stack) == tasks_depth and end_line is None:
                 raise _Unfit("a task that is not a mapping")
             if len(stack) == 1 and is_key:
                 after_tasks_key = e.value == "tasks"

@@ -121,3 +121,13 @@ def test_other_tasks_are_seen_with_id_and_status(tmp_path: Path) -> None:
     assert edit_focused(text, "x", look, "task-002") == (None, text)
     assert seen == [("task-001", "in_progress"), ("task-002", "in_progress"),
                     ("task-003", "completed"), ("task-004", "in_progress")]
+
+
+def test_keys_after_the_task_list_still_fit() -> None:
+    """kiro-tui's own files get `execution:` after `tasks:` when a session starts: a nested
+    mapping after the task list must not make the focused edit fall back (it used to)."""
+    text = (SEED / "active/milestone-002.yaml").read_text()
+    text += 'execution:\n  started_at: "2026-11-25T10:00:00Z"\n  session_id: "exec-x"\n'
+    got = edit_focused(text, "x", edit_task("task-011"), "task-011")
+    assert got is not None
+    assert got == ("ok", full(text, edit_task("task-011")))
