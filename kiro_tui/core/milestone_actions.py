@@ -9,6 +9,7 @@ from kiro_tui.core import sessions
 from kiro_tui.core.errors import KiroError, NotFound, Refused
 from kiro_tui.core.ids import is_valid_id
 from kiro_tui.core.model import Milestone, norm_milestone_status
+from kiro_tui.core.partial import TOP_LEVEL
 from kiro_tui.core.safewrite import atomic_write
 from kiro_tui.core.workflow import Ctx, Outcome
 from kiro_tui.core.workspace_base import WorkspaceBase
@@ -68,7 +69,7 @@ class MilestoneActions(WorkspaceBase):
 
         if new:
             sessions.create_session(self.root, mid, sid, ctx.now, ctx.actor)
-        out = self.act(mid, fn, ctx.actor)
+        out = self.act(mid, fn, ctx.actor, focus_task=TOP_LEVEL)
         atomic_write(self.ms / "active" / "current.txt", f"{mid}\n")
         return out
 
@@ -95,7 +96,7 @@ class MilestoneActions(WorkspaceBase):
             out.add("session_paused", session_id=sid, actor=c.actor, message=out.message)
             return out
 
-        out = self.act(mid, fn, actor)
+        out = self.act(mid, fn, actor, focus_task=TOP_LEVEL)
         ctx = self._ctx(actor)
         sessions.set_session_status(self.root, sid, "paused", ctx.now, ctx.actor)
         return out
@@ -112,7 +113,7 @@ class MilestoneActions(WorkspaceBase):
             out.add("session_resumed", session_id=sid, actor=c.actor, message=out.message)
             return out
 
-        out = self.act(mid, fn, actor)
+        out = self.act(mid, fn, actor, focus_task=TOP_LEVEL)
         ctx = self._ctx(actor)
         sessions.set_session_status(self.root, sid, "active", ctx.now, ctx.actor)
         return out

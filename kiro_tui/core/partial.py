@@ -29,6 +29,7 @@ from typing import Any, TypeVar
 
 T = TypeVar("T")
 STUB_KEY = "__kiro_stub__"
+TOP_LEVEL = ""  # as the focused task: the edit changes top-level keys only, every task is a stub
 _STUB_LINE = re.compile(r"^\s*- \{.*\b" + STUB_KEY + r": (\d+)\}\s*$")
 
 
@@ -122,6 +123,8 @@ def _split(text: str, data: dict[str, Any], task_id: str) -> _Split:
     spans = _spans(text, lines)
     if len(spans) != len(tasks):
         raise _Unfit("task spans do not match the tasks")
+    if task_id == TOP_LEVEL:
+        return _Split(lines, spans, -1)
     found = [i for i, t in enumerate(tasks) if isinstance(t, dict) and t.get("id") == task_id]
     if len(found) != 1:
         raise _Unfit("the task is missing or not unique")

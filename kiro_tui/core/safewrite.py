@@ -128,9 +128,8 @@ def edit_yaml(path: Path, fn: Callable[[Any], T], *, attempts: int = 5,
                 raise InvalidFile("file disappeared while editing", file=path) from None
             cached = _DOCS.pop(str(path), None)
             doc = None
-            if cached is not None and cached[0] == text:
-                doc = cached[1]
-            elif focus_task is not None:
+            if focus_task is not None:
+                # cheaper than even a cached document: that one still needs a whole dump
                 focused = edit_focused(text, path, fn, focus_task)
                 if focused is not None:
                     result, new = focused
@@ -139,6 +138,8 @@ def edit_yaml(path: Path, fn: Callable[[Any], T], *, attempts: int = 5,
                     if not _write_if_unchanged(path, text, new, before_rename):
                         continue
                     return result, True
+            if cached is not None and cached[0] == text:
+                doc = cached[1]
             if doc is None:
                 doc = RoundTrip(text, path)
             if not isinstance(doc.data, dict):

@@ -80,7 +80,9 @@ class Workspace(MilestoneActions, Creating):
                 prog["last_update"] = quote_like(c.now, prog, doc)
             return Outcome()
 
-        return self.act(mid, fn, "kiro-tui", **kw)
+        from kiro_tui.core.partial import TOP_LEVEL
+
+        return self.act(mid, fn, "kiro-tui", focus_task=TOP_LEVEL, **kw)
 
     def phase_model(self, mid: str, task_id: str, phase: str) -> Any:
         m = self.milestone(mid)

@@ -131,3 +131,20 @@ def test_keys_after_the_task_list_still_fit() -> None:
     got = edit_focused(text, "x", edit_task("task-011"), "task-011")
     assert got is not None
     assert got == ("ok", full(text, edit_task("task-011")))
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
+def test_top_level_edits_stub_every_task(path: Path) -> None:
+    """Progress, pause and resume change top-level keys only: no task is round-tripped."""
+    from kiro_tui.core.partial import TOP_LEVEL
+
+    def top(d: dict[str, Any]) -> str:
+        d["status"] = "paused"
+        d["progress"]["percentage"] = 42
+        return "ok"
+
+    text = path.read_text()
+    got = edit_focused(text, path, top, TOP_LEVEL)
+    assert got == ("ok", full(text, top))
+    first = load_fast(text, path)["tasks"][0]["id"]
+    assert edit_focused(text, path, edit_task(first, also_top=False), TOP_LEVEL) is None
