@@ -12,6 +12,7 @@ import pytest
 # shared/fixtures beside the repository is the reference; tests/fixtures is a copy of it for
 # checkouts that have no shared/ beside them.
 FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures"
+FIXTURE_TIME = 1795348800.0  # 2026-11-22T12:00:00Z, within the fixtures' own timestamps
 if not (FIXTURES / "seed-basic").is_dir():
     FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
@@ -35,10 +36,13 @@ def _isolated_user_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: p
 def copy_fixture(name: str, dest: Path) -> Path:
     """Copy `shared/fixtures/<name>` to `dest` with write bits, and return `dest`."""
     shutil.copytree(FIXTURES / name, dest, dirs_exist_ok=True)
+    # the copy's times are those of the fixture's story (not of the clone or copy that holds
+    # it), so that time-based rules such as stall detection see the same tree everywhere
     for dirpath, dirnames, filenames in os.walk(dest):
         for n in dirnames + filenames:
             p = Path(dirpath) / n
             p.chmod(p.stat().st_mode | stat.S_IWUSR)
+            os.utime(p, (FIXTURE_TIME, FIXTURE_TIME))
     Path(dest).chmod(Path(dest).stat().st_mode | stat.S_IWUSR)
     return dest
 
