@@ -18,7 +18,8 @@ from textual.reactive import reactive
 from textual.widgets import Footer, Input
 
 from kiro_tui.ui.feed import SnapshotFeed
-from kiro_tui.ui.messages import ActionDone, EventsArrived, GitFound, ReportReady, SnapshotArrived
+from kiro_tui.ui.git_actions import GitActions
+from kiro_tui.ui.messages import ActionDone, EventsArrived, ReportReady, SnapshotArrived
 from kiro_tui.ui.screens.decision import Decision, DecisionScreen
 from kiro_tui.ui.screens.help import HelpScreen
 from kiro_tui.ui.view import Sel, find_waiting, next_needing_you
@@ -38,7 +39,7 @@ def _kiro_commands() -> Any:
     return KiroCommands
 
 
-class KiroApp(SnapshotFeed, App[int]):
+class KiroApp(SnapshotFeed, GitActions, App[int]):
     """kiro-tui's dashboard."""
 
     CSS_PATH = "app.tcss"
@@ -119,9 +120,6 @@ class KiroApp(SnapshotFeed, App[int]):
         # load after the first frame is on screen: the data must not delay it
         self.call_after_refresh(self._start_source)
 
-    def on_git_found(self, message: GitFound) -> None:
-        self.query_one(KiroHeader).git = message.git
-
     # ------------------------------------------------------------------ messages
     def on_snapshot_arrived(self, message: SnapshotArrived) -> None:
         current = self.snapshot
@@ -170,8 +168,9 @@ class KiroApp(SnapshotFeed, App[int]):
 
     def on_action_done(self, message: ActionDone) -> None:
         self.last_notice = message.text
-        self.notify(message.text, severity="error" if message.error else "information",
-                    timeout=6 if message.error else 3)
+        self.notify(message.text, severity="error" if message.error else
+                    "warning" if message.warning else "information",
+                    timeout=6 if message.error or message.warning else 3)
 
     def on_blocker_table_jump(self, message: BlockerTable.Jump) -> None:
         tree = self.query_one(MilestoneTree)

@@ -14,6 +14,9 @@ if TYPE_CHECKING:
 ROLES = ("user", "task_executor", "progress_monitor", "git_integration", "dependency_validator",
          "blocker_detector")
 LEVELS = ("info", "warning", "error")
+GIT = (("Git: commits of the selected milestone", "git_commits",
+        "message, sha, time and files of each commit with its Milestone trailer"),
+       ("Git: push now", "git_push", "push the current branch to the configured git.remote"))
 
 
 class KiroCommands(Provider):
@@ -24,6 +27,8 @@ class KiroCommands(Provider):
         out: list[tuple[str, str, Callable[[], object]]] = []
         for title, action, key, help_text in app.COMMAND_ENTRIES:
             out.append((title, f"{help_text} (key: {key})", partial(app.run_action, action)))
+        for title, action, help_text in GIT:
+            out.append((title, help_text, partial(app.run_action, action)))
         for role in ROLES:
             out.append((f"Log: only role {role}", "filter the log by role",
                         partial(app.set_log_filter, role=role)))

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from textual import work
 
-from kiro_tui.ui.messages import ActionDone, EventsArrived, GitFound, SnapshotArrived
+from kiro_tui.ui.messages import ActionDone, EventsArrived, SnapshotArrived
 
 if TYPE_CHECKING:
     from kiro_tui.agents.snapshot import Snapshot
@@ -96,10 +96,10 @@ class SnapshotFeed:
                 state = ws.load()
                 snap = Snapshot(state=state, blockers=blockers_from_problems(state),
                                 driving=self.drive, seq=1)
-            self.post_message(SnapshotArrived(replace(snap, git=git_info(ws.root))))
+            git = git_info(ws.root, ws.config.git.remote)
+            self.post_message(SnapshotArrived(replace(snap, git=git)))
             return
         self.source = self._make_source(ws)
-        self._find_git()
         self.source.run(self.stop_event)
 
     def _preload(self, ws: Any, every: float = 0.15) -> None:
@@ -127,13 +127,6 @@ class SnapshotFeed:
                                        config=ws.config, by_id={x.id: x for x in got})
                 self.post_message(SnapshotArrived(Snapshot(state=state, driving=self.drive)))
 
-    @work(thread=True, group="git", exclusive=True, exit_on_error=False)
-    def _find_git(self) -> None:
-        from kiro_tui.ui.live import git_info
-
-        self.post_message(GitFound(git_info(self.root)))
-
-
     def _refresh_now(self) -> None:
         try:
             if self.source is not None:
@@ -143,10 +136,11 @@ class SnapshotFeed:
                 from kiro_tui.ui.live import git_info
                 from kiro_tui.ui.view import blockers_from_problems
 
-                state = self.workspace().load()
+                ws = self.workspace()
+                state = ws.load()
                 seq = (self.snapshot.seq + 1) if self.snapshot else 1
                 snap = Snapshot(state=state, blockers=blockers_from_problems(state),
-                                git=self.snapshot.git if self.snapshot else git_info(self.root),
+                                git=git_info(ws.root, ws.config.git.remote),
                                 driving=self.drive, seq=seq)
             self.post_message(SnapshotArrived(snap))
         except Exception as exc:

@@ -17,20 +17,14 @@ from kiro_tui.core.events import Event, Follower, log_files
 from kiro_tui.ui.view import blockers_from_problems
 
 
-def git_info(root: Path) -> GitInfo:
+def git_info(root: Path, remote: str | None = None) -> GitInfo:
+    """Branch, ahead/behind and dirty count (`core.gitops.info`; never raises)."""
     try:
-        import pygit2
+        from kiro_tui.core import gitops
 
-        repo = pygit2.Repository(str(root))
-    except Exception:
-        return GitInfo()
-    try:
-        if repo.head_is_unborn:
-            target = str(repo.lookup_reference("HEAD").target)
-            return GitInfo(is_repo=True, branch=target.removeprefix("refs/heads/"))
-        return GitInfo(is_repo=True, branch=repo.head.shorthand, detached=repo.head_is_detached)
-    except Exception as exc:
-        return GitInfo(is_repo=True, error=str(exc))
+        return gitops.info(root, remote)
+    except Exception as exc:  # shown in the header, not raised
+        return GitInfo(is_repo=True, error=f"{type(exc).__name__}: {exc}")
 
 
 class LiveSource:
@@ -57,6 +51,7 @@ class LiveSource:
     def refresh(self) -> Snapshot:
         with self._lock:
             state = self.ws.load()
+            self._git = git_info(self.ws.root, self.ws.config.git.remote)
             self._seq += 1
             m = state.milestone(self._driving) if self._driving else None
             snap = Snapshot(state=state, blockers=blockers_from_problems(state),
@@ -82,8 +77,6 @@ class LiveSource:
         self.refresh()
         import watchfiles
 
-        self._git = git_info(self.ws.root)
-        self.refresh()
         ms = self.ws.ms
         followers = {p: Follower(p, s) for p, s in log_files(ms)}
 

@@ -8,9 +8,10 @@ from typing import TYPE_CHECKING
 from textual.message import Message
 
 if TYPE_CHECKING:
-    from kiro_tui.agents.snapshot import GitInfo, Snapshot
+    from kiro_tui.agents.snapshot import Snapshot
     from kiro_tui.core.deliverables import DeliverableReport
     from kiro_tui.core.events import Event
+    from kiro_tui.core.gitops import CommitInfo
     from kiro_tui.ui.view import Sel
 
 
@@ -41,14 +42,24 @@ class ReportReady(Message):
         self.report = report
 
 
-class GitFound(Message):
-    def __init__(self, git: GitInfo) -> None:
-        super().__init__()
-        self.git = git
-
-
 class ActionDone(Message):
-    def __init__(self, text: str, error: bool = False) -> None:
+    """The one-line outcome of an action; `warning` for a refusal the user can fix."""
+
+    def __init__(self, text: str, error: bool = False, warning: bool = False) -> None:
         super().__init__()
         self.text = text
         self.error = error
+        self.warning = warning
+
+
+class CommitsLoaded(Message):
+    """A milestone's commits for the git panel; `note` is the one line shown instead when there
+    is nothing to list (not a repository, no commits, an error)."""
+
+    def __init__(self, milestone_id: str, commits: list[CommitInfo], note: str | None = None,
+                 branch: str | None = None) -> None:
+        super().__init__()
+        self.milestone_id = milestone_id
+        self.commits = commits
+        self.note = note
+        self.branch = branch

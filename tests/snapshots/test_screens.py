@@ -32,11 +32,12 @@ async def _settle(pilot: Any) -> None:
 
 
 def test_main_screen(seed: Path, snap_compare: Any) -> None:
-    """seed-basic: the header (repository `seed`, no git, observing, roles stopped); the tree with
-    milestone-001 expanded first (task-001 with a ⚑ gate marker, task-002 in progress, task-003
-    done, task-004 plain), milestone-002, and milestone-000 (completed) last; the detail pane
-    with milestone-001's four-segment bar at 47.8%; no blockers; the log with the fixture's
-    lines, newest at the bottom; the footer with every key."""
+    """seed-basic: the header (repository `seed`, no branch since it is not a repository,
+    observing, roles stopped); the tree with milestone-001 expanded first (task-001 with a ⚑
+    gate marker, task-002 in progress, task-003 done, task-004 plain), milestone-002, and
+    milestone-000 (completed) last; the detail pane with milestone-001's four-segment bar at
+    47.8%; no blockers; the log with the fixture's lines, newest at the bottom; the footer with
+    every key."""
     assert snap_compare(make_app(seed, watch=False), terminal_size=SIZE, run_before=_settle)
 
 

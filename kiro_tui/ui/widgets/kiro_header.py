@@ -21,24 +21,39 @@ ROLE_COLOUR = {"running": "$success", "idle": "$primary", "starting": "$primary"
 SESSION_COLOUR = {"driving": "$success", "observing": "$primary", "paused": "$warning"}
 
 
+def git_markup(git: GitInfo) -> str:
+    """`⎇ main ↑2 ↓1 ±3` (counts only when not zero), `⎇ detached at abc1234`, a short error,
+    or nothing outside a repository. Content markup, followed by three spaces when not empty."""
+    if not git.is_repo:
+        return ""
+    if git.error:
+        return "[$error]⎇ git error[/]   "
+    if git.detached:
+        where = f"[$warning]⎇ detached at {escape(git.branch or '?')}[/]"
+    else:
+        where = f"⎇ {escape(git.branch or '?')}"
+    counts = []
+    if git.ahead:
+        counts.append(f"[$success]↑{git.ahead}[/]")
+    if git.behind:
+        counts.append(f"[$warning]↓{git.behind}[/]")
+    if git.dirty:
+        counts.append(f"[$text-muted]±{git.dirty}[/]")
+    return " ".join([where, *counts]) + "   "
+
+
 class KiroHeader(Static):
-    """One line at the top; set `snapshot`."""
+    """One line at the top; set `snapshot`. Everything, the repository's state included
+    (`Snapshot.git`), comes from the snapshot: no IO here."""
 
     snapshot: reactive[Snapshot | None] = reactive(None)
     """What to show."""
-    git: reactive[GitInfo | None] = reactive(None)
-    """Repository facts found by the app when the snapshot carries none."""
-
-    def watch_git(self) -> None:
-        self.watch_snapshot(self.snapshot)
 
     def watch_snapshot(self, snap: Snapshot | None) -> None:
         if snap is None:
             self.update(Content.from_markup("[b]kiro-tui[/b]  [dim]loading…[/dim]"))
             return
         repo = escape(snap.state.root.name)
-        git = snap.git if snap.git.is_repo or self.git is None else self.git
-        branch = escape(git.branch or ("no git" if not git.is_repo else "?"))
         state = session_state(snap)
         drive = f" {escape(snap.driving)}" if snap.driving else ""
         roles = []
@@ -47,5 +62,5 @@ class KiroHeader(Static):
             status = rs.status if rs else "stopped"
             roles.append(f"[{ROLE_COLOUR.get(status, '$text-muted')}]{short}:{status}[/]")
         self.update(Content.from_markup(
-            f"[b]kiro-tui[/b]  {repo}  ⎇ {branch}   "
+            f"[b]kiro-tui[/b]  {repo}  {git_markup(snap.git)}"
             f"[{SESSION_COLOUR[state]}][b]{state}[/b]{drive}[/]   " + " ".join(roles)))
