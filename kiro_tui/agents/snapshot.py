@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
+from kiro_tui.core.gitrepo import GitInfo
 from kiro_tui.core.store import WorkspaceState
 
 SEVERITIES = ("info", "warning", "critical")
@@ -43,16 +44,6 @@ class RoleStatus:
     last_error: str | None = None
     detail: str | None = None
 
-
-@dataclass(frozen=True, slots=True)
-class GitInfo:
-    is_repo: bool = False
-    branch: str | None = None
-    detached: bool = False
-    ahead: int = 0
-    behind: int = 0
-    dirty: int = 0
-    error: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,167 +13,35 @@ the commit). Every other staged or unstaged change, and every untracked file, is
 from __future__ import annotations
 
 import os
-import re
-import stat
-import threading
-import time
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kiro_tui.core.errors import KiroError
+from kiro_tui.core.gitcommit import commit_paths
+from kiro_tui.core.gitrepo import (
+    _TRAILER_RE,
+    LOCKS,
+    MS,
+    CommitInfo,
+    GitBlocked,
+    GitInfo,
+    _branch_name,
+    _conflicts,
+    _open,
+    _under,
+    signature,
+)
 from kiro_tui.core.ids import check_id
 
 if TYPE_CHECKING:
     import pygit2
 
-    from kiro_tui.agents.snapshot import GitInfo
-
-MS = ".milestones"
-LOCKS = ".milestones/.locks/"
-FALLBACK_NAME = "kiro-tui"
-FALLBACK_EMAIL = "kiro-tui@localhost"
-_TMP_RE = re.compile(r"(^\..*\.tmp\.[^/]*$)|(\.tmp$)")
-_TRAILER_RE = re.compile(r"^([A-Za-z][A-Za-z0-9-]*):\s*(.*?)\s*$")
-_GITLINK = 0o160000  # a submodule: never touched
+__all__ = ["CommitInfo", "GitBlocked", "GitInfo", "commit_paths", "conflicts",
+           "ensure_milestone_branch", "info", "message", "milestone_commits", "paths_for_event",
+           "push", "signature"]
 
 
-class GitBlocked(KiroError):
-    """A git operation kiro-tui refuses or could not finish; nothing was discarded.
-
-    `kind`: detached_head, index_conflict, operation_in_progress, diverged, push_rejected,
-    push_failed, dirty_switch, index_locked, commit_failed, no_remote, no_branch,
-    not_a_repository, outside_repository.
-    `reason` and `suggestion` are the two halves of the one-line message, for blockers.
-    """
-
-    def __init__(self, kind: str, reason: str, suggestion: str = "") -> None:
-        super().__init__(f"{reason}; {suggestion}" if suggestion else reason)
-        self.kind = kind
-        self.reason = reason
-        self.suggestion = suggestion
-
-
-@dataclass(frozen=True, slots=True)
-class CommitInfo:
-    sha: str
-    short: str
-    summary: str
-    time: str  # ISO-8601 UTC, `...Z`
-    author: str
-    files: tuple[str, ...]
-    task: str | None = None
-    phase: str | None = None
-
-
-# ---------------------------------------------------------------------------------- helpers
-_local = threading.local()
-
-
-def _open(root: Path | str, *, cached: bool = False) -> pygit2.Repository:
-    """The repository holding `root`. Writers get a fresh Repository per call; readers
-    (`cached=True`) reuse one per thread, which keeps the parsed index between calls (~7 ms
-    on 10k files; libgit2 re-reads it when the file changes)."""
-    import pygit2
-
-    try:
-        found = pygit2.discover_repository(str(root))
-        if not found:
-            raise GitBlocked("not_a_repository", f"{root} is not inside a git working tree",
-                             "run 'git init' there, or set git.enabled: false")
-        repos: dict[tuple[str, int, int], pygit2.Repository] = _local.__dict__.setdefault(
-            "repos", {})
-        st = os.stat(found)
-        key = (found, st.st_dev, st.st_ino)
-        repo = repos.get(key) if cached else None
-        if repo is None:
-            repo = pygit2.Repository(found)
-            if cached:
-                if len(repos) >= 4:
-                    repos.pop(next(iter(repos)))
-                repos[key] = repo
-    except (pygit2.GitError, OSError) as exc:
-        raise GitBlocked("not_a_repository", f"{root}: cannot open the git repository: {exc}",
-                         "check the folder's ownership and permissions") from None
-    if repo.is_bare or not repo.workdir:
-        raise GitBlocked("not_a_repository", f"{root} is not inside a git working tree",
-                         "run 'git init' there, or set git.enabled: false")
-    return repo
-
-
-def _prefix(repo: pygit2.Repository, root: Path | str) -> str:
-    """`root` relative to the working folder, as a posix prefix ('' or 'sub/dir/')."""
-    rel = os.path.relpath(os.path.realpath(root), os.path.realpath(repo.workdir))
-    return "" if rel == "." else rel.replace(os.sep, "/") + "/"
-
-
-def _rel(prefix: str, path: str | Path, root: Path | str) -> str:
-    """A path given relative to `root` (or absolute inside it) as a working-folder path."""
-    p = os.fspath(path)
-    if os.path.isabs(p):
-        p = os.path.relpath(os.path.realpath(p), os.path.realpath(root))
-    p = os.path.normpath(p).replace(os.sep, "/")
-    p = "" if p == "." else p
-    if p == ".." or p.startswith("../"):
-        raise GitBlocked("outside_repository", f"{path} is outside {root}",
-                         "commit only paths inside the workspace")
-    return (prefix + p).rstrip("/") if p else prefix.rstrip("/")
-
-
-def _under(path: str, rel: str) -> bool:
-    return not rel or path == rel or path.startswith(rel + "/")
-
-
-def _branch_name(repo: pygit2.Repository) -> str | None:
-    """The branch HEAD points at (also when it is unborn), or None when detached."""
-    if repo.head_is_detached:
-        return None
-    target = repo.lookup_reference("HEAD").target
-    name = str(target)
-    return name.removeprefix("refs/heads/")
-
-
-def _check_committable(repo: pygit2.Repository) -> None:
-    import pygit2
-
-    if repo.head_is_detached:
-        raise GitBlocked("detached_head",
-                         f"HEAD is detached at {str(repo.head.target)[:7]}: kiro-tui commits only "
-                         "on a branch", "switch to a branch (git switch <branch>), then resume")
-    in_conflict = _conflicts(repo)
-    if in_conflict:
-        shown = ", ".join(in_conflict[:3]) + (" ..." if len(in_conflict) > 3 else "")
-        raise GitBlocked("index_conflict",
-                         f"the index has {len(in_conflict)} path(s) in conflict ({shown})",
-                         "resolve and commit them yourself; kiro-tui never resolves a conflict")
-    state = repo.state()
-    if state != pygit2.enums.RepositoryState.NONE:
-        raise GitBlocked("operation_in_progress",
-                         f"a {state.name.lower().replace('_', ' ')} is in progress",
-                         "finish or abort it, then resume")
-
-
-def signature(repo: pygit2.Repository) -> pygit2.Signature:
-    """Author and committer: `user.name`/`user.email` from git config (repository, then global),
-    else `kiro-tui <kiro-tui@localhost>`."""
-    import pygit2
-
-    cfg = repo.config
-    name = email = None
-    try:
-        name = cfg["user.name"]
-    except (KeyError, pygit2.GitError):
-        pass
-    try:
-        email = cfg["user.email"]
-    except (KeyError, pygit2.GitError):
-        pass
-    return pygit2.Signature(name or FALLBACK_NAME, email or FALLBACK_EMAIL)
-
-
-# ---------------------------------------------------------------------------------- reading
 def _upstream_oid(repo: pygit2.Repository, branch: str, remote: str | None,
                   upstream: bool = True) -> Any:
     """The branch's upstream tip (when `upstream`), else `refs/remotes/<remote>/<branch>`."""
@@ -225,13 +93,6 @@ def conflicts(root: Path | str) -> list[str]:
     return _conflicts(_open(root, cached=True))
 
 
-def _conflicts(repo: pygit2.Repository) -> list[str]:
-    index = repo.index
-    index.read(False)
-    found = index.conflicts
-    if found is None:
-        return []
-    return sorted({(ours or theirs or base).path for base, ours, theirs in found})
 
 
 def _trailers(msg: str) -> dict[str, str]:
@@ -327,202 +188,6 @@ def paths_for_event(root: Path | str, milestone_path: Path | str | None, milesto
         if rel not in (".", "..") and not rel.startswith("../") and not rel.startswith(LOCKS):
             out.append(rel)
     return list(dict.fromkeys(out))
-
-
-# ---------------------------------------------------------------------------------- committing
-def _tree_files(tree: Any, rel: str) -> dict[str, tuple[Any, int]]:
-    """{path: (oid, mode)} of the blobs in `tree` at or under `rel`."""
-    if tree is None:
-        return {}
-    if rel:
-        try:
-            obj = tree[rel]
-        except KeyError:
-            return {}
-    else:
-        obj = tree
-    out: dict[str, tuple[Any, int]] = {}
-    stack = [(obj, rel)]
-    while stack:
-        o, path = stack.pop()
-        if o.type_str == "tree":
-            for child in o:
-                stack.append((child, f"{path}/{child.name}" if path else child.name))
-        else:
-            out[path] = (o.id, o.filemode)
-    return out
-
-
-def _index_files(index: Any, rel: str) -> dict[str, Any]:
-    """{path: IndexEntry} at or under `rel`, by binary search (entries are sorted by path)."""
-    n = len(index)
-    if not rel:
-        return {e.path: e for e in index}
-    out = {}
-    if rel in index:
-        out[rel] = index[rel]
-    prefix = rel + "/"
-    lo, hi = 0, n
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if index[mid].path < prefix:
-            lo = mid + 1
-        else:
-            hi = mid
-    while lo < n:
-        e = index[lo]
-        if not e.path.startswith(prefix):
-            break
-        out[e.path] = e
-        lo += 1
-    return out
-
-
-def _walk(repo: Any, rel: str) -> Iterator[str]:
-    """Files (and symlinks) in the working folder at or under `rel`, skipping `.git`, nested
-    repositories and ignored folders."""
-    wd = repo.workdir
-    top = os.path.join(wd, rel) if rel else wd.rstrip("/")
-    try:
-        st = os.lstat(top)
-    except OSError:
-        return
-    if not stat.S_ISDIR(st.st_mode):
-        yield rel
-        return
-    stack = [(top, rel)]
-    while stack:
-        folder, r = stack.pop()
-        try:
-            entries = list(os.scandir(folder))
-        except OSError:
-            continue
-        for e in entries:
-            rp = f"{r}/{e.name}" if r else e.name
-            if e.name == ".git":
-                continue
-            if e.is_dir(follow_symlinks=False):
-                if os.path.lexists(os.path.join(e.path, ".git")) or (rp + "/").startswith(LOCKS):
-                    continue
-                if repo.path_is_ignored(rp + "/"):
-                    continue
-                stack.append((e.path, rp))
-            else:
-                yield rp
-
-
-def _index_stamp(repo: Any) -> tuple[int, int, int] | None:
-    try:
-        st = os.stat(os.path.join(repo.path, "index"))
-    except OSError:
-        return None
-    return st.st_mtime_ns, st.st_size, st.st_ino
-
-
-def commit_paths(root: Path | str, paths: Sequence[Path | str], message: str, *,
-                 allow_empty: bool = False) -> str | None:
-    """Commit exactly `paths` (files or folders, relative to `root`; deletions of tracked files
-    under them included) on the current branch, from their working-tree content. Returns the
-    new commit's sha, or None when nothing changed. Raises GitBlocked (detached_head,
-    index_conflict, operation_in_progress, index_locked, commit_failed)."""
-    import pygit2
-
-    repo = _open(root)
-    _check_committable(repo)
-    prefix = _prefix(repo, root)
-    rels = list(dict.fromkeys(_rel(prefix, p, root) for p in paths))
-    head = None if repo.head_is_unborn else repo.head.peel(pygit2.Commit)
-    base = head.tree if head is not None else None
-    stamp = _index_stamp(repo)
-    index = repo.index  # edited in memory only; written below if nobody changed it meanwhile
-    index.read(True)
-    tracked: dict[str, tuple[Any, int]] = {}
-    staged: dict[str, Any] = {}
-    for rel in rels:
-        tracked.update(_tree_files(base, rel))
-        staged.update(_index_files(index, rel))
-    candidates = set(tracked) | set(staged)
-    for rel in rels:
-        for f in _walk(repo, rel):
-            if f in candidates or f.startswith(LOCKS):
-                continue
-            if _TMP_RE.search(f.rsplit("/", 1)[-1]) or repo.path_is_ignored(f):
-                continue
-            candidates.add(f)
-    new: dict[str, tuple[Any, int]] = {}
-    removed: set[str] = set()
-    for f in sorted(candidates):
-        known = tracked.get(f) or ((staged[f].id, staged[f].mode) if f in staged else None)
-        if f.startswith(LOCKS) or (known and known[1] == _GITLINK):
-            continue
-        try:
-            st = os.lstat(os.path.join(repo.workdir, f))
-        except (FileNotFoundError, NotADirectoryError):
-            st = None
-        if st is None or not (stat.S_ISREG(st.st_mode) or stat.S_ISLNK(st.st_mode)):
-            if known:
-                removed.add(f)
-                if f in index:
-                    index.remove(f)
-            continue
-        try:
-            index.add(f)  # hashes the file through git's filters, keeps its stat data
-        except pygit2.GitError as exc:
-            raise GitBlocked("commit_failed", f"cannot read {f}: {exc}",
-                             "check the file's permissions") from None
-        entry = index[f]
-        new[f] = (entry.id, int(entry.mode))
-
-    mem = pygit2.Index()
-    if base is not None:
-        mem.read_tree(base)
-    for f in removed:
-        if f in mem:
-            mem.remove(f)
-    for f, (oid, mode) in new.items():
-        mem.add(pygit2.IndexEntry(f, oid, pygit2.enums.FileMode(mode)))
-    tree_id = mem.write_tree(repo)
-    unchanged = tree_id == base.id if base is not None else len(mem) == 0
-    if unchanged and not allow_empty:
-        return None
-    sig = signature(repo)
-    oid = repo.create_commit("HEAD", sig, sig, message, tree_id,
-                             [head.id] if head is not None else [])
-    if _index_stamp(repo) == stamp:
-        try:
-            index.write()
-            return str(oid)
-        except pygit2.GitError:
-            pass  # index.lock held: retry on a fresh read below
-    _sync_index(repo, new, removed, str(oid))
-    return str(oid)
-
-
-def _sync_index(repo: Any, new: dict[str, tuple[Any, int]], removed: set[str], sha: str) -> None:
-    """The index changed while we committed: re-read it and make only the committed paths'
-    entries match the commit; retry while another process holds index.lock."""
-    import pygit2
-
-    deadline = time.monotonic() + 2.0
-    while True:
-        index = repo.index
-        index.read(True)
-        for f in removed:
-            if f in index:
-                index.remove(f)
-        for f, (oid, mode) in new.items():
-            if f in index and index[f].id == oid and index[f].mode == mode:
-                continue
-            index.add(pygit2.IndexEntry(f, oid, pygit2.enums.FileMode(mode)))
-        try:
-            index.write()
-            return
-        except pygit2.GitError as exc:
-            if time.monotonic() > deadline:
-                raise GitBlocked("index_locked", f"committed {sha[:7]} but could not update the "
-                                 f"index ({exc})", "the committed files may show as staged "
-                                 "changes; run 'git reset -- <paths>' or 'git add' them") from None
-            time.sleep(0.05)
 
 
 # ---------------------------------------------------------------------------------- branches

@@ -3,33 +3,15 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pygit2
 import pytest
-from pygit2.enums import ConfigLevel, FileStatus
+from pygit2.enums import FileStatus
 
-from kiro_tui.core import gitops
+from kiro_tui.core import gitcommit, gitops
 from kiro_tui.core.gitops import GitBlocked
-
-LEVELS = (ConfigLevel.SYSTEM, ConfigLevel.XDG, ConfigLevel.GLOBAL, ConfigLevel.PROGRAMDATA)
-
-
-@pytest.fixture(autouse=True)
-def _no_user_git_config(tmp_path_factory: pytest.TempPathFactory,
-                        monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """libgit2 read HOME when it loaded: point its global/system config search at an empty
-    folder so the developer's git config never leaks into a test."""
-    empty = str(tmp_path_factory.mktemp("gitconfig"))
-    saved = {lvl: pygit2.settings.search_path[lvl] for lvl in LEVELS}
-    for lvl in LEVELS:
-        pygit2.settings.search_path[lvl] = empty
-    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
-    yield
-    for lvl, value in saved.items():
-        pygit2.settings.search_path[lvl] = value
 
 
 # ---------------------------------------------------------------------------------- helpers
@@ -121,7 +103,7 @@ def test_first_commit_on_unborn_head(tmp_path: Path) -> None:
 def test_commit_only_listed_paths_keeps_every_user_change(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, index_moved: bool) -> None:
     if index_moved:  # as if someone wrote the index while we committed: re-read, then update
-        monkeypatch.setattr(gitops, "_index_stamp", lambda repo: object())
+        monkeypatch.setattr(gitcommit, "_index_stamp", lambda repo: object())
     repo = make_repo(tmp_path, BASE)
     head_before = tree_files(repo)
     # the user's own work: a staged change then more unstaged edits of the same file, an
