@@ -149,15 +149,8 @@ def edit_yaml(path: Path, fn: Callable[[Any], T], *, attempts: int = 5,
             if new == text:
                 _remember_doc(path, text, doc)
                 return result, False
-            if before_rename is not None:
-                before_rename()
-            try:
-                current = path.read_text(encoding="utf-8")
-            except OSError:
-                current = None
-            if current != text:
+            if not _write_if_unchanged(path, text, new, before_rename):
                 continue  # someone wrote meanwhile: load again and re-apply
-            atomic_write(path, new)
             _remember_doc(path, new, doc)
             return result, True
     raise ConcurrentEdit("the file kept changing while kiro-tui tried to write it; nothing "
