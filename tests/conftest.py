@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import stat
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -31,6 +32,25 @@ def _isolated_user_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: p
     for key in list(os.environ):
         if key.startswith("KIRO_") and key != "KIRO_USER":
             monkeypatch.delenv(key, raising=False)
+
+
+@pytest.fixture(autouse=True)
+def _no_user_git_config(tmp_path_factory: pytest.TempPathFactory,
+                        monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """libgit2 reads HOME once, when pygit2 is imported: point its global, XDG and system
+    config search at an empty folder so the developer's git config never reaches a test."""
+    import pygit2
+    from pygit2.enums import ConfigLevel
+
+    levels = (ConfigLevel.SYSTEM, ConfigLevel.XDG, ConfigLevel.GLOBAL, ConfigLevel.PROGRAMDATA)
+    empty = str(tmp_path_factory.mktemp("gitconfig"))
+    saved = {lvl: pygit2.settings.search_path[lvl] for lvl in levels}
+    for lvl in levels:
+        pygit2.settings.search_path[lvl] = empty
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    yield
+    for lvl, value in saved.items():
+        pygit2.settings.search_path[lvl] = value
 
 
 def copy_fixture(name: str, dest: Path) -> Path:

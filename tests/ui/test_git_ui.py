@@ -3,12 +3,9 @@ branch and dirty count, the git panel, and "Git: push now" to a bare remote."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pygit2
-import pytest
-from pygit2.enums import ConfigLevel
 
 from kiro_tui.agents.snapshot import GitInfo
 from kiro_tui.core import gitops
@@ -19,23 +16,7 @@ from kiro_tui.ui.widgets.kiro_header import KiroHeader, git_markup
 from .helpers import log_records, ready, wait_for
 
 SIZE = (120, 40)
-LEVELS = (ConfigLevel.SYSTEM, ConfigLevel.XDG, ConfigLevel.GLOBAL, ConfigLevel.PROGRAMDATA)
 CONFIG = ".milestones/config/kiro-config.yaml"
-
-
-@pytest.fixture(autouse=True)
-def _no_user_git_config(tmp_path_factory: pytest.TempPathFactory,
-                        monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Keep the developer's git config out: libgit2's global/system search path points at an
-    empty folder."""
-    empty = str(tmp_path_factory.mktemp("gitconfig"))
-    saved = {lvl: pygit2.settings.search_path[lvl] for lvl in LEVELS}
-    for lvl in LEVELS:
-        pygit2.settings.search_path[lvl] = empty
-    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
-    yield
-    for lvl, value in saved.items():
-        pygit2.settings.search_path[lvl] = value
 
 
 def make_repo(root: Path, remote: str | None = None) -> pygit2.Repository:

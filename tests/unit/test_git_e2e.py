@@ -7,13 +7,11 @@ writing deliverables and approving through Workspace, and reads the result back 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pygit2
-import pytest
-from pygit2.enums import ConfigLevel, FileStatus
+from pygit2.enums import FileStatus
 
 from kiro_tui.agents.coordinator import Coordinator
 from kiro_tui.core import sessions
@@ -30,22 +28,7 @@ from tests.unit.test_agents_coordinator import (
 )
 from tests.unit.test_agents_roles import fill
 
-LEVELS = (ConfigLevel.SYSTEM, ConfigLevel.XDG, ConfigLevel.GLOBAL, ConfigLevel.PROGRAMDATA)
 SIG = pygit2.Signature("Alice", "alice@example.com")
-
-
-@pytest.fixture(autouse=True)
-def _no_user_git_config(tmp_path_factory: pytest.TempPathFactory,
-                        monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """libgit2 read HOME when it loaded: keep the developer's git config out of the tests."""
-    empty = str(tmp_path_factory.mktemp("gitconfig"))
-    saved = {lvl: pygit2.settings.search_path[lvl] for lvl in LEVELS}
-    for lvl in LEVELS:
-        pygit2.settings.search_path[lvl] = empty
-    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
-    yield
-    for lvl, value in saved.items():
-        pygit2.settings.search_path[lvl] = value
 
 
 # ---------------------------------------------------------------------------------- helpers

@@ -11,9 +11,7 @@ import pytest
 from kiro_tui.cli import main
 from kiro_tui.core import gitops
 from kiro_tui.core.service import Workspace
-from tests.unit.test_gitops import _no_user_git_config, commit_all, make_repo, write
-
-__all__ = ["_no_user_git_config"]  # the autouse fixture applies here too
+from tests.unit.test_gitops import commit_all, make_repo, write
 
 
 def _workspace(root: Path, *, remote: str | None = "origin") -> pygit2.Repository:
