@@ -357,8 +357,8 @@ def make_app(root: Path | str, *, drive: str | None = None, watch: bool = True,
              coordinator: bool | None = None, ws: Any = None) -> KiroApp:
     """The one way to build the dashboard, shared by `launch` and the tests.
 
-    `watch=False` loads once and starts no watcher (snapshot tests), with the coordinator's
-    blockers only when `coordinator=True`; with `watch=True`, `coordinator=False` uses the
-    built-in watcher even when the coordinator is available.
+    `watch=True` runs the coordinator (live files, roles when driving). `watch=False` loads
+    once and starts no watcher (snapshot tests), with the coordinator's blockers only when
+    `coordinator=True` (else only the blockers of files that failed to load: no clock).
     """
     return KiroApp(Path(root), drive=drive, watch=watch, coordinator=coordinator, ws=ws)

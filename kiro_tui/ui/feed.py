@@ -55,18 +55,10 @@ class SnapshotFeed:
         def on_events(evs: list[Event]) -> None:
             post(EventsArrived(list(evs)))
 
-        if self.use_coordinator is not False:
-            try:
-                from kiro_tui.agents.coordinator import Coordinator
-            except ImportError:
-                if self.use_coordinator:
-                    raise
-            else:
-                return Coordinator(ws, drive=self.drive, on_snapshot=on_snapshot,
-                                   on_events=on_events, debounce_ms=50, step_ms=10)
-        from kiro_tui.ui.live import LiveSource
+        from kiro_tui.agents.coordinator import Coordinator
 
-        return LiveSource(ws, drive=self.drive, on_snapshot=on_snapshot, on_events=on_events)
+        return Coordinator(ws, drive=self.drive, on_snapshot=on_snapshot, on_events=on_events,
+                           debounce_ms=50, step_ms=10)
 
     @work(thread=True, group="log", exclusive=True, exit_on_error=False)
     def _fill_log(self) -> None:
@@ -85,7 +77,7 @@ class SnapshotFeed:
         if not self.watching:
             from dataclasses import replace
 
-            from kiro_tui.ui.live import git_info
+            from kiro_tui.core.gitops import info as git_info
             from kiro_tui.ui.view import blockers_from_problems
 
             if self.use_coordinator:  # one snapshot with the roles' blockers, nothing watched
@@ -133,7 +125,7 @@ class SnapshotFeed:
                 snap = self.source.refresh()
             else:
                 from kiro_tui.agents.snapshot import Snapshot
-                from kiro_tui.ui.live import git_info
+                from kiro_tui.core.gitops import info as git_info
                 from kiro_tui.ui.view import blockers_from_problems
 
                 ws = self.workspace()
