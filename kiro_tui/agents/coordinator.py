@@ -31,6 +31,10 @@ applied through `Workspace` (never behind its back), role states and heartbeats 
 `sessions/<sid>/agents/state.json`, and the session's driver heartbeat is renewed. A refused
 `drive()` shows up as a Blocker of kind `driver_refused` and an error event. On exit while
 driving, role states say `stopped`, the driver is released and the session stays resumable.
+
+This module holds the loop, the timers, the requests and driving; `Coordinator` mixes in
+`observing.Observing` (building the snapshot from the workspace) and `acting.Acting` (applying
+the roles' actions through `Workspace`, with logging and role state).
 """
 
 from __future__ import annotations
@@ -43,31 +47,20 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
-from types import MappingProxyType
 from typing import Any
 
 from kiro_tui.agents import blockers, dependencies, executor, git_role, monitor
-from kiro_tui.agents.base import (
-    COMPLETE_MILESTONE,
-    COMPLETE_PHASE,
-    LOG,
-    OPEN_BLOCKER,
-    RESOLVE_BLOCKER,
-    START_PHASE,
-    WRITE_PROGRESS,
-    Action,
-    Memory,
-    remember,
-)
+from kiro_tui.agents.acting import ACTOR, Acting
+from kiro_tui.agents.base import Memory
 from kiro_tui.agents.facts import FactCache
-from kiro_tui.agents.snapshot import Blocker, GitInfo, RoleStatus, Snapshot
+from kiro_tui.agents.observing import GIT_INFO_EVERY, Observing
+from kiro_tui.agents.snapshot import Blocker, GitInfo, Snapshot
 from kiro_tui.agents.watch import Watcher
-from kiro_tui.core import clock, events, sessions
+from kiro_tui.core import clock, sessions
 from kiro_tui.core.errors import KiroError, NotFound, Refused
 from kiro_tui.core.events import Event, Follower
 from kiro_tui.core.ids import ROLES
 from kiro_tui.core.service import Workspace
-from kiro_tui.core.workflow import Outcome, maybe_complete_milestone
 
 MODULES = {
     "task_executor": executor,
@@ -76,11 +69,7 @@ MODULES = {
     "dependency_validator": dependencies,
     "blocker_detector": blockers,
 }
-ACTOR = "kiro-tui"
-ERROR_LEVELS = ("error", "critical", "fatal")
-BOOKKEEPING = ("progress_monitor", "dependency_validator", "git_integration", "blocker_detector")
 MAX_WAIT = 3600.0
-GIT_INFO_EVERY = 2.0  # s between two reads of the repository's status for Snapshot.git
 
 
 def now_dt() -> datetime:
@@ -90,7 +79,7 @@ def now_dt() -> datetime:
     return datetime.now(UTC)
 
 
-class Coordinator:
+class Coordinator(Observing, Acting):
     """Feeds the five roles from file changes. See the module docstring for the interface."""
 
     def __init__(self, ws: Workspace, *, drive: str | None = None,
@@ -294,116 +283,6 @@ class Coordinator:
             sessions.release_driver(self.ws.root, self.session_id)
         self.driving = None
 
-    def _watch_paths(self) -> list[Path]:
-        paths = [self.ws.ms]
-        root = self.ws.root.resolve()
-        for mid in self._snapshot.scope:
-            m = self._snapshot.state.milestone(mid)
-            for t in m.tasks if m else ():
-                for ph in t.phases:
-                    for d in ph.deliverables:
-                        if d.path is None:
-                            continue
-                        p = (root / d.path).resolve().parent
-                        while not p.exists() and p != root:
-                            p = p.parent
-                        if p != root and str(p).startswith(str(root)) and \
-                                not str(p).startswith(str(self.ws.ms.resolve())):
-                            paths.append(p)
-        return paths
-
-    def _init_followers(self) -> None:
-        for path, source in events.log_files(self.ws.ms):
-            self._followers[path] = Follower(path, source, start_at_end=True)
-        for ev in events.merged_tail(self.ws.ms, 500):
-            self._track_error(ev)
-
-    def _new_events(self) -> list[Event]:
-        for path, source in events.log_files(self.ws.ms):
-            if path not in self._followers:
-                self._followers[path] = Follower(path, source, start_at_end=False)
-        out: list[Event] = []
-        for f in self._followers.values():
-            out.extend(f.read_new())
-        out.sort(key=lambda e: e.timestamp)
-        for ev in out:
-            self._track_error(ev)
-        return out
-
-    def _track_error(self, ev: Event) -> None:
-        if ev.role == "blocker_detector" or ev.event.startswith("blocker_"):
-            return
-        if ev.level in ERROR_LEVELS:
-            self._open_errors[(ev.source, ev.task_id, ev.phase, ev.event)] = ev
-            return
-        if ev.role in BOOKKEEPING:
-            return  # progress and dependency notes are not the task moving again
-        when = clock.parse_ts(ev.timestamp)
-        for key, err in list(self._open_errors.items()):
-            src, tid, _ph, name = key
-            then = clock.parse_ts(err.timestamp)
-            if when is None or then is None or when <= then:
-                continue  # only a later event follows an error up
-            if (ev.task_id and tid == ev.task_id) or (src == ev.source and name == ev.event):
-                del self._open_errors[key]
-
-    def _scope(self, state: Any) -> tuple[str, ...]:
-        if self.driving:
-            return (self.driving,)
-        return tuple(m.id for m in state.milestones if not m.finished and m.location == "active")
-
-    def _build(self, now: datetime) -> Snapshot:
-        state = self.ws.load()
-        scope = self._scope(state)
-        facts: dict[tuple[str, str, str], Any] = {}
-        activity: dict[tuple[str, str], float] = {}
-        for mid in scope:
-            m = state.milestone(mid)
-            if m is not None:
-                f, a = self._facts.milestone(m)
-                facts.update(f)
-                activity.update(a)
-        m = state.milestone(self.driving) if self.driving else None
-        sid = self.session_id if self.driving else self._observed_session(state)
-        paused = bool(m and m.status == "paused") if self.driving else bool(
-            sid and (om := state.milestone(self._current(state) or "")) and om.status == "paused")
-        self._seq += 1
-        snap = Snapshot(state=state, driving=self.driving, session_id=sid, paused=paused,
-                        git=self._git_info or self._read_git(), taken_at=time.time(),
-                        seq=self._seq,
-                        facts=MappingProxyType(facts), activity=MappingProxyType(activity),
-                        open_errors=tuple(self._open_errors.values()),
-                        failures=MappingProxyType({f"{role} {key}": err for role, keys
-                                                   in self._failures.items()
-                                                   for key, err in keys.items()}),
-                        active_since=self._active_since if self.driving else None, scope=scope)
-        found = [blockers.since_of(self._memory["blocker_detector"], b)
-                 for b in blockers.detect(snap, now)]
-        if self._refusal is not None:
-            found.append(self._refusal)
-        return replace(snap, blockers=tuple(found), roles=self._roles(sid))
-
-    def _current(self, state: Any) -> str | None:
-        cur = self.ws.current_milestone()
-        return cur if cur and state.milestone(cur) is not None else None
-
-    def _observed_session(self, state: Any) -> str | None:
-        cur = self._current(state)
-        m = state.milestone(cur) if cur else None
-        return m.session_id if m else None
-
-    def _roles(self, sid: str | None) -> MappingProxyType[str, RoleStatus]:
-        if not sid:
-            return MappingProxyType({})
-        raw = sessions.read_role_state(self.ws.root, sid)
-        out = {}
-        for role in ROLES:
-            r = raw.get(role)
-            if isinstance(r, dict):
-                out[role] = RoleStatus(role, str(r.get("status") or "idle"), r.get("heartbeat"),
-                                       r.get("last_error"), r.get("detail"))
-        return MappingProxyType(out)
-
     def _publish(self, snap: Snapshot) -> None:
         self._snapshot = snap
         if self.on_snapshot:
@@ -464,112 +343,6 @@ class Coordinator:
         self._write_roles("paused" if snap.paused else "running")
         return replace(snap, roles=self._roles(self.session_id))
 
-    def _stopping(self) -> bool:
-        return self._stop is not None and self._stop.is_set()
-
-    def _apply_all(self, role: str, acts: list[Action], snap: Snapshot) -> int:
-        wrote = 0
-        proposed = set()
-        for a in acts:
-            if self._stopping():
-                break
-            proposed.add(a.key)
-            try:
-                wrote += self._apply(a)
-            except Refused as exc:
-                sig = executor.refusal_signature(a, snap)
-                remember(self._memory[role], (("refused", a.key, sig),))
-                self._log(role, {"event": "action_refused", "task_id": a.task_id,
-                                 "phase": a.phase, "message": f"{a.kind} refused: {exc}"})
-                wrote += 1
-            except Exception as exc:  # a failure the blocker detector reports
-                msg = f"{type(exc).__name__}: {exc}"
-                mine = self._failures.setdefault(role, {})
-                if mine.get(a.key) != msg:
-                    mine[a.key] = msg
-                    with contextlib.suppress(Exception):
-                        self._log(role, {"event": "action_failed", "level": "warning",
-                                         "task_id": a.task_id, "phase": a.phase,
-                                         "message": f"{a.kind} failed: {msg}"})
-                        wrote += 1
-            else:
-                remember(self._memory[role], a.remember)
-                self._failures.get(role, {}).pop(a.key, None)
-        if not self._stopping():
-            mine = self._failures.get(role, {})
-            for key in [k for k in mine if k not in proposed]:
-                del mine[key]  # no longer wanted: no longer failing
-        if self._failures.get(role):
-            self._role_errors[role] = next(reversed(self._failures[role].values()))
-        else:
-            self._role_errors.pop(role, None)
-        return wrote
-
-    def _apply(self, a: Action) -> int:
-        ws, mid, sid = self.ws, a.milestone_id or self.driving or "", self.session_id or ""
-        path = sessions.role_log_path(ws.root, sid, a.role)
-        if a.kind == START_PHASE:
-            ws.start_phase(mid, a.task_id or "", a.phase or "", ACTOR, role=a.role,
-                           log_path=path)
-            m = ws.load().milestone(mid)
-            t = m.task(a.task_id or "") if m else None
-            if t is not None:
-                self.runner.start(t, a.phase or "")
-        elif a.kind == COMPLETE_PHASE:
-            ws.complete_phase(mid, a.task_id or "", a.phase or "", ACTOR, role=a.role,
-                              log_path=path)
-        elif a.kind == COMPLETE_MILESTONE:
-            def fn(doc: dict[str, Any], c: Any) -> Outcome:
-                out = Outcome(message=f"{mid} completed")
-                maybe_complete_milestone(doc, c, out)
-                return out
-
-            ws.act(mid, fn, ACTOR, role=a.role, log_path=path)
-        elif a.kind == WRITE_PROGRESS:
-            pct, done, total = a.values
-            ws.write_progress(mid, pct, done, total, role=a.role, log_path=path)
-        elif a.kind in (LOG, OPEN_BLOCKER, RESOLVE_BLOCKER):
-            self._log(a.role, dict(a.record or {}), mid)
-        elif a.kind in git_role.KINDS:
-            self._git_steps += 1
-            self._git.apply(a, sid, lambda rec: self._log(a.role, rec, mid))
-        else:
-            return 0
-        self.writes += 1
-        return 1
-
-    def _log(self, role: str, record: dict[str, Any], mid: str | None = None) -> None:
-        if not self.session_id:
-            return
-        self.ws.log(mid or self.driving or "", dict(record), role=role,
-                    session_id=self.session_id,
-                    path=sessions.role_log_path(self.ws.root, self.session_id, role))
-
-    def _desired(self, status: str) -> dict[str, dict[str, Any]]:
-        out = {}
-        for role in ROLES:
-            st, detail = status, None
-            if role == "git_integration" and status in ("running", "starting") and \
-                    self._git_idle:
-                st, detail = "idle", self._git_idle
-            err = self._role_errors.get(role)
-            if err and status == "running":
-                st = "error"
-            out[role] = {"status": st, "last_error": err, "detail": detail}
-        return out
-
-    def _write_roles(self, status: str, force: bool = False) -> None:
-        if not self.session_id:
-            return
-        self._status = status
-        want = self._desired(status)
-        if not force and want == self._written_roles:
-            return
-        now = clock.now_str()
-        sessions.write_role_state(self.ws.root, self.session_id,
-                                  {r: {**v, "heartbeat": now} for r, v in want.items()})
-        self._written_roles = want
-
     def _heartbeat(self) -> None:
         self._last_heartbeat = time.time()
         if not self.session_id or not self.driving:
@@ -595,51 +368,6 @@ class Coordinator:
         if nxt is not None:
             t = min(t, nxt + 0.05)
         return t
-
-    def _seed_memory(self) -> None:
-        """Rebuild what each role already said in this session from its log."""
-        if not self.session_id:
-            return
-        for role in ROLES:
-            path = sessions.role_log_path(self.ws.root, self.session_id, role)
-            mem = self._memory[role]
-            for ev in events.tail(path, 5000).events:
-                d = ev.data
-                if ev.event == "blocker_detected" and ev.raw.get("blocker_id"):
-                    remember(mem, (("open", str(ev.raw["blocker_id"]), ev.raw),))
-                elif ev.event == "blocker_resolved" and ev.raw.get("blocker_id"):
-                    remember(mem, (("open", str(ev.raw["blocker_id"]), None),))
-                elif ev.event in ("task_progress", "milestone_progress") and \
-                        isinstance(d.get("progress"), int | float):
-                    key = ev.task_id if ev.event == "task_progress" else monitor.MILESTONE_KEY
-                    if key:
-                        remember(mem, (("logged", key, f"{float(d['progress']):.1f}"),))
-                elif ev.event in ("dependency_issue", "dependency_waiting") and d.get("finding"):
-                    remember(mem, (("findings", str(d["finding"]), ev.message or ""),))
-                elif ev.event == "dependency_cleared" and d.get("finding"):
-                    remember(mem, (("findings", str(d["finding"]), None),))
-        git_role.seed(self._memory["git_integration"], self.ws.root, self.session_id)
-
-    def _git_cycle(self) -> GitInfo:
-        """Snapshot.git for this cycle: read again after a git step, else at most every
-        GIT_INFO_EVERY seconds (pygit2 status costs ~1 ms per 500 files); a skipped read is
-        made up by a timer, so the header is never stale for longer."""
-        if self._git_info is None or self._git_steps or \
-                time.time() - self._git_read_at >= GIT_INFO_EVERY:
-            return self._read_git()
-        self._git_due = True
-        return self._git_info
-
-    def _read_git(self) -> GitInfo:
-        """Branch, ahead/behind and dirty count for the snapshot (~1-20 ms, pygit2 status)."""
-        self._git_read_at, self._git_due, self._git_steps = time.time(), False, 0
-        try:
-            from kiro_tui.core import gitops
-
-            self._git_info = gitops.info(self.ws.root, self.ws.config.git.remote)
-        except Exception as exc:  # shown, never raised
-            self._git_info = GitInfo(error=f"{type(exc).__name__}: {exc}")
-        return self._git_info
 
 
 def _empty_state(ws: Workspace) -> Any:
