@@ -14,29 +14,19 @@ from pathlib import Path
 from typing import Any
 
 from kiro_tui.core.config import Config, user_cache_dir
-from kiro_tui.core.errors import InvalidFile, Problem, WorkspaceNotFound
+from kiro_tui.core.errors import InvalidFile, Problem
 from kiro_tui.core.model import Milestone
 from kiro_tui.core.modelbuild import build_milestone
+from kiro_tui.core.root import MS as MS  # re-exported
+from kiro_tui.core.root import find_root as find_root  # re-exported
 from kiro_tui.core.safewrite import ConcurrentEdit as ConcurrentEdit  # re-exported
 from kiro_tui.core.safewrite import atomic_write as atomic_write
 from kiro_tui.core.safewrite import edit_yaml as edit_yaml
 from kiro_tui.core.safewrite import file_lock as file_lock
 
-MS = ".milestones"
 SKIP_NAMES = {"current.txt", "dependencies.yaml", "dependencies.yml"}
 CACHE_VERSION = 3
 
-
-def find_root(start: Path | str | None = None) -> Path:
-    """The nearest folder at or above `start` that holds `.milestones/`."""
-    here = Path(start or os.getcwd()).resolve()
-    if not here.exists():
-        raise WorkspaceNotFound(f"no such folder: {here}")
-    for folder in (here, *here.parents):
-        if (folder / MS).is_dir():
-            return folder
-    raise WorkspaceNotFound(f"no .milestones/ folder in {here} or any parent "
-                            "(run 'kiro-tui init' to create one)")
 
 
 def skipped_name(name: str) -> bool:

@@ -116,8 +116,8 @@ class KiroApp(SnapshotFeed, GitActions, App[int]):
         self.query_one(MilestoneTree).focus()
         # the UI thread answers keys quickly while a worker loads (the default is 5 ms)
         sys.setswitchinterval(0.001)
-        self._fill_log()
-        # load after the first frame is on screen: the data must not delay it
+        # read after the first frame is on screen: the data must not delay it
+        self.call_after_refresh(self._fill_log)
         self.call_after_refresh(self._start_source)
 
     # ------------------------------------------------------------------ messages

@@ -9,7 +9,7 @@ import sys
 
 def launch(args: argparse.Namespace) -> int:
     from kiro_tui.core.errors import WorkspaceNotFound
-    from kiro_tui.core.store import find_root
+    from kiro_tui.core.root import find_root
 
     start = getattr(args, "cwd", None) or os.getcwd()
     try:
