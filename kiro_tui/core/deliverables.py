@@ -91,16 +91,19 @@ def resolve(root: Path, task_id: str, phase: str, d: Deliverable) -> Path:
     return Path(candidate)
 
 
-def _file_state(path: Path | str) -> str:
-    """'present', 'template', 'empty' for an existing regular file."""
-    try:
-        size = os.stat(path).st_size
-    except OSError:
-        return "missing"
+def _file_state(path: Path | str, size: int | None = None) -> str:
+    """'present', 'template', 'empty' for an existing regular file (`size` when known)."""
+    if size is None:
+        try:
+            size = os.stat(path).st_size
+        except OSError:
+            return "missing"
     if size == 0:
         return "empty"
+    if size < len(_MARKER_B):
+        return "present"  # too short to hold the marker: no need to read it
     try:
-        with open(path, "rb") as fh:
+        with open(path, "rb", buffering=0) as fh:
             head = fh.read(_SCAN_LIMIT)
     except OSError:
         return "missing"
@@ -230,9 +233,7 @@ def _named_state(root: Path, path: str) -> str:
         return _file_state(path)
     if stat.S_ISDIR(st.st_mode):
         return _dir_state(root, path)
-    if st.st_size == 0:
-        return "empty"
-    return _file_state(path)
+    return _file_state(path, st.st_size)
 
 
 def problems(root: Path, task_id: str, phase: Phase, folders: frozenset[str] | None = None
