@@ -207,9 +207,15 @@ class GitEffects:
     raised again, so the coordinator records the failure and the blocker detector opens a
     `git_conflict` blocker."""
 
+    PUSH_RETRY_FIRST = 15.0  # seconds before a failed push is tried again; doubles each time
+    PUSH_RETRY_MAX = 600.0
+
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
         self._errors: dict[str, str] = {}
+        # after a failed push: (monotonic time of the next try, current delay, the refusal),
+        # so that a rejected push does not reach the remote again on every batch of changes
+        self._push_wait: tuple[float, float, Any] | None = None
 
     def apply(self, a: Action, session_id: str | None,
               log: Callable[[dict[str, Any]], None]) -> None:
@@ -281,7 +287,18 @@ class GitEffects:
             return {"event": "git_push", "message": "no remote configured", "result": "skipped",
                     "data": {"n": a.values[0] if a.values else 0}}
         branch = self._branch_name()
-        sha = gitops.push(self.root, remote, branch)
+        now = time.monotonic()
+        if self._push_wait is not None and now < self._push_wait[0]:
+            last = self._push_wait[2]
+            raise gitops.GitBlocked(last.kind, last.reason, last.suggestion)
+        try:
+            sha = gitops.push(self.root, remote, branch)
+        except gitops.GitBlocked as exc:
+            delay = self.PUSH_RETRY_FIRST if self._push_wait is None else \
+                min(self.PUSH_RETRY_MAX, self._push_wait[1] * 2)
+            self._push_wait = (now + delay, delay, exc)
+            raise
+        self._push_wait = None
         n, tasks = (*a.values, 0, 0)[:2]
         return {"event": "git_push", "message": f"pushed {branch} to {remote} after {tasks} "
                 "completed task(s)", "branch": branch, "sha": sha, "remote": remote,

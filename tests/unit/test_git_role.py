@@ -7,6 +7,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from types import MappingProxyType
 
+import pytest
+
 from kiro_tui.agents import blockers, git_role
 from kiro_tui.agents.base import GIT_BRANCH, GIT_COMMIT, GIT_PUSH, LOG, remember
 from kiro_tui.agents.snapshot import GitInfo, Snapshot
@@ -161,3 +163,51 @@ def test_seed_rebuilds_memory_from_git_jsonl(tmp_path: Path) -> None:
     mem: dict = {}
     git_role.seed(mem, tmp_path, m.session_id)
     assert "k1" in mem["done"] and mem["pushed"]["n"] == 2 and mem["session"]["since"]
+
+
+def test_a_failing_push_waits_before_it_reaches_the_remote_again(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A refused push is not tried on every batch of changes: it waits 15 s, then twice as long
+    each time (up to 10 min), and a push that works again resets the wait."""
+    import pygit2
+
+    from kiro_tui.agents.base import Action
+    from kiro_tui.core import gitops
+    from kiro_tui.core.gitops import GitBlocked
+
+    repo = pygit2.init_repository(str(tmp_path / "work"), initial_head="main")
+    (tmp_path / "work" / "a.txt").write_text("a\n")
+    sig = pygit2.Signature("Alice", "alice@example.com")
+    repo.index.add("a.txt")
+    repo.index.write()
+    repo.create_commit("HEAD", sig, sig, "first", repo.index.write_tree(), [])
+    calls: list[str] = []
+    real_push = gitops.push
+
+    def counting_push(root: Path | str, remote: str, branch: str | None = None) -> str:
+        calls.append(remote)
+        return real_push(root, remote, branch)
+
+    monkeypatch.setattr(gitops, "push", counting_push)
+    effects = git_role.GitEffects(tmp_path / "work")
+    push = Action(GIT_PUSH, "git_integration", "m", values=(1, 1), record={"remote": "origin"},
+                  key="git:push:1")
+    logged: list[dict] = []
+    with pytest.raises(GitBlocked):  # no such remote yet
+        effects.apply(push, "exec-m-1", logged.append)
+    with pytest.raises(GitBlocked):  # waiting: the remote is not asked again
+        effects.apply(push, "exec-m-1", logged.append)
+    assert len(calls) == 1 and [r["event"] for r in logged] == ["git_error"]
+    assert effects._push_wait is not None and effects._push_wait[1] == 15.0
+
+    effects._push_wait = (0.0, *effects._push_wait[1:])  # the wait is over
+    with pytest.raises(GitBlocked):
+        effects.apply(push, "exec-m-1", logged.append)
+    assert len(calls) == 2 and effects._push_wait[1] == 30.0
+
+    pygit2.init_repository(str(tmp_path / "remote.git"), bare=True)
+    repo.remotes.create("origin", str(tmp_path / "remote.git"))
+    effects._push_wait = (0.0, *effects._push_wait[1:])
+    effects.apply(push, "exec-m-1", logged.append)
+    assert len(calls) == 3 and effects._push_wait is None
+    assert logged[-1]["event"] == "git_push" and logged[-1]["result"] == "ok"
