@@ -21,17 +21,9 @@ import tempfile
 import time
 from pathlib import Path
 
-PHASES = ("design", "spec", "task", "execute")
-DELIVERABLES = {
-    "design": ["architecture_diagram.md", "api_specification.yaml", "data_model.md",
-               "security_design.md"],
-    "spec": ["technical_specification.md", "test_plan.md", "acceptance_criteria.md",
-             "rollout_plan.md"],
-    "task": ["implementation_tasks.md", "story_breakdown.md", "dependency_map.md",
-             "risk_assessment.md"],
-    "execute": ["implementation_code", "unit_tests", "integration_tests", "documentation",
-                "deployment_config"],
-}
+from kiro_tui.core.ids import PHASES
+from kiro_tui.core.templates import deliverables_for
+
 GATES = {"design": "true", "spec": "true", "task": "false", "execute": "false"}
 HOURS = {"design": "1.2", "spec": "2.0", "task": "1.6", "execute": "3.2"}
 
@@ -118,7 +110,7 @@ def milestone_text(i: int, mid: str, tasks: int, ms_dir: Path, with_files: bool)
             started = TS if ph_status != "pending" else "null"
             done = TS if ph_status in ("approved", "completed", "waiting_approval") else "null"
             approved = TS if ph_status == "approved" else "null"
-            names = DELIVERABLES[phase]
+            names = deliverables_for("feature", phase)
             blocks.append(PHASE.format(
                 phase=phase, status=ph_status, hours=HOURS[phase], started=started,
                 completed=done, approved=approved, gate=GATES[phase],
