@@ -150,9 +150,7 @@ class WorkspaceBase:
         """Apply a workflow function to milestone `mid` safely, then log and apply effects.
 
         `focus_task`: `fn` changes only that task and top-level keys (see safewrite.edit_yaml)."""
-        path = self.milestone_path(mid)
-        if path.parent.name == "completed":
-            pass  # completed milestones may still be edited (e.g. a late approval note)
+        path = self.milestone_path(mid)  # completed ones too (e.g. a late approval note)
         ctx = self._ctx(actor)
         session: list[str | None] = [None]
         started: list[tuple[str, str, Any]] = []
@@ -173,7 +171,7 @@ class WorkspaceBase:
 
         out, _written = edit_yaml(path, edit, focus_task=focus_task)
         for task_id, phase, model in started:
-            self._write_starters(mid, task_id, phase, model)
+            self._write_starters(task_id, phase, model)
         for ev in out.events:
             ev.setdefault("actor", ctx.actor)
             self.log(mid, dict(ev), role=role, session_id=session[0], path=log_path)
@@ -181,19 +179,11 @@ class WorkspaceBase:
             self._archive(mid, path, ctx, session[0])
         return out
 
-    def _write_starters(self, mid: str, task_id: str, phase: str, model: Any = None) -> None:
+    def _write_starters(self, task_id: str, phase: str, ph: Any) -> None:
         """Create the phase folder and a starter file (with the template marker) for each
-        deliverable that does not exist yet."""
+        deliverable of phase model `ph` that does not exist yet."""
         from kiro_tui.core.templates import starter_text
 
-        ph = model
-        if ph is None:
-            state = self.load()
-            m = state.milestone(mid)
-            task = m.task(task_id) if m else None
-            ph = task.phase(phase) if task else None
-        if ph is None:
-            return
         folder = dl.phase_dir(self.root, task_id, phase)
         if not dl._inside(self.root, os.path.realpath(folder)):
             return  # a link on the way leads out of the repository: write nothing there
