@@ -25,8 +25,8 @@ import time
 from pathlib import Path
 
 from kiro_tui.core import deliverables as dl
+from kiro_tui.core.safewrite import edit_yaml
 from kiro_tui.core.service import Workspace
-from kiro_tui.core.store import edit_yaml
 
 TASKS = 20
 

@@ -70,7 +70,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--runs", type=int, default=30)
     args = ap.parse_args(argv)
     t0 = time.perf_counter()
-    from kiro_tui.core import gitops
+    from kiro_tui.core import git as gitops
+    from kiro_tui.core.git.commit import commit_paths
 
     gitops.info(".")  # first call imports pygit2
     import_ms = (time.perf_counter() - t0) * 1000
@@ -92,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
             for i in range(9):
                 (deliverables / f"doc{i}.md").write_text(f"run {counter[0]}\n")
             (small / ".milestones/active/m1.yaml").write_text(f"id: m1\nrun: {counter[0]}\n")
-            sha = gitops.commit_paths(small, [".milestones/active/m1.yaml",
+            sha = commit_paths(small, [".milestones/active/m1.yaml",
                                               ".milestones/deliverables/t1"],
                                       gitops.message("feat", "m1", "T", "design", "completed",
                                                      milestone="m1", task="t1"))
@@ -113,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
 
         for i in range(200):
             (small / "src/pkg001/mod00100.py").write_text(f"# {i}\n")
-            gitops.commit_paths(small, ["src/pkg001/mod00100.py"], f"other {i}\n\nMilestone: m2\n")
+            commit_paths(small, ["src/pkg001/mod00100.py"], f"other {i}\n\nMilestone: m2\n")
         found = gitops.milestone_commits(small, "m1")
         assert len(found) >= args.runs, len(found)
         rows.append((f"milestone_commits(), {len(found)} of ~{len(found) + 200} commits",

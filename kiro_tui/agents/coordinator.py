@@ -49,18 +49,20 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from kiro_tui.agents import blockers, dependencies, executor, git_role, monitor
-from kiro_tui.agents.acting import ACTOR, Acting
-from kiro_tui.agents.base import Memory
+from kiro_tui.agents.actions import Memory
+from kiro_tui.agents.applier import ACTOR, Acting
+from kiro_tui.agents.builder import GIT_INFO_EVERY, Observing
 from kiro_tui.agents.facts import FactCache
-from kiro_tui.agents.observing import GIT_INFO_EVERY, Observing
-from kiro_tui.agents.snapshot import Blocker, GitInfo, Snapshot
+from kiro_tui.agents.roles import blockers, dependencies, executor, monitor
+from kiro_tui.agents.roles import git as git_role
 from kiro_tui.agents.watch import Watcher
 from kiro_tui.core import clock, sessions
 from kiro_tui.core.errors import KiroError, NotFound, Refused
 from kiro_tui.core.events import Event, Follower
+from kiro_tui.core.git.repo import GitInfo
 from kiro_tui.core.ids import ROLES
 from kiro_tui.core.service import Workspace
+from kiro_tui.core.snapshot import Blocker, Snapshot
 
 MODULES = {
     "task_executor": executor,

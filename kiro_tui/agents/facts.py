@@ -11,10 +11,10 @@ import os
 from pathlib import Path
 from typing import Any
 
-from kiro_tui.agents.snapshot import PhaseFacts
 from kiro_tui.core import deliverables as dl
 from kiro_tui.core.errors import InvalidId
 from kiro_tui.core.model import Milestone, Phase
+from kiro_tui.core.snapshot import PhaseFacts
 
 
 def _signature(root: Path, task_id: str, phase: Phase) -> tuple[tuple[tuple[Any, ...], ...],
@@ -70,7 +70,7 @@ class FactCache:
     def milestone(self, m: Milestone) -> tuple[dict[tuple[str, str, str], PhaseFacts],
                                                  dict[tuple[str, str], float]]:
         """Facts for the phases that matter now, and each task's newest activity time."""
-        from kiro_tui.agents.base import ts
+        from kiro_tui.agents.actions import ts
 
         facts: dict[tuple[str, str, str], PhaseFacts] = {}
         activity: dict[tuple[str, str], float] = {}

@@ -196,7 +196,7 @@ def apply_env(cfg: Config, env: dict[str, str] | os._Environ[str]) -> Config:
 def load_config(root: Path | None, *, env: Any = None, flags: dict[str, Any] | None = None,
                 user_dir: Path | None = None) -> Config:
     """Build the effective configuration. Unreadable files are skipped (validate reports them)."""
-    from kiro_tui.core.yamlio import load_fast
+    from kiro_tui.core.yaml.roundtrip import load_fast
 
     cfg = Config()
     files = [((user_dir or user_config_dir()) / "config.yaml", True)]

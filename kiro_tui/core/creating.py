@@ -33,7 +33,7 @@ class Creating(WorkspaceBase):
     def new_milestone(self, mid: str, title: str, requires: list[str],
                       actor: str | None = None, description: str | None = None) -> Path:
         from kiro_tui.core.templates import new_milestone
-        from kiro_tui.core.yamlio import dump_new
+        from kiro_tui.core.yaml.roundtrip import dump_new
 
         check_id(mid, "milestone id")
         for r in requires:
@@ -67,7 +67,7 @@ class Creating(WorkspaceBase):
         def fn(doc: dict[str, Any], c: Ctx) -> Outcome:
             from ruamel.yaml.comments import CommentedSeq
 
-            from kiro_tui.core.modelbuild import milestone_gates, milestone_weights
+            from kiro_tui.core.parse import milestone_gates, milestone_weights
 
             tasks = doc.get("tasks")
             if not isinstance(tasks, list):
@@ -98,7 +98,7 @@ class Creating(WorkspaceBase):
         from kiro_tui.core.workflow import migrate_task
 
         def fn(doc: dict[str, Any], c: Ctx) -> Outcome:
-            from kiro_tui.core.modelbuild import milestone_gates, milestone_weights
+            from kiro_tui.core.parse import milestone_gates, milestone_weights
 
             kc = doc.get("kiro_configuration")
             level = kc.get("enforcement") if isinstance(kc, dict) else None

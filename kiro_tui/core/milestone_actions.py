@@ -9,11 +9,11 @@ from kiro_tui.core import sessions
 from kiro_tui.core.errors import KiroError, NotFound, Refused
 from kiro_tui.core.ids import is_valid_id
 from kiro_tui.core.model import Milestone, norm_milestone_status
-from kiro_tui.core.partial import TOP_LEVEL
 from kiro_tui.core.safewrite import atomic_write
 from kiro_tui.core.workflow import Ctx, Outcome
 from kiro_tui.core.workspace_base import WorkspaceBase
-from kiro_tui.core.yamlio import quote_like
+from kiro_tui.core.yaml.focused_edit import TOP_LEVEL
+from kiro_tui.core.yaml.roundtrip import quote_like
 
 
 class MilestoneActions(WorkspaceBase):

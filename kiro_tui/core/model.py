@@ -224,14 +224,3 @@ def unpack_milestone(packed: tuple[Any, ...]) -> Milestone:
     mv[_M_P] = unpack_problems(packed[_M_P])
     return Milestone(*mv)
 
-
-_MOVED = frozenset({'build_milestone', 'build_phase', 'build_task', 'gate_for', 'is_kiro_task', 'milestone_gates', 'milestone_weights', 'unsafe_deliverables'})
-
-
-def __getattr__(name: str) -> Any:
-    """The building functions moved to modelbuild.py; old imports from here keep working."""
-    if name in _MOVED:
-        from kiro_tui.core import modelbuild
-
-        return getattr(modelbuild, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -117,8 +117,8 @@ def edit_yaml(path: Path, fn: Callable[[Any], T], *, attempts: int = 5,
     than `id` and `status` of the others: the other tasks are then not round-tripped at all
     (partial.py), which makes an edit of a big milestone several times faster.
     """
-    from kiro_tui.core.partial import edit_focused
-    from kiro_tui.core.yamlio import RoundTrip
+    from kiro_tui.core.yaml.focused_edit import edit_focused
+    from kiro_tui.core.yaml.roundtrip import RoundTrip
 
     with file_lock(path):
         for _ in range(attempts):

@@ -12,10 +12,8 @@ from kiro_tui.core.creating import Creating
 from kiro_tui.core.errors import NotFound, Refused
 from kiro_tui.core.ids import check_id, check_phase
 from kiro_tui.core.milestone_actions import MilestoneActions
-from kiro_tui.core.modelbuild import build_phase
 from kiro_tui.core.workflow import Ctx, Outcome
-from kiro_tui.core.workspace_base import create_whole, default_actor
-from kiro_tui.core.yamlio import quote_like
+from kiro_tui.core.yaml.roundtrip import quote_like
 
 
 class Workspace(MilestoneActions, Creating):
@@ -80,7 +78,7 @@ class Workspace(MilestoneActions, Creating):
                 prog["last_update"] = quote_like(c.now, prog, doc)
             return Outcome()
 
-        from kiro_tui.core.partial import TOP_LEVEL
+        from kiro_tui.core.yaml.focused_edit import TOP_LEVEL
 
         return self.act(mid, fn, "kiro-tui", focus_task=TOP_LEVEL, **kw)
 
@@ -94,5 +92,3 @@ class Workspace(MilestoneActions, Creating):
             raise Refused(f"task {task_id} has no kiro phases")
         return p
 
-
-__all__ = ["Workspace", "build_phase", "create_whole", "default_actor"]

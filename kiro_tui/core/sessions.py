@@ -15,7 +15,7 @@ from kiro_tui.core.errors import Refused
 from kiro_tui.core.ids import ROLES, check_id
 from kiro_tui.core.safewrite import atomic_write, edit_yaml
 from kiro_tui.core.store import MS
-from kiro_tui.core.yamlio import dump_new, load_fast
+from kiro_tui.core.yaml.roundtrip import dump_new, load_fast
 
 
 def session_id_for(milestone_id: str, when: str) -> str:

@@ -16,13 +16,8 @@ from typing import Any
 from kiro_tui.core.config import Config, user_cache_dir
 from kiro_tui.core.errors import InvalidFile, Problem
 from kiro_tui.core.model import Milestone
-from kiro_tui.core.modelbuild import build_milestone
-from kiro_tui.core.root import MS as MS  # re-exported
-from kiro_tui.core.root import find_root as find_root  # re-exported
-from kiro_tui.core.safewrite import ConcurrentEdit as ConcurrentEdit  # re-exported
-from kiro_tui.core.safewrite import atomic_write as atomic_write
-from kiro_tui.core.safewrite import edit_yaml as edit_yaml
-from kiro_tui.core.safewrite import file_lock as file_lock
+from kiro_tui.core.parse import build_milestone
+from kiro_tui.core.root import MS
 
 SKIP_NAMES = {"current.txt", "dependencies.yaml", "dependencies.yml"}
 CACHE_VERSION = 3
@@ -162,7 +157,7 @@ class Loader:
     @staticmethod
     def _read(path: Path, rel: str) -> tuple[Any, str | None, str]:
         """(data, error, text) of one file; error is `line\tcolumn\tmessage` when located."""
-        from kiro_tui.core.yamlio import load_fast
+        from kiro_tui.core.yaml.roundtrip import load_fast
 
         try:
             text = path.read_text(encoding="utf-8")

@@ -12,7 +12,7 @@ from kiro_tui.core.store import WorkspaceState
 
 def config_problems(root: Path) -> list[Problem]:
     """The repository config is skipped when unreadable (defaults apply); say so here."""
-    from kiro_tui.core.yamlio import load_fast
+    from kiro_tui.core.yaml.roundtrip import load_fast
 
     rel = "config/kiro-config.yaml"
     path = root / ".milestones" / rel

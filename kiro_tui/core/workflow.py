@@ -16,8 +16,8 @@ from kiro_tui.core.config import Config
 from kiro_tui.core.errors import NotFound, Refused
 from kiro_tui.core.ids import PHASES, check_phase, next_phase
 from kiro_tui.core.model import norm_milestone_status, norm_task_status
-from kiro_tui.core.modelbuild import build_phase, build_task, is_kiro_task
-from kiro_tui.core.yamlio import quote_like
+from kiro_tui.core.parse import build_phase, build_task, is_kiro_task
+from kiro_tui.core.yaml.roundtrip import quote_like
 
 ACTIVE_PHASE = ("in_progress", "waiting_approval", "pending")
 

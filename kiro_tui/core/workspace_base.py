@@ -15,9 +15,10 @@ from kiro_tui.core.config import Config, load_config
 from kiro_tui.core.errors import InvalidFile, NotFound, Refused
 from kiro_tui.core.ids import check_id, is_valid_id
 from kiro_tui.core.model import Milestone
-from kiro_tui.core.modelbuild import build_phase
+from kiro_tui.core.parse import build_phase
+from kiro_tui.core.root import MS, find_root
 from kiro_tui.core.safewrite import edit_yaml, file_lock
-from kiro_tui.core.store import MS, Loader, WorkspaceState, find_root
+from kiro_tui.core.store import Loader, WorkspaceState
 from kiro_tui.core.workflow import Ctx, Outcome
 
 

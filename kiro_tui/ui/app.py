@@ -17,11 +17,11 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.reactive import reactive
 from textual.widgets import Footer, Input
 
-from kiro_tui.ui.feed import SnapshotFeed
 from kiro_tui.ui.git_actions import GitActions
 from kiro_tui.ui.messages import ActionDone, EventsArrived, ReportReady, SnapshotArrived
 from kiro_tui.ui.screens.decision import Decision, DecisionScreen
 from kiro_tui.ui.screens.help import HelpScreen
+from kiro_tui.ui.source import SnapshotFeed
 from kiro_tui.ui.view import Sel, find_waiting, next_needing_you
 from kiro_tui.ui.widgets.blocker_table import BlockerTable
 from kiro_tui.ui.widgets.detail import DetailPane
@@ -30,7 +30,7 @@ from kiro_tui.ui.widgets.kiro_header import KiroHeader
 from kiro_tui.ui.widgets.milestone_tree import MilestoneTree
 
 if TYPE_CHECKING:  # the core is imported by the workers, after the first frame
-    from kiro_tui.agents.snapshot import Snapshot
+    from kiro_tui.core.snapshot import Snapshot
 
 
 def _kiro_commands() -> Any:

@@ -47,7 +47,7 @@ class GitActions:
 
     @work(thread=True, group="git", exit_on_error=False)
     def _load_commits(self, mid: str, screen: Any) -> None:
-        from kiro_tui.core import gitops
+        from kiro_tui.core import git as gitops
 
         try:
             ws = self.workspace()
@@ -74,7 +74,8 @@ class GitActions:
 
     @work(thread=True, group="actions", exit_on_error=False)
     def _push_now(self, mid: str | None) -> None:
-        from kiro_tui.core import gitops
+        from kiro_tui.core import git as gitops
+        from kiro_tui.core.git.repo import GitBlocked
 
         try:
             ws = self.workspace()
@@ -86,7 +87,7 @@ class GitActions:
             record: dict[str, Any] = {"event": "git_push", "remote": remote, "branch": branch}
             try:
                 sha = gitops.push(ws.root, remote)
-            except gitops.GitBlocked as exc:
+            except GitBlocked as exc:
                 if mid:
                     ws.log(mid, {**record, "level": "warning", "message": exc.reason,
                                  "result": exc.kind, "suggestion": exc.suggestion or None},

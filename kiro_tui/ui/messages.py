@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING
 from textual.message import Message
 
 if TYPE_CHECKING:
-    from kiro_tui.agents.snapshot import Snapshot
     from kiro_tui.core.deliverables import DeliverableReport
     from kiro_tui.core.events import Event
-    from kiro_tui.core.gitops import CommitInfo
+    from kiro_tui.core.git.repo import CommitInfo
+    from kiro_tui.core.snapshot import Snapshot
     from kiro_tui.ui.view import Sel
 
 

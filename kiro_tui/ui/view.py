@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # the core is imported when data arrives, not before the first frame
-    from kiro_tui.agents.snapshot import Blocker, Snapshot
     from kiro_tui.core.model import Milestone, Phase, Task
+    from kiro_tui.core.snapshot import Blocker, Snapshot
     from kiro_tui.core.store import WorkspaceState
 
 GLYPH = {
@@ -158,7 +158,7 @@ def next_needing_you(snap: Snapshot, current: Sel | None) -> Sel | None:
 
 def blockers_from_problems(state: WorkspaceState) -> tuple[Blocker, ...]:
     """Blockers for files that could not be loaded (used when no coordinator supplies them)."""
-    from kiro_tui.agents.snapshot import Blocker
+    from kiro_tui.core.snapshot import Blocker
 
     out = []
     for p in state.problems:

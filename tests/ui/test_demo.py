@@ -12,7 +12,7 @@ from textual.command import Command, CommandList
 from kiro_tui.cli import main
 from kiro_tui.core.service import Workspace
 from kiro_tui.demo import DRIVEN, start_agent, stop_agent
-from kiro_tui.demo_agent import step
+from kiro_tui.demo.agent import step
 from kiro_tui.ui.app import make_app
 from kiro_tui.ui.screens.decision import DecisionScreen
 

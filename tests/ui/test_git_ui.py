@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pygit2
 
-from kiro_tui.agents.snapshot import GitInfo
-from kiro_tui.core import gitops
+from kiro_tui.core import git as gitops
+from kiro_tui.core.git.commit import commit_paths
+from kiro_tui.core.git.repo import GitInfo
 from kiro_tui.ui.app import make_app
 from kiro_tui.ui.screens.git_panel import GitPanelScreen
 from kiro_tui.ui.widgets.kiro_header import KiroHeader, git_markup
@@ -80,7 +81,7 @@ async def test_git_panel_lists_the_milestone_commits_from_the_palette(seed: Path
     (seed / "docs/login.md").write_text("# Login API\n", encoding="utf-8")
     msg = gitops.message("feat", "milestone-001", "Login API", "spec", "completed",
                          task="task-001")
-    sha = gitops.commit_paths(seed, ["docs/login.md"], msg)
+    sha = commit_paths(seed, ["docs/login.md"], msg)
     assert sha
     app = make_app(seed, watch=False)
     async with app.run_test(size=SIZE) as pilot:

@@ -13,12 +13,12 @@ from pathlib import Path
 import pytest
 
 from kiro_tui.agents.coordinator import Coordinator
-from kiro_tui.agents.snapshot import Snapshot
 from kiro_tui.core import clock, sessions
 from kiro_tui.core.errors import Refused
 from kiro_tui.core.events import Event, read_all
 from kiro_tui.core.model import Milestone
 from kiro_tui.core.service import Workspace
+from kiro_tui.core.snapshot import Snapshot
 from tests.unit.test_agents_roles import fill
 
 DEADLINE = 20.0

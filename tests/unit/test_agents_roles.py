@@ -6,8 +6,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from kiro_tui.agents import blockers, dependencies, executor, git_role, monitor
-from kiro_tui.agents.base import (
+from kiro_tui.agents.actions import (
     COMPLETE_MILESTONE,
     COMPLETE_PHASE,
     LOG,
@@ -18,10 +17,12 @@ from kiro_tui.agents.base import (
     remember,
 )
 from kiro_tui.agents.facts import FactCache
-from kiro_tui.agents.snapshot import Snapshot
+from kiro_tui.agents.roles import blockers, dependencies, executor, monitor
+from kiro_tui.agents.roles import git as git_role
 from kiro_tui.core import deliverables as dl
 from kiro_tui.core.events import Event
 from kiro_tui.core.service import Workspace
+from kiro_tui.core.snapshot import Snapshot
 
 NOW = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
 M1 = "milestone-001"

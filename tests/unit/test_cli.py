@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from kiro_tui.cli import main
-from kiro_tui.core.yamlio import load_fast
+from kiro_tui.core.yaml.roundtrip import load_fast
 from tests.unit.test_core_workflow import tree
 
 M1 = "milestone-001"

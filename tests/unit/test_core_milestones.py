@@ -13,7 +13,7 @@ from kiro_tui.core.errors import InvalidId, NotFound
 from kiro_tui.core.events import read_all
 from kiro_tui.core.progress import milestone_progress
 from kiro_tui.core.service import Workspace
-from kiro_tui.core.yamlio import load_fast
+from kiro_tui.core.yaml.roundtrip import load_fast
 from tests.unit.test_core_workflow import assert_refused, doc, phase_raw, task_raw
 
 M1 = "milestone-001"

@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 
 from kiro_tui.core.errors import Refused
-from kiro_tui.core.partial import edit_focused
-from kiro_tui.core.store import edit_yaml
-from kiro_tui.core.yamlio import RoundTrip, load_fast
+from kiro_tui.core.safewrite import edit_yaml
+from kiro_tui.core.yaml.focused_edit import edit_focused
+from kiro_tui.core.yaml.roundtrip import RoundTrip, load_fast
 from tests.conftest import FIXTURES
 from tests.unit.test_core_yaml import YQ_STYLE
 
@@ -136,7 +136,7 @@ def test_keys_after_the_task_list_still_fit() -> None:
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
 def test_top_level_edits_stub_every_task(path: Path) -> None:
     """Progress, pause and resume change top-level keys only: no task is round-tripped."""
-    from kiro_tui.core.partial import TOP_LEVEL
+    from kiro_tui.core.yaml.focused_edit import TOP_LEVEL
 
     def top(d: dict[str, Any]) -> str:
         d["status"] = "paused"

@@ -8,9 +8,9 @@ import pytest
 
 from kiro_tui.core import progress
 from kiro_tui.core.config import Config, load_config
-from kiro_tui.core.modelbuild import build_milestone, gate_for
+from kiro_tui.core.parse import build_milestone, gate_for
 from kiro_tui.core.service import Workspace
-from kiro_tui.core.yamlio import load_fast
+from kiro_tui.core.yaml.roundtrip import load_fast
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ import pytest
 from kiro_tui.core import sessions
 from kiro_tui.core.errors import Refused
 from kiro_tui.core.service import Workspace
-from kiro_tui.core.yamlio import load_fast
+from kiro_tui.core.yaml.roundtrip import load_fast
 
 NOW = "2026-11-25T14:03:07Z"
 SID = "exec-m1-20261125-140307"

@@ -12,8 +12,9 @@ import pytest
 from kiro_tui.core.config import Config
 from kiro_tui.core.errors import WorkspaceNotFound
 from kiro_tui.core.model import pack_milestone, pack_problems, unpack_milestone, unpack_problems
+from kiro_tui.core.root import find_root
 from kiro_tui.core.service import Workspace
-from kiro_tui.core.store import CACHE_VERSION, Loader, _cache_version, find_root, stat_key
+from kiro_tui.core.store import CACHE_VERSION, Loader, _cache_version, stat_key
 
 M1 = ".milestones/active/milestone-001.yaml"
 

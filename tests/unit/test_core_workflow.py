@@ -15,7 +15,7 @@ from kiro_tui.core.errors import InvalidId, NotFound, Refused
 from kiro_tui.core.events import read_all
 from kiro_tui.core.service import Workspace
 from kiro_tui.core.templates import deliverables_for
-from kiro_tui.core.yamlio import load_fast
+from kiro_tui.core.yaml.roundtrip import load_fast
 
 M1 = "milestone-001"
 

@@ -14,10 +14,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kiro_tui.core.errors import InvalidFile
-from kiro_tui.core.fastyaml import try_load
 from kiro_tui.core.safewrite import ConcurrentEdit, atomic_write, edit_yaml, file_lock
 from kiro_tui.core.service import Workspace
-from kiro_tui.core.yamlio import RoundTrip, detect_indent, load_fast
+from kiro_tui.core.yaml.fast import try_load
+from kiro_tui.core.yaml.roundtrip import RoundTrip, detect_indent, load_fast
 from tests.conftest import FIXTURES
 
 ALL_YAML = sorted(p for p in FIXTURES.rglob("*.yaml") if p.name != "bad-yaml.yaml")
@@ -310,7 +310,7 @@ def test_concurrent_edits_lose_nothing(tmp_path: Path) -> None:
     ("list:\n- null\n- 1\n", "null"),
 ])
 def test_detect_null(text: str, style: str) -> None:
-    from kiro_tui.core.yamlio import detect_null
+    from kiro_tui.core.yaml.roundtrip import detect_null
 
     assert detect_null(text) == style
 

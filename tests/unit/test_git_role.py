@@ -9,12 +9,14 @@ from types import MappingProxyType
 
 import pytest
 
-from kiro_tui.agents import blockers, git_role
-from kiro_tui.agents.base import GIT_BRANCH, GIT_COMMIT, GIT_PUSH, LOG, remember
-from kiro_tui.agents.snapshot import GitInfo, Snapshot
+from kiro_tui.agents.actions import GIT_BRANCH, GIT_COMMIT, GIT_PUSH, LOG, remember
+from kiro_tui.agents.roles import blockers
+from kiro_tui.agents.roles import git as git_role
 from kiro_tui.core import events
 from kiro_tui.core.config import GitSettings
+from kiro_tui.core.git.repo import GitInfo
 from kiro_tui.core.service import Workspace
+from kiro_tui.core.snapshot import Snapshot
 from tests.unit.test_agents_coordinator import small_workspace
 
 NOW = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
@@ -171,9 +173,9 @@ def test_a_failing_push_waits_before_it_reaches_the_remote_again(
     each time (up to 10 min), and a push that works again resets the wait."""
     import pygit2
 
-    from kiro_tui.agents.base import Action
-    from kiro_tui.core import gitops
-    from kiro_tui.core.gitops import GitBlocked
+    from kiro_tui.agents.actions import Action
+    from kiro_tui.core import git as gitops
+    from kiro_tui.core.git.repo import GitBlocked
 
     repo = pygit2.init_repository(str(tmp_path / "work"), initial_head="main")
     (tmp_path / "work" / "a.txt").write_text("a\n")

@@ -9,7 +9,8 @@ import pygit2
 import pytest
 
 from kiro_tui.cli import main
-from kiro_tui.core import gitops
+from kiro_tui.core import git as gitops
+from kiro_tui.core.git.commit import commit_paths
 from kiro_tui.core.service import Workspace
 from tests.unit.test_gitops import commit_all, make_repo, write
 
@@ -37,7 +38,7 @@ def test_status_text_and_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     root = tmp_path / "w"
     _workspace(root)
     write(root, ".milestones/active/m1.yaml", "id: m1\ntitle: One\nstatus: completed\n")
-    sha = gitops.commit_paths(root, [".milestones/active/m1.yaml"], gitops.message(
+    sha = commit_paths(root, [".milestones/active/m1.yaml"], gitops.message(
         "feat", "m1", "Login", "design", "approved", milestone="m1", task="t1"))
     write(root, "README.md", "changed\n")
     assert main(["-C", str(root), "git", "status"]) == 0

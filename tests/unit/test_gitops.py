@@ -10,8 +10,10 @@ import pygit2
 import pytest
 from pygit2.enums import FileStatus
 
-from kiro_tui.core import gitcommit, gitops
-from kiro_tui.core.gitops import GitBlocked
+from kiro_tui.core import git as gitops
+from kiro_tui.core.git import commit as gitcommit
+from kiro_tui.core.git.commit import commit_paths
+from kiro_tui.core.git.repo import GitBlocked, signature
 
 
 # ---------------------------------------------------------------------------------- helpers
@@ -91,7 +93,7 @@ def test_first_commit_on_unborn_head(tmp_path: Path) -> None:
     write(tmp_path, ".milestones/active/m1.yaml", "id: m1\n")
     write(tmp_path, ".milestones/logs/execution-m1.jsonl", "{}\n")
     write(tmp_path, "mine.txt", "not yours\n")
-    sha = gitops.commit_paths(tmp_path, [".milestones"], "chore(m1): start\n")
+    sha = commit_paths(tmp_path, [".milestones"], "chore(m1): start\n")
     assert sha and not repo.head_is_unborn and str(repo.head.target) == sha
     assert repo.head.shorthand == "main"
     assert set(tree_files(repo)) == {".milestones/active/m1.yaml",
@@ -126,7 +128,7 @@ def test_commit_only_listed_paths_keeps_every_user_change(
     wt_before = worktree(tmp_path)
     status_before = repo.status()
 
-    sha = gitops.commit_paths(tmp_path, OURS, "feat(m1): t - design completed\n")
+    sha = commit_paths(tmp_path, OURS, "feat(m1): t - design completed\n")
     assert sha is not None
     commit: Any = repo[sha]
     assert commit.parents[0].id == repo.revparse_single("HEAD~1").id
@@ -164,9 +166,9 @@ def test_nothing_changed_returns_none(tmp_path: Path) -> None:
     repo = make_repo(tmp_path, BASE)
     head = repo.head.target
     write(tmp_path, "notes.txt", "user edit\n")
-    assert gitops.commit_paths(tmp_path, OURS, "x") is None
+    assert commit_paths(tmp_path, OURS, "x") is None
     assert repo.head.target == head
-    empty = gitops.commit_paths(tmp_path, OURS, "empty", allow_empty=True)
+    empty = commit_paths(tmp_path, OURS, "empty", allow_empty=True)
     assert empty is not None
     assert repo[empty].peel(pygit2.Commit).tree_id == repo[head].peel(pygit2.Commit).tree_id
 
@@ -178,7 +180,7 @@ def test_ignored_and_temporary_files_are_not_committed(tmp_path: Path) -> None:
     write(tmp_path, ".milestones/deliverables/t1/.plan.md.tmp.4242", "half written\n")
     write(tmp_path, ".milestones/.locks/m1", "")
     write(tmp_path, ".milestones/deliverables/t1/spec/spec.md", "spec\n")
-    gitops.commit_paths(tmp_path, [".milestones"], "x")
+    commit_paths(tmp_path, [".milestones"], "x")
     files = set(tree_files(repo))
     assert ".milestones/deliverables/t1/spec/spec.md" in files
     assert not {f for f in files if f.endswith((".log", ".4242", ".bin")) or ".locks" in f}
@@ -192,7 +194,7 @@ def test_staged_file_under_our_path_follows_the_working_tree(tmp_path: Path) -> 
     index.write()
     (tmp_path / ".milestones/deliverables/t1/gone.md").unlink()
     write(tmp_path, ".milestones/deliverables/t1/kept.md", "kept\n")
-    gitops.commit_paths(tmp_path, OURS, "x")
+    commit_paths(tmp_path, OURS, "x")
     assert ".milestones/deliverables/t1/gone.md" not in tree_files(repo)
     assert ".milestones/deliverables/t1/gone.md" not in index_state(repo)
     assert repo.status() == {}
@@ -217,7 +219,7 @@ def test_workspace_in_a_subfolder_of_the_repository(tmp_path: Path) -> None:
     repo = make_repo(tmp_path, {"top.txt": "top\n", "proj/.milestones/active/m1.yaml": "a\n"})
     write(tmp_path, "proj/.milestones/active/m1.yaml", "b\n")
     write(tmp_path, "top.txt", "changed\n")
-    sha = gitops.commit_paths(tmp_path / "proj", [".milestones/active/m1.yaml"], "x")
+    sha = commit_paths(tmp_path / "proj", [".milestones/active/m1.yaml"], "x")
     assert sha is not None
     assert tree_files(repo)["proj/.milestones/active/m1.yaml"] == b"b\n"
     assert tree_files(repo)["top.txt"] == b"top\n"
@@ -228,7 +230,7 @@ def test_executable_bit_and_symlink(tmp_path: Path) -> None:
     script = write(tmp_path, ".milestones/deliverables/t1/run.sh", "#!/bin/sh\n")
     script.chmod(0o755)
     os.symlink("run.sh", tmp_path / ".milestones/deliverables/t1/link")
-    gitops.commit_paths(tmp_path, OURS, "x")
+    commit_paths(tmp_path, OURS, "x")
     tree = repo.head.peel(pygit2.Commit).tree
     assert tree[".milestones/deliverables/t1/run.sh"].filemode == 0o100755
     assert tree[".milestones/deliverables/t1/link"].filemode == 0o120000
@@ -249,12 +251,12 @@ def test_milestone_commits_found_by_trailer(tmp_path: Path) -> None:
     repo = make_repo(tmp_path, BASE)
     write(tmp_path, ".milestones/active/m1.yaml", "id: m1\nstatus: in_progress\n")
     write(tmp_path, ".milestones/deliverables/t1/design/design.md", "d\n")
-    a = gitops.commit_paths(tmp_path, OURS, gitops.message(
+    a = commit_paths(tmp_path, OURS, gitops.message(
         "feat", "m1", "T", "design", "completed", milestone="m1", task="t1"))
     write(tmp_path, "other.txt", "x\n")
     commit_all(repo, "unrelated\n\nMilestone: m2\n")
     write(tmp_path, ".milestones/active/m1.yaml", "id: m1\nstatus: completed\n")
-    b = gitops.commit_paths(tmp_path, OURS, gitops.message(
+    b = commit_paths(tmp_path, OURS, gitops.message(
         "feat", "m1", "T", "design", "approved", milestone="m1", task="t1", approved_by="bob"))
     assert a is not None and b is not None
     found = gitops.milestone_commits(tmp_path, "m1")
@@ -271,13 +273,13 @@ def test_milestone_commits_found_by_trailer(tmp_path: Path) -> None:
 
 def test_signature_from_config_else_fallback(tmp_path: Path) -> None:
     repo = make_repo(tmp_path / "a")
-    sig = gitops.signature(repo)
+    sig = signature(repo)
     assert (sig.name, sig.email) == ("Alice", "alice@example.com")
     bare = make_repo(tmp_path / "b", user=False)
-    sig = gitops.signature(bare)
+    sig = signature(bare)
     assert (sig.name, sig.email) == ("kiro-tui", "kiro-tui@localhost")
     write(tmp_path / "b", "f", "x")
-    sha = gitops.commit_paths(tmp_path / "b", ["f"], "x")
+    sha = commit_paths(tmp_path / "b", ["f"], "x")
     assert sha is not None
     assert bare[sha].peel(pygit2.Commit).author.email == "kiro-tui@localhost"
 
@@ -302,7 +304,7 @@ def test_move_from_active_to_completed_is_one_commit(tmp_path: Path) -> None:
     dst.parent.mkdir(parents=True)
     src.rename(dst)
     paths = gitops.paths_for_event(tmp_path, dst, "m1", None, None, [])
-    sha = gitops.commit_paths(tmp_path, paths, "x")
+    sha = commit_paths(tmp_path, paths, "x")
     assert sha is not None
     files = tree_files(repo)
     assert ".milestones/completed/m1.yaml" in files and ".milestones/active/m1.yaml" not in files
@@ -315,7 +317,7 @@ def test_detached_head_refused(tmp_path: Path) -> None:
     repo.set_head(repo.head.target)
     write(tmp_path, ".milestones/active/m1.yaml", "changed\n")
     with pytest.raises(GitBlocked) as err:
-        gitops.commit_paths(tmp_path, OURS, "x")
+        commit_paths(tmp_path, OURS, "x")
     assert err.value.kind == "detached_head" and "switch to a branch" in str(err.value)
     assert gitops.info(tmp_path).detached
 
@@ -343,7 +345,7 @@ def test_conflicted_index_refused(tmp_path: Path) -> None:
     wt[".milestones/active/m1.yaml"] = b"changed\n"
     assert gitops.conflicts(tmp_path) == ["shared.txt"]
     with pytest.raises(GitBlocked) as err:
-        gitops.commit_paths(tmp_path, OURS, "x")
+        commit_paths(tmp_path, OURS, "x")
     assert err.value.kind == "index_conflict" and "shared.txt" in str(err.value)
     assert repo.head.target == head and worktree(tmp_path) == wt
     assert repo.index.conflicts is not None
@@ -353,7 +355,7 @@ def test_not_a_repository(tmp_path: Path) -> None:
     info = gitops.info(tmp_path)
     assert not info.is_repo
     with pytest.raises(GitBlocked) as err:
-        gitops.commit_paths(tmp_path, ["x"], "x")
+        commit_paths(tmp_path, ["x"], "x")
     assert err.value.kind == "not_a_repository"
 
 
@@ -418,7 +420,7 @@ def test_unborn_head_switches_to_the_new_branch(tmp_path: Path) -> None:
     repo = make_repo(tmp_path)
     assert gitops.ensure_milestone_branch(tmp_path, "m1") == "milestone/m1"
     write(tmp_path, "a.txt", "a\n")
-    gitops.commit_paths(tmp_path, ["a.txt"], "first")
+    commit_paths(tmp_path, ["a.txt"], "first")
     assert repo.head.shorthand == "milestone/m1"
 
 
@@ -442,7 +444,7 @@ def test_push_reaches_the_bare_remote_and_info_counts(tmp_path: Path) -> None:
     write(work, "notes.txt", "dirty\n")
     write(work, "scratch.txt", "untracked\n")
     write(work, ".milestones/.locks/m1", "")
-    gitops.commit_paths(work, OURS, "x")
+    commit_paths(work, OURS, "x")
     info = gitops.info(work, remote="origin")
     assert (info.branch, info.ahead, info.behind, info.dirty) == ("main", 1, 0, 2)
     sha2 = gitops.push(work, "origin")
@@ -463,7 +465,7 @@ def test_rejected_push_then_diverged(tmp_path: Path) -> None:
     bob = other.head.target
 
     write(work, ".milestones/active/m1.yaml", "ours\n")
-    gitops.commit_paths(work, OURS, "ours")
+    commit_paths(work, OURS, "ours")
     with pytest.raises(GitBlocked) as err:
         gitops.push(work, "origin")
     assert err.value.kind == "push_rejected" and "force" in err.value.suggestion

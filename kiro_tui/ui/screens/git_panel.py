@@ -17,7 +17,7 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 if TYPE_CHECKING:
-    from kiro_tui.core.gitops import CommitInfo
+    from kiro_tui.core.git.repo import CommitInfo
     from kiro_tui.ui.messages import CommitsLoaded
 
 MAX_FILES = 8  # files named per commit; the rest are counted

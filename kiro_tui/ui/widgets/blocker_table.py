@@ -12,7 +12,7 @@ from kiro_tui.core import clock
 from kiro_tui.ui.view import SEVERITY_RANK, Sel
 
 if TYPE_CHECKING:
-    from kiro_tui.agents.snapshot import Blocker
+    from kiro_tui.core.snapshot import Blocker
 
 SEVERITY_MARK = {"critical": "‼ critical", "warning": "! warning", "info": "· info"}
 

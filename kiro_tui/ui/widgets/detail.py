@@ -12,9 +12,9 @@ from textual.widgets import Static
 from kiro_tui.ui.view import GLYPH, Sel
 
 if TYPE_CHECKING:
-    from kiro_tui.agents.snapshot import Snapshot
     from kiro_tui.core.deliverables import DeliverableReport
     from kiro_tui.core.model import Milestone, Phase, Task
+    from kiro_tui.core.snapshot import Snapshot
 
 PHASES = ("design", "spec", "task", "execute")
 

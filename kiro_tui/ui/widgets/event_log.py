@@ -32,7 +32,7 @@ class EventLog(Log):
         self._kept: deque[Event] = deque(maxlen=KEEP)
 
     def shows(self, ev: Event) -> bool:
-        from kiro_tui.agents.logview import format_event
+        from kiro_tui.core.logview import format_event
 
         if self.role_filter and (ev.role or "") != self.role_filter:
             return False
@@ -41,7 +41,7 @@ class EventLog(Log):
         return not self.text_filter or self.text_filter.lower() in format_event(ev).lower()
 
     def add_events(self, events: Iterable[Event]) -> None:
-        from kiro_tui.agents.logview import format_event
+        from kiro_tui.core.logview import format_event
 
         new = list(events)
         self._kept.extend(new)
@@ -55,7 +55,7 @@ class EventLog(Log):
         self._reshow()
 
     def _reshow(self) -> None:
-        from kiro_tui.agents.logview import format_event
+        from kiro_tui.core.logview import format_event
 
         self.clear()
         self.write_lines([format_event(e) for e in self._kept if self.shows(e)],

@@ -12,7 +12,8 @@ from textual.widgets import Static
 from kiro_tui.ui.view import session_state
 
 if TYPE_CHECKING:
-    from kiro_tui.agents.snapshot import GitInfo, Snapshot
+    from kiro_tui.core.git.repo import GitInfo
+from kiro_tui.core.snapshot import Snapshot
 
 ROLES = (("task_executor", "exec"), ("progress_monitor", "progress"), ("git_integration", "git"),
          ("dependency_validator", "deps"), ("blocker_detector", "blockers"))

@@ -31,8 +31,8 @@ from kiro_tui.ui.view import (
 )
 
 if TYPE_CHECKING:
-    from kiro_tui.agents.snapshot import Snapshot
     from kiro_tui.core.model import Milestone, Task
+    from kiro_tui.core.snapshot import Snapshot
 
 STATUS_CLASS = {
     "completed": "done", "approved": "done", "in_progress": "active", "waiting_approval": "waiting",

@@ -44,7 +44,7 @@ def _located(path: Path | str, exc: Exception) -> InvalidFile:
 
 def load_fast(text: str, path: Path | str) -> Any:
     """Parse YAML into plain Python objects (for display). Raises InvalidFile, located."""
-    from kiro_tui.core.fastyaml import try_load
+    from kiro_tui.core.yaml.fast import try_load
 
     ok, data = try_load(text)
     if ok:

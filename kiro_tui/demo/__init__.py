@@ -84,7 +84,7 @@ def build(root: Path, *, git: bool = True) -> Path:
     from kiro_tui.core.safewrite import atomic_write
     from kiro_tui.core.service import Workspace
     from kiro_tui.core.templates import new_milestone, new_task, starter_text
-    from kiro_tui.core.yamlio import dump_new
+    from kiro_tui.core.yaml.roundtrip import dump_new
 
     root.mkdir(parents=True, exist_ok=True)
     ms = Workspace.init(root)
@@ -216,7 +216,7 @@ def start_agent(root: Path, interval: float = 2.5) -> subprocess.Popen[bytes]:
     import subprocess
 
     return subprocess.Popen(
-        [sys.executable, "-m", "kiro_tui.demo_agent", str(root), "--interval", str(interval)],
+        [sys.executable, "-m", "kiro_tui.demo.agent", str(root), "--interval", str(interval)],
         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         start_new_session=True)
 

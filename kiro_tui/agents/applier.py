@@ -14,8 +14,7 @@ import contextlib
 import threading
 from typing import Any
 
-from kiro_tui.agents import executor, git_role, monitor
-from kiro_tui.agents.base import (
+from kiro_tui.agents.actions import (
     COMPLETE_MILESTONE,
     COMPLETE_PHASE,
     LOG,
@@ -27,11 +26,13 @@ from kiro_tui.agents.base import (
     Memory,
     remember,
 )
-from kiro_tui.agents.snapshot import Snapshot
+from kiro_tui.agents.roles import executor, monitor
+from kiro_tui.agents.roles import git as git_role
 from kiro_tui.core import clock, events, sessions
 from kiro_tui.core.errors import Refused
 from kiro_tui.core.ids import ROLES
 from kiro_tui.core.service import Workspace
+from kiro_tui.core.snapshot import Snapshot
 from kiro_tui.core.workflow import Outcome, maybe_complete_milestone
 
 ACTOR = "kiro-tui"

@@ -18,8 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kiro_tui.core.gitcommit import commit_paths
-from kiro_tui.core.gitrepo import (
+from kiro_tui.core.git.repo import (
     _TRAILER_RE,
     LOCKS,
     MS,
@@ -30,16 +29,12 @@ from kiro_tui.core.gitrepo import (
     _conflicts,
     _open,
     _under,
-    signature,
 )
 from kiro_tui.core.ids import check_id
 
 if TYPE_CHECKING:
     import pygit2
 
-__all__ = ["CommitInfo", "GitBlocked", "GitInfo", "commit_paths", "conflicts",
-           "ensure_milestone_branch", "info", "message", "milestone_commits", "paths_for_event",
-           "push", "signature"]
 
 
 def _upstream_oid(repo: pygit2.Repository, branch: str, remote: str | None,
@@ -64,7 +59,7 @@ def _upstream_oid(repo: pygit2.Repository, branch: str, remote: str | None,
 def info(root: Path | str, remote: str | None = None) -> GitInfo:
     """Branch, detached, ahead/behind (vs the upstream, else `<remote>/<branch>`) and the number
     of files with changes (staged, unstaged or untracked; `.milestones/.locks/` not counted)."""
-    from kiro_tui.agents.snapshot import GitInfo
+    from kiro_tui.core.git.repo import GitInfo
 
     try:
         repo = _open(root, cached=True)

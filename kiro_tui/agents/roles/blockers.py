@@ -10,10 +10,10 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 
-from kiro_tui.agents.base import OPEN_BLOCKER, RESOLVE_BLOCKER, Action, Memory, recall, ts
-from kiro_tui.agents.dependencies import findings
-from kiro_tui.agents.snapshot import Blocker, Snapshot
+from kiro_tui.agents.actions import OPEN_BLOCKER, RESOLVE_BLOCKER, Action, Memory, recall, ts
+from kiro_tui.agents.roles.dependencies import findings
 from kiro_tui.core import clock
+from kiro_tui.core.snapshot import Blocker, Snapshot
 
 ROLE = "blocker_detector"
 

@@ -31,7 +31,8 @@ def _workspace(args: argparse.Namespace) -> Any:
 
 
 def _status(args: argparse.Namespace) -> int:
-    from kiro_tui.core import gitops
+    from kiro_tui.core import git as gitops
+    from kiro_tui.core.git.repo import GitBlocked
 
     ws = _workspace(args)
     remote = ws.config.git.remote
@@ -51,10 +52,10 @@ def _status(args: argparse.Namespace) -> int:
         sys.stdout.write("\n")
         return 0 if info.is_repo and not info.error else 1
     if not info.is_repo:
-        raise gitops.GitBlocked("not_a_repository", f"{ws.root} is not inside a git working tree",
+        raise GitBlocked("not_a_repository", f"{ws.root} is not inside a git working tree",
                                 "run 'git init' there, or set git.enabled: false")
     if info.error:
-        raise gitops.GitBlocked("broken_repository", f"cannot read the repository: {info.error}")
+        raise GitBlocked("broken_repository", f"cannot read the repository: {info.error}")
     where = f"detached at {info.branch}" if info.detached else f"on {info.branch}"
     track = f", {info.ahead} ahead, {info.behind} behind {remote}" if remote else \
         f", {info.ahead} ahead, {info.behind} behind" if info.ahead or info.behind else ""
@@ -67,14 +68,15 @@ def _status(args: argparse.Namespace) -> int:
 
 
 def _push(args: argparse.Namespace) -> int:
-    from kiro_tui.core import gitops
+    from kiro_tui.core import git as gitops
+    from kiro_tui.core.git.repo import GitBlocked
 
     ws = _workspace(args)
     remote = args.remote or ws.config.git.remote
     if args.milestone:
         ws.milestone_path(args.milestone)
     if not remote:
-        raise gitops.GitBlocked("no_remote", "no remote to push to",
+        raise GitBlocked("no_remote", "no remote to push to",
                                 "pass --remote NAME or set git.remote in "
                                 ".milestones/config/kiro-config.yaml")
     info = gitops.info(ws.root, remote=remote)
@@ -82,7 +84,7 @@ def _push(args: argparse.Namespace) -> int:
                                                             "branch": info.branch}}
     try:
         sha = gitops.push(ws.root, remote)
-    except gitops.GitBlocked as exc:
+    except GitBlocked as exc:
         if args.milestone:
             record["data"].update(result=exc.kind, suggestion=exc.suggestion)
             ws.log(args.milestone, {**record, "level": "warning", "message": exc.reason})

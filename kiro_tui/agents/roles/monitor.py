@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from kiro_tui.agents.base import LOG, WRITE_PROGRESS, Action, Memory, recall
-from kiro_tui.agents.snapshot import Snapshot
+from kiro_tui.agents.actions import LOG, WRITE_PROGRESS, Action, Memory, recall
 from kiro_tui.core import progress as pg
+from kiro_tui.core.snapshot import Snapshot
 
 ROLE = "progress_monitor"
 MILESTONE_KEY = "*"

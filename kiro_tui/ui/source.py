@@ -13,8 +13,8 @@ from textual import work
 from kiro_tui.ui.messages import ActionDone, EventsArrived, SnapshotArrived
 
 if TYPE_CHECKING:
-    from kiro_tui.agents.snapshot import Snapshot
     from kiro_tui.core.events import Event
+    from kiro_tui.core.snapshot import Snapshot
 
 LOG_FILL = 200
 
@@ -70,14 +70,14 @@ class SnapshotFeed:
 
     @work(thread=True, group="coordinator", exclusive=True, exit_on_error=False)
     def _start_source(self) -> None:
-        from kiro_tui.agents.snapshot import Snapshot
+        from kiro_tui.core.snapshot import Snapshot
 
         ws = self.workspace()
         self._preload(ws)
         if not self.watching:
             from dataclasses import replace
 
-            from kiro_tui.core.gitops import info as git_info
+            from kiro_tui.core.git import info as git_info
             from kiro_tui.ui.view import blockers_from_problems
 
             if self.use_coordinator:  # one snapshot with the roles' blockers, nothing watched
@@ -99,7 +99,7 @@ class SnapshotFeed:
         snapshot. The loader keeps what it parsed, so the full load that follows is quick."""
         import time
 
-        from kiro_tui.agents.snapshot import Snapshot
+        from kiro_tui.core.snapshot import Snapshot
         from kiro_tui.core.store import WorkspaceState, milestone_files
 
         files = list(milestone_files(ws.root))
@@ -124,8 +124,8 @@ class SnapshotFeed:
             if self.source is not None:
                 snap = self.source.refresh()
             else:
-                from kiro_tui.agents.snapshot import Snapshot
-                from kiro_tui.core.gitops import info as git_info
+                from kiro_tui.core.git import info as git_info
+                from kiro_tui.core.snapshot import Snapshot
                 from kiro_tui.ui.view import blockers_from_problems
 
                 ws = self.workspace()

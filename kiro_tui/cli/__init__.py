@@ -81,7 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _extend(sub: Any) -> None:
     """Commands that live in other modules register here, when those modules exist."""
-    for modname in ("kiro_tui.agents.cli", "kiro_tui.demo", "kiro_tui.gitcli"):
+    for modname in ("kiro_tui.cli.run", "kiro_tui.demo", "kiro_tui.cli.git"):
         try:
             mod = __import__(modname, fromlist=["register"])
         except ImportError:
@@ -137,8 +137,8 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _log(args: argparse.Namespace) -> int:
-    from kiro_tui.agents.logview import follow, format_event
     from kiro_tui.core.events import merged_tail
+    from kiro_tui.core.logview import follow, format_event
 
     ws = _workspace(args)
     if args.milestone:

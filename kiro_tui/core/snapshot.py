@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-from kiro_tui.core.gitrepo import GitInfo
+from kiro_tui.core.git.repo import GitInfo
 from kiro_tui.core.store import WorkspaceState
 
 SEVERITIES = ("info", "warning", "critical")

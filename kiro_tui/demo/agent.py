@@ -1,7 +1,7 @@
 """A small simulated agent for `kiro-tui demo`: every few seconds it writes one deliverable of a
 phase in progress on the driven milestone, logs what it did, and completes the phase when every
 deliverable is there (through the same service as everything else). Run as
-`python -m kiro_tui.demo_agent ROOT [--interval S]`."""
+`python -m kiro_tui.demo.agent ROOT [--interval S]`."""
 
 from __future__ import annotations
 
@@ -68,7 +68,7 @@ def step(ws: object, tick: int) -> str | None:
 def main(argv: list[str] | None = None) -> int:
     from kiro_tui.core.service import Workspace
 
-    ap = argparse.ArgumentParser(prog="kiro_tui.demo_agent")
+    ap = argparse.ArgumentParser(prog="kiro_tui.demo.agent")
     ap.add_argument("root")
     ap.add_argument("--interval", type=float, default=2.5)
     ap.add_argument("--steps", type=int, default=0, help="stop after this many ticks (0: never)")

@@ -16,14 +16,15 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from kiro_tui.agents import blockers
-from kiro_tui.agents.base import Memory
+from kiro_tui.agents.actions import Memory
 from kiro_tui.agents.facts import FactCache
-from kiro_tui.agents.snapshot import Blocker, GitInfo, RoleStatus, Snapshot
+from kiro_tui.agents.roles import blockers
 from kiro_tui.core import clock, events, sessions
 from kiro_tui.core.events import Event, Follower
+from kiro_tui.core.git.repo import GitInfo
 from kiro_tui.core.ids import ROLES
 from kiro_tui.core.service import Workspace
+from kiro_tui.core.snapshot import Blocker, RoleStatus, Snapshot
 
 ERROR_LEVELS = ("error", "critical", "fatal")
 BOOKKEEPING = ("progress_monitor", "dependency_validator", "git_integration", "blocker_detector")
@@ -175,7 +176,7 @@ class Observing:
         """Branch, ahead/behind and dirty count for the snapshot (~1-20 ms, pygit2 status)."""
         self._git_read_at, self._git_due, self._git_steps = time.time(), False, 0
         try:
-            from kiro_tui.core import gitops
+            from kiro_tui.core import git as gitops
 
             self._git_info = gitops.info(self.ws.root, self.ws.config.git.remote)
         except Exception as exc:  # shown, never raised

@@ -10,8 +10,7 @@ import os
 from dataclasses import dataclass
 from datetime import datetime
 
-from kiro_tui.agents.base import LOG, Action, Memory, recall
-from kiro_tui.agents.snapshot import Snapshot
+from kiro_tui.agents.actions import LOG, Action, Memory, recall
 from kiro_tui.core.deps import (
     find_cycles,
     milestone_graph,
@@ -19,6 +18,7 @@ from kiro_tui.core.deps import (
     unmet_requires,
     unmet_task_deps,
 )
+from kiro_tui.core.snapshot import Snapshot
 
 ROLE = "dependency_validator"
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Protocol
 
-from kiro_tui.agents.base import (
+from kiro_tui.agents.actions import (
     COMPLETE_MILESTONE,
     COMPLETE_PHASE,
     START_PHASE,
@@ -19,9 +19,9 @@ from kiro_tui.agents.base import (
     Memory,
     recall,
 )
-from kiro_tui.agents.snapshot import Snapshot
 from kiro_tui.core.deps import unmet_task_deps
 from kiro_tui.core.model import Milestone, Task
+from kiro_tui.core.snapshot import Snapshot
 
 ROLE = "task_executor"
 

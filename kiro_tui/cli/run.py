@@ -29,8 +29,8 @@ def run(args: argparse.Namespace) -> int:
     import threading
 
     from kiro_tui.agents.coordinator import Coordinator
-    from kiro_tui.agents.logview import format_event
     from kiro_tui.core.events import Event
+    from kiro_tui.core.logview import format_event
     from kiro_tui.core.service import Workspace
 
     ws = Workspace.open(args.cwd or os.getcwd())

@@ -145,8 +145,8 @@ def edit_focused(text: str, path: Path | str, fn: Callable[[Any], T], task_id: s
                  ) -> tuple[T, str] | None:
     """(fn's result, the new text) editing only task `task_id` in full; None when the document
     does not fit (the caller then edits the whole document). Exceptions from `fn` propagate."""
-    from kiro_tui.core.fastyaml import try_load
-    from kiro_tui.core.yamlio import RoundTrip, detect_indent, detect_null
+    from kiro_tui.core.yaml.fast import try_load
+    from kiro_tui.core.yaml.roundtrip import RoundTrip, detect_indent, detect_null
 
     ok, data = try_load(text)
     if not ok or not isinstance(data, dict):
@@ -181,7 +181,7 @@ def edit_focused(text: str, path: Path | str, fn: Callable[[Any], T], task_id: s
 
 
 def _finish(doc: Any, data: dict[str, Any], split: _Split, stubs: dict[int, str]) -> str:
-    from kiro_tui.core.fastyaml import try_load
+    from kiro_tui.core.yaml.fast import try_load
 
     tasks = doc.data.get("tasks")
     if not isinstance(tasks, list) or len(tasks) != len(split.spans):

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     pass
 
 
-from kiro_tui.core.gitrepo import (
+from kiro_tui.core.git.repo import (
     _GITLINK,
     _TMP_RE,
     LOCKS,

@@ -32,7 +32,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from kiro_tui.agents.base import (
+from kiro_tui.agents.actions import (
     GIT_BRANCH,
     GIT_COMMIT,
     GIT_PUSH,
@@ -42,9 +42,9 @@ from kiro_tui.agents.base import (
     recall,
     ts,
 )
-from kiro_tui.agents.snapshot import Snapshot
 from kiro_tui.core import events, sessions
 from kiro_tui.core.model import Milestone, Task
+from kiro_tui.core.snapshot import Snapshot
 
 ROLE = "git_integration"
 IDLE_REASON = "not inside a git repository"
@@ -153,7 +153,7 @@ def decide(snap: Snapshot, now: datetime, memory: Memory) -> list[Action]:
 
 
 def _commit(snap: Snapshot, m: Milestone, ev: GitEvent) -> Action:
-    from kiro_tui.core import gitops
+    from kiro_tui.core import git as gitops
 
     t, g = ev.task, snap.state.config.git
     extra = [d.path for ph in t.phases for d in ph.deliverables if d.path]
@@ -181,7 +181,7 @@ def _push(snap: Snapshot, tasks: int, pushed: int) -> list[Action]:
 def seed(memory: Memory, root: Path, session_id: str) -> None:
     """Rebuild the role's memory for a (resumed) session: when it started, which events were
     committed and how many pushes were made, from the session record and its git.jsonl."""
-    from kiro_tui.agents.base import remember
+    from kiro_tui.agents.actions import remember
 
     s = sessions.read_session(root, session_id)
     since = ts(s.started_at) if s is not None else None
@@ -219,7 +219,7 @@ class GitEffects:
 
     def apply(self, a: Action, session_id: str | None,
               log: Callable[[dict[str, Any]], None]) -> None:
-        from kiro_tui.core.gitops import GitBlocked
+        from kiro_tui.core.git.repo import GitBlocked
 
         try:
             if a.kind == GIT_BRANCH:
@@ -244,7 +244,7 @@ class GitEffects:
 
     # -- steps
     def _branch(self, a: Action) -> dict[str, Any]:
-        from kiro_tui.core import gitops
+        from kiro_tui.core import git as gitops
 
         mid = a.milestone_id or ""
         name = gitops.ensure_milestone_branch(self.root, mid, carry=(self._carry(),))
@@ -252,8 +252,8 @@ class GitEffects:
                 "result": "ok"}
 
     def _commit(self, a: Action) -> dict[str, Any]:
-        from kiro_tui.core import gitops
-        from kiro_tui.core.gitops import GitBlocked
+        from kiro_tui.core.git.commit import commit_paths
+        from kiro_tui.core.git.repo import GitBlocked
 
         rec = a.record or {}
         mid = a.milestone_id or ""
@@ -266,7 +266,7 @@ class GitEffects:
         paths = list(rec.get("paths") or ())
         for attempt in range(3):  # a log being appended while libgit2 hashes it: read again
             try:
-                sha = gitops.commit_paths(self.root, paths, msg)
+                sha = commit_paths(self.root, paths, msg)
                 break
             except GitBlocked as exc:
                 if exc.kind != "commit_failed" or attempt == 2:
@@ -280,7 +280,8 @@ class GitEffects:
                 "data": {"key": rec.get("key"), "event": rec.get("kind")}}
 
     def _push(self, a: Action) -> dict[str, Any]:
-        from kiro_tui.core import gitops
+        from kiro_tui.core import git as gitops
+        from kiro_tui.core.git.repo import GitBlocked
 
         remote = (a.record or {}).get("remote")
         if not remote:
@@ -290,10 +291,10 @@ class GitEffects:
         now = time.monotonic()
         if self._push_wait is not None and now < self._push_wait[0]:
             last = self._push_wait[2]
-            raise gitops.GitBlocked(last.kind, last.reason, last.suggestion)
+            raise GitBlocked(last.kind, last.reason, last.suggestion)
         try:
             sha = gitops.push(self.root, remote, branch)
-        except gitops.GitBlocked as exc:
+        except GitBlocked as exc:
             delay = self.PUSH_RETRY_FIRST if self._push_wait is None else \
                 min(self.PUSH_RETRY_MAX, self._push_wait[1] * 2)
             self._push_wait = (now + delay, delay, exc)
