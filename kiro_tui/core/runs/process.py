@@ -132,7 +132,8 @@ def wait_group_gone(pgid: int, timeout: float, exclude: int | None = None) -> bo
 
 
 def stop_group(pgid: int, interrupt: float, terminate: float, *,
-               leader_gone: Callable[[float], bool] | None = None) -> str:
+               leader_gone: Callable[[float], bool] | None = None,
+               exclude: int | None = None) -> str:
     """SIGCONT (a frozen group cannot act on a signal), SIGINT, wait, SIGTERM, wait, SIGKILL; once
     the leader is gone, SIGKILL whatever is left of the group. Returns the last signal sent.
 
@@ -141,7 +142,7 @@ def stop_group(pgid: int, interrupt: float, terminate: float, *,
     def gone(t: float) -> bool:
         if leader_gone is not None:
             return leader_gone(t)
-        return wait_group_gone(pgid, t)
+        return wait_group_gone(pgid, t, exclude)
 
     last = "none"
     signal_group(pgid, signal.SIGCONT)
@@ -162,7 +163,7 @@ def stop_group(pgid: int, interrupt: float, terminate: float, *,
         signal_group(pgid, signal.SIGKILL)  # children that ignored the rest
         if last == "none":
             last = "SIGKILL(group)"
-    wait_group_gone(pgid, 5.0)
+    wait_group_gone(pgid, 5.0, exclude)
     return last
 
 
@@ -228,7 +229,8 @@ class AgentProcess:
 
     def __init__(self, argv: tuple[str, ...] | list[str], *, cwd: Path, env: dict[str, str],
                  stdin_path: Path | None, raw: RawLog, on_line: Callable[[Line], None],
-                 raw_prefix: dict[str, object] | None = None) -> None:
+                 raw_prefix: dict[str, object] | None = None,
+                 on_exit: Callable[[], None] | None = None) -> None:
         self.raw = raw
         self.on_line = on_line
         self.prefix = raw_prefix or {}
@@ -251,6 +253,12 @@ class AgentProcess:
         self.pid = self.popen.pid
         self.pgid = self.pid  # start_new_session: the child leads its session and group
         self.started = time.monotonic()
+        self.returncode: int | None = None
+        self._exited = threading.Event()
+        self._on_exit = on_exit
+        self._waiter = threading.Thread(target=self._wait_exit, daemon=True,
+                                        name=f"run-wait-{self.pid}")
+        self._waiter.start()
         self._readers = [threading.Thread(target=self._drain, args=(s, name), daemon=True,
                                           name=f"run-{name}-{self.pid}")
                          for s, name in ((self.popen.stdout, "stdout"),
@@ -287,11 +295,17 @@ class AgentProcess:
 
     # -------------------------------------------------------------- waiting
 
+    def _wait_exit(self) -> None:
+        # one blocking waitpid per child: no polling while it runs
+        self.returncode = self.popen.wait()
+        self._exited.set()
+        if self._on_exit is not None:
+            self._on_exit()
+
     def wait(self, timeout: float | None = None) -> int | None:
-        try:
-            return self.popen.wait(timeout)
-        except subprocess.TimeoutExpired:
-            return None
+        """The exit code, or None if the leader is still running after `timeout`."""
+        self._exited.wait(timeout)
+        return self.returncode
 
     def join_readers(self, timeout: float = 5.0) -> None:
         for t in self._readers:
@@ -299,7 +313,7 @@ class AgentProcess:
 
     @property
     def exited(self) -> bool:
-        return self.popen.returncode is not None or self.popen.poll() is not None
+        return self._exited.is_set()
 
     def idle_for(self) -> float:
         if self.frozen:
@@ -334,7 +348,8 @@ class AgentProcess:
         def leader_gone(t: float) -> bool:
             return self.wait(t) is not None
 
-        last = stop_group(self.pgid, interrupt, terminate, leader_gone=leader_gone)
+        last = stop_group(self.pgid, interrupt, terminate, leader_gone=leader_gone,
+                          exclude=self.pid)
         self.wait(5.0)
         return last
 
@@ -345,7 +360,7 @@ class AgentProcess:
         left = group_alive(self.pgid)
         if left:
             signal_group(self.pgid, signal.SIGKILL)
-        wait_group_gone(self.pgid, 5.0, exclude=None)
+        wait_group_gone(self.pgid, 5.0, exclude=self.pid)
         return left
 
 
