@@ -342,6 +342,9 @@ _ERRORS = re.compile(r"^(error|fatal|exception|traceback)\b|\b(api ?error|rate.?
                      r"unauthori[sz]ed|authentication)\b", re.IGNORECASE)
 
 
+_EDIT = re.compile(r"^(Applied edit to|Wrote|Creating empty file|Added) (.+?)\s*$")
+
+
 def _tok(num: str, unit: str) -> int:
     n = float(num.replace(",", ""))
     return int(n * {"k": 1e3, "m": 1e6}.get(unit.lower(), 1))
@@ -359,6 +362,9 @@ class TextParser(Parser):
 
     def on_text(self, text: str) -> list[StreamEvent] | None:
         out: list[StreamEvent] = []
+        edit = _EDIT.match(text)
+        if edit:
+            return [self._tool("edit", {"path": edit.group(2)})]
         m = _TOKENS.search(text)
         if m:
             self._sent += _tok(m.group(1), m.group(2))
