@@ -41,15 +41,20 @@ def install(bin_dir: Path, names: tuple[str, ...] = NAMES, python: str | None = 
     here = str(Path(__file__).resolve().parent)
     for name in names:
         p = bin_dir / name
-        p.write_text(f"#!{python or sys.executable}\nimport sys\nsys.path.insert(0, {here!r})\n"
-                     "import fake_agent\nfake_agent.run()\n")
+        p.write_text(
+            f"#!{python or sys.executable}\nimport sys\nsys.path.insert(0, {here!r})\n"
+            "import fake_agent\nfake_agent.run()\n"
+        )
         p.chmod(0o755)
     return bin_dir
 
 
 def out(obj: object) -> None:
-    data = (obj if isinstance(obj, bytes) else
-            (obj if isinstance(obj, str) else json.dumps(obj)).encode() + b"\n")
+    data = (
+        obj
+        if isinstance(obj, bytes)
+        else (obj if isinstance(obj, str) else json.dumps(obj)).encode() + b"\n"
+    )
     sys.stdout.buffer.write(data)
     sys.stdout.buffer.flush()
 
@@ -109,8 +114,16 @@ class Dialect:
     def init(self) -> None:
         s = self.session
         if self.name == "claude":
-            out({"type": "system", "subtype": "init", "session_id": s, "cwd": os.getcwd(),
-                 "tools": ["Read", "Write", "Edit"], "model": "fake-claude"})
+            out(
+                {
+                    "type": "system",
+                    "subtype": "init",
+                    "session_id": s,
+                    "cwd": os.getcwd(),
+                    "tools": ["Read", "Write", "Edit"],
+                    "model": "fake-claude",
+                }
+            )
         elif self.name == "codex":
             out({"type": "thread.started", "thread_id": s})
             out({"type": "turn.started"})
@@ -125,12 +138,21 @@ class Dialect:
     def text(self, text: str) -> None:
         s = self.session
         if self.name == "claude":
-            out({"type": "assistant", "session_id": s,
-                 "message": {"content": [{"type": "text", "text": text}]}})
+            out(
+                {
+                    "type": "assistant",
+                    "session_id": s,
+                    "message": {"content": [{"type": "text", "text": text}]},
+                }
+            )
         elif self.name == "codex":
             self.n += 1
-            out({"type": "item.completed",
-                 "item": {"id": f"item_{self.n}", "type": "agent_message", "text": text}})
+            out(
+                {
+                    "type": "item.completed",
+                    "item": {"id": f"item_{self.n}", "type": "agent_message", "text": text},
+                }
+            )
         elif self.name == "gemini":
             out({"type": "message", "role": "assistant", "content": text, "delta": True})
         elif self.name == "opencode":
@@ -142,62 +164,164 @@ class Dialect:
         s = self.session
         self.n += 1
         if self.name == "claude":
-            out({"type": "assistant", "session_id": s, "message": {"content": [
-                {"type": "tool_use", "id": f"toolu_{self.n}", "name": "Write",
-                 "input": {"file_path": path, "content": "..."}}]}})
-            out({"type": "user", "session_id": s, "message": {"content": [
-                {"type": "tool_result", "tool_use_id": f"toolu_{self.n}", "content": "ok"}]}})
+            out(
+                {
+                    "type": "assistant",
+                    "session_id": s,
+                    "message": {
+                        "content": [
+                            {
+                                "type": "tool_use",
+                                "id": f"toolu_{self.n}",
+                                "name": "Write",
+                                "input": {"file_path": path, "content": "..."},
+                            }
+                        ]
+                    },
+                }
+            )
+            out(
+                {
+                    "type": "user",
+                    "session_id": s,
+                    "message": {
+                        "content": [
+                            {
+                                "type": "tool_result",
+                                "tool_use_id": f"toolu_{self.n}",
+                                "content": "ok",
+                            }
+                        ]
+                    },
+                }
+            )
         elif self.name == "codex":
-            out({"type": "item.completed", "item": {"id": f"item_{self.n}",
-                 "type": "file_change", "changes": [{"path": path, "kind": "add"}],
-                 "status": "completed"}})
+            out(
+                {
+                    "type": "item.completed",
+                    "item": {
+                        "id": f"item_{self.n}",
+                        "type": "file_change",
+                        "changes": [{"path": path, "kind": "add"}],
+                        "status": "completed",
+                    },
+                }
+            )
         elif self.name == "gemini":
-            out({"type": "tool_use", "tool_name": "write_file", "tool_id": f"t{self.n}",
-                 "parameters": {"file_path": path}})
+            out(
+                {
+                    "type": "tool_use",
+                    "tool_name": "write_file",
+                    "tool_id": f"t{self.n}",
+                    "parameters": {"file_path": path},
+                }
+            )
             out({"type": "tool_result", "tool_id": f"t{self.n}", "status": "success"})
         elif self.name == "opencode":
-            out({"type": "tool_use", "sessionID": s, "part": {"type": "tool", "tool": "write",
-                 "state": {"status": "completed", "input": {"filePath": path}}}})
+            out(
+                {
+                    "type": "tool_use",
+                    "sessionID": s,
+                    "part": {
+                        "type": "tool",
+                        "tool": "write",
+                        "state": {"status": "completed", "input": {"filePath": path}},
+                    },
+                }
+            )
         else:
             out(f"Applied edit to {path}")
 
-    def result(self, *, error: str | None = None, cost: float = 0.0123, subtype: str = "success",
-               denials: list[dict[str, object]] | None = None, exit0: bool = False) -> None:
+    def result(
+        self,
+        *,
+        error: str | None = None,
+        cost: float = 0.0123,
+        subtype: str = "success",
+        denials: list[dict[str, object]] | None = None,
+        exit0: bool = False,
+    ) -> None:
         s = self.session
         if self.name == "claude":
-            out({"type": "result", "subtype": subtype, "is_error": error is not None,
-                 "duration_ms": 1234, "num_turns": 3, "result": error or "Done.",
-                 "session_id": s, "total_cost_usd": cost,
-                 "usage": {"input_tokens": 1000, "output_tokens": 200,
-                           "cache_read_input_tokens": 50},
-                 "permission_denials": denials or []})
+            out(
+                {
+                    "type": "result",
+                    "subtype": subtype,
+                    "is_error": error is not None,
+                    "duration_ms": 1234,
+                    "num_turns": 3,
+                    "result": error or "Done.",
+                    "session_id": s,
+                    "total_cost_usd": cost,
+                    "usage": {
+                        "input_tokens": 1000,
+                        "output_tokens": 200,
+                        "cache_read_input_tokens": 50,
+                    },
+                    "permission_denials": denials or [],
+                }
+            )
         elif self.name == "codex":
             if error:
                 out({"type": "turn.failed", "error": {"message": error}})
             else:
-                out({"type": "turn.completed",
-                     "usage": {"input_tokens": 1000, "cached_input_tokens": 0,
-                               "output_tokens": 200}})
+                out(
+                    {
+                        "type": "turn.completed",
+                        "usage": {
+                            "input_tokens": 1000,
+                            "cached_input_tokens": 0,
+                            "output_tokens": 200,
+                        },
+                    }
+                )
         elif self.name == "gemini":
             if error:
                 out({"type": "error", "severity": "error", "message": error})
-            out({"type": "result", "status": "error" if error else "success",
-                 "stats": {"total_tokens": 1200, "input_tokens": 1000, "output_tokens": 200,
-                           "duration_ms": 1234, "tool_calls": 2}})
+            out(
+                {
+                    "type": "result",
+                    "status": "error" if error else "success",
+                    "stats": {
+                        "total_tokens": 1200,
+                        "input_tokens": 1000,
+                        "output_tokens": 200,
+                        "duration_ms": 1234,
+                        "tool_calls": 2,
+                    },
+                }
+            )
         elif self.name == "opencode":
             if error:
-                out({"type": "error", "sessionID": s,
-                     "error": {"name": "APIError", "data": {"message": error}}})
+                out(
+                    {
+                        "type": "error",
+                        "sessionID": s,
+                        "error": {"name": "APIError", "data": {"message": error}},
+                    }
+                )
             else:
-                out({"type": "step_finish", "sessionID": s, "part": {
-                    "type": "step-finish", "reason": "stop", "cost": cost,
-                    "tokens": {"input": 1000, "output": 200, "reasoning": 0,
-                               "cache": {"read": 0, "write": 0}}}})
+                out(
+                    {
+                        "type": "step_finish",
+                        "sessionID": s,
+                        "part": {
+                            "type": "step-finish",
+                            "reason": "stop",
+                            "cost": cost,
+                            "tokens": {
+                                "input": 1000,
+                                "output": 200,
+                                "reasoning": 0,
+                                "cache": {"read": 0, "write": 0},
+                            },
+                        },
+                    }
+                )
         else:
             if error:
                 err(error)
-            out(f"Tokens: 1.0k sent, 200 received. Cost: ${cost:.2f} message, "
-                f"${cost:.2f} session.")
+            out(f"Tokens: 1.0k sent, 200 received. Cost: ${cost:.2f} message, ${cost:.2f} session.")
 
 
 def resumed_session(argv: list[str], dialect: str) -> str | None:
@@ -262,12 +386,20 @@ def main(argv: list[str]) -> int:
             return 3
         scen = "ok"
     if scen == "spawn_child":
-        child = subprocess.Popen([sys.executable, "-c", (
-            "import signal, time\n"
-            "signal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
-            "signal.signal(signal.SIGINT, signal.SIG_IGN)\n"
-            "print('child ready', flush=True)\n"
-            "time.sleep(3600)\n")], stdout=subprocess.DEVNULL)
+        child = subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                (
+                    "import signal, time\n"
+                    "signal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
+                    "signal.signal(signal.SIGINT, signal.SIG_IGN)\n"
+                    "print('child ready', flush=True)\n"
+                    "time.sleep(3600)\n"
+                ),
+            ],
+            stdout=subprocess.DEVNULL,
+        )
         record_pid(child.pid)
         d.text(f"started a helper process {child.pid}")
         if os.environ.get("FAKE_AGENT_CHILD_THEN") == "hang":
@@ -308,14 +440,35 @@ def main(argv: list[str]) -> int:
         return 0
     if scen == "ask":
         if dialect == "claude":
-            out({"type": "assistant", "session_id": session, "message": {"content": [
-                {"type": "tool_use", "id": "toolu_q", "name": "AskUserQuestion",
-                 "input": {"question": "Which database should I use?"}}]}})
-            d.result(denials=[{"tool_name": "Bash", "tool_use_id": "toolu_b",
-                               "tool_input": {"command": "rm -rf build"}}])
+            out(
+                {
+                    "type": "assistant",
+                    "session_id": session,
+                    "message": {
+                        "content": [
+                            {
+                                "type": "tool_use",
+                                "id": "toolu_q",
+                                "name": "AskUserQuestion",
+                                "input": {"question": "Which database should I use?"},
+                            }
+                        ]
+                    },
+                }
+            )
+            d.result(
+                denials=[
+                    {
+                        "tool_name": "Bash",
+                        "tool_use_id": "toolu_b",
+                        "tool_input": {"command": "rm -rf build"},
+                    }
+                ]
+            )
         else:
-            d.result(error="permission denied by user policy: approval required to run "
-                           "`rm -rf build`")
+            d.result(
+                error="permission denied by user policy: approval required to run `rm -rf build`"
+            )
         return 0
     if scen == "expensive":
         cost = float(os.environ.get("FAKE_AGENT_COST", "5.0"))

@@ -25,17 +25,31 @@ from tests.unit.test_runs_support import (
     settings,
 )
 
-VERIFY = [sys.executable, "-c",
-          "import os, sys\nfor i in range(50): print('check', i)\n"
-          "sys.exit(3 if os.path.exists('VERIFY_FAIL') else 0)"]
+VERIFY = [
+    sys.executable,
+    "-c",
+    "import os, sys\nfor i in range(50): print('check', i)\n"
+    "sys.exit(3 if os.path.exists('VERIFY_FAIL') else 0)",
+]
 
 
-def run_one(tmp_path: Path, scenario: str, *, agent: str = "claude", timeout: float = 30.0,
-            env_extra: dict[str, str] | None = None, **user: object):
+def run_one(
+    tmp_path: Path,
+    scenario: str,
+    *,
+    agent: str = "claude",
+    timeout: float = 30.0,
+    env_extra: dict[str, str] | None = None,
+    **user: object,
+):
     root = make_repo(tmp_path)
     ev = Events()
-    mgr = RunManager(root, settings(agent=agent, **user), on_event=ev,
-                     environ=agent_env(tmp_path, scenario, **(env_extra or {})))
+    mgr = RunManager(
+        root,
+        settings(agent=agent, **user),
+        on_event=ev,
+        environ=agent_env(tmp_path, scenario, **(env_extra or {})),
+    )
     ms = make_milestone()
     rid = mgr.start(ms, ms.tasks[0], "design")
     out = mgr.final_outcome(rid, timeout)
@@ -81,9 +95,13 @@ def test_environment_is_scrubbed(tmp_path: Path) -> None:
     probe = tmp_path / "env.json"
     script = tmp_path / "probe.py"
     script.write_text("import json, os, sys\njson.dump(dict(os.environ), open(sys.argv[1], 'w'))\n")
-    mgr = RunManager(root, settings(presets={"probe": {"argv": [sys.executable, str(script),
-                                                                  str(probe)]}},
-                                    agent="probe"), environ=env)
+    mgr = RunManager(
+        root,
+        settings(
+            presets={"probe": {"argv": [sys.executable, str(script), str(probe)]}}, agent="probe"
+        ),
+        environ=env,
+    )
     ms = make_milestone()
     mgr.final_outcome(mgr.start(ms, ms.tasks[0], "design"), 20)
     seen = json.loads(probe.read_text())
@@ -94,15 +112,17 @@ def test_environment_is_scrubbed(tmp_path: Path) -> None:
     assert seen["FAKE_AGENT_SCENARIO"] == "ok" and "PATH" in seen
 
 
-@pytest.mark.parametrize(("scenario", "status", "kind"), [
-    ("partial", "blocked", "deliverables_missing"),
-    ("template", "blocked", "deliverables_missing"),
-    ("fail", "failed", "failed"),
-    ("api_error_exit0", "failed", "failed"),
-    ("ask", "needs_input", "needs_input"),
-])
-def test_scenarios_end_as_described(tmp_path: Path, scenario: str, status: str, kind: str
-                                    ) -> None:
+@pytest.mark.parametrize(
+    ("scenario", "status", "kind"),
+    [
+        ("partial", "blocked", "deliverables_missing"),
+        ("template", "blocked", "deliverables_missing"),
+        ("fail", "failed", "failed"),
+        ("api_error_exit0", "failed", "failed"),
+        ("ask", "needs_input", "needs_input"),
+    ],
+)
+def test_scenarios_end_as_described(tmp_path: Path, scenario: str, status: str, kind: str) -> None:
     root, _mgr, ev, out = run_one(tmp_path, scenario)
     assert out is not None and (out.status, out.kind) == (status, kind), out
     assert out.final
@@ -119,7 +139,7 @@ def test_scenarios_end_as_described(tmp_path: Path, scenario: str, status: str, 
 
 
 def test_no_result_retries_once_through_resume(tmp_path: Path) -> None:
-    root, mgr, ev, out = run_one(tmp_path, "no_result")
+    root, _mgr, _ev, out = run_one(tmp_path, "no_result")
     assert out is not None and out.status == "succeeded"
     runs = records.list_runs(root, "m1")
     assert [r.outcome for r in runs] == ["no_result", "ok"]
@@ -129,21 +149,21 @@ def test_no_result_retries_once_through_resume(tmp_path: Path) -> None:
 
 
 def test_verify_failure_blocks_with_the_last_lines(tmp_path: Path) -> None:
-    root, _mgr, ev, out = run_one(tmp_path, "verify_fail",
-                                  phases={"design": {"verify": [{"argv": VERIFY,
-                                                                 "timeout": 20}]}})
+    root, _mgr, ev, out = run_one(
+        tmp_path, "verify_fail", phases={"design": {"verify": [{"argv": VERIFY, "timeout": 20}]}}
+    )
     assert out is not None and (out.status, out.kind) == ("blocked", "verification_failed")
     assert "exited 3" in out.reason
     assert len(out.verify_tail) == 40 and out.verify_tail[-1] == "check 49"
     vf = ev.of("verification_failed")[0]
     assert vf.data["exit_code"] == 3
-    assert any(x.get("verify") == 0 and x.get("line") == "check 0"
-               for x in raw_lines(root, out.run_id))
+    assert any(
+        x.get("verify") == 0 and x.get("line") == "check 0" for x in raw_lines(root, out.run_id)
+    )
 
 
 def test_verify_pass_succeeds(tmp_path: Path) -> None:
-    _root, _mgr, _ev, out = run_one(tmp_path, "ok",
-                                    phases={"design": {"verify": [VERIFY]}})
+    _root, _mgr, _ev, out = run_one(tmp_path, "ok", phases={"design": {"verify": [VERIFY]}})
     assert out is not None and out.status == "succeeded"
 
 
@@ -153,15 +173,14 @@ def test_idle_timeout_stops_a_hung_agent(tmp_path: Path) -> None:
 
 
 def test_after_result_timeout_judges_the_result(tmp_path: Path) -> None:
-    root, _mgr, _ev, out = run_one(tmp_path, "hang_after_result",
-                                   timeouts={"after_result": 0.3})
+    root, _mgr, _ev, out = run_one(tmp_path, "hang_after_result", timeouts={"after_result": 0.3})
     assert out is not None and out.status == "succeeded", out
     rec = records.read(root, out.run_id)
     assert rec is not None and rec.stop_reason == "after_result"
 
 
 def test_child_left_behind_is_killed(tmp_path: Path) -> None:
-    root, _mgr, _ev, out = run_one(tmp_path, "spawn_child")
+    _root, _mgr, _ev, out = run_one(tmp_path, "spawn_child")
     assert out is not None and out.status == "succeeded"
     assert len(recorded_pids(tmp_path)) == 2  # the agent and its child: both gone
 
@@ -169,8 +188,12 @@ def test_child_left_behind_is_killed(tmp_path: Path) -> None:
 def test_stop_escalates_to_sigkill_for_a_child_that_ignores_sigterm(tmp_path: Path) -> None:
     root = make_repo(tmp_path)
     ev = Events()
-    mgr = RunManager(root, settings(stop={"interrupt": 0.3, "terminate": 0.3}), on_event=ev,
-                     environ=agent_env(tmp_path, "spawn_child", child_then="hang"))
+    mgr = RunManager(
+        root,
+        settings(stop={"interrupt": 0.3, "terminate": 0.3}),
+        on_event=ev,
+        environ=agent_env(tmp_path, "spawn_child", child_then="hang"),
+    )
     ms = make_milestone()
     rid = mgr.start(ms, ms.tasks[0], "design")
     ev.wait_for("agent_text")
@@ -195,8 +218,9 @@ def test_flaky_retries_with_backoff_then_succeeds(tmp_path: Path) -> None:
 
 
 def test_flaky_gives_up_after_the_retry_count(tmp_path: Path) -> None:
-    _root, _mgr, _ev, out = run_one(tmp_path, "flaky", env_extra={"flaky_n": "9"},
-                                    retries={"count": 1})
+    _root, _mgr, _ev, out = run_one(
+        tmp_path, "flaky", env_extra={"flaky_n": "9"}, retries={"count": 1}
+    )
     assert out is not None and (out.status, out.kind, out.final) == ("failed", "retryable", True)
 
 
@@ -206,8 +230,12 @@ def test_expensive_run_is_stopped_at_the_budget(tmp_path: Path) -> None:
     ex = ev.of("budget_exceeded")[0]
     assert ex.data["spent"] == 5.0 and ex.data["limit"] == 1.0
     # the next start of that phase is refused before anything runs
-    mgr2 = RunManager(root, settings(budget={"phase": {"usd": 1.0}}), on_event=ev,
-                      environ=agent_env(tmp_path, "ok"))
+    mgr2 = RunManager(
+        root,
+        settings(budget={"phase": {"usd": 1.0}}),
+        on_event=ev,
+        environ=agent_env(tmp_path, "ok"),
+    )
     ms = make_milestone()
     out2 = mgr2.final_outcome(mgr2.start(ms, ms.tasks[0], "design"), 10)
     assert out2 is not None and out2.kind == "budget_exceeded"
@@ -225,8 +253,9 @@ def test_pause_stops_within_2s_and_resume_continues_through_resume(tmp_path: Pat
     ev = Events()
     scen = tmp_path / "scenario.json"
     scen.write_text(json.dumps({"*": "slow"}))
-    env = agent_env(tmp_path, "slow", slow_lines="20000", slow_interval="0.05",
-                    scenario_file=str(scen))
+    env = agent_env(
+        tmp_path, "slow", slow_lines="20000", slow_interval="0.05", scenario_file=str(scen)
+    )
     mgr = RunManager(root, settings(), on_event=ev, environ=env)
     ms = make_milestone()
     rid = mgr.start(ms, ms.tasks[0], "design")
@@ -252,8 +281,9 @@ def test_freeze_and_thaw(tmp_path: Path) -> None:
     root = make_repo(tmp_path)
     ev = Events()
     env = agent_env(tmp_path, "slow", slow_lines="20000", slow_interval="0.02")
-    mgr = RunManager(root, settings(pause={"mode": "freeze", "freeze_max": 30}), on_event=ev,
-                     environ=env)
+    mgr = RunManager(
+        root, settings(pause={"mode": "freeze", "freeze_max": 30}), on_event=ev, environ=env
+    )
     ms = make_milestone()
     rid = mgr.start(ms, ms.tasks[0], "design")
     ev.wait_for("agent_session")
@@ -282,8 +312,11 @@ def test_freeze_and_thaw(tmp_path: Path) -> None:
 
 def test_freeze_max_turns_into_a_stop(tmp_path: Path) -> None:
     root = make_repo(tmp_path)
-    mgr = RunManager(root, settings(pause={"mode": "freeze", "freeze_max": 0.3}),
-                     environ=agent_env(tmp_path, "slow", slow_lines="20000"))
+    mgr = RunManager(
+        root,
+        settings(pause={"mode": "freeze", "freeze_max": 0.3}),
+        environ=agent_env(tmp_path, "slow", slow_lines="20000"),
+    )
     ms = make_milestone()
     ev_rid = mgr.start(ms, ms.tasks[0], "design")
     deadline = time.monotonic() + 10
@@ -315,8 +348,7 @@ def test_concurrency_limit_queues_and_execute_is_serial(tmp_path: Path) -> None:
     assert all(mgr.outcome(i).status == "succeeded" for i in ids)  # type: ignore[union-attr]
     # execute-phase runs in one working tree never overlap
     ex = [mgr.start(ms, t, "execute") for t in tasks[:2]]
-    assert [a.status for k, a in mgr.active().items() if k[2] == "execute"].count(
-        "running") <= 1
+    assert [a.status for k, a in mgr.active().items() if k[2] == "execute"].count("running") <= 1
     assert mgr.wait_idle(30)
     a, b = (records.read(root, i) for i in ex)
     assert a and b and a.ended_at and b.started_at and a.ended_at <= b.started_at
@@ -357,9 +389,22 @@ def test_untrusted_repo_preset_never_runs(tmp_path: Path) -> None:
 
 
 def test_dangerous_preset_refused_unless_user_allows(tmp_path: Path) -> None:
-    danger = {"presets": {"yolo": {"argv": ["claude", "-p", "--dangerously-skip-permissions",
-                                            "--output-format", "stream-json", "--verbose"],
-                                   "dialect": "claude"}}, "agent": "yolo"}
+    danger = {
+        "presets": {
+            "yolo": {
+                "argv": [
+                    "claude",
+                    "-p",
+                    "--dangerously-skip-permissions",
+                    "--output-format",
+                    "stream-json",
+                    "--verbose",
+                ],
+                "dialect": "claude",
+            }
+        },
+        "agent": "yolo",
+    }
     _root, _mgr, ev, out = run_one(tmp_path / "a", "ok", **danger)
     assert out is not None and out.kind == "preset_incompatible"
     assert "allow_dangerous" in out.reason and ev.of("preset_incompatible")
@@ -368,8 +413,9 @@ def test_dangerous_preset_refused_unless_user_allows(tmp_path: Path) -> None:
 
 
 def test_missing_agent_binary_is_reported(tmp_path: Path) -> None:
-    _root, _mgr, _ev, out = run_one(tmp_path, "ok", presets={"x": {"argv": ["no-such-agent-cli"]}},
-                                    agent="x")
+    _root, _mgr, _ev, out = run_one(
+        tmp_path, "ok", presets={"x": {"argv": ["no-such-agent-cli"]}}, agent="x"
+    )
     assert out is not None and out.kind == "preset_incompatible" and "cannot start" in out.reason
 
 
@@ -399,8 +445,12 @@ def test_orphans_of_a_killed_driver_are_adopted(tmp_path: Path) -> None:
 
     become_subreaper()
     code = DRIVER.format(repo=repo_dir, envfile=str(envfile), root=str(root))
-    driver = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True,
-                              env={**os.environ, "PYTHONPATH": repo_dir})
+    driver = subprocess.Popen(
+        [sys.executable, "-c", code],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": repo_dir},
+    )
     assert driver.stdout is not None
     rid = driver.stdout.readline().strip()
     deadline = time.monotonic() + 15
@@ -418,8 +468,9 @@ def test_orphans_of_a_killed_driver_are_adopted(tmp_path: Path) -> None:
     orphans = records.find_orphans(root)
     assert [o.record.run_id for o in orphans] == [rid]
     ev = Events()
-    mgr = RunManager(root, settings(stop={"interrupt": 0.3, "terminate": 0.3}), on_event=ev,
-                     environ=env)
+    mgr = RunManager(
+        root, settings(stop={"interrupt": 0.3, "terminate": 0.3}), on_event=ev, environ=env
+    )
     adopted = mgr.adopt_orphans()
     assert [r.run_id for r in adopted] == [rid]
     assert adopted[0].status == "interrupted" and adopted[0].session_id

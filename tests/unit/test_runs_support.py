@@ -26,30 +26,54 @@ def make_repo(tmp: Path) -> Path:
 
 def make_task(task_id: str = "t1", deliverables: tuple[str, ...] = DESIGN) -> Task:
     phases = tuple(
-        Phase(name=p, status="in_progress" if p == "design" else "pending", gate=p in (
-            "design", "spec"),
-              deliverables=tuple(Deliverable(n) for n in (deliverables if p == "design" else (
-                  f"{p}_notes.md",))),
-              acceptance_criteria=("Architecture documented and reviewed",))
-        for p in ("design", "spec", "task", "execute"))
-    return Task(id=task_id, title=f"Task {task_id}", status="in_progress",
-                raw_status="in_progress", is_kiro=True, current_phase="design", phases=phases)
+        Phase(
+            name=p,
+            status="in_progress" if p == "design" else "pending",
+            gate=p in ("design", "spec"),
+            deliverables=tuple(
+                Deliverable(n) for n in (deliverables if p == "design" else (f"{p}_notes.md",))
+            ),
+            acceptance_criteria=("Architecture documented and reviewed",),
+        )
+        for p in ("design", "spec", "task", "execute")
+    )
+    return Task(
+        id=task_id,
+        title=f"Task {task_id}",
+        status="in_progress",
+        raw_status="in_progress",
+        is_kiro=True,
+        current_phase="design",
+        phases=phases,
+    )
 
 
 def make_milestone(*tasks: Task) -> Milestone:
     tasks = tasks or (make_task(),)
-    return Milestone(id="m1", title="Milestone one", status="in_progress",
-                     raw_status="in_progress", location="active", path="active/m1.yaml",
-                     description="A test milestone.", tasks=tasks)
+    return Milestone(
+        id="m1",
+        title="Milestone one",
+        status="in_progress",
+        raw_status="in_progress",
+        location="active",
+        path="active/m1.yaml",
+        description="A test milestone.",
+        tasks=tasks,
+    )
 
 
 def agent_env(tmp: Path, scenario: str = "ok", **extra: str) -> dict[str, str]:
     bin_dir = fake_agent.install(tmp / "bin")
-    env = {"PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
-           "HOME": os.environ.get("HOME", str(tmp)), "LANG": "C.UTF-8",
-           "FAKE_AGENT_SCENARIO": scenario, "FAKE_AGENT_PIDS": str(tmp / "pids.txt"),
-           "FAKE_AGENT_STATE": str(tmp / "agent-state"),
-           "CLAUDECODE": "1", "SECRET_TOKEN": "do-not-pass"}
+    env = {
+        "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
+        "HOME": os.environ.get("HOME", str(tmp)),
+        "LANG": "C.UTF-8",
+        "FAKE_AGENT_SCENARIO": scenario,
+        "FAKE_AGENT_PIDS": str(tmp / "pids.txt"),
+        "FAKE_AGENT_STATE": str(tmp / "agent-state"),
+        "CLAUDECODE": "1",
+        "SECRET_TOKEN": "do-not-pass",
+    }
     env.update({f"FAKE_AGENT_{k.upper()}": v for k, v in extra.items()})
     return env
 
@@ -117,7 +141,7 @@ def alive(pid: int) -> bool:
             data = fh.read()
     except OSError:
         return False
-    return data[data.rfind(b")") + 2:].split()[0] != b"Z"
+    return data[data.rfind(b")") + 2 :].split()[0] != b"Z"
 
 
 def assert_no_orphans(tmp: Path, pgids: list[int | None], timeout: float = 5.0) -> None:

@@ -44,8 +44,12 @@ def _seconds(r: RunRecord) -> float:
     return r.duration_s or 0.0
 
 
-def spend(records: Iterable[RunRecord], milestone_id: str, task_id: str | None = None,
-          phase: str | None = None) -> Spend:
+def spend(
+    records: Iterable[RunRecord],
+    milestone_id: str,
+    task_id: str | None = None,
+    phase: str | None = None,
+) -> Spend:
     """What the runs of a milestone (or of one task's phase) spent, from their records."""
     s = Spend()
     for r in records:
@@ -70,8 +74,11 @@ class Check:
     def text(self) -> str:
         unit = {"usd": "$", "tokens": "", "seconds": "", "runs": ""}[self.what]
         suffix = {"usd": "", "tokens": " tokens", "seconds": " s", "runs": " runs"}[self.what]
-        fmt = (lambda v: f"{unit}{v:.2f}{suffix}") if self.what == "usd" else \
-            (lambda v: f"{v:g}{suffix}")
+        fmt = (
+            (lambda v: f"{unit}{v:.2f}{suffix}")
+            if self.what == "usd"
+            else (lambda v: f"{v:g}{suffix}")
+        )
         return f"{self.scope} budget: {fmt(self.spent)} of {fmt(self.limit)} ({self.what})"
 
 
@@ -85,16 +92,21 @@ def _level(spent: float, limit: float, *, starting: bool) -> Level:
     return "ok"
 
 
-def check(budget: Budget, phase_spend: Spend, milestone_spend: Spend, *,
-          starting: bool = False) -> list[Check]:
+def check(
+    budget: Budget, phase_spend: Spend, milestone_spend: Spend, *, starting: bool = False
+) -> list[Check]:
     """Every limit at warn or exceeded (empty: all fine). `starting`: about to start one more
     run (the runs limit then counts it)."""
     out: list[Check] = []
     pb, mb = budget.phase, budget.milestone
     items: list[tuple[str, str, float | None, float | None]] = [
         ("phase", "usd", phase_spend.usd, pb.usd),
-        ("phase", "tokens", None if phase_spend.tokens is None else float(phase_spend.tokens),
-         None if pb.tokens is None else float(pb.tokens)),
+        (
+            "phase",
+            "tokens",
+            None if phase_spend.tokens is None else float(phase_spend.tokens),
+            None if pb.tokens is None else float(pb.tokens),
+        ),
         ("phase", "seconds", phase_spend.seconds, pb.seconds),
         ("milestone", "usd", milestone_spend.usd, mb.usd),
         ("milestone", "seconds", milestone_spend.seconds, mb.seconds),
@@ -129,8 +141,7 @@ def remaining_usd(budget: Budget, phase_spend: Spend, milestone_spend: Spend) ->
     return max(0.0, min(left)) if left else None
 
 
-def remaining_seconds(budget: Budget, phase_spend: Spend, milestone_spend: Spend
-                      ) -> float | None:
+def remaining_seconds(budget: Budget, phase_spend: Spend, milestone_spend: Spend) -> float | None:
     left: list[float] = []
     if budget.phase.seconds is not None:
         left.append(budget.phase.seconds - phase_spend.seconds)

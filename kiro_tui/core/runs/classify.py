@@ -24,23 +24,29 @@ EndKind = Literal[
     "budget_exceeded",
 ]
 
-AUTH = re.compile(r"\b(401|403)\b|unauthori[sz]ed|authenticat|invalid (x-)?api[ -_]?key|"
-                  r"api key (is )?(missing|not (set|valid|found))|not logged in|please run "
-                  r"/?login|oauth token|credentials? (expired|invalid|not found)|"
-                  r"invalid_api_key", re.IGNORECASE)
-RETRYABLE = re.compile(r"\b(429|500|502|503|504|529)\b|rate.?limit|too many requests|"
-                       r"overloaded|temporarily unavailable|try again later|econnreset|"
-                       r"etimedout|econnrefused|enotfound|eai_again|network (error|is "
-                       r"unreachable)|connection (reset|refused|error|closed)|timed? ?out|"
-                       r"socket hang up|service unavailable", re.IGNORECASE)
-NOT_RETRYABLE = re.compile(r"insufficient_quota|billing|credit balance is too low",
-                           re.IGNORECASE)
-USAGE = re.compile(r"unknown (option|argument|flag)|unrecognized (option|argument)|"
-                   r"unexpected argument|invalid (choice|option|value for)|no such option|"
-                   r"^usage:|error: the argument|found argument .* which wasn't expected",
-                   re.IGNORECASE | re.MULTILINE)
-GEMINI_EXIT = {41: "auth", 42: "preset_incompatible", 52: "preset_incompatible",
-               53: "turn_limit"}
+AUTH = re.compile(
+    r"\b(401|403)\b|unauthori[sz]ed|authenticat|invalid (x-)?api[ -_]?key|"
+    r"api key (is )?(missing|not (set|valid|found))|not logged in|please run "
+    r"/?login|oauth token|credentials? (expired|invalid|not found)|"
+    r"invalid_api_key",
+    re.IGNORECASE,
+)
+RETRYABLE = re.compile(
+    r"\b(429|500|502|503|504|529)\b|rate.?limit|too many requests|"
+    r"overloaded|temporarily unavailable|try again later|econnreset|"
+    r"etimedout|econnrefused|enotfound|eai_again|network (error|is "
+    r"unreachable)|connection (reset|refused|error|closed)|timed? ?out|"
+    r"socket hang up|service unavailable",
+    re.IGNORECASE,
+)
+NOT_RETRYABLE = re.compile(r"insufficient_quota|billing|credit balance is too low", re.IGNORECASE)
+USAGE = re.compile(
+    r"unknown (option|argument|flag)|unrecognized (option|argument)|"
+    r"unexpected argument|invalid (choice|option|value for)|no such option|"
+    r"^usage:|error: the argument|found argument .* which wasn't expected",
+    re.IGNORECASE | re.MULTILINE,
+)
+GEMINI_EXIT = {41: "auth", 42: "preset_incompatible", 52: "preset_incompatible", 53: "turn_limit"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,8 +63,14 @@ def _first(pattern: re.Pattern[str], texts: list[str]) -> str | None:
     return None
 
 
-def classify(dialect: str, exit_code: int | None, s: StreamSummary, *,
-             stop_reason: str | None = None, exit_meaningful: bool = True) -> End:
+def classify(
+    dialect: str,
+    exit_code: int | None,
+    s: StreamSummary,
+    *,
+    stop_reason: str | None = None,
+    exit_meaningful: bool = True,
+) -> End:
     """The class of a finished run. `stop_reason` is set when we stopped it (timeout_run,
     timeout_idle, after_result, budget_exceeded, pause, shutdown, user). `exit_meaningful` is
     False for agents whose exit code means nothing (aider): the deliverables decide."""
@@ -88,9 +100,10 @@ def classify(dialect: str, exit_code: int | None, s: StreamSummary, *,
             return End("auth", f"authentication failed: {auth}")
         usage = _first(USAGE, [*texts, *s.stdout_tail]) if exit_code not in (0, None) else None
         if usage or (exit_code == 2 and not s.terminal and s.lines <= 40 and dialect != "text"):
-            return End("preset_incompatible",
-                       f"the agent CLI refused its arguments (exit {exit_code}): "
-                       f"{usage or 'usage error'}")
+            return End(
+                "preset_incompatible",
+                f"the agent CLI refused its arguments (exit {exit_code}): {usage or 'usage error'}",
+            )
         retry = _first(RETRYABLE, texts)
         if retry and failed and not _first(NOT_RETRYABLE, texts):
             return End("retryable", f"transient error: {retry}", retryable=True)
@@ -110,5 +123,8 @@ def classify(dialect: str, exit_code: int | None, s: StreamSummary, *,
 
 
 def _label(kind: str) -> str:
-    return {"auth": "authentication failed", "preset_incompatible": "bad input or config",
-            "turn_limit": "turn limit reached"}.get(kind, kind)
+    return {
+        "auth": "authentication failed",
+        "preset_incompatible": "bad input or config",
+        "turn_limit": "turn limit reached",
+    }.get(kind, kind)

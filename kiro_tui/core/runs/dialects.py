@@ -18,9 +18,11 @@ from kiro_tui.core.runs.records import Usage
 from kiro_tui.core.runs.stream import StreamEvent, StreamSummary, short
 
 QUESTION_TOOLS = ("AskUserQuestion", "ask_user", "ask_followup_question", "question")
-_INPUT_WORDS = re.compile(r"approval required|requires approval|permission denied by|needs? "
-                          r"(your )?(input|approval|permission)|waiting for (user )?input",
-                          re.IGNORECASE)
+_INPUT_WORDS = re.compile(
+    r"approval required|requires approval|permission denied by|needs? "
+    r"(your )?(input|approval|permission)|waiting for (user )?input",
+    re.IGNORECASE,
+)
 
 
 def _num(v: Any) -> float | None:
@@ -34,8 +36,16 @@ def _int(v: Any) -> int | None:
 
 def _tool_summary(name: str, params: Any) -> str:
     if isinstance(params, dict):
-        for key in ("file_path", "path", "filePath", "command", "pattern", "url", "query",
-                    "description"):
+        for key in (
+            "file_path",
+            "path",
+            "filePath",
+            "command",
+            "pattern",
+            "url",
+            "query",
+            "description",
+        ):
             v = params.get(key)
             if isinstance(v, str | list) and v:
                 return short(f"{name} {' '.join(v) if isinstance(v, list) else v}", 120)
@@ -47,6 +57,7 @@ def _add(u: Usage, inp: int | None, out: int | None, cost: float | None) -> Usag
         if b is None:
             return a
         return b if a is None else a + b
+
     return Usage(plus(u.input_tokens, inp), plus(u.output_tokens, out), plus(u.cost_usd, cost))
 
 
@@ -147,15 +158,19 @@ class ClaudeParser(Parser):
                 elif it == "text" and t == "assistant" and item.get("text"):
                     out.append(StreamEvent("text", short(item["text"])))
                 elif it == "tool_result" and item.get("is_error"):
-                    out.append(StreamEvent("tool_result", short(item.get("content") or "error"),
-                                           is_error=True))
+                    out.append(
+                        StreamEvent(
+                            "tool_result", short(item.get("content") or "error"), is_error=True
+                        )
+                    )
             return out
         if t == "result":
             s = self.summary
             out += self._session(obj.get("session_id"))
             s.terminal = True
             s.is_error = bool(obj.get("is_error")) or str(obj.get("subtype", "")).startswith(
-                "error")
+                "error"
+            )
             s.subtype = str(obj.get("subtype") or "") or None
             s.num_turns = _int(obj.get("num_turns"))
             text = obj.get("result")
@@ -165,21 +180,34 @@ class ClaudeParser(Parser):
             inp = _int(u.get("input_tokens"))
             if inp is not None:
                 inp += (_int(u.get("cache_read_input_tokens")) or 0) + (
-                    _int(u.get("cache_creation_input_tokens")) or 0)
+                    _int(u.get("cache_creation_input_tokens")) or 0
+                )
             usage = Usage(inp, _int(u.get("output_tokens")), _num(obj.get("total_cost_usd")))
             out.append(self._usage(usage, total=True))
             for d in obj.get("permission_denials") or []:
                 name = d.get("tool_name", "tool") if isinstance(d, dict) else str(d)
                 inp_ = d.get("tool_input") if isinstance(d, dict) else None
                 s.denials.append(_tool_summary(str(name), inp_))
-                out.append(StreamEvent("needs_input",
-                                       f"permission denied: {_tool_summary(str(name), inp_)}",
-                                       tool=str(name)))
+                out.append(
+                    StreamEvent(
+                        "needs_input",
+                        f"permission denied: {_tool_summary(str(name), inp_)}",
+                        tool=str(name),
+                    )
+                )
             if s.is_error:
                 s.add_error(text or s.subtype or "error")
-            out.append(StreamEvent("result", short(text or s.subtype or ""), is_error=s.is_error,
-                                   subtype=s.subtype, usage=s.usage, num_turns=s.num_turns,
-                                   session_id=s.session_id))
+            out.append(
+                StreamEvent(
+                    "result",
+                    short(text or s.subtype or ""),
+                    is_error=s.is_error,
+                    subtype=s.subtype,
+                    usage=s.usage,
+                    num_turns=s.num_turns,
+                    session_id=s.session_id,
+                )
+            )
             return out
         if t == "error" or obj.get("error"):
             err = obj.get("error")
@@ -220,19 +248,35 @@ class CodexParser(Parser):
             s.is_error = False
             s.subtype = "success"
             s.num_turns = (s.num_turns or 0) + 1
-            ev = self._usage(Usage(_int(u.get("input_tokens")), _int(u.get("output_tokens")),
-                                   None), total=False)
-            return [ev, StreamEvent("result", s.result_text or "turn completed",
-                                    subtype="success", usage=s.usage, num_turns=s.num_turns,
-                                    session_id=s.session_id)]
+            ev = self._usage(
+                Usage(_int(u.get("input_tokens")), _int(u.get("output_tokens")), None), total=False
+            )
+            return [
+                ev,
+                StreamEvent(
+                    "result",
+                    s.result_text or "turn completed",
+                    subtype="success",
+                    usage=s.usage,
+                    num_turns=s.num_turns,
+                    session_id=s.session_id,
+                ),
+            ]
         if t == "turn.failed":
             err = obj.get("error")
             msg = err.get("message") if isinstance(err, dict) else err
             s = self.summary
             s.terminal, s.is_error, s.subtype = True, True, "turn_failed"
-            return [*self._error(msg or "turn failed"),
-                    StreamEvent("result", short(msg or "turn failed"), is_error=True,
-                                subtype="turn_failed", usage=s.usage)]
+            return [
+                *self._error(msg or "turn failed"),
+                StreamEvent(
+                    "result",
+                    short(msg or "turn failed"),
+                    is_error=True,
+                    subtype="turn_failed",
+                    usage=s.usage,
+                ),
+            ]
         if t == "error":
             return self._error(obj.get("message") or obj)
         if t in ("turn.started",):
@@ -257,9 +301,14 @@ class GeminiParser(Parser):
             if obj.get("status") == "error":
                 err = obj.get("error")
                 msg = err.get("message") if isinstance(err, dict) else err or obj.get("output")
-                return [StreamEvent("tool_result", short(msg or "tool failed"), is_error=True),
-                        *([StreamEvent("needs_input", short(msg))]
-                          if msg and _INPUT_WORDS.search(str(msg)) else [])]
+                return [
+                    StreamEvent("tool_result", short(msg or "tool failed"), is_error=True),
+                    *(
+                        [StreamEvent("needs_input", short(msg))]
+                        if msg and _INPUT_WORDS.search(str(msg))
+                        else []
+                    ),
+                ]
             return []
         if t == "error":
             return self._error(obj.get("message") or obj)
@@ -271,14 +320,28 @@ class GeminiParser(Parser):
             s.subtype = status
             stats = obj.get("stats") if isinstance(obj.get("stats"), dict) else {}
             assert isinstance(stats, dict)
-            ev = self._usage(Usage(_int(stats.get("input_tokens")),
-                                   _int(stats.get("output_tokens")), _num(stats.get("cost_usd"))),
-                             total=True)
+            ev = self._usage(
+                Usage(
+                    _int(stats.get("input_tokens")),
+                    _int(stats.get("output_tokens")),
+                    _num(stats.get("cost_usd")),
+                ),
+                total=True,
+            )
             if s.is_error:
                 err = obj.get("error")
                 s.add_error(str(err.get("message") if isinstance(err, dict) else err or status))
-            return [ev, StreamEvent("result", status, is_error=s.is_error, subtype=status,
-                                    usage=s.usage, session_id=s.session_id)]
+            return [
+                ev,
+                StreamEvent(
+                    "result",
+                    status,
+                    is_error=s.is_error,
+                    subtype=status,
+                    usage=s.usage,
+                    session_id=s.session_id,
+                ),
+            ]
         return None
 
 
@@ -318,28 +381,46 @@ class OpencodeParser(Parser):
                 s = self.summary
                 s.terminal, s.is_error, s.subtype = True, False, reason
                 s.num_turns = (s.num_turns or 0) + 1
-                out.append(StreamEvent("result", s.result_text or reason, subtype=reason,
-                                       usage=s.usage, session_id=s.session_id))
+                out.append(
+                    StreamEvent(
+                        "result",
+                        s.result_text or reason,
+                        subtype=reason,
+                        usage=s.usage,
+                        session_id=s.session_id,
+                    )
+                )
             return out
         if t == "error":
             err = obj.get("error")
             if isinstance(err, dict):
                 data = err.get("data")
-                err = (data.get("message") if isinstance(data, dict) else None) or err.get(
-                    "name") or err
+                err = (
+                    (data.get("message") if isinstance(data, dict) else None)
+                    or err.get("name")
+                    or err
+                )
             s = self.summary
             s.terminal, s.is_error, s.subtype = True, True, "error"
-            return [*out, *self._error(err or "error"),
-                    StreamEvent("result", short(err or "error"), is_error=True, subtype="error",
-                                usage=s.usage)]
+            return [
+                *out,
+                *self._error(err or "error"),
+                StreamEvent(
+                    "result", short(err or "error"), is_error=True, subtype="error", usage=s.usage
+                ),
+            ]
         return None if t is None else out
 
 
 _COST = re.compile(r"Cost:\s*\$([0-9.]+)\s*message,\s*\$([0-9.]+)\s*session", re.IGNORECASE)
-_TOKENS = re.compile(r"Tokens:\s*([0-9.,]+)([kKmM]?)\s*sent,\s*([0-9.,]+)([kKmM]?)\s*received",
-                     re.IGNORECASE)
-_ERRORS = re.compile(r"^(error|fatal|exception|traceback)\b|\b(api ?error|rate.?limit|429|"
-                     r"unauthori[sz]ed|authentication)\b", re.IGNORECASE)
+_TOKENS = re.compile(
+    r"Tokens:\s*([0-9.,]+)([kKmM]?)\s*sent,\s*([0-9.,]+)([kKmM]?)\s*received", re.IGNORECASE
+)
+_ERRORS = re.compile(
+    r"^(error|fatal|exception|traceback)\b|\b(api ?error|rate.?limit|429|"
+    r"unauthori[sz]ed|authentication)\b",
+    re.IGNORECASE,
+)
 
 
 _EDIT = re.compile(r"^(Applied edit to|Wrote|Creating empty file|Added) (.+?)\s*$")
@@ -388,8 +469,11 @@ class TextParser(Parser):
 
 
 PARSERS: dict[str, type[Parser]] = {
-    "claude": ClaudeParser, "codex": CodexParser, "gemini": GeminiParser,
-    "opencode": OpencodeParser, "text": TextParser,
+    "claude": ClaudeParser,
+    "codex": CodexParser,
+    "gemini": GeminiParser,
+    "opencode": OpencodeParser,
+    "text": TextParser,
 }
 
 

@@ -10,16 +10,37 @@ from typing import Any, Literal
 from kiro_tui.core.runs.records import Usage
 
 EventKind = Literal[
-    "run_queued", "run_started", "agent_session", "tool_call", "agent_text", "agent_error",
-    "final_message", "usage", "needs_input", "run_finished", "verification_failed",
-    "deliverables_missing", "budget_warning", "budget_exceeded", "executor_untrusted",
-    "preset_incompatible", "run_retry_scheduled", "run_interrupted", "run_frozen",
+    "run_queued",
+    "run_started",
+    "agent_session",
+    "tool_call",
+    "agent_text",
+    "agent_error",
+    "final_message",
+    "usage",
+    "needs_input",
+    "run_finished",
+    "verification_failed",
+    "deliverables_missing",
+    "budget_warning",
+    "budget_exceeded",
+    "executor_untrusted",
+    "preset_incompatible",
+    "run_retry_scheduled",
+    "run_interrupted",
+    "run_frozen",
     "run_thawed",
 ]
 LEVELS: dict[str, str] = {
-    "agent_error": "warning", "needs_input": "warning", "verification_failed": "error",
-    "deliverables_missing": "warning", "budget_warning": "warning", "budget_exceeded": "error",
-    "executor_untrusted": "error", "preset_incompatible": "error", "run_interrupted": "warning",
+    "agent_error": "warning",
+    "needs_input": "warning",
+    "verification_failed": "error",
+    "deliverables_missing": "warning",
+    "budget_warning": "warning",
+    "budget_exceeded": "error",
+    "executor_untrusted": "error",
+    "preset_incompatible": "error",
+    "run_interrupted": "warning",
 }
 
 
@@ -41,11 +62,16 @@ class RunEvent:
 
     def log_record(self, session_id: str | None = None) -> dict[str, Any]:
         """The event as a role log line of `execution.jsonl` (FORMAT.md section 8)."""
-        rec: dict[str, Any] = {"event": self.kind, "milestone_id": self.milestone_id,
-                               "task_id": self.task_id, "phase": self.phase,
-                               "role": "task_executor", "level": self.level,
-                               "message": self.message,
-                               "data": {"run_id": self.run_id, **self.data}}
+        rec: dict[str, Any] = {
+            "event": self.kind,
+            "milestone_id": self.milestone_id,
+            "task_id": self.task_id,
+            "phase": self.phase,
+            "role": "task_executor",
+            "level": self.level,
+            "message": self.message,
+            "data": {"run_id": self.run_id, **self.data},
+        }
         if session_id:
             rec["session_id"] = session_id
         return rec
@@ -76,8 +102,16 @@ class Outcome:
     retry_in: float | None = None
 
     def as_data(self) -> dict[str, Any]:
-        return {"status": self.status, "kind": self.kind, "reason": self.reason,
-                "exit_code": self.exit_code, "subtype": self.subtype,
-                "duration_s": self.duration_s, "cost_usd": self.usage.cost_usd,
-                "tokens": self.usage.tokens, "session_id": self.session_id,
-                "final": self.final, "retry_in": self.retry_in}
+        return {
+            "status": self.status,
+            "kind": self.kind,
+            "reason": self.reason,
+            "exit_code": self.exit_code,
+            "subtype": self.subtype,
+            "duration_s": self.duration_s,
+            "cost_usd": self.usage.cost_usd,
+            "tokens": self.usage.tokens,
+            "session_id": self.session_id,
+            "final": self.final,
+            "retry_in": self.retry_in,
+        }

@@ -45,46 +45,122 @@ class Preset:
 BUILTIN: dict[str, Preset] = {
     "claude": Preset(
         "claude",
-        ("claude", "-p", "--output-format", "stream-json", "--verbose",
-         "--permission-mode", "acceptEdits"),
+        (
+            "claude",
+            "-p",
+            "--output-format",
+            "stream-json",
+            "--verbose",
+            "--permission-mode",
+            "acceptEdits",
+        ),
         "claude",
-        resume_argv=("claude", "-p", "--output-format", "stream-json", "--verbose",
-                     "--permission-mode", "acceptEdits", "--resume", SESSION),
-        turns_flag="--max-turns", budget_flag="--max-budget-usd", tools_flag="--allowedTools",
-        env_pass=("ANTHROPIC_*", "CLAUDE_CONFIG_DIR", "CLAUDE_CODE_USE_BEDROCK",
-                  "CLAUDE_CODE_USE_VERTEX", "AWS_*", "CLOUD_ML_REGION", "GOOGLE_*")),
+        resume_argv=(
+            "claude",
+            "-p",
+            "--output-format",
+            "stream-json",
+            "--verbose",
+            "--permission-mode",
+            "acceptEdits",
+            "--resume",
+            SESSION,
+        ),
+        turns_flag="--max-turns",
+        budget_flag="--max-budget-usd",
+        tools_flag="--allowedTools",
+        env_pass=(
+            "ANTHROPIC_*",
+            "CLAUDE_CONFIG_DIR",
+            "CLAUDE_CODE_USE_BEDROCK",
+            "CLAUDE_CODE_USE_VERTEX",
+            "AWS_*",
+            "CLOUD_ML_REGION",
+            "GOOGLE_*",
+        ),
+    ),
     "codex": Preset(
-        "codex", ("codex", "exec", "--json", "--sandbox", "workspace-write", "-"), "codex",
-        resume_argv=("codex", "exec", "--json", "--sandbox", "workspace-write", "resume",
-                     SESSION, "-"),
-        env_pass=("OPENAI_*", "CODEX_HOME")),
+        "codex",
+        ("codex", "exec", "--json", "--sandbox", "workspace-write", "-"),
+        "codex",
+        resume_argv=(
+            "codex",
+            "exec",
+            "--json",
+            "--sandbox",
+            "workspace-write",
+            "resume",
+            SESSION,
+            "-",
+        ),
+        env_pass=("OPENAI_*", "CODEX_HOME"),
+    ),
     "gemini": Preset(
         "gemini",
-        ("gemini", "--output-format", "stream-json", "--approval-mode", "auto_edit", "-p",
-         "Follow the instructions given on standard input."),
+        (
+            "gemini",
+            "--output-format",
+            "stream-json",
+            "--approval-mode",
+            "auto_edit",
+            "-p",
+            "Follow the instructions given on standard input.",
+        ),
         "gemini",
-        resume_argv=("gemini", "--output-format", "stream-json", "--approval-mode", "auto_edit",
-                     "--resume", SESSION, "-p",
-                     "Follow the instructions given on standard input."),
-        env_pass=("GEMINI_*", "GOOGLE_*")),
+        resume_argv=(
+            "gemini",
+            "--output-format",
+            "stream-json",
+            "--approval-mode",
+            "auto_edit",
+            "--resume",
+            SESSION,
+            "-p",
+            "Follow the instructions given on standard input.",
+        ),
+        env_pass=("GEMINI_*", "GOOGLE_*"),
+    ),
     "opencode": Preset(
-        "opencode", ("opencode", "run", "--format", "json"), "opencode",
+        "opencode",
+        ("opencode", "run", "--format", "json"),
+        "opencode",
         resume_argv=("opencode", "run", "--format", "json", "--session", SESSION),
-        env_pass=("OPENAI_*", "ANTHROPIC_*", "OPENROUTER_*", "GEMINI_*", "OPENCODE_*")),
+        env_pass=("OPENAI_*", "ANTHROPIC_*", "OPENROUTER_*", "GEMINI_*", "OPENCODE_*"),
+    ),
     "aider": Preset(
-        "aider", ("aider", "--message-file", PROMPT_FILE, "--yes-always", "--no-auto-commits",
-                  "--no-dirty-commits"),
-        "text", prompt="message-file", exit_meaningful=False,
-        env_pass=("OPENAI_*", "ANTHROPIC_*", "AIDER_*", "OPENROUTER_*", "GEMINI_*")),
+        "aider",
+        (
+            "aider",
+            "--message-file",
+            PROMPT_FILE,
+            "--yes-always",
+            "--no-auto-commits",
+            "--no-dirty-commits",
+        ),
+        "text",
+        prompt="message-file",
+        exit_meaningful=False,
+        env_pass=("OPENAI_*", "ANTHROPIC_*", "AIDER_*", "OPENROUTER_*", "GEMINI_*"),
+    ),
     # any argv of your own; `presets.<name>` in the settings names one
     "command": Preset("command", (), "text"),
 }
 
 # flags that switch an agent's own permission checks or sandbox off
-_DANGEROUS_TOKENS = ("--dangerously-skip-permissions", "--dangerously-bypass-approvals-and-sandbox",
-                     "--yolo", "bypassPermissions", "danger-full-access", "--allow-dangerously-skip-permissions")
-_DANGEROUS_PAIRS = (("--approval-mode", "yolo"), ("--permission-mode", "bypassPermissions"),
-                    ("--sandbox", "danger-full-access"), ("-s", "danger-full-access"))
+_DANGEROUS_TOKENS = (
+    "--dangerously-skip-permissions",
+    "--dangerously-bypass-approvals-and-sandbox",
+    "--yolo",
+    "bypassPermissions",
+    "danger-full-access",
+    "--allow-dangerously-skip-permissions",
+)
+_DANGEROUS_PAIRS = (
+    ("--approval-mode", "yolo"),
+    ("--permission-mode", "bypassPermissions"),
+    ("--sandbox", "danger-full-access"),
+    ("-s", "danger-full-access"),
+)
 
 
 def dangerous_flags(argv: tuple[str, ...] | list[str]) -> list[str]:
@@ -114,8 +190,15 @@ class PresetError(Exception):
 
 def from_custom(c: CustomPreset) -> Preset:
     resume = (*c.argv, *c.resume) if c.resume else ()
-    return Preset(c.name, c.argv, c.dialect, resume_argv=resume, prompt=c.prompt,
-                  env_pass=c.env_pass, builtin=False)
+    return Preset(
+        c.name,
+        c.argv,
+        c.dialect,
+        resume_argv=resume,
+        prompt=c.prompt,
+        env_pass=c.env_pass,
+        builtin=False,
+    )
 
 
 def lookup(name: str, settings: ExecutorSettings) -> Preset:
@@ -126,8 +209,11 @@ def lookup(name: str, settings: ExecutorSettings) -> Preset:
     if name in BUILTIN and BUILTIN[name].argv:
         return BUILTIN[name]
     if name == "command":
-        raise PresetError("unknown_preset", "preset 'command' needs an argv: define it under "
-                          "executor.presets.<name> and select that name")
+        raise PresetError(
+            "unknown_preset",
+            "preset 'command' needs an argv: define it under "
+            "executor.presets.<name> and select that name",
+        )
     raise PresetError("unknown_preset", f"unknown agent preset {name!r}")
 
 
@@ -139,15 +225,23 @@ class Invocation:
     stdin_prompt: bool  # stdin is opened from the prompt file (else /dev/null)
 
 
-def build_argv(preset: Preset, settings: ExecutorSettings, phase: str, prompt_file: str,
-               *, session_id: str | None = None, budget_usd: float | None = None) -> Invocation:
+def build_argv(
+    preset: Preset,
+    settings: ExecutorSettings,
+    phase: str,
+    prompt_file: str,
+    *,
+    session_id: str | None = None,
+    budget_usd: float | None = None,
+) -> Invocation:
     """The argv for one run. With `session_id` and a preset that can resume, the resume form.
     Refuses (PresetError) dangerous flags unless the user allowed them."""
     ps = settings.phase(phase)
     resumed = bool(session_id and preset.can_resume)
     base = preset.resume_argv if resumed else preset.argv
-    argv = [prompt_file if a == PROMPT_FILE else (session_id or "") if a == SESSION else a
-            for a in base]
+    argv = [
+        prompt_file if a == PROMPT_FILE else (session_id or "") if a == SESSION else a for a in base
+    ]
     # the options go before a trailing "-" (stdin marker) so that CLIs parse them as flags
     tail: list[str] = []
     if argv and argv[-1] == "-":
@@ -165,6 +259,9 @@ def build_argv(preset: Preset, settings: ExecutorSettings, phase: str, prompt_fi
     argv += tail
     bad = dangerous_flags(argv)
     if bad and not settings.allow_dangerous:
-        raise PresetError("dangerous_flags", f"preset {preset.name!r} uses {', '.join(bad)}: "
-                          "refused unless allow_dangerous: true is set in your user config")
+        raise PresetError(
+            "dangerous_flags",
+            f"preset {preset.name!r} uses {', '.join(bad)}: "
+            "refused unless allow_dangerous: true is set in your user config",
+        )
     return Invocation(tuple(argv), preset, resumed, preset.prompt == "stdin")

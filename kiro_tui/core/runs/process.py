@@ -22,10 +22,33 @@ from pathlib import Path
 from typing import IO, Any
 
 MAX_LINE = 1 << 20  # a longer line is truncated to this many bytes and flagged
-BASE_ENV = ("PATH", "HOME", "LANG", "LANGUAGE", "LC_ALL", "LC_CTYPE", "TERM", "USER", "LOGNAME",
-            "SHELL", "TMPDIR", "TZ", "XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME",
-            "XDG_CACHE_HOME", "XDG_RUNTIME_DIR", "SSL_CERT_FILE", "SSL_CERT_DIR",
-            "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy")
+BASE_ENV = (
+    "PATH",
+    "HOME",
+    "LANG",
+    "LANGUAGE",
+    "LC_ALL",
+    "LC_CTYPE",
+    "TERM",
+    "USER",
+    "LOGNAME",
+    "SHELL",
+    "TMPDIR",
+    "TZ",
+    "XDG_CONFIG_HOME",
+    "XDG_DATA_HOME",
+    "XDG_STATE_HOME",
+    "XDG_CACHE_HOME",
+    "XDG_RUNTIME_DIR",
+    "SSL_CERT_FILE",
+    "SSL_CERT_DIR",
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "NO_PROXY",
+    "http_proxy",
+    "https_proxy",
+    "no_proxy",
+)
 PR_SET_CHILD_SUBREAPER = 36
 _subreaper_done = False
 _subreaper_lock = threading.Lock()
@@ -50,8 +73,12 @@ def become_subreaper() -> bool:
         return ok
 
 
-def scrub_env(environ: Mapping[str, str], pass_: tuple[str, ...], drop: tuple[str, ...],
-              extra: Mapping[str, str]) -> dict[str, str]:
+def scrub_env(
+    environ: Mapping[str, str],
+    pass_: tuple[str, ...],
+    drop: tuple[str, ...],
+    extra: Mapping[str, str],
+) -> dict[str, str]:
     """A small base allow-list, plus the names or patterns in `pass_`, minus `drop`, plus
     `extra` (the KIRO_* variables of the run)."""
     out: dict[str, str] = {}
@@ -84,7 +111,7 @@ def _members(pgid: int) -> list[tuple[int, str, int]]:
                 data = fh.read()
         except OSError:
             continue
-        rest = data[data.rfind(b")") + 2:].split()
+        rest = data[data.rfind(b")") + 2 :].split()
         if len(rest) > 3 and int(rest[2]) == pgid:
             out.append((int(name), rest[0].decode(), int(rest[1])))
     return out
@@ -131,14 +158,20 @@ def wait_group_gone(pgid: int, timeout: float, exclude: int | None = None) -> bo
         delay = min(delay * 2, 0.05)
 
 
-def stop_group(pgid: int, interrupt: float, terminate: float, *,
-               leader_gone: Callable[[float], bool] | None = None,
-               exclude: int | None = None) -> str:
+def stop_group(
+    pgid: int,
+    interrupt: float,
+    terminate: float,
+    *,
+    leader_gone: Callable[[float], bool] | None = None,
+    exclude: int | None = None,
+) -> str:
     """SIGCONT (a frozen group cannot act on a signal), SIGINT, wait, SIGTERM, wait, SIGKILL; once
     the leader is gone, SIGKILL whatever is left of the group. Returns the last signal sent.
 
     `leader_gone(timeout)` waits for the leader to exit (our own child, reaped by its Popen);
     without it (an orphan of a dead driver) the whole group is watched instead."""
+
     def gone(t: float) -> bool:
         if leader_gone is not None:
             return leader_gone(t)
@@ -146,8 +179,10 @@ def stop_group(pgid: int, interrupt: float, terminate: float, *,
 
     last = "none"
     signal_group(pgid, signal.SIGCONT)
-    for sig, name, grace in ((signal.SIGINT, "SIGINT", interrupt),
-                             (signal.SIGTERM, "SIGTERM", terminate)):
+    for sig, name, grace in (
+        (signal.SIGINT, "SIGINT", interrupt),
+        (signal.SIGTERM, "SIGTERM", terminate),
+    ):
         if gone(0):
             break
         if signal_group(pgid, sig):
@@ -227,10 +262,18 @@ class AgentProcess:
     """A spawned agent (or any command): its own session, stdin from a file, output drained by
     two reader threads into `raw` and handed to `on_line` (called from those threads)."""
 
-    def __init__(self, argv: tuple[str, ...] | list[str], *, cwd: Path, env: dict[str, str],
-                 stdin_path: Path | None, raw: RawLog, on_line: Callable[[Line], None],
-                 raw_prefix: dict[str, object] | None = None,
-                 on_exit: Callable[[], None] | None = None) -> None:
+    def __init__(
+        self,
+        argv: tuple[str, ...] | list[str],
+        *,
+        cwd: Path,
+        env: dict[str, str],
+        stdin_path: Path | None,
+        raw: RawLog,
+        on_line: Callable[[Line], None],
+        raw_prefix: dict[str, object] | None = None,
+        on_exit: Callable[[], None] | None = None,
+    ) -> None:
         self.raw = raw
         self.on_line = on_line
         self.prefix = raw_prefix or {}
@@ -245,8 +288,15 @@ class AgentProcess:
         stdin = open(stdin_path, "rb") if stdin_path else subprocess.DEVNULL  # noqa: SIM115
         try:
             self.popen = subprocess.Popen(
-                list(argv), cwd=cwd, env=env, stdin=stdin, stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE, start_new_session=True, close_fds=True)
+                list(argv),
+                cwd=cwd,
+                env=env,
+                stdin=stdin,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                start_new_session=True,
+                close_fds=True,
+            )
         finally:
             if not isinstance(stdin, int):
                 stdin.close()
@@ -256,13 +306,16 @@ class AgentProcess:
         self.returncode: int | None = None
         self._exited = threading.Event()
         self._on_exit = on_exit
-        self._waiter = threading.Thread(target=self._wait_exit, daemon=True,
-                                        name=f"run-wait-{self.pid}")
+        self._waiter = threading.Thread(
+            target=self._wait_exit, daemon=True, name=f"run-wait-{self.pid}"
+        )
         self._waiter.start()
-        self._readers = [threading.Thread(target=self._drain, args=(s, name), daemon=True,
-                                          name=f"run-{name}-{self.pid}")
-                         for s, name in ((self.popen.stdout, "stdout"),
-                                         (self.popen.stderr, "stderr"))]
+        self._readers = [
+            threading.Thread(
+                target=self._drain, args=(s, name), daemon=True, name=f"run-{name}-{self.pid}"
+            )
+            for s, name in ((self.popen.stdout, "stdout"), (self.popen.stderr, "stderr"))
+        ]
         for t in self._readers:
             t.start()
 
@@ -348,8 +401,9 @@ class AgentProcess:
         def leader_gone(t: float) -> bool:
             return self.wait(t) is not None
 
-        last = stop_group(self.pgid, interrupt, terminate, leader_gone=leader_gone,
-                          exclude=self.pid)
+        last = stop_group(
+            self.pgid, interrupt, terminate, leader_gone=leader_gone, exclude=self.pid
+        )
         self.wait(5.0)
         return last
 

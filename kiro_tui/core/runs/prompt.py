@@ -27,8 +27,9 @@ def deliverable_path(task_id: str, phase: str, d: Deliverable) -> str:
     return f".milestones/deliverables/{task_id}/{phase}/{d.name}"
 
 
-def new_run_id(root: Path, milestone_id: str, task_id: str, phase: str,
-               now: datetime | None = None) -> str:
+def new_run_id(
+    root: Path, milestone_id: str, task_id: str, phase: str, now: datetime | None = None
+) -> str:
     """`<milestone>-<task>-<phase>-<YYYYMMDD-HHMMSS>-<n>`, unique (its folder is created here),
     shortened with a hash when the ids are long so that it stays a valid id (FORMAT.md 2)."""
     stamp = (now or datetime.now(UTC)).strftime("%Y%m%d-%H%M%S")
@@ -55,13 +56,22 @@ def _phase_lines(task_id: str, p: Phase) -> list[str]:
     for d in p.deliverables:
         lines.append(f"- `{deliverable_path(task_id, p.name, d)}`")
     if p.approved_by or p.approval_notes:
-        lines.append(f"- approved by {p.approved_by or 'someone'}"
-                     + (f": {p.approval_notes}" if p.approval_notes else ""))
+        lines.append(
+            f"- approved by {p.approved_by or 'someone'}"
+            + (f": {p.approval_notes}" if p.approval_notes else "")
+        )
     return lines
 
 
-def compose(milestone: Milestone, task: Task, phase: str, *, reason: str | None = None,
-            resume: bool = False, present: tuple[str, ...] = ()) -> str:
+def compose(
+    milestone: Milestone,
+    task: Task,
+    phase: str,
+    *,
+    reason: str | None = None,
+    resume: bool = False,
+    present: tuple[str, ...] = (),
+) -> str:
     """The prompt for running `phase` of `task`: what to do, the exact files to write, the
     acceptance criteria, the earlier phases' deliverables, a rejection's reason and history,
     and on resume what is already on disk."""
@@ -82,21 +92,31 @@ def compose(milestone: Milestone, task: Task, phase: str, *, reason: str | None 
     if desc:
         out += ["", desc.strip()]
     out.append("")
-    out += ["## Deliverables to write", "",
-            "Write every one of these files (paths are relative to the repository root). "
-            "A name without an extension is a folder: put at least one real file in it.", ""]
+    out += [
+        "## Deliverables to write",
+        "",
+        "Write every one of these files (paths are relative to the repository root). "
+        "A name without an extension is a folder: put at least one real file in it.",
+        "",
+    ]
     for d in ph.deliverables:
         out.append(f"- `{deliverable_path(task.id, phase, d)}`")
-    out += ["",
-            f"Starter files may already exist: they hold the marker line `{TEMPLATE_MARKER}`. "
-            "Replace their content with real content and remove that marker line, or the "
-            "deliverable does not count. `.yaml` and `.json` files must parse.", ""]
+    out += [
+        "",
+        f"Starter files may already exist: they hold the marker line `{TEMPLATE_MARKER}`. "
+        "Replace their content with real content and remove that marker line, or the "
+        "deliverable does not count. `.yaml` and `.json` files must parse.",
+        "",
+    ]
     if ph.acceptance_criteria:
         out += ["## Acceptance criteria", ""]
         out += [f"- {c}" for c in ph.acceptance_criteria]
         out.append("")
-    earlier = [p for p in task.phases if p.name in PHASES[: PHASES.index(phase)]] \
-        if phase in PHASES else []
+    earlier = (
+        [p for p in task.phases if p.name in PHASES[: PHASES.index(phase)]]
+        if phase in PHASES
+        else []
+    )
     if earlier:
         out += ["## Earlier phases (read their deliverables first)", ""]
         for p in earlier:
@@ -106,28 +126,40 @@ def compose(milestone: Milestone, task: Task, phase: str, *, reason: str | None 
     if why or ph.review_history:
         out += ["## Changes requested", ""]
         if why:
-            out += [f"The reviewer{f' ({ph.rejected_by})' if ph.rejected_by else ''} asked for "
-                    f"changes: {why}", ""]
+            out += [
+                f"The reviewer{f' ({ph.rejected_by})' if ph.rejected_by else ''} asked for "
+                f"changes: {why}",
+                "",
+            ]
         if ph.review_history:
             out.append("Review history:")
             for r in ph.review_history:
-                out.append(f"- {r.at or '?'} {r.action} by {r.by or '?'}"
-                           + (f": {r.comment}" if r.comment else ""))
+                out.append(
+                    f"- {r.at or '?'} {r.action} by {r.by or '?'}"
+                    + (f": {r.comment}" if r.comment else "")
+                )
             out.append("")
     if resume or present:
-        out += ["## Resuming", "",
-                "This work was interrupted. Re-check what is on disk before you go on: do not "
-                "trust your memory of earlier steps."]
+        out += [
+            "## Resuming",
+            "",
+            "This work was interrupted. Re-check what is on disk before you go on: do not "
+            "trust your memory of earlier steps.",
+        ]
         if present:
             out += ["", "Deliverables already present:"]
             out += [f"- `{p}`" for p in present]
         out.append("")
-    out += ["## Rules", "",
-            "- Work only inside this repository; write only what the task needs.",
-            "- Do not ask questions: nobody can answer them during this run. If you cannot go "
-            "on, say why in your final message and stop.",
-            "- Do not mark the phase complete in any milestone file: kiro-tui checks the "
-            "deliverables and completes it.", ""]
+    out += [
+        "## Rules",
+        "",
+        "- Work only inside this repository; write only what the task needs.",
+        "- Do not ask questions: nobody can answer them during this run. If you cannot go "
+        "on, say why in your final message and stop.",
+        "- Do not mark the phase complete in any milestone file: kiro-tui checks the "
+        "deliverables and completes it.",
+        "",
+    ]
     return "\n".join(out)
 
 

@@ -14,8 +14,16 @@ from typing import Any
 
 from kiro_tui.core.ids import is_valid_id
 
-STATUSES = ("queued", "running", "verifying", "succeeded", "failed", "blocked", "interrupted",
-            "stopped")
+STATUSES = (
+    "queued",
+    "running",
+    "verifying",
+    "succeeded",
+    "failed",
+    "blocked",
+    "interrupted",
+    "stopped",
+)
 LIVE = ("queued", "running", "verifying")
 _tmp_counter = iter(range(1 << 62))
 _tmp_lock = threading.Lock()
@@ -87,9 +95,11 @@ class RunRecord:
         data = {k: v for k, v in raw.items() if k in known}
         u = raw.get("usage") if isinstance(raw.get("usage"), dict) else {}
         assert isinstance(u, dict)
-        data["usage"] = Usage(input_tokens=_int(u.get("input_tokens")),
-                              output_tokens=_int(u.get("output_tokens")),
-                              cost_usd=_float(u.get("cost_usd")))
+        data["usage"] = Usage(
+            input_tokens=_int(u.get("input_tokens")),
+            output_tokens=_int(u.get("output_tokens")),
+            cost_usd=_float(u.get("cost_usd")),
+        )
         data["argv"] = tuple(str(a) for a in raw.get("argv") or ())
         return cls(**data)
 
@@ -176,7 +186,7 @@ def proc_start_time(pid: int) -> int | None:
             data = fh.read()
     except OSError:
         return None
-    rest = data[data.rfind(b")") + 2:].split()
+    rest = data[data.rfind(b")") + 2 :].split()
     if len(rest) < 20 or rest[0] == b"Z":
         return None
     try:
@@ -214,8 +224,10 @@ def find_orphans(root: Path, *, host: str | None = None) -> list[Orphan]:
             continue
         if same_process(rec.driver_pid, rec.driver_start_time):
             continue  # its driver is alive: not ours to stop
-        for pid, st, which in ((rec.pid, rec.start_time, "agent"),
-                               (rec.verify_pid, rec.verify_start_time, "verify")):
+        for pid, st, which in (
+            (rec.pid, rec.start_time, "agent"),
+            (rec.verify_pid, rec.verify_start_time, "verify"),
+        ):
             if pid and same_process(pid, st):
                 out.append(Orphan(rec, pid, which))
     return out
@@ -224,8 +236,11 @@ def find_orphans(root: Path, *, host: str | None = None) -> list[Orphan]:
 def dead_driver_runs(root: Path, *, host: str | None = None) -> list[RunRecord]:
     """Live-looking records whose driver is gone (with or without a process left)."""
     me = host or hostname()
-    return [r for r in list_runs(root) if r.live and r.host == me
-            and not same_process(r.driver_pid, r.driver_start_time)]
+    return [
+        r
+        for r in list_runs(root)
+        if r.live and r.host == me and not same_process(r.driver_pid, r.driver_start_time)
+    ]
 
 
 def mark(root: Path, rec: RunRecord, **changes: Any) -> RunRecord:

@@ -27,8 +27,12 @@ from kiro_tui.core.runs.stream import StreamEvent
 from kiro_tui.core.runs.verify import check_deliverables, run_verify
 
 _STREAM_KINDS: dict[str, EventKind] = {
-    "session": "agent_session", "tool_call": "tool_call", "text": "agent_text",
-    "error": "agent_error", "usage": "usage", "needs_input": "needs_input",
+    "session": "agent_session",
+    "tool_call": "tool_call",
+    "text": "agent_text",
+    "error": "agent_error",
+    "usage": "usage",
+    "needs_input": "needs_input",
     "result": "final_message",
 }
 _BLOCKING = ("auth", "preset_incompatible", "timeout", "turn_limit", "budget_exceeded")
@@ -83,11 +87,24 @@ class Run:
         self._freeze_at: float | None = None
         self.done = threading.Event()
         m, t = req.milestone, req.task
-        self.record = records.write(ctx.root, RunRecord(
-            run_id, m.id, t.id, req.phase, status="queued", host=ctx.host,
-            driver_pid=ctx.driver_pid, driver_start_time=ctx.driver_start_time,
-            resume_of=req.resume_of, retry_of=req.retry_of, retries=req.retries,
-            reason=req.reason, queued_at=now_iso()))
+        self.record = records.write(
+            ctx.root,
+            RunRecord(
+                run_id,
+                m.id,
+                t.id,
+                req.phase,
+                status="queued",
+                host=ctx.host,
+                driver_pid=ctx.driver_pid,
+                driver_start_time=ctx.driver_start_time,
+                resume_of=req.resume_of,
+                retry_of=req.retry_of,
+                retries=req.retries,
+                reason=req.reason,
+                queued_at=now_iso(),
+            ),
+        )
 
     # -------------------------------------------------------------- thread-safe controls
 
@@ -134,8 +151,9 @@ class Run:
 
     def cancel_queued(self, reason: str) -> Outcome:
         """End a run that never started."""
-        return self._finish("stopped", "stopped", f"stopped before it started ({reason})",
-                            stop_reason=reason)
+        return self._finish(
+            "stopped", "stopped", f"stopped before it started ({reason})", stop_reason=reason
+        )
 
     # -------------------------------------------------------------- records and events
 
@@ -145,28 +163,57 @@ class Run:
 
     def _emit(self, kind: EventKind, message: str = "", **data: Any) -> None:
         r = self.req
-        self.ctx.emit(RunEvent(kind, self.run_id, r.milestone.id, r.task.id, r.phase, message,
-                               data))
+        self.ctx.emit(
+            RunEvent(kind, self.run_id, r.milestone.id, r.task.id, r.phase, message, data)
+        )
 
-    def _finish(self, status: OutcomeStatus, kind: str, reason: str, *, end: End | None = None,
-                stop_reason: str | None = None, verify_tail: tuple[str, ...] = (),
-                exit_code: int | None = None) -> Outcome:
+    def _finish(
+        self,
+        status: OutcomeStatus,
+        kind: str,
+        reason: str,
+        *,
+        end: End | None = None,
+        stop_reason: str | None = None,
+        verify_tail: tuple[str, ...] = (),
+        exit_code: int | None = None,
+    ) -> Outcome:
         s = self.parser.summary
         started = self.record.started_at
         duration = None
         if self.proc is not None:
             duration = round(time.monotonic() - self.proc.started - self.proc.frozen_total, 3)
         rec_status = {"succeeded": "succeeded", "failed": "failed", "stopped": "stopped"}.get(
-            status, "blocked")
-        out = Outcome(self.run_id, status, kind, reason, exit_code=exit_code,
-                      subtype=s.subtype, duration_s=duration, usage=s.usage,
-                      session_id=self.session_id, verify_tail=verify_tail,
-                      retryable=bool(end and end.retryable))
-        self._update(status=rec_status, outcome=kind, message=reason, exit_code=exit_code,
-                     stop_reason=stop_reason or self.record.stop_reason, subtype=s.subtype,
-                     ended_at=now_iso(), duration_s=duration, usage=s.usage,
-                     session_id=self.session_id, lines=s.lines, unparsed_lines=s.unparsed,
-                     started_at=started)
+            status, "blocked"
+        )
+        out = Outcome(
+            self.run_id,
+            status,
+            kind,
+            reason,
+            exit_code=exit_code,
+            subtype=s.subtype,
+            duration_s=duration,
+            usage=s.usage,
+            session_id=self.session_id,
+            verify_tail=verify_tail,
+            retryable=bool(end and end.retryable),
+        )
+        self._update(
+            status=rec_status,
+            outcome=kind,
+            message=reason,
+            exit_code=exit_code,
+            stop_reason=stop_reason or self.record.stop_reason,
+            subtype=s.subtype,
+            ended_at=now_iso(),
+            duration_s=duration,
+            usage=s.usage,
+            session_id=self.session_id,
+            lines=s.lines,
+            unparsed_lines=s.unparsed,
+            started_at=started,
+        )
         self.outcome = out
         return out
 
@@ -176,8 +223,9 @@ class Run:
         """Run to the end (blocking). `done` is set by the manager once it settled the run."""
         return self._execute()
 
-    def _blocked_before_start(self, kind: str, event: EventKind, reason: str,
-                              **data: Any) -> Outcome:
+    def _blocked_before_start(
+        self, kind: str, event: EventKind, reason: str, **data: Any
+    ) -> Outcome:
         self._emit(event, reason, **data)
         return self._finish("blocked", kind, reason)
 
@@ -189,8 +237,9 @@ class Run:
         try:
             preset = lookup(settings.agent_for(req.phase), settings)
         except PresetError as exc:
-            return self._blocked_before_start("preset_incompatible", "preset_incompatible",
-                                              exc.message, cause=exc.kind)
+            return self._blocked_before_start(
+                "preset_incompatible", "preset_incompatible", exc.message, cause=exc.kind
+            )
         self.parser = parser_for(preset.dialect)
         session = None
         if req.resume_of:
@@ -201,28 +250,52 @@ class Run:
         if ph is not None and req.resume_of:
             rep = dl.report(ctx.root, req.task.id, ph)
             by = {d.label: d for d in ph.deliverables}
-            paths = dict(zip([d.label for d in ph.deliverables],
-                             deliverable_paths(req.task, req.phase), strict=False))
+            paths = dict(
+                zip(
+                    [d.label for d in ph.deliverables],
+                    deliverable_paths(req.task, req.phase),
+                    strict=False,
+                )
+            )
             present = tuple(paths.get(lbl, lbl) for lbl in rep.present if lbl in by)
-        text = compose(req.milestone, req.task, req.phase, reason=req.reason,
-                       resume=bool(req.resume_of), present=present)
+        text = compose(
+            req.milestone,
+            req.task,
+            req.phase,
+            reason=req.reason,
+            resume=bool(req.resume_of),
+            present=present,
+        )
         prompt_path = write_prompt(ctx.root, self.run_id, text)
         # budget: refuse to start past a limit, warn near one
         self._base = ctx.spend(req, self.run_id)
         checks = bud.check(settings.budget, *self._base, starting=True)
         over = [c for c in checks if c.level == "exceeded"]
         if over:
-            self._emit("budget_exceeded", over[0].text(), scope=over[0].scope,
-                       what=over[0].what, spent=over[0].spent, limit=over[0].limit)
+            self._emit(
+                "budget_exceeded",
+                over[0].text(),
+                scope=over[0].scope,
+                what=over[0].what,
+                spent=over[0].spent,
+                limit=over[0].limit,
+            )
             return self._finish("blocked", "budget_exceeded", over[0].text())
         for c in checks:
             self._warn(c)
         try:
-            inv = build_argv(preset, settings, req.phase, str(prompt_path), session_id=session,
-                             budget_usd=bud.remaining_usd(settings.budget, *self._base))
+            inv = build_argv(
+                preset,
+                settings,
+                req.phase,
+                str(prompt_path),
+                session_id=session,
+                budget_usd=bud.remaining_usd(settings.budget, *self._base),
+            )
         except PresetError as exc:
-            return self._blocked_before_start("preset_incompatible", "preset_incompatible",
-                                              exc.message, cause=exc.kind)
+            return self._blocked_before_start(
+                "preset_incompatible", "preset_incompatible", exc.message, cause=exc.kind
+            )
         return self._spawn_and_watch(inv, prompt_path)
 
     def _cwd(self) -> Path:
@@ -233,19 +306,27 @@ class Run:
         import json
 
         s, r = self.ctx.settings, self.req
-        extra = {"KIRO_RUN_ID": self.run_id, "KIRO_MILESTONE_ID": r.milestone.id,
-                 "KIRO_TASK_ID": r.task.id, "KIRO_PHASE": r.phase,
-                 "KIRO_DELIVERABLES": json.dumps(deliverable_paths(r.task, r.phase)),
-                 "KIRO_ROOT": str(self.ctx.root)}
-        return scrub_env(self.ctx.environ, (*inv.preset.env_pass, *s.env.pass_), s.env.drop,
-                         extra)
+        extra = {
+            "KIRO_RUN_ID": self.run_id,
+            "KIRO_MILESTONE_ID": r.milestone.id,
+            "KIRO_TASK_ID": r.task.id,
+            "KIRO_PHASE": r.phase,
+            "KIRO_DELIVERABLES": json.dumps(deliverable_paths(r.task, r.phase)),
+            "KIRO_ROOT": str(self.ctx.root),
+        }
+        return scrub_env(self.ctx.environ, (*inv.preset.env_pass, *s.env.pass_), s.env.drop, extra)
 
     def _spawn_and_watch(self, inv: Invocation, prompt_path: Path) -> Outcome:
         ctx = self.ctx
         cwd = self._cwd()
         env = self._env(inv)
-        self._update(argv=inv.argv, cwd=str(cwd), preset=inv.preset.name,
-                     dialect=inv.preset.dialect, session_id=None)
+        self._update(
+            argv=inv.argv,
+            cwd=str(cwd),
+            preset=inv.preset.name,
+            dialect=inv.preset.dialect,
+            session_id=None,
+        )
         raw = RawLog(records.run_dir(ctx.root, self.run_id) / "raw.jsonl")
         try:
             with self._lock:
@@ -253,28 +334,50 @@ class Run:
                     raw.close()
                     return self.cancel_queued(self._stop_reason)
                 try:
-                    self.proc = AgentProcess(inv.argv, cwd=cwd, env=env,
-                                             stdin_path=prompt_path if inv.stdin_prompt else None,
-                                             raw=raw, on_line=self._on_line,
-                                             on_exit=self._wake.set)
+                    self.proc = AgentProcess(
+                        inv.argv,
+                        cwd=cwd,
+                        env=env,
+                        stdin_path=prompt_path if inv.stdin_prompt else None,
+                        raw=raw,
+                        on_line=self._on_line,
+                        on_exit=self._wake.set,
+                    )
                 except OSError as exc:
                     reason = f"cannot start {inv.argv[0]}: {exc.strerror or exc}"
                     raw.close()
-                    return self._blocked_before_start("preset_incompatible",
-                                                      "preset_incompatible", reason,
-                                                      cause="not_found")
+                    return self._blocked_before_start(
+                        "preset_incompatible", "preset_incompatible", reason, cause="not_found"
+                    )
             proc = self.proc
-            self._update(status="running", pid=proc.pid, pgid=proc.pgid,
-                         start_time=records.proc_start_time(proc.pid), started_at=now_iso())
-            self._emit("run_started", f"{inv.preset.name} started (pid {proc.pid})",
-                       pid=proc.pid, argv=list(inv.argv), preset=inv.preset.name,
-                       resumed=inv.resumed)
+            self._update(
+                status="running",
+                pid=proc.pid,
+                pgid=proc.pgid,
+                start_time=records.proc_start_time(proc.pid),
+                started_at=now_iso(),
+            )
+            self._emit(
+                "run_started",
+                f"{inv.preset.name} started (pid {proc.pid})",
+                pid=proc.pid,
+                argv=list(inv.argv),
+                preset=inv.preset.name,
+                resumed=inv.resumed,
+            )
             stop_reason = self._watch(proc)
-            proc.join_readers()
+            # whatever is left of the group goes first: a child that holds the pipes open
+            # would otherwise keep the readers waiting for an end of file
             proc.cleanup_group()
+            proc.join_readers()
             code = proc.returncode
-            end = classify(inv.preset.dialect, code, self.parser.summary,
-                           stop_reason=stop_reason, exit_meaningful=inv.preset.exit_meaningful)
+            end = classify(
+                inv.preset.dialect,
+                code,
+                self.parser.summary,
+                stop_reason=stop_reason,
+                exit_meaningful=inv.preset.exit_meaningful,
+            )
             self._update(stop_reason=stop_reason, exit_code=code)
             return self._judge(end, code, stop_reason, cwd, env, raw)
         finally:
@@ -319,10 +422,17 @@ class Run:
                     self._emit("budget_exceeded", "time budget reached", what="seconds")
                 last = proc.stop(s.stop.interrupt, s.stop.terminate)
                 self._update(stop_reason=reason)
-                self.ctx.emit(RunEvent("agent_error", self.run_id, self.req.milestone.id,
-                                       self.req.task.id, self.req.phase,
-                                       f"stopped ({reason}) with {last}",
-                                       {"stop_reason": reason, "signal": last}))
+                self.ctx.emit(
+                    RunEvent(
+                        "agent_error",
+                        self.run_id,
+                        self.req.milestone.id,
+                        self.req.task.id,
+                        self.req.phase,
+                        f"stopped ({reason}) with {last}",
+                        {"stop_reason": reason, "signal": last},
+                    )
+                )
                 return reason
             self._wake.wait(max(0.01, min(waits, default=3600.0)))
             self._wake.clear()
@@ -362,8 +472,9 @@ class Run:
         if key in self._warned:
             return
         self._warned.add(key)
-        self._emit("budget_warning", c.text(), scope=c.scope, what=c.what, spent=c.spent,
-                   limit=c.limit)
+        self._emit(
+            "budget_warning", c.text(), scope=c.scope, what=c.what, spent=c.spent, limit=c.limit
+        )
 
     def _check_budget(self, usage: Usage) -> None:
         now = time.monotonic()
@@ -375,60 +486,123 @@ class Run:
         for c in checks:
             if c.level == "exceeded" and c.what in ("usd", "tokens"):
                 if self._stop_reason is None:
-                    self._emit("budget_exceeded", c.text(), scope=c.scope, what=c.what,
-                               spent=c.spent, limit=c.limit)
+                    self._emit(
+                        "budget_exceeded",
+                        c.text(),
+                        scope=c.scope,
+                        what=c.what,
+                        spent=c.spent,
+                        limit=c.limit,
+                    )
                 self.request_stop("budget_exceeded")
                 return
             if c.level == "warn":
                 self._warn(c)
 
-    def _judge(self, end: End, code: int | None, stop_reason: str | None, cwd: Path,
-               env: dict[str, str], raw: RawLog) -> Outcome:
+    def _judge(
+        self,
+        end: End,
+        code: int | None,
+        stop_reason: str | None,
+        cwd: Path,
+        env: dict[str, str],
+        raw: RawLog,
+    ) -> Outcome:
         """From the end's class to the run's outcome: deliverables and verify for a good end."""
         req = self.req
         if end.kind in ("ok", "deliverables"):
             ph = req.task.phase(req.phase)
             if ph is None:
-                return self._finish("failed", "failed", f"no phase {req.phase}", end=end,
-                                    exit_code=code)
+                return self._finish(
+                    "failed", "failed", f"no phase {req.phase}", end=end, exit_code=code
+                )
             chk = check_deliverables(self.ctx.root, req.task.id, ph)
             if not chk.complete:
-                self._emit("deliverables_missing", chk.reason(), missing=list(chk.missing),
-                           template=list(chk.template))
-                return self._finish("blocked", "deliverables_missing", chk.reason(), end=end,
-                                    exit_code=code, stop_reason=stop_reason)
+                self._emit(
+                    "deliverables_missing",
+                    chk.reason(),
+                    missing=list(chk.missing),
+                    template=list(chk.template),
+                )
+                return self._finish(
+                    "blocked",
+                    "deliverables_missing",
+                    chk.reason(),
+                    end=end,
+                    exit_code=code,
+                    stop_reason=stop_reason,
+                )
             cmds = self.ctx.settings.phase(req.phase).verify
             if cmds:
                 self._update(status="verifying")
 
                 def spawned(p: AgentProcess | None) -> None:
-                    self._update(verify_pid=p.pid if p else None,
-                                 verify_start_time=records.proc_start_time(p.pid) if p else None)
+                    self._update(
+                        verify_pid=p.pid if p else None,
+                        verify_start_time=records.proc_start_time(p.pid) if p else None,
+                    )
 
-                res = run_verify(cmds, cwd=cwd, env=env, raw=raw, on_spawn=spawned,
-                                 grace=self.ctx.settings.stop, cancelled=self._cancel)
+                res = run_verify(
+                    cmds,
+                    cwd=cwd,
+                    env=env,
+                    raw=raw,
+                    on_spawn=spawned,
+                    grace=self.ctx.settings.stop,
+                    cancelled=self._cancel,
+                )
                 if not res.ok:
                     if res.error == "cancelled":
-                        return self._finish("stopped", "stopped", "stopped while verifying",
-                                            end=end, exit_code=code,
-                                            stop_reason=self._stop_reason)
-                    self._emit("verification_failed", res.reason(),
-                               command=list(res.failed.argv) if res.failed else None,
-                               exit_code=res.exit_code, tail=list(res.tail))
-                    return self._finish("blocked", "verification_failed", res.reason(),
-                                        end=end, exit_code=code, verify_tail=res.tail)
-            return self._finish("succeeded", "ok", "deliverables present, verify passed",
-                                end=end, exit_code=code, stop_reason=stop_reason)
+                        return self._finish(
+                            "stopped",
+                            "stopped",
+                            "stopped while verifying",
+                            end=end,
+                            exit_code=code,
+                            stop_reason=self._stop_reason,
+                        )
+                    self._emit(
+                        "verification_failed",
+                        res.reason(),
+                        command=list(res.failed.argv) if res.failed else None,
+                        exit_code=res.exit_code,
+                        tail=list(res.tail),
+                    )
+                    return self._finish(
+                        "blocked",
+                        "verification_failed",
+                        res.reason(),
+                        end=end,
+                        exit_code=code,
+                        verify_tail=res.tail,
+                    )
+            return self._finish(
+                "succeeded",
+                "ok",
+                "deliverables present, verify passed",
+                end=end,
+                exit_code=code,
+                stop_reason=stop_reason,
+            )
         if end.kind == "needs_input":
-            return self._finish("needs_input", "needs_input", end.reason, end=end,
-                                exit_code=code, stop_reason=stop_reason)
+            return self._finish(
+                "needs_input",
+                "needs_input",
+                end.reason,
+                end=end,
+                exit_code=code,
+                stop_reason=stop_reason,
+            )
         if end.kind == "stopped":
-            return self._finish("stopped", "stopped", end.reason, end=end, exit_code=code,
-                                stop_reason=stop_reason)
+            return self._finish(
+                "stopped", "stopped", end.reason, end=end, exit_code=code, stop_reason=stop_reason
+            )
         if end.kind in _BLOCKING:
             if end.kind == "preset_incompatible":
                 self._emit("preset_incompatible", end.reason, cause="usage_error")
-            return self._finish("blocked", end.kind, end.reason, end=end, exit_code=code,
-                                stop_reason=stop_reason)
-        return self._finish("failed", end.kind, end.reason, end=end, exit_code=code,
-                            stop_reason=stop_reason)
+            return self._finish(
+                "blocked", end.kind, end.reason, end=end, exit_code=code, stop_reason=stop_reason
+            )
+        return self._finish(
+            "failed", end.kind, end.reason, end=end, exit_code=code, stop_reason=stop_reason
+        )

@@ -153,8 +153,9 @@ class _Reader:
         self.problems: list[Problem] = []
 
     def bad(self, key: str, message: str) -> None:
-        self.problems.append(Problem(self.source, f"executor.{key}: {message}",
-                                     kind="invalid_config"))
+        self.problems.append(
+            Problem(self.source, f"executor.{key}: {message}", kind="invalid_config")
+        )
 
     def mapping(self, raw: Any, key: str) -> dict[str, Any]:
         if raw is None:
@@ -164,19 +165,31 @@ class _Reader:
             return {}
         return raw
 
-    def number(self, raw: dict[str, Any], key: str, where: str, *, integer: bool = False,
-               allow_zero: bool = False) -> float | None:
+    def number(
+        self,
+        raw: dict[str, Any],
+        key: str,
+        where: str,
+        *,
+        integer: bool = False,
+        allow_zero: bool = False,
+    ) -> float | None:
         if key not in raw or raw[key] is None:
             return None
         v = raw[key]
-        ok = not isinstance(v, bool) and isinstance(v, int | float) and (
-            v > 0 or (allow_zero and v == 0))
+        ok = (
+            not isinstance(v, bool)
+            and isinstance(v, int | float)
+            and (v > 0 or (allow_zero and v == 0))
+        )
         if ok and integer and float(v) != int(v):
             ok = False
         if not ok:
             kind = "an integer" if integer else "a number"
-            self.bad(f"{where}.{key}" if where else key,
-                     f"must be {kind} {'>= 0' if allow_zero else '> 0'}, got {v!r}")
+            self.bad(
+                f"{where}.{key}" if where else key,
+                f"must be {kind} {'>= 0' if allow_zero else '> 0'}, got {v!r}",
+            )
             return None
         return float(v)
 
@@ -186,14 +199,18 @@ class _Reader:
         if isinstance(raw, str):
             self.bad(key, "must be a list, not a string (argv lists only, never shell strings)")
             return None
-        if not isinstance(raw, list) or not all(isinstance(x, str | int | float) and
-                                                not isinstance(x, bool) for x in raw):
+        if not isinstance(raw, list) or not all(
+            isinstance(x, str | int | float) and not isinstance(x, bool) for x in raw
+        ):
             self.bad(key, "must be a list of strings")
             return None
         return tuple(str(x) for x in raw)
 
     def verify(self, raw: Any, key: str) -> tuple[VerifyCommand, ...] | None:
         if raw is None:
+            return None
+        if isinstance(raw, str):
+            self.bad(key, "must be a list of argv lists, not a string (never shell strings)")
             return None
         if not isinstance(raw, list):
             self.bad(key, "must be a list of commands (each an argv list or {argv, timeout})")
@@ -223,17 +240,20 @@ def _timeouts(r: _Reader, raw: Any, base: Timeouts) -> Timeouts:
     run = r.number(m, "run", "timeouts")
     idle = r.number(m, "idle", "timeouts")
     after = r.number(m, "after_result", "timeouts")
-    return Timeouts(run=run if run is not None else base.run,
-                    idle=idle if idle is not None else base.idle,
-                    after_result=after if after is not None else base.after_result)
+    return Timeouts(
+        run=run if run is not None else base.run,
+        idle=idle if idle is not None else base.idle,
+        after_result=after if after is not None else base.after_result,
+    )
 
 
 def _stop(r: _Reader, raw: Any, base: StopGrace) -> StopGrace:
     m = r.mapping(raw, "stop")
     i = r.number(m, "interrupt", "stop", allow_zero=True)
     t = r.number(m, "terminate", "stop", allow_zero=True)
-    return StopGrace(interrupt=base.interrupt if i is None else i,
-                     terminate=base.terminate if t is None else t)
+    return StopGrace(
+        interrupt=base.interrupt if i is None else i, terminate=base.terminate if t is None else t
+    )
 
 
 def _retries(r: _Reader, raw: Any, base: Retries) -> Retries:
@@ -244,18 +264,24 @@ def _retries(r: _Reader, raw: Any, base: Retries) -> Retries:
     backoff = r.number(m, "backoff", "retries", allow_zero=True)
     jitter = r.number(m, "jitter", "retries", allow_zero=True)
     cap = r.number(m, "max_backoff", "retries")
-    return Retries(count=base.count if count is None else int(count),
-                   backoff=base.backoff if backoff is None else backoff,
-                   jitter=base.jitter if jitter is None else min(jitter, 1.0),
-                   max_backoff=base.max_backoff if cap is None else cap)
+    return Retries(
+        count=base.count if count is None else int(count),
+        backoff=base.backoff if backoff is None else backoff,
+        jitter=base.jitter if jitter is None else min(jitter, 1.0),
+        max_backoff=base.max_backoff if cap is None else cap,
+    )
 
 
 def _phase_budget(r: _Reader, raw: Any, where: str) -> PhaseBudget:
     m = r.mapping(raw, where)
     runs = r.number(m, "runs", where, integer=True)
     tokens = r.number(m, "tokens", where, integer=True)
-    return PhaseBudget(usd=r.number(m, "usd", where), tokens=None if tokens is None else int(tokens),
-                       seconds=r.number(m, "seconds", where), runs=None if runs is None else int(runs))
+    return PhaseBudget(
+        usd=r.number(m, "usd", where),
+        tokens=None if tokens is None else int(tokens),
+        seconds=r.number(m, "seconds", where),
+        runs=None if runs is None else int(runs),
+    )
 
 
 def _milestone_budget(r: _Reader, raw: Any, where: str) -> MilestoneBudget:
@@ -265,8 +291,10 @@ def _milestone_budget(r: _Reader, raw: Any, where: str) -> MilestoneBudget:
 
 def _budget(r: _Reader, raw: Any) -> Budget:
     m = r.mapping(raw, "budget")
-    return Budget(phase=_phase_budget(r, m.get("phase"), "budget.phase"),
-                  milestone=_milestone_budget(r, m.get("milestone"), "budget.milestone"))
+    return Budget(
+        phase=_phase_budget(r, m.get("phase"), "budget.phase"),
+        milestone=_milestone_budget(r, m.get("milestone"), "budget.milestone"),
+    )
 
 
 def _lower(a: float | None, b: float | None) -> float | None:
@@ -287,11 +315,16 @@ def lower_budget(user: Budget, repo: Budget) -> Budget:
     up, rp = user.phase, repo.phase
     um, rm = user.milestone, repo.milestone
     return Budget(
-        phase=PhaseBudget(usd=_lower(up.usd, rp.usd), tokens=_lower_int(up.tokens, rp.tokens),
-                          seconds=_lower(up.seconds, rp.seconds),
-                          runs=_lower_int(up.runs, rp.runs)),
-        milestone=MilestoneBudget(usd=_lower(um.usd, rm.usd),
-                                  seconds=_lower(um.seconds, rm.seconds)))
+        phase=PhaseBudget(
+            usd=_lower(up.usd, rp.usd),
+            tokens=_lower_int(up.tokens, rp.tokens),
+            seconds=_lower(up.seconds, rp.seconds),
+            runs=_lower_int(up.runs, rp.runs),
+        ),
+        milestone=MilestoneBudget(
+            usd=_lower(um.usd, rm.usd), seconds=_lower(um.seconds, rm.seconds)
+        ),
+    )
 
 
 def _presets(r: _Reader, raw: Any) -> dict[str, CustomPreset]:
@@ -343,17 +376,18 @@ def _phases(r: _Reader, raw: Any, base: dict[str, PhaseSettings]) -> dict[str, P
         verify = r.verify(m.get("verify"), f"{where}.verify")
         tools = r.strings(m.get("allowed_tools"), f"{where}.allowed_tools")
         out[name] = PhaseSettings(
-            agent=agent or cur.agent, timeout=timeout if timeout is not None else cur.timeout,
+            agent=agent or cur.agent,
+            timeout=timeout if timeout is not None else cur.timeout,
             max_turns=int(turns) if turns is not None else cur.max_turns,
             verify=verify if verify is not None else cur.verify,
-            allowed_tools=tools if tools is not None else cur.allowed_tools)
+            allowed_tools=tools if tools is not None else cur.allowed_tools,
+        )
     return out
 
 
 def _env(r: _Reader, raw: Any) -> tuple[tuple[str, ...], tuple[str, ...]]:
     m = r.mapping(raw, "env")
-    return (r.strings(m.get("pass"), "env.pass") or (),
-            r.strings(m.get("drop"), "env.drop") or ())
+    return (r.strings(m.get("pass"), "env.pass") or (), r.strings(m.get("drop"), "env.drop") or ())
 
 
 def _capable(raw: dict[str, Any]) -> dict[str, Any]:
@@ -379,8 +413,13 @@ def _capable(raw: dict[str, Any]) -> dict[str, Any]:
     return json.loads(json.dumps(out, sort_keys=True, default=str))
 
 
-def _one(r: _Reader, raw: dict[str, Any], cur: ExecutorSettings,
-         phases: dict[str, PhaseSettings], presets: dict[str, CustomPreset]) -> ExecutorSettings:
+def _one(
+    r: _Reader,
+    raw: dict[str, Any],
+    cur: ExecutorSettings,
+    phases: dict[str, PhaseSettings],
+    presets: dict[str, CustomPreset],
+) -> ExecutorSettings:
     agent = raw.get("agent")
     if agent is not None and not isinstance(agent, str):
         r.bad("agent", "must be a preset name")
@@ -399,17 +438,20 @@ def _one(r: _Reader, raw: dict[str, Any], cur: ExecutorSettings,
     phases.update(_phases(r, raw.get("phases"), phases))
     presets.update(_presets(r, raw.get("presets")))
     return replace(
-        cur, agent=agent or cur.agent,
+        cur,
+        agent=agent or cur.agent,
         concurrency=int(conc) if conc is not None else cur.concurrency,
         cwd=cwd if cwd is not None else cur.cwd,
         timeouts=_timeouts(r, raw.get("timeouts"), cur.timeouts),
         stop=_stop(r, raw.get("stop"), cur.stop),
         retries=_retries(r, raw.get("retries"), cur.retries),
-        pause=PauseSettings(mode=str(mode), freeze_max=fmax if fmax else cur.pause.freeze_max))
+        pause=PauseSettings(mode=str(mode), freeze_max=fmax if fmax else cur.pause.freeze_max),
+    )
 
 
-def parse_settings(repo: Any, user: Any = None, *, repo_source: str = REPO_SOURCE,
-                   user_source: str = USER_SOURCE) -> tuple[ExecutorSettings, list[Problem]]:
+def parse_settings(
+    repo: Any, user: Any = None, *, repo_source: str = REPO_SOURCE, user_source: str = USER_SOURCE
+) -> tuple[ExecutorSettings, list[Problem]]:
     """The effective executor settings from the repository's `executor:` mapping (`repo`) and
     the user's (`user`), and the problems found in either. Never raises."""
     ru, rr = _Reader(user_source), _Reader(repo_source)
@@ -435,10 +477,15 @@ def parse_settings(repo: Any, user: Any = None, *, repo_source: str = REPO_SOURC
             rr.bad(f"phases.{name}.agent", f"unknown preset {p.agent!r}")
     if not _is_builtin(s.agent) and s.agent not in presets:
         rr.bad("agent", f"unknown preset {s.agent!r}")
-    s = replace(s, phases=tuple((n, phases[n]) for n in PHASES if n in phases),
-                presets=tuple(sorted(presets.items())), budget=budget,
-                env=EnvSettings(pass_=tuple(dict.fromkeys((*upass, *rpass))), drop=drop),
-                allow_dangerous=allow, repo_capable=tuple(sorted(_capable(rmap).items())))
+    s = replace(
+        s,
+        phases=tuple((n, phases[n]) for n in PHASES if n in phases),
+        presets=tuple(sorted(presets.items())),
+        budget=budget,
+        env=EnvSettings(pass_=tuple(dict.fromkeys((*upass, *rpass))), drop=drop),
+        allow_dangerous=allow,
+        repo_capable=tuple(sorted(_capable(rmap).items())),
+    )
     return s, ru.problems + rr.problems
 
 

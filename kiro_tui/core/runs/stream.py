@@ -8,8 +8,9 @@ from typing import Any, Literal
 
 from kiro_tui.core.runs.records import Usage
 
-StreamKind = Literal["session", "tool_call", "tool_result", "text", "error", "usage",
-                     "needs_input", "result"]
+StreamKind = Literal[
+    "session", "tool_call", "tool_result", "text", "error", "usage", "needs_input", "result"
+]
 SHORT = 200
 
 

@@ -51,11 +51,18 @@ class _Paused:
 
 
 class RunManager:
-    def __init__(self, root: Path, settings: ExecutorSettings, *,
-                 on_event: Callable[[RunEvent], None] | None = None,
-                 on_outcome: Callable[[Outcome, RunRequest], None] | None = None,
-                 environ: Mapping[str, str] | None = None, state_dir: Path | None = None,
-                 rng: random.Random | None = None, reap_orphans: bool = True) -> None:
+    def __init__(
+        self,
+        root: Path,
+        settings: ExecutorSettings,
+        *,
+        on_event: Callable[[RunEvent], None] | None = None,
+        on_outcome: Callable[[Outcome, RunRequest], None] | None = None,
+        environ: Mapping[str, str] | None = None,
+        state_dir: Path | None = None,
+        rng: random.Random | None = None,
+        reap_orphans: bool = True,
+    ) -> None:
         self.root = Path(root)
         self.settings = settings
         self._on_event = on_event
@@ -75,11 +82,15 @@ class RunManager:
         if reap_orphans:
             become_subreaper()
         self._ctx = RunContext(
-            root=self.root, settings=settings,
+            root=self.root,
+            settings=settings,
             environ=dict(os.environ if environ is None else environ),
-            host=records.hostname(), driver_pid=os.getpid(),
+            host=records.hostname(),
+            driver_pid=os.getpid(),
             driver_start_time=records.proc_start_time(os.getpid()),
-            spend=self._spend, emit=self._emit)
+            spend=self._spend,
+            emit=self._emit,
+        )
 
     # -------------------------------------------------------------- callbacks
 
@@ -94,8 +105,11 @@ class RunManager:
     def _spend(self, req: RunRequest, exclude: str) -> tuple[bud.Spend, bud.Spend]:
         recs = []
         with self._lock:
-            live = {rid: r for rid, r in self._runs.items()
-                    if rid != exclude and r.record.live and r.proc is not None}
+            live = {
+                rid: r
+                for rid, r in self._runs.items()
+                if rid != exclude and r.record.live and r.proc is not None
+            }
         for rec in records.list_runs(self.root, req.milestone.id):
             if rec.run_id == exclude:
                 continue
@@ -109,8 +123,14 @@ class RunManager:
 
     # -------------------------------------------------------------- starting
 
-    def start(self, milestone: Milestone, task: Task, phase: str, resume_of: str | None = None,
-              reason: str | None = None) -> str:
+    def start(
+        self,
+        milestone: Milestone,
+        task: Task,
+        phase: str,
+        resume_of: str | None = None,
+        reason: str | None = None,
+    ) -> str:
         """Queue a run of `phase` of `task`; returns its run id (the active one when that
         phase already has a run queued, running or verifying)."""
         check_id(milestone.id, "milestone id")
@@ -132,10 +152,17 @@ class RunManager:
         run = Run(self._ctx, req, run_id)
         if not is_trusted(self.root, self.settings, state_dir=self._state_dir):
             lines = describe(self.root, self.settings)
-            run._emit("executor_untrusted", "the repository's executor settings are not "
-                      "trusted: run `kiro-tui trust` after reviewing them", lines=lines)
-            out = run._finish("blocked", "executor_untrusted",
-                              "executor settings not trusted (kiro-tui trust --show)")
+            run._emit(
+                "executor_untrusted",
+                "the repository's executor settings are not "
+                "trusted: run `kiro-tui trust` after reviewing them",
+                lines=lines,
+            )
+            out = run._finish(
+                "blocked",
+                "executor_untrusted",
+                "executor settings not trusted (kiro-tui trust --show)",
+            )
             with self._lock:
                 self._runs[run_id] = run
             self._settle(run, out)
@@ -180,8 +207,9 @@ class RunManager:
                 execute_busy = execute_busy or run.req.phase == "execute"
                 to_start.append(run)
         for run in to_start:
-            threading.Thread(target=self._thread, args=(run,), daemon=True,
-                             name=f"run-{run.run_id}").start()
+            threading.Thread(
+                target=self._thread, args=(run,), daemon=True, name=f"run-{run.run_id}"
+            ).start()
 
     def _thread(self, run: Run) -> None:
         try:
@@ -195,7 +223,7 @@ class RunManager:
 
     def _backoff(self, attempt: int) -> float:
         r = self.settings.retries
-        delay = min(r.max_backoff, r.backoff * (2 ** attempt))
+        delay = min(r.max_backoff, r.backoff * (2**attempt))
         return delay * (1.0 + r.jitter * self._rng.random())
 
     def _settle(self, run: Run, out: Outcome) -> None:
@@ -208,24 +236,52 @@ class RunManager:
             if out.status == "stopped" and run.record.stop_reason == "pause" and not blocked:
                 self._paused_runs.append(_Paused(req, run.run_id))
                 out = replace(out, final=False)
-            elif out.kind == "retryable" and req.retries < self.settings.retries.count \
-                    and not blocked:
+            elif (
+                out.kind == "retryable"
+                and req.retries < self.settings.retries.count
+                and not blocked
+            ):
                 delay = self._backoff(req.retries)
-                retry = replace(req, retries=req.retries + 1, retry_of=run.run_id,
-                                resume_of=run.run_id if out.session_id else req.resume_of)
+                retry = replace(
+                    req,
+                    retries=req.retries + 1,
+                    retry_of=run.run_id,
+                    resume_of=run.run_id if out.session_id else req.resume_of,
+                )
             elif out.kind == "no_result" and not req.no_result_retried and not blocked:
-                retry = replace(req, retries=req.retries + 1, retry_of=run.run_id,
-                                resume_of=run.run_id if out.session_id else req.resume_of,
-                                no_result_retried=True)
+                retry = replace(
+                    req,
+                    retries=req.retries + 1,
+                    retry_of=run.run_id,
+                    resume_of=run.run_id if out.session_id else req.resume_of,
+                    no_result_retried=True,
+                )
             if retry is not None:
                 out = replace(out, final=False, retry_in=round(delay, 3))
             self._outcomes[run.run_id] = out
-        self._emit(RunEvent("run_finished", run.run_id, req.milestone.id, req.task.id, req.phase,
-                            f"{out.status}: {out.reason}", out.as_data()))
+        self._emit(
+            RunEvent(
+                "run_finished",
+                run.run_id,
+                req.milestone.id,
+                req.task.id,
+                req.phase,
+                f"{out.status}: {out.reason}",
+                out.as_data(),
+            )
+        )
         if retry is not None:
-            self._emit(RunEvent("run_retry_scheduled", run.run_id, req.milestone.id, req.task.id,
-                                req.phase, f"retry {retry.retries} in {delay:.1f} s",
-                                {"delay": delay, "attempt": retry.retries}))
+            self._emit(
+                RunEvent(
+                    "run_retry_scheduled",
+                    run.run_id,
+                    req.milestone.id,
+                    req.task.id,
+                    req.phase,
+                    f"retry {retry.retries} in {delay:.1f} s",
+                    {"delay": delay, "attempt": retry.retries},
+                )
+            )
             self._submit(retry, delay)
         if self._on_outcome is not None:
             try:
@@ -236,8 +292,9 @@ class RunManager:
 
     # -------------------------------------------------------------- stopping
 
-    def stop(self, run_id: str, reason: str = "user", *, wait: bool = False,
-             timeout: float | None = None) -> bool:
+    def stop(
+        self, run_id: str, reason: str = "user", *, wait: bool = False, timeout: float | None = None
+    ) -> bool:
         """Stop one run (queued, waiting for a retry, running or verifying). False when it is
         unknown or already over."""
         with self._lock:
@@ -260,8 +317,9 @@ class RunManager:
                 run.done.wait(timeout)
         return True
 
-    def stop_all(self, reason: str = "shutdown", *, wait: bool = True,
-                 timeout: float | None = None) -> list[str]:
+    def stop_all(
+        self, reason: str = "shutdown", *, wait: bool = True, timeout: float | None = None
+    ) -> list[str]:
         with self._lock:
             if reason == "shutdown":
                 self._closing = True
@@ -318,8 +376,18 @@ class RunManager:
                 if got is None:
                     continue
                 m, t = got
-            out.append(self._submit(RunRequest(m, t, e.req.phase, resume_of=e.run_id,
-                                               reason=e.req.reason, retries=e.req.retries)))
+            out.append(
+                self._submit(
+                    RunRequest(
+                        m,
+                        t,
+                        e.req.phase,
+                        resume_of=e.run_id,
+                        reason=e.req.reason,
+                        retries=e.req.retries,
+                    )
+                )
+            )
         self._pump()
         return out
 
@@ -338,8 +406,11 @@ class RunManager:
     def active(self) -> dict[Key, ActiveRun]:
         """The runs queued (or waiting for a retry), running or verifying, by phase."""
         with self._lock:
-            return {r.req.key: ActiveRun(rid, r.status, r.frozen, r.usage, r.req.retries)
-                    for rid, r in self._runs.items() if not r.done.is_set()}
+            return {
+                r.req.key: ActiveRun(rid, r.status, r.frozen, r.usage, r.req.retries)
+                for rid, r in self._runs.items()
+                if not r.done.is_set()
+            }
 
     def is_busy(self, milestone_id: str, task_id: str, phase: str) -> bool:
         """Whether that phase has a run that is not over (queued, retrying, running,
@@ -348,7 +419,8 @@ class RunManager:
         key = (milestone_id, task_id, phase)
         with self._lock:
             return self._active_id(key) is not None or any(
-                p.req.key == key for p in self._paused_runs)
+                p.req.key == key for p in self._paused_runs
+            )
 
     def outcome(self, run_id: str) -> Outcome | None:
         with self._lock:
@@ -400,10 +472,23 @@ class RunManager:
             stop_group(orphan.pid, g.interrupt, g.terminate)
         out = []
         for rec in records.dead_driver_runs(self.root):
-            rec = records.mark(self.root, rec, status="interrupted", stop_reason="driver_lost",
-                               ended_at=records.now_iso())
+            rec = records.mark(
+                self.root,
+                rec,
+                status="interrupted",
+                stop_reason="driver_lost",
+                ended_at=records.now_iso(),
+            )
             out.append(rec)
-            self._emit(RunEvent("run_interrupted", rec.run_id, rec.milestone_id, rec.task_id,
-                                rec.phase, "its driver died; the agent was stopped",
-                                {"session_id": rec.session_id, "pid": rec.pid}))
+            self._emit(
+                RunEvent(
+                    "run_interrupted",
+                    rec.run_id,
+                    rec.milestone_id,
+                    rec.task_id,
+                    rec.phase,
+                    "its driver died; the agent was stopped",
+                    {"session_id": rec.session_id, "pid": rec.pid},
+                )
+            )
         return out

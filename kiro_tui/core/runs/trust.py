@@ -95,8 +95,9 @@ def is_trusted(root: Path, settings: ExecutorSettings, *, state_dir: Path | None
     return isinstance(entry, dict) and entry.get("fingerprint") == fingerprint(root, settings)
 
 
-def trust(root: Path, settings: ExecutorSettings, *, state_dir: Path | None = None,
-          by: str | None = None) -> str:
+def trust(
+    root: Path, settings: ExecutorSettings, *, state_dir: Path | None = None, by: str | None = None
+) -> str:
     """Record the current fingerprint as trusted; returns it."""
     path = trust_file(state_dir)
     data = _load(path)
@@ -129,8 +130,10 @@ def describe(root: Path, settings: ExecutorSettings, *, path_env: str | None = N
         lines.append(f"  {what}: {json.dumps(argv)}")
         bad = dangerous_flags(argv)
         if bad:
-            lines.append(f"    WARNING: dangerous flags {', '.join(bad)} (refused unless your "
-                         "user config sets allow_dangerous: true)")
+            lines.append(
+                f"    WARNING: dangerous flags {', '.join(bad)} (refused unless your "
+                "user config sets allow_dangerous: true)"
+            )
         if argv:
             prog = argv[0]
             if "/" in prog:
@@ -142,16 +145,20 @@ def describe(root: Path, settings: ExecutorSettings, *, path_env: str | None = N
             elif prog not in BUILTIN and shutil.which(prog, path=search) is None:
                 lines.append(f"    WARNING: {prog} is not on your PATH")
     for script in repo_scripts(root, capable):
-        lines.append(f"  script content is part of the fingerprint: "
-                     f"{os.path.relpath(script, os.path.realpath(root))}")
+        lines.append(
+            f"  script content is part of the fingerprint: "
+            f"{os.path.relpath(script, os.path.realpath(root))}"
+        )
     env = capable.get("env")
     if isinstance(env, dict):
         for key in ("pass", "drop"):
             for name in env.get(key) or []:
                 lines.append(f"  env {key}: {name}")
                 if key == "pass" and any(c in str(name) for c in "*?["):
-                    lines.append(f"    WARNING: the pattern {name} passes every matching "
-                                 "variable (secrets included) to the agent")
+                    lines.append(
+                        f"    WARNING: the pattern {name} passes every matching "
+                        "variable (secrets included) to the agent"
+                    )
     phases = capable.get("phases")
     if isinstance(phases, dict):
         for name, spec in phases.items():
@@ -159,12 +166,14 @@ def describe(root: Path, settings: ExecutorSettings, *, path_env: str | None = N
             if tools:
                 lines.append(f"  {name} allowed tools: {', '.join(map(str, tools))}")
                 if any(str(t) == "Bash" for t in tools):
-                    lines.append("    WARNING: Bash without a pattern lets the agent run any "
-                                 "command")
+                    lines.append(
+                        "    WARNING: Bash without a pattern lets the agent run any command"
+                    )
     if capable.get("cwd"):
         cwd = os.path.realpath(os.path.join(root, str(capable["cwd"])))
-        inside = cwd.startswith(os.path.realpath(root) + os.sep) or \
-            cwd == os.path.realpath(root)
-        lines.append(f"  working dir: {capable['cwd']}"
-                     + ("" if inside else "  WARNING: outside the repository"))
+        inside = cwd.startswith(os.path.realpath(root) + os.sep) or cwd == os.path.realpath(root)
+        lines.append(
+            f"  working dir: {capable['cwd']}"
+            + ("" if inside else "  WARNING: outside the repository")
+        )
     return lines

@@ -35,8 +35,11 @@ class DeliverableCheck:
 
     def reason(self) -> str:
         bits = []
-        plain = [m for m in self.missing if m not in self.template
-                 and m not in {u for u, _ in self.unparsable}]
+        plain = [
+            m
+            for m in self.missing
+            if m not in self.template and m not in {u for u, _ in self.unparsable}
+        ]
         if plain:
             bits.append("missing: " + ", ".join(plain))
         if self.template:
@@ -107,10 +110,16 @@ class VerifyResult:
         return f"verify command `{cmd}` exited {self.exit_code}"
 
 
-def run_verify(commands: tuple[VerifyCommand, ...], *, cwd: Path, env: dict[str, str],
-               raw: RawLog, grace: StopGrace = VERIFY_GRACE,
-               on_spawn: Callable[[AgentProcess | None], None] | None = None,
-               cancelled: threading.Event | None = None) -> VerifyResult:
+def run_verify(
+    commands: tuple[VerifyCommand, ...],
+    *,
+    cwd: Path,
+    env: dict[str, str],
+    raw: RawLog,
+    grace: StopGrace = VERIFY_GRACE,
+    on_spawn: Callable[[AgentProcess | None], None] | None = None,
+    cancelled: threading.Event | None = None,
+) -> VerifyResult:
     """Run each command in order; stop at the first that fails. `on_spawn` is told the process
     (to record its pid), then None when it is done; `cancelled` stops the running one."""
     for i, cmd in enumerate(commands):
@@ -121,8 +130,15 @@ def run_verify(commands: tuple[VerifyCommand, ...], *, cwd: Path, env: dict[str,
 
         raw.record({"stream": "kiro", "verify": i, "argv": list(cmd.argv)})
         try:
-            proc = AgentProcess(cmd.argv, cwd=cwd, env=env, stdin_path=None, raw=raw,
-                                on_line=keep, raw_prefix={"verify": i})
+            proc = AgentProcess(
+                cmd.argv,
+                cwd=cwd,
+                env=env,
+                stdin_path=None,
+                raw=raw,
+                on_line=keep,
+                raw_prefix={"verify": i},
+            )
         except OSError as exc:
             return VerifyResult(False, cmd, None, error=exc.strerror or str(exc))
         if on_spawn:
@@ -133,8 +149,9 @@ def run_verify(commands: tuple[VerifyCommand, ...], *, cwd: Path, env: dict[str,
         try:
             while code is None:
                 code = proc.wait(0.1)
-                if code is None and (time.monotonic() > deadline or
-                                     (cancelled is not None and cancelled.is_set())):
+                if code is None and (
+                    time.monotonic() > deadline or (cancelled is not None and cancelled.is_set())
+                ):
                     timed_out = time.monotonic() > deadline
                     proc.stop(grace.interrupt, grace.terminate)
                     code = proc.wait(1.0)
