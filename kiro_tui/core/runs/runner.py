@@ -6,13 +6,11 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from kiro_tui.core import deliverables as dl
-from kiro_tui.core.model import Milestone, Task
 from kiro_tui.core.runs import budget as bud
 from kiro_tui.core.runs import records
 from kiro_tui.core.runs.classify import End, classify
@@ -22,9 +20,10 @@ from kiro_tui.core.runs.presets import Invocation, PresetError, build_argv, look
 from kiro_tui.core.runs.process import AgentProcess, Line, RawLog, scrub_env
 from kiro_tui.core.runs.prompt import compose, deliverable_paths, write_prompt
 from kiro_tui.core.runs.records import RunRecord, Usage, now_iso
-from kiro_tui.core.runs.settings import ExecutorSettings
+from kiro_tui.core.runs.request import RunContext, RunRequest
 from kiro_tui.core.runs.stream import StreamEvent
 from kiro_tui.core.runs.verify import check_deliverables, run_verify
+from kiro_tui.core.runs.watchdog import FOREVER, Limits, due
 
 _STREAM_KINDS: dict[str, EventKind] = {
     "session": "agent_session",
@@ -36,35 +35,6 @@ _STREAM_KINDS: dict[str, EventKind] = {
     "result": "final_message",
 }
 _BLOCKING = ("auth", "preset_incompatible", "timeout", "turn_limit", "budget_exceeded")
-
-
-@dataclass(frozen=True, slots=True)
-class RunRequest:
-    milestone: Milestone
-    task: Task
-    phase: str
-    resume_of: str | None = None  # a run whose agent session to resume
-    reason: str | None = None  # why (a rejection's reason), put in the prompt
-    retries: int = 0  # retries done before this run (for the same cause chain)
-    retry_of: str | None = None
-    no_result_retried: bool = False
-
-    @property
-    def key(self) -> tuple[str, str, str]:
-        return (self.milestone.id, self.task.id, self.phase)
-
-
-@dataclass(frozen=True, slots=True)
-class RunContext:
-    root: Path
-    settings: ExecutorSettings
-    environ: Mapping[str, str]
-    host: str
-    driver_pid: int
-    driver_start_time: int | None
-    # (phase spend, milestone spend) of the other runs, for a run's budget checks
-    spend: Callable[[RunRequest, str], tuple[bud.Spend, bud.Spend]]
-    emit: Callable[[RunEvent], None]
 
 
 class Run:
@@ -384,57 +354,39 @@ class Run:
             raw.close()
 
     def _watch(self, proc: AgentProcess) -> str | None:
-        """Wait for the exit, enforcing the timeouts; returns why we stopped it (or None)."""
+        """Wait for the exit, enforcing the limits; returns why we stopped it (or None)."""
         s = self.ctx.settings
-        t = s.timeouts
-        run_limit = s.phase(self.req.phase).timeout or t.run
-        secs_left = bud.remaining_seconds(s.budget, *self._base)
+        limits = Limits(
+            run=s.phase(self.req.phase).timeout or s.timeouts.run,
+            budget_seconds=bud.remaining_seconds(s.budget, *self._base),
+            idle=s.timeouts.idle,
+            after_result=s.timeouts.after_result,
+        )
         while not proc.exited:
-            now = time.monotonic()
-            active = now - proc.started - proc.frozen_total
-            reason = self._stop_reason
-            waits: list[float] = []
-            if reason is None and proc.frozen and self._freeze_at is not None:
-                if now >= self._freeze_at:
-                    reason = "pause"  # frozen too long: it becomes a stop
-                waits.append(self._freeze_at - now)
-            elif reason is None and not proc.frozen:
-                for limit, why in ((run_limit, "timeout_run"), (secs_left, "budget_exceeded")):
-                    if limit is not None:
-                        if active >= limit:
-                            reason = why
-                            break
-                        waits.append(limit - active)
-                if reason is None and t.idle:
-                    idle = proc.idle_for()
-                    if idle >= t.idle:
-                        reason = "timeout_idle"
-                    waits.append(t.idle - idle)
-                if reason is None and self._result_at is not None:
-                    since = now - self._result_at
-                    if since >= t.after_result:
-                        reason = "after_result"
-                    waits.append(t.after_result - since)
+            reason, wait = self._stop_reason, FOREVER
+            if reason is None:
+                reason, wait = due(
+                    proc,
+                    limits,
+                    now=time.monotonic(),
+                    freeze_at=self._freeze_at,
+                    result_at=self._result_at,
+                )
+                if reason == "budget_exceeded":
+                    self._emit("budget_exceeded", "time budget reached", what="seconds")
             if reason is not None:
                 with self._lock:
                     self._stop_reason = self._stop_reason or reason
-                if reason == "budget_exceeded" and secs_left is not None:
-                    self._emit("budget_exceeded", "time budget reached", what="seconds")
                 last = proc.stop(s.stop.interrupt, s.stop.terminate)
                 self._update(stop_reason=reason)
-                self.ctx.emit(
-                    RunEvent(
-                        "agent_error",
-                        self.run_id,
-                        self.req.milestone.id,
-                        self.req.task.id,
-                        self.req.phase,
-                        f"stopped ({reason}) with {last}",
-                        {"stop_reason": reason, "signal": last},
-                    )
+                self._emit(
+                    "agent_error",
+                    f"stopped ({reason}) with {last}",
+                    stop_reason=reason,
+                    signal=last,
                 )
                 return reason
-            self._wake.wait(max(0.01, min(waits, default=3600.0)))
+            self._wake.wait(max(0.01, wait))
             self._wake.clear()
         return self._stop_reason
 

@@ -27,7 +27,8 @@ from kiro_tui.core.runs.notices import Outcome, RunEvent
 from kiro_tui.core.runs.process import become_subreaper, stop_group
 from kiro_tui.core.runs.prompt import new_run_id
 from kiro_tui.core.runs.records import RunRecord, Usage
-from kiro_tui.core.runs.runner import Run, RunContext, RunRequest
+from kiro_tui.core.runs.request import RunContext, RunRequest
+from kiro_tui.core.runs.runner import Run
 from kiro_tui.core.runs.settings import ExecutorSettings
 from kiro_tui.core.runs.trust import describe, is_trusted
 
