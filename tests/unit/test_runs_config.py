@@ -503,3 +503,23 @@ def test_aider_exit_code_means_nothing() -> None:
     assert classify("text", 1, s, exit_meaningful=False).kind == "deliverables"
     assert classify("claude", 0, s, stop_reason="timeout_idle").kind == "timeout"
     assert classify("claude", -2, s, stop_reason="pause").kind == "stopped"
+
+
+def test_load_settings_reads_both_files_separately(tmp_path: Path) -> None:
+    from kiro_tui.core.runs.settings import load_settings
+
+    root = make_repo(tmp_path)
+    (root / ".milestones" / "config" / "kiro-config.yaml").write_text(
+        "executor:\n  agent: codex\n  allow_dangerous: true\n  budget: {phase: {usd: 9}}\n"
+    )
+    user = tmp_path / "user"
+    user.mkdir()
+    (user / "config.yaml").write_text("executor:\n  budget: {phase: {usd: 2}}\n")
+    s, problems = load_settings(root, user_dir=user)
+    assert s.agent == "codex" and s.budget.phase.usd == 2 and not s.allow_dangerous
+    assert [p.message for p in problems] == [
+        "executor.allow_dangerous: ignored: only the user's config may allow dangerous flags"
+    ]
+    (user / "config.yaml").write_text("executor: [unclosed\n")
+    _s, problems = load_settings(root, user_dir=user)
+    assert any("not valid YAML" in p.message for p in problems)

@@ -10,6 +10,7 @@ and env `drop` lists add up (CLAUDECODE is always dropped).
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 from kiro_tui.core.errors import Problem
@@ -493,3 +494,41 @@ def _is_builtin(name: str) -> bool:
     from kiro_tui.core.runs.presets import BUILTIN
 
     return name in BUILTIN
+
+
+def _executor_mapping(path: Path, source: str, problems: list[Problem]) -> Any:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError) as exc:
+        problems.append(Problem(source, f"cannot read: {exc}", kind="invalid_config"))
+        return None
+    from ruamel.yaml import YAML
+
+    try:
+        raw = YAML(typ="safe", pure=True).load(text)
+    except Exception as exc:
+        problems.append(
+            Problem(
+                source, f"not valid YAML: {' '.join(str(exc).split())[:200]}", kind="invalid_config"
+            )
+        )
+        return None
+    return raw.get("executor") if isinstance(raw, dict) else None
+
+
+def load_settings(
+    root: Path, *, user_dir: Path | None = None
+) -> tuple[ExecutorSettings, list[Problem]]:
+    """Read `executor:` from the repository's kiro-config.yaml and from the user's config.yaml
+    separately (Config.executor holds only the winning mapping, but the repository may not
+    raise the user's budget ceilings nor allow dangerous flags), then `parse_settings`."""
+    from kiro_tui.core.config import user_config_dir
+
+    problems: list[Problem] = []
+    user_path = (user_dir or user_config_dir()) / "config.yaml"
+    repo = _executor_mapping(root / REPO_SOURCE, REPO_SOURCE, problems)
+    user = _executor_mapping(user_path, str(user_path), problems)
+    s, more = parse_settings(repo, user, user_source=str(user_path))
+    return s, problems + more
