@@ -207,7 +207,7 @@ def _section(title: str, entries: Sequence[Entry], room: int) -> list[str]:
     lines = [f"{title} ({len(entries)})"]
     shown = entries[-room:] if room > 0 else []
     for e in shown:
-        where = f"{e.where}: " if e.where and e.task_id is None else ""
+        where = f"{clean(e.milestone_id, 60)}: " if e.milestone_id else ""
         lines.append(f"  {clean(e.at, 20)}  {where}{clean(e.text, 100)}")
     if len(entries) > len(shown):
         lines.append(f"  ... and {len(entries) - len(shown)} earlier")
