@@ -104,13 +104,15 @@ class Digest:
     cost_usd: float | None = None  # None: no event reported a cost
     cost_reports: int = 0  # events that reported a cost
     cost_unreported: int = 0  # usage/run_finished events without one
+    runs_finished: int = 0
     events: int = 0
 
     @property
     def empty(self) -> bool:
         return not (self.phases_completed or self.decisions or self.tasks_completed
                     or self.milestones_completed or self.blockers_opened
-                    or self.blockers_resolved or self.gates_waiting or self.cost_reports)
+                    or self.blockers_resolved or self.gates_waiting or self.cost_reports
+                    or self.runs_finished)
 
     def as_json(self) -> dict[str, Any]:
         def entries(xs: Iterable[Entry]) -> list[dict[str, Any]]:
@@ -126,7 +128,8 @@ class Digest:
                 "blockers_resolved": entries(self.blockers_resolved),
                 "gates_waiting": [i.as_json(self.now) for i in self.gates_waiting],
                 "cost_usd": self.cost_usd, "cost_reports": self.cost_reports,
-                "cost_unreported": self.cost_unreported, "events": self.events}
+                "cost_unreported": self.cost_unreported, "runs_finished": self.runs_finished,
+                "events": self.events}
 
 
 def _cost(ev: Event) -> float | None:
@@ -153,7 +156,7 @@ def build_digest(ms_dir: Path, since: datetime, now: datetime | None = None,
     opened: set[str] = set()
     resolved: set[str] = set()
     cost = 0.0
-    reports = unreported = 0
+    reports = unreported = runs = 0
     evs = events_since(ms_dir, since)
     for ev in evs:
         key = (ev.event, ev.milestone_id, ev.task_id, ev.phase, ev.timestamp,
@@ -183,6 +186,7 @@ def build_digest(ms_dir: Path, since: datetime, now: datetime | None = None,
             ids.add(bid)
             text = ev.message or str(ev.raw.get("kind") or "blocker")
             lists[bucket].append(_entry(ev, text.removeprefix("resolved: ")))
+        runs += name == "run_finished"
         if name in COST_EVENTS:
             c = _cost(ev)
             if c is None:
@@ -197,7 +201,7 @@ def build_digest(ms_dir: Path, since: datetime, now: datetime | None = None,
         blockers_opened=tuple(lists["opened"]), blockers_resolved=tuple(lists["resolved"]),
         gates_waiting=tuple(i for i in gates if i.is_gate),
         cost_usd=cost if reports else None, cost_reports=reports,
-        cost_unreported=unreported, events=len(evs))
+        cost_unreported=unreported, runs_finished=runs, events=len(evs))
 
 
 # ------------------------------------------------------------------------- text
@@ -240,5 +244,7 @@ def digest_text(d: Digest, per_section: int = 4) -> str:
         lines += [f"  {item_line(i, d.now)}" for i in d.gates_waiting[:per_section]]
         if len(d.gates_waiting) > per_section:
             lines.append(f"  ... and {len(d.gates_waiting) - per_section} more (i: inbox)")
+    if d.runs_finished:
+        lines.append(f"Agent runs finished: {d.runs_finished}")
     lines.append(cost_text(d))
     return "\n".join(lines)
