@@ -28,13 +28,17 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 M1 = "milestone-001"
-WRITE = ("import sys; from pathlib import Path; from kiro_tui.core.safewrite import "
-         "atomic_write; atomic_write(Path(sys.argv[1]), Path(sys.argv[2]).read_text())")
+WRITE = (
+    "import sys; from pathlib import Path; from kiro_tui.core.safewrite import "
+    "atomic_write; atomic_write(Path(sys.argv[1]), Path(sys.argv[2]).read_text())"
+)
 
 
 def fixture() -> Path:
-    for p in (HERE.parents[1] / "shared" / "fixtures" / "seed-basic",
-              HERE.parent / "tests" / "fixtures" / "seed-basic"):
+    for p in (
+        HERE.parents[1] / "shared" / "fixtures" / "seed-basic",
+        HERE.parent / "tests" / "fixtures" / "seed-basic",
+    ):
         if p.is_dir():
             return p
     raise SystemExit("bench_wait: no seed-basic fixture (shared/fixtures or tests/fixtures)")
@@ -51,8 +55,9 @@ def prepare(base: Path) -> tuple[Path, Path, str, str]:
     running = path.read_text(encoding="utf-8")
     marker = 'status: "in_progress"\n          description: "Architecture'
     assert marker in running, "the seed changed: task-002's design is not in progress"
-    waiting = running.replace(marker, 'status: "waiting_approval"\n          '
-                                      'description: "Architecture', 1)
+    waiting = running.replace(
+        marker, 'status: "waiting_approval"\n          description: "Architecture', 1
+    )
     return root, path, running, waiting
 
 
@@ -112,8 +117,7 @@ def one_anchor(root: Path, path: Path, trigger: Callable[[], None]) -> float:
 
 
 def row(name: str, values: list[float]) -> str:
-    return (f"{name:<34} {min(values):>8.1f} {statistics.median(values):>8.1f} "
-            f"{max(values):>8.1f}")
+    return f"{name:<34} {min(values):>8.1f} {statistics.median(values):>8.1f} {max(values):>8.1f}"
 
 
 def main() -> None:
@@ -122,8 +126,11 @@ def main() -> None:
     ap.add_argument("--keep", action="store_true", help="keep the temporary folder")
     args = ap.parse_args()
     base = Path(tempfile.mkdtemp(prefix="bench-wait-"))
-    for var, sub in (("XDG_CACHE_HOME", "cache"), ("XDG_STATE_HOME", "state"),
-                     ("XDG_CONFIG_HOME", "config")):
+    for var, sub in (
+        ("XDG_CACHE_HOME", "cache"),
+        ("XDG_STATE_HOME", "state"),
+        ("XDG_CONFIG_HOME", "config"),
+    ):
         os.environ[var] = str(base / sub)  # keep the user's own folders out of it
     env = {**os.environ, "PYTHONPATH": str(HERE.parent)}
     root, path, running, waiting = prepare(base)
@@ -136,15 +143,36 @@ def main() -> None:
         atomic_write(path, running)
 
     def by_cli() -> None:
-        subprocess.run([sys.executable, "-m", "kiro_tui", "-C", str(root), "phase", "complete",
-                        M1, "task-002", "design"], check=True, env=env, capture_output=True)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "kiro_tui",
+                "-C",
+                str(root),
+                "phase",
+                "complete",
+                M1,
+                "task-002",
+                "design",
+            ],
+            check=True,
+            env=env,
+            capture_output=True,
+        )
 
     def by_write() -> None:
-        subprocess.run([sys.executable, "-c", WRITE, str(path), str(waiting_file)], check=True,
-                       env=env)
+        subprocess.run(
+            [sys.executable, "-c", WRITE, str(path), str(waiting_file)], check=True, env=env
+        )
 
-    results: dict[str, list[float]] = {"cli": [], "cli_total": [], "atomic": [],
-                                       "atomic_total": [], "anchor": []}
+    results: dict[str, list[float]] = {
+        "cli": [],
+        "cli_total": [],
+        "atomic": [],
+        "atomic_total": [],
+        "anchor": [],
+    }
     try:
         for _ in range(args.runs):
             for mode, trig in (("cli", by_cli), ("atomic", by_write)):

@@ -86,8 +86,7 @@ class Entry:
 
     @property
     def where(self) -> str:
-        return " > ".join(clean(p, 80) for p in (self.milestone_id, self.task_id, self.phase)
-                          if p)
+        return " > ".join(clean(p, 80) for p in (self.milestone_id, self.task_id, self.phase) if p)
 
 
 @dataclass(frozen=True)
@@ -109,32 +108,56 @@ class Digest:
 
     @property
     def empty(self) -> bool:
-        return not (self.phases_completed or self.decisions or self.tasks_completed
-                    or self.milestones_completed or self.blockers_opened
-                    or self.blockers_resolved or self.gates_waiting or self.cost_reports
-                    or self.runs_finished)
+        return not (
+            self.phases_completed
+            or self.decisions
+            or self.tasks_completed
+            or self.milestones_completed
+            or self.blockers_opened
+            or self.blockers_resolved
+            or self.gates_waiting
+            or self.cost_reports
+            or self.runs_finished
+        )
 
     def as_json(self) -> dict[str, Any]:
         def entries(xs: Iterable[Entry]) -> list[dict[str, Any]]:
-            return [{"at": e.at, "text": clean(e.text), "milestone_id": e.milestone_id,
-                     "task_id": e.task_id, "phase": e.phase} for e in xs]
+            return [
+                {
+                    "at": e.at,
+                    "text": clean(e.text),
+                    "milestone_id": e.milestone_id,
+                    "task_id": e.task_id,
+                    "phase": e.phase,
+                }
+                for e in xs
+            ]
 
-        return {"schema": 1, "since": clock.fmt(self.since), "now": clock.fmt(self.now),
-                "phases_completed": entries(self.phases_completed),
-                "decisions": entries(self.decisions),
-                "tasks_completed": entries(self.tasks_completed),
-                "milestones_completed": entries(self.milestones_completed),
-                "blockers_opened": entries(self.blockers_opened),
-                "blockers_resolved": entries(self.blockers_resolved),
-                "gates_waiting": [i.as_json(self.now) for i in self.gates_waiting],
-                "cost_usd": self.cost_usd, "cost_reports": self.cost_reports,
-                "cost_unreported": self.cost_unreported, "runs_finished": self.runs_finished,
-                "events": self.events}
+        return {
+            "schema": 1,
+            "since": clock.fmt(self.since),
+            "now": clock.fmt(self.now),
+            "phases_completed": entries(self.phases_completed),
+            "decisions": entries(self.decisions),
+            "tasks_completed": entries(self.tasks_completed),
+            "milestones_completed": entries(self.milestones_completed),
+            "blockers_opened": entries(self.blockers_opened),
+            "blockers_resolved": entries(self.blockers_resolved),
+            "gates_waiting": [i.as_json(self.now) for i in self.gates_waiting],
+            "cost_usd": self.cost_usd,
+            "cost_reports": self.cost_reports,
+            "cost_unreported": self.cost_unreported,
+            "runs_finished": self.runs_finished,
+            "events": self.events,
+        }
 
 
 def _cost(ev: Event) -> float | None:
-    for where in (ev.raw, ev.data, ev.data.get("usage") if isinstance(ev.data.get("usage"),
-                                                                      dict) else {}):
+    for where in (
+        ev.raw,
+        ev.data,
+        ev.data.get("usage") if isinstance(ev.data.get("usage"), dict) else {},
+    ):
         v = where.get("cost_usd") if isinstance(where, dict) else None
         if isinstance(v, int | float) and not isinstance(v, bool) and v >= 0:
             return float(v)
@@ -145,13 +168,15 @@ def _entry(ev: Event, text: str) -> Entry:
     return Entry(ev.timestamp, text, ev.milestone_id, ev.task_id, ev.phase)
 
 
-def build_digest(ms_dir: Path, since: datetime, now: datetime | None = None,
-                 gates: Sequence[InboxItem] = ()) -> Digest:
+def build_digest(
+    ms_dir: Path, since: datetime, now: datetime | None = None, gates: Sequence[InboxItem] = ()
+) -> Digest:
     """The digest of the logs under `ms_dir` since `since`; `gates` are the inbox's gate
     items now (pass `build_inbox(...)`: only its gates are kept)."""
     now = now or clock.now()
-    lists: dict[str, list[Entry]] = {k: [] for k in (
-        "completed", "decided", "tasks", "milestones", "opened", "resolved")}
+    lists: dict[str, list[Entry]] = {
+        k: [] for k in ("completed", "decided", "tasks", "milestones", "opened", "resolved")
+    }
     seen: set[tuple[Any, ...]] = set()
     opened: set[str] = set()
     resolved: set[str] = set()
@@ -159,16 +184,28 @@ def build_digest(ms_dir: Path, since: datetime, now: datetime | None = None,
     reports = unreported = runs = 0
     evs = events_since(ms_dir, since)
     for ev in evs:
-        key = (ev.event, ev.milestone_id, ev.task_id, ev.phase, ev.timestamp,
-               ev.raw.get("blocker_id"), ev.raw.get("run_id"))
+        key = (
+            ev.event,
+            ev.milestone_id,
+            ev.task_id,
+            ev.phase,
+            ev.timestamp,
+            ev.raw.get("blocker_id"),
+            ev.raw.get("run_id"),
+        )
         if key in seen:  # the same happening written to two logs
             continue
         seen.add(key)
         name = ev.event
         if name in COMPLETED:
             waits = name == "phase_waiting_approval"
-            lists["completed"].append(_entry(ev, f"{ev.phase} of {ev.task_id} completed"
-                                             + (" (waits for approval)" if waits else "")))
+            lists["completed"].append(
+                _entry(
+                    ev,
+                    f"{ev.phase} of {ev.task_id} completed"
+                    + (" (waits for approval)" if waits else ""),
+                )
+            )
         elif name in DECIDED:
             verb = "approved" if name == "phase_approved" else "sent back"
             by = f" by {ev.actor}" if ev.actor else ""
@@ -179,8 +216,9 @@ def build_digest(ms_dir: Path, since: datetime, now: datetime | None = None,
             lists["milestones"].append(_entry(ev, f"{ev.milestone_id} completed"))
         elif name in ("blocker_detected", "blocker_resolved"):
             bid = str(ev.raw.get("blocker_id") or ev.message or "")
-            bucket, ids = (("opened", opened) if name == "blocker_detected"
-                           else ("resolved", resolved))
+            bucket, ids = (
+                ("opened", opened) if name == "blocker_detected" else ("resolved", resolved)
+            )
             if bid in ids:
                 continue
             ids.add(bid)
@@ -195,13 +233,21 @@ def build_digest(ms_dir: Path, since: datetime, now: datetime | None = None,
                 cost += c
                 reports += 1
     return Digest(
-        since=since, now=now, phases_completed=tuple(lists["completed"]),
-        decisions=tuple(lists["decided"]), tasks_completed=tuple(lists["tasks"]),
+        since=since,
+        now=now,
+        phases_completed=tuple(lists["completed"]),
+        decisions=tuple(lists["decided"]),
+        tasks_completed=tuple(lists["tasks"]),
         milestones_completed=tuple(lists["milestones"]),
-        blockers_opened=tuple(lists["opened"]), blockers_resolved=tuple(lists["resolved"]),
+        blockers_opened=tuple(lists["opened"]),
+        blockers_resolved=tuple(lists["resolved"]),
         gates_waiting=tuple(i for i in gates if i.is_gate),
-        cost_usd=cost if reports else None, cost_reports=reports,
-        cost_unreported=unreported, runs_finished=runs, events=len(evs))
+        cost_usd=cost if reports else None,
+        cost_reports=reports,
+        cost_unreported=unreported,
+        runs_finished=runs,
+        events=len(evs),
+    )
 
 
 # ------------------------------------------------------------------------- text

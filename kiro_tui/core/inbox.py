@@ -23,10 +23,15 @@ from kiro_tui.core.snapshot import Blocker, Snapshot
 SCHEMA = 1
 
 # blocker kinds that need a person even when they are not critical
-ATTENTION_KINDS = frozenset({
-    "agent_needs_input", "verification_failed", "budget_exceeded", "stale_approval",
-    "executor_untrusted",
-})
+ATTENTION_KINDS = frozenset(
+    {
+        "agent_needs_input",
+        "verification_failed",
+        "budget_exceeded",
+        "stale_approval",
+        "executor_untrusted",
+    }
+)
 # blocker kinds that repeat what the inbox already shows as a gate
 GATE_KINDS = frozenset({"approval_waiting"})
 
@@ -96,13 +101,20 @@ class InboxItem:
     def as_json(self, now: datetime) -> dict[str, Any]:
         age = self.age(now)
         return {
-            "id": self.id, "kind": self.kind, "severity": self.severity,
-            "what": clean(self.what), "where": self.where,
-            "milestone_id": self.milestone_id, "task_id": self.task_id, "phase": self.phase,
-            "file": self.file, "since": self.since,
+            "id": self.id,
+            "kind": self.kind,
+            "severity": self.severity,
+            "what": clean(self.what),
+            "where": self.where,
+            "milestone_id": self.milestone_id,
+            "task_id": self.task_id,
+            "phase": self.phase,
+            "file": self.file,
+            "since": self.since,
             "age_seconds": None if age is None else int(age),
             "age": None if age is None else clock.age_text(age),
-            "key": self.key, "suggestion": clean(self.suggestion),
+            "key": self.key,
+            "suggestion": clean(self.suggestion),
         }
 
 
@@ -118,19 +130,35 @@ def gate_id(milestone_id: str, task_id: str, phase: Phase) -> str:
 def _gate_item(m: Milestone, t: Task, ph: Phase, last_event: str | None) -> InboxItem:
     title = clean(t.title, 80)
     return InboxItem(
-        id=gate_id(m.id, t.id, ph), kind="gate", severity="warning",
-        what=f"{ph.name} of {t.id}" + (f" ({title})" if title and title != t.id else "")
+        id=gate_id(m.id, t.id, ph),
+        kind="gate",
+        severity="warning",
+        what=f"{ph.name} of {t.id}"
+        + (f" ({title})" if title and title != t.id else "")
         + " waits for approval",
-        milestone_id=m.id, task_id=t.id, phase=ph.name,
-        since=ph.completed_at or last_event, key=GATE_KEY,
-        suggestion=f"kiro-tui approve {m.id} {t.id} {ph.name} (or reject with a reason)")
+        milestone_id=m.id,
+        task_id=t.id,
+        phase=ph.name,
+        since=ph.completed_at or last_event,
+        key=GATE_KEY,
+        suggestion=f"kiro-tui approve {m.id} {t.id} {ph.name} (or reject with a reason)",
+    )
 
 
 def _blocker_item(b: Blocker) -> InboxItem:
     return InboxItem(
-        id=f"blocker:{b.blocker_id}", kind=b.kind, severity=b.severity, what=b.message,
-        milestone_id=b.milestone_id, task_id=b.task_id, phase=b.phase, since=b.since,
-        key=_KEYS_BY_KIND.get(b.kind, BLOCKER_KEY), suggestion=b.suggestion, file=b.file)
+        id=f"blocker:{b.blocker_id}",
+        kind=b.kind,
+        severity=b.severity,
+        what=b.message,
+        milestone_id=b.milestone_id,
+        task_id=b.task_id,
+        phase=b.phase,
+        since=b.since,
+        key=_KEYS_BY_KIND.get(b.kind, BLOCKER_KEY),
+        suggestion=b.suggestion,
+        file=b.file,
+    )
 
 
 def needs_person(b: Blocker) -> bool:
@@ -144,9 +172,12 @@ def _order_key(item: InboxItem) -> tuple[int, int, float, str]:
     return (item.rank, 0 if when else 1, when.timestamp() if when else 0.0, item.id)
 
 
-def build_inbox(snap: Snapshot, *, milestone: str | None = None,
-                last_events: Mapping[tuple[str, str, str], str] | None = None
-                ) -> list[InboxItem]:
+def build_inbox(
+    snap: Snapshot,
+    *,
+    milestone: str | None = None,
+    last_events: Mapping[tuple[str, str, str], str] | None = None,
+) -> list[InboxItem]:
     """The ordered queue for `snap` (only `milestone`'s items when given, plus the workspace's
     file problems that name no milestone). `last_events` gives, per (milestone, task, phase),
     the time of its latest event: the "since" of a gate with no `completed_at`."""
@@ -185,8 +216,7 @@ def phase_event_times(ms_dir: Path, n: int = 2000) -> dict[tuple[str, str, str],
 def inbox_json(items: Iterable[InboxItem], now: datetime) -> dict[str, Any]:
     """What `kiro-tui inbox --json` prints (schema 1)."""
     listed = [i.as_json(now) for i in items]
-    return {"schema": SCHEMA, "generated_at": clock.fmt(now), "count": len(listed),
-            "items": listed}
+    return {"schema": SCHEMA, "generated_at": clock.fmt(now), "count": len(listed), "items": listed}
 
 
 def count_text(n: int) -> str:
@@ -200,8 +230,10 @@ def item_line(item: InboxItem, now: datetime) -> str:
     age = item.age(now)
     label = "gate" if item.is_gate else f"{item.severity} {clean(item.kind, 40)}"
     key = "Enter" if item.key == BLOCKER_KEY else item.key
-    return (f"[{label}] {item.where}  {clock.age_text(age) if age is not None else '?'}  "
-            f"({key})  {clean(item.what)}")
+    return (
+        f"[{label}] {item.where}  {clock.age_text(age) if age is not None else '?'}  "
+        f"({key})  {clean(item.what)}"
+    )
 
 
 def inbox_text(items: Iterable[InboxItem], now: datetime) -> str:

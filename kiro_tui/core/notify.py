@@ -54,8 +54,11 @@ def parse_notify(raw: Any, source: str = "config.yaml") -> NotifySettings:
     if raw is None:
         return NotifySettings()
     if not isinstance(raw, Mapping):
-        return NotifySettings(problems=(f"{source}: notify must be a mapping, not "
-                                        f"{type(raw).__name__}; using the defaults",))
+        return NotifySettings(
+            problems=(
+                f"{source}: notify must be a mapping, not {type(raw).__name__}; using the defaults",
+            )
+        )
     problems: list[str] = []
     values: dict[str, Any] = {}
     for key in ("bell", "toast", "osc"):
@@ -70,16 +73,19 @@ def parse_notify(raw: Any, source: str = "config.yaml") -> NotifySettings:
         if isinstance(cmd, list) and cmd and all(isinstance(a, str) and a for a in cmd):
             values["command"] = tuple(cmd)
         else:
-            problems.append(f"{source}: notify.command must be a list of strings (an argv, "
-                            f"no shell), not {cmd!r}")
+            problems.append(
+                f"{source}: notify.command must be a list of strings (an argv, "
+                f"no shell), not {cmd!r}"
+            )
     for key, name in (("renotify_after", "renotify_after"), ("command_timeout", "timeout")):
         if name in raw:
             v = raw[name]
             if isinstance(v, int | float) and not isinstance(v, bool) and v > 0:
                 values[key] = float(v)
             else:
-                problems.append(f"{source}: notify.{name} must be a positive number of "
-                                f"seconds, not {v!r}")
+                problems.append(
+                    f"{source}: notify.{name} must be a positive number of seconds, not {v!r}"
+                )
     return NotifySettings(**values, problems=tuple(problems))
 
 
@@ -154,8 +160,15 @@ def toast_text(item: InboxItem) -> str:
 
 
 def payload(item: InboxItem, root: Path, now: datetime, renotify: bool) -> str:
-    return json.dumps({"schema": 1, "event": "renotify" if renotify else "attention",
-                       "repository": str(root), "item": item.as_json(now)}, ensure_ascii=False)
+    return json.dumps(
+        {
+            "schema": 1,
+            "event": "renotify" if renotify else "attention",
+            "repository": str(root),
+            "item": item.as_json(now),
+        },
+        ensure_ascii=False,
+    )
 
 
 @dataclass
@@ -176,8 +189,11 @@ class Notifier:
         raw = data.get("notified")
         if not isinstance(raw, dict):
             return {}
-        return {str(k): float(v) for k, v in raw.items()
-                if isinstance(v, int | float) and not isinstance(v, bool)}
+        return {
+            str(k): float(v)
+            for k, v in raw.items()
+            if isinstance(v, int | float) and not isinstance(v, bool)
+        }
 
     def notified(self) -> dict[str, float]:
         """Item id -> epoch seconds of its last announcement (as stored)."""
@@ -204,8 +220,9 @@ class Notifier:
                             again.append(i.id)
                         kept[i.id] = t
                 if kept != seen:
-                    write_json(self.state_file, {"schema": 1, "root": str(self.root),
-                                                 "notified": kept})
+                    write_json(
+                        self.state_file, {"schema": 1, "root": str(self.root), "notified": kept}
+                    )
         except Exception as exc:  # an unwritable state folder never stops the dashboard
             log.warning("notify state %s: %s", self.state_file, exc)
         return self._emit(fresh, again, now)
@@ -224,13 +241,21 @@ class Notifier:
             if len(fresh) == 1:
                 osc = osc_notification("kiro-tui: needs you", lines[0], tmux=tmux)
             else:
-                osc = osc_notification(f"kiro-tui: {len(fresh)} need you", "; ".join(
-                    clean(i.what, 60) for i in shown), tmux=tmux)
+                osc = osc_notification(
+                    f"kiro-tui: {len(fresh)} need you",
+                    "; ".join(clean(i.what, 60) for i in shown),
+                    tmux=tmux,
+                )
         return Notifications(
-            items=tuple(fresh), renotified=tuple(again), bell=s.bell,
-            toasts=tuple(lines) if s.toast else (), osc=osc,
+            items=tuple(fresh),
+            renotified=tuple(again),
+            bell=s.bell,
+            toasts=tuple(lines) if s.toast else (),
+            osc=osc,
             payloads=tuple(payload(i, self.root, now, i.id in again) for i in shown)
-            if s.command else ())
+            if s.command
+            else (),
+        )
 
 
 # ------------------------------------------------------------------------- notify.command
@@ -261,16 +286,22 @@ class CommandRunner:
     def run(self, argv: Sequence[str], data: str, timeout: float = COMMAND_TIMEOUT) -> CommandRun:
         argv = tuple(argv)
         try:
-            proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                                    stderr=subprocess.PIPE, start_new_session=True,
-                                    close_fds=True)
+            proc = subprocess.Popen(
+                argv,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                start_new_session=True,
+                close_fds=True,
+            )
         except OSError as exc:
             run = CommandRun(argv, None, None, f"could not start: {exc.strerror or exc}")
             self.report(f"notify.command {argv[0]!r} could not start: {exc.strerror or exc}")
             return run
         run = CommandRun(argv, proc, None)
-        run.thread = threading.Thread(target=self._supervise, args=(run, data, timeout),
-                                      name="notify-command", daemon=True)
+        run.thread = threading.Thread(
+            target=self._supervise, args=(run, data, timeout), name="notify-command", daemon=True
+        )
         with self._lock:
             self._runs = [r for r in self._runs if r.outcome == "running"] + [run]
         run.thread.start()
@@ -284,8 +315,10 @@ class CommandRunner:
         except subprocess.TimeoutExpired:
             _kill_group(proc)
             run.outcome = "timeout"
-            self.report(f"notify.command {run.argv[0]!r} did not finish within {timeout:g} s "
-                        "and was stopped")
+            self.report(
+                f"notify.command {run.argv[0]!r} did not finish within {timeout:g} s "
+                "and was stopped"
+            )
             return
         except OSError as exc:  # e.g. it closed stdin without reading it
             proc.wait()
@@ -297,8 +330,10 @@ class CommandRunner:
             lines = (err or b"").decode("utf-8", "replace").strip().splitlines()
             tail = clean(lines[-1], 200) if lines else ""
             run.outcome = f"failed: exit {proc.returncode}"
-            self.report(f"notify.command {run.argv[0]!r} failed (exit {proc.returncode})"
-                        + (f": {tail}" if tail else ""))
+            self.report(
+                f"notify.command {run.argv[0]!r} failed (exit {proc.returncode})"
+                + (f": {tail}" if tail else "")
+            )
 
     def running(self) -> list[CommandRun]:
         with self._lock:
@@ -329,8 +364,12 @@ def _kill_group(proc: subprocess.Popen[bytes], grace: float = 1.0) -> None:
         pass
 
 
-def send(out: Notifications, settings: NotifySettings, runner: CommandRunner,
-         write: Callable[[str], None] | None = None) -> list[CommandRun]:
+def send(
+    out: Notifications,
+    settings: NotifySettings,
+    runner: CommandRunner,
+    write: Callable[[str], None] | None = None,
+) -> list[CommandRun]:
     """Emit the terminal channels through `write` (the bell, then the OSC sequences) and start
     `notify.command` once per payload. The dashboard instead calls `App.bell()`, shows
     `out.toasts` and writes `out.osc` to its driver's output."""

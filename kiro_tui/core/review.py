@@ -5,11 +5,13 @@ the digest kiro-tui stored then: `approved_digest` / `rejected_digest`, FORMAT.m
 with neither, the phase's start. The earlier version of each deliverable comes from, in order:
 
 1. git: the newest commit whose tree holds deliverables with exactly the stored digest
-   (found by walking back from HEAD and hashing the trees the way `deliverables.digest` hashes
-   the files); with no digest stored, the newest commit made at or before the decision time;
+   (review_git.py: found by walking back from HEAD and hashing the trees the way
+   `deliverables.digest` hashes the files);
 2. the copy kept at decision time by `keep_copy` under `.milestones/reviews/<task>/<phase>/
-   <digest>/` (git-ignored);
-3. nothing (every file shows as added).
+   <digest>/` (git-ignored): exact too;
+3. git again, approximately: the newest commit made at or before the decision time (the only
+   way for a phase decided by another tool, which stores no digest);
+4. nothing (every file shows as added).
 
 Each `FileDiff` says which source it used and whether it is exact (digest verified).
 """
@@ -17,8 +19,6 @@ Each `FileDiff` says which source it used and whether it is exact (digest verifi
 from __future__ import annotations
 
 import difflib
-import functools
-import hashlib
 import json
 import os
 import re
@@ -29,9 +29,11 @@ from typing import Any
 
 from kiro_tui.core import clock
 from kiro_tui.core import deliverables as dl
+from kiro_tui.core.deliverable_view import is_binary
 from kiro_tui.core.errors import InvalidId
 from kiro_tui.core.ids import check_id, check_phase
 from kiro_tui.core.model import Milestone, Phase, Task
+from kiro_tui.core.review_git import decided_tree, tree_files
 from kiro_tui.core.root import MS
 from kiro_tui.core.safewrite import atomic_write, file_lock
 from kiro_tui.core.userstate import read_json
@@ -39,7 +41,6 @@ from kiro_tui.core.userstate import read_json
 REVIEWS = "reviews"
 MAX_COPY_BYTES = 4 << 20  # a larger file is not copied (listed as skipped in the manifest)
 MAX_DIFF_BYTES = 1 << 20  # a larger side is not diffed
-MAX_SCAN = 1000  # commits walked back from HEAD
 _DIGEST_RE = re.compile(r"^(?:sha256:)?([0-9a-f]{64})$")
 
 
@@ -112,8 +113,9 @@ def _files_under(base: Path) -> list[Path]:
     return []
 
 
-def keep_copy(root: Path, task_id: str, phase: str, paths: Iterable[str | Path],
-              digest: str) -> Path | None:
+def keep_copy(
+    root: Path, task_id: str, phase: str, paths: Iterable[str | Path], digest: str
+) -> Path | None:
     """Keep the deliverables (`paths` relative to `root`, files or folders, e.g. from
     `phase_paths`) as they are now, for a later diff: called by the service on approve and on
     reject with the digest it stores. Files over MAX_COPY_BYTES, links out of the repository
@@ -145,9 +147,22 @@ def keep_copy(root: Path, task_id: str, phase: str, paths: Iterable[str | Path],
                 skipped.append(frel)
                 continue
             kept.append(frel)
-    atomic_write(dest / "manifest.json", json.dumps({
-        "schema": 1, "task_id": task_id, "phase": phase, "digest": digest,
-        "kept_at": clock.now_str(), "files": kept, "skipped": skipped}, indent=1) + "\n")
+    atomic_write(
+        dest / "manifest.json",
+        json.dumps(
+            {
+                "schema": 1,
+                "task_id": task_id,
+                "phase": phase,
+                "digest": digest,
+                "kept_at": clock.now_str(),
+                "files": kept,
+                "skipped": skipped,
+            },
+            indent=1,
+        )
+        + "\n",
+    )
     return dest
 
 
@@ -174,8 +189,7 @@ def decision(root: Path, milestone: Milestone, task: Task, phase: Phase) -> Deci
     if r is not None and (a is None or r > a):
         raw = _raw_phase(root, milestone, task.id, phase.name)
         dg = raw.get("rejected_digest")
-        return Decision("rejected", phase.rejected_at, str(dg) if dg else None,
-                        phase.rejected_by)
+        return Decision("rejected", phase.rejected_at, str(dg) if dg else None, phase.rejected_by)
     if a is not None:
         return Decision("approved", phase.approved_at, phase.approved_digest, phase.approved_by)
     if clock.parse_ts(phase.started_at) is not None:
@@ -183,130 +197,7 @@ def decision(root: Path, milestone: Milestone, task: Task, phase: Phase) -> Deci
     return Decision("none", None, None)
 
 
-# ------------------------------------------------------------------------- git
-def _repo(root: Path) -> tuple[Any, str] | None:
-    """(repository, prefix of `root` in its working folder), or None outside git."""
-    import pygit2
-
-    try:
-        found = pygit2.discover_repository(str(root))
-        if not found:
-            return None
-        repo = pygit2.Repository(found)
-    except (pygit2.GitError, OSError):
-        return None
-    if repo.is_bare or not repo.workdir or repo.head_is_unborn:
-        return None
-    rel = os.path.relpath(os.path.realpath(root), os.path.realpath(repo.workdir))
-    if rel == ".." or rel.startswith(".." + os.sep):
-        return None
-    return repo, "" if rel == "." else Path(rel).as_posix() + "/"
-
-
-def _tree_files(repo: Any, tree: Any, gitpath: str) -> list[tuple[str, bytes]]:
-    """(path relative to `gitpath`, content) of the blobs at `gitpath` in `tree`."""
-    import pygit2
-
-    try:
-        obj = repo[tree[gitpath].id]
-    except KeyError:
-        return []
-    if isinstance(obj, pygit2.Blob):
-        return [("", obj.data)]
-    out: list[tuple[str, bytes]] = []
-
-    def walk(t: Any, prefix: str) -> None:
-        for e in t:
-            o = repo[e.id]
-            name = f"{prefix}{e.name}"
-            if isinstance(o, pygit2.Tree):
-                walk(o, name + "/")
-            elif isinstance(o, pygit2.Blob):
-                out.append((name, o.data))
-
-    if isinstance(obj, pygit2.Tree):
-        walk(obj, "")
-    return sorted(out, key=lambda x: PurePosixPath(x[0]).parts)
-
-
-def _tree_digest(repo: Any, tree: Any, labelled: list[tuple[str, str | None]]) -> str:
-    """`deliverables.digest` computed over `tree` instead of the working folder."""
-    h = hashlib.sha256()
-    for label, gitpath in labelled:
-        h.update(label.encode() + b"\0")
-        if gitpath is None:
-            continue
-        for rel, data in _tree_files(repo, tree, gitpath):
-            h.update(rel.encode() + b"\0")
-            h.update(data)
-            h.update(b"\0")
-    return "sha256:" + h.hexdigest()
-
-
-def _entry_key(tree: Any, gitpaths: list[str | None]) -> tuple[Any, ...]:
-    out = []
-    for gp in gitpaths:
-        try:
-            out.append(tree[gp].id if gp else None)
-        except KeyError:
-            out.append(None)
-    return tuple(out)
-
-
-def _git_base(root: Path, task_id: str, phase: Phase, dec: Decision
-              ) -> tuple[Any, Any, str, str, bool] | None:
-    """(repo, tree, prefix, description, exact) of the commit that holds the decided version."""
-    import pygit2
-
-    found = _repo(root)
-    if found is None:
-        return None
-    repo, prefix = found
-    labelled: list[tuple[str, str | None]] = []
-    for d in sorted(phase.deliverables, key=lambda x: x.label):
-        try:
-            p = dl.resolve(root, task_id, phase.name, d)
-        except InvalidId:
-            labelled.append((d.label, None))
-            continue
-        labelled.append((d.label, prefix + Path(os.path.relpath(p, root)).as_posix()))
-    gitpaths = [gp for _l, gp in labelled]
-    when = clock.parse_ts(dec.at)
-    cache: dict[tuple[Any, ...], str] = {}
-    by_time = None
-    for n, c in enumerate(repo.walk(repo.head.target, pygit2.enums.SortMode.TIME)):
-        if n >= MAX_SCAN:
-            break
-        if dec.digest:
-            key = _entry_key(c.tree, gitpaths)
-            if any(key):
-                dg = cache.get(key)
-                if dg is None:
-                    dg = cache[key] = _tree_digest(repo, c.tree, labelled)
-                if dg == dec.digest:
-                    return repo, c.tree, prefix, f"git {str(c.id)[:7]} ({dec.kind} version)", True
-        if by_time is None and when is not None and c.commit_time <= when.timestamp():
-            by_time = c
-            if not dec.digest:
-                break
-    if by_time is None:
-        return None
-    what = "digest not found in git" if dec.digest else "no digest stored"
-    return (repo, by_time.tree, prefix,
-            f"git {str(by_time.id)[:7]} (last commit before {dec.at}; {what})", False)
-
-
 # ------------------------------------------------------------------------- diffing
-def _is_binary(data: bytes) -> bool:
-    if b"\0" in data[:8192]:
-        return True
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError:
-        return True
-    return False
-
-
 def _unified(old: bytes | None, new: bytes | None, path: str, base: str) -> tuple[str, str]:
     """(status, diff text)."""
     if old == new:
@@ -314,14 +205,20 @@ def _unified(old: bytes | None, new: bytes | None, path: str, base: str) -> tupl
     status = "added" if old is None else "deleted" if new is None else "modified"
     if any(x is not None and len(x) > MAX_DIFF_BYTES for x in (old, new)):
         return "too_large", ""
-    if any(x is not None and _is_binary(x) for x in (old, new)):
+    if any(x is not None and is_binary(x) for x in (old, new)):
         return "binary", ""
     a = (old or b"").decode("utf-8").splitlines()
     b = (new or b"").decode("utf-8").splitlines()
-    text = "\n".join(difflib.unified_diff(
-        a, b, fromfile=f"a/{path}" if old is not None else "/dev/null",
-        tofile=f"b/{path}" if new is not None else "/dev/null",
-        fromfiledate=base, lineterm=""))
+    text = "\n".join(
+        difflib.unified_diff(
+            a,
+            b,
+            fromfile=f"a/{path}" if old is not None else "/dev/null",
+            tofile=f"b/{path}" if new is not None else "/dev/null",
+            fromfiledate=base,
+            lineterm="",
+        )
+    )
     if not text:
         text = f"--- a/{path}\n+++ b/{path}\n(only the line ending at the end of the file changed)"
     return status, text
@@ -334,15 +231,16 @@ def _read(path: Path) -> bytes | None:
         return None
 
 
-def diff_since_decision(root: Path, milestone: Milestone, task: Task, phase: Phase
-                        ) -> list[FileDiff]:
+def diff_since_decision(
+    root: Path, milestone: Milestone, task: Task, phase: Phase
+) -> list[FileDiff]:
     """One FileDiff per file of each deliverable (unchanged ones included, so the view can
     say so), comparing the version of the last decision with the working folder."""
     dec = decision(root, milestone, task, phase)
-    git = _git_base(root, task.id, phase, dec) if dec.at else None
+    git = decided_tree(root, task.id, phase, dec.kind, dec.at, dec.digest) if dec.at else None
     cdir = copy_dir(root, task.id, phase.name, dec.digest) if dec.digest else None
     manifest = read_json(cdir / "manifest.json") if cdir else None
-    use_copy = manifest is not None and (git is None or not git[4])
+    use_copy = manifest is not None and (git is None or not git.exact)
     out: list[FileDiff] = []
     for d in phase.deliverables:
         try:
@@ -358,8 +256,8 @@ def diff_since_decision(root: Path, milestone: Milestone, task: Task, phase: Pha
                 if data is not None:
                     old[Path(os.path.relpath(f, cdir / "files")).as_posix()] = data
         elif git is not None:
-            repo, tree, prefix, base_desc, exact = git
-            for sub, data in _tree_files(repo, tree, prefix + rel):
+            base_desc, exact = git.description, git.exact
+            for sub, data in tree_files(git.repo, git.tree, git.prefix + rel):
                 old[f"{rel}/{sub}" if sub else rel] = data
         else:
             base_desc, exact = "no earlier version found", False
@@ -374,57 +272,3 @@ def diff_since_decision(root: Path, milestone: Milestone, task: Task, phase: Pha
         if not old and not new:
             out.append(FileDiff(d.label, rel, "missing", "", base_desc, exact))
     return out
-
-
-# ------------------------------------------------------------------------- lazy display
-@dataclass(frozen=True, slots=True)
-class Content:
-    path: str
-    size: int
-    text: str | None  # None when binary or unreadable
-    truncated: bool
-    binary: bool
-    kind: str  # markdown | yaml | json | code | text | binary | missing | folder
-    error: str | None = None
-
-
-_KINDS = {".md": "markdown", ".markdown": "markdown", ".yaml": "yaml", ".yml": "yaml",
-          ".json": "json", ".txt": "text", ".rst": "text"}
-
-
-@functools.lru_cache(maxsize=1)
-def _code_suffixes() -> frozenset[str]:
-    return frozenset({".py", ".js", ".ts", ".tsx", ".jsx", ".go", ".rs", ".java", ".c", ".h",
-                      ".cpp", ".sh", ".toml", ".sql", ".html", ".css", ".rb", ".kt"})
-
-
-def deliverable_content(path: Path, max_bytes: int = 256 << 10) -> Content:
-    """At most `max_bytes` of a deliverable file for display, with the kind of viewer it needs
-    (Markdown, syntax highlighting by suffix, plain text) and binary detection."""
-    shown = str(path)
-    try:
-        st = path.stat()
-    except OSError:
-        return Content(shown, 0, None, False, False, "missing", "no such file")
-    if path.is_dir():
-        return Content(shown, 0, None, False, False, "folder")
-    try:
-        with open(path, "rb") as fh:
-            head = fh.read(max_bytes + 1)
-    except OSError as exc:
-        return Content(shown, st.st_size, None, False, False, "missing",
-                       f"cannot read: {exc.strerror}")
-    truncated = len(head) > max_bytes or st.st_size > max_bytes
-    head = head[:max_bytes]
-    if b"\0" in head[:8192]:
-        return Content(shown, st.st_size, None, truncated, True, "binary")
-    try:
-        text = head.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        if truncated and exc.start >= len(head) - 3:  # a character cut by the limit
-            text = head[: exc.start].decode("utf-8")
-        else:
-            return Content(shown, st.st_size, None, truncated, True, "binary")
-    suffix = path.suffix.lower()
-    kind = _KINDS.get(suffix) or ("code" if suffix in _code_suffixes() else "text")
-    return Content(shown, st.st_size, text, truncated, False, kind)

@@ -48,9 +48,15 @@ def problem_blocker(p: Problem, ms_dir: Path | None = None) -> Blocker:
             since = clock.fmt(datetime.fromtimestamp((ms_dir / p.file).stat().st_mtime, UTC))
         except (OSError, ValueError):
             since = None
-    return Blocker(bid, "invalid_file", "critical", f"{p.file}: {p.message}",
-                   "fix the file; 'kiro-tui validate' shows every problem", file=p.file,
-                   since=since)
+    return Blocker(
+        bid,
+        "invalid_file",
+        "critical",
+        f"{p.file}: {p.message}",
+        "fix the file; 'kiro-tui validate' shows every problem",
+        file=p.file,
+        since=since,
+    )
 
 
 def _s(v: Any) -> str | None:
@@ -83,8 +89,9 @@ class LoggedBlockers:
     def _read(self, path: Path, mid: str) -> list[Blocker]:
         f = self._followers.get(path)
         if f is None:
-            f = self._followers[path] = Follower(path, f"logs/{path.parent.name}/{path.name}",
-                                                 start_at_end=False)
+            f = self._followers[path] = Follower(
+                path, f"logs/{path.parent.name}/{path.name}", start_at_end=False
+            )
         opened = self._open.setdefault(path, {})
         for ev in f.read_new():
             raw = ev.raw
@@ -94,11 +101,17 @@ class LoggedBlockers:
             if ev.event == "blocker_detected":
                 sev = str(raw.get("severity") or "warning")
                 opened[bid] = Blocker(
-                    bid, str(raw.get("kind") or "unknown"),
+                    bid,
+                    str(raw.get("kind") or "unknown"),
                     sev if sev in SEVERITIES else "warning",
-                    str(raw.get("message") or ev.text()), str(raw.get("suggestion") or ""),
-                    _s(raw.get("milestone_id")) or mid, _s(raw.get("task_id")),
-                    _s(raw.get("phase")), _s(raw.get("file")), ev.timestamp or None)
+                    str(raw.get("message") or ev.text()),
+                    str(raw.get("suggestion") or ""),
+                    _s(raw.get("milestone_id")) or mid,
+                    _s(raw.get("task_id")),
+                    _s(raw.get("phase")),
+                    _s(raw.get("file")),
+                    ev.timestamp or None,
+                )
             elif ev.event == "blocker_resolved":
                 opened.pop(bid, None)
         return list(opened.values())
@@ -144,13 +157,20 @@ class _Until:
         self.deadline = deadline
 
     def is_set(self) -> bool:
-        return self.stop.is_set() or (self.deadline is not None
-                                      and time.monotonic() >= self.deadline)
+        return self.stop.is_set() or (
+            self.deadline is not None and time.monotonic() >= self.deadline
+        )
 
 
-def wait_for_item(root: Path, milestone: str | None = None, *, timeout: float | None = None,
-                  any_item: bool = False, stop: threading.Event | None = None,
-                  ready: threading.Event | None = None) -> WaitResult:
+def wait_for_item(
+    root: Path,
+    milestone: str | None = None,
+    *,
+    timeout: float | None = None,
+    any_item: bool = False,
+    stop: threading.Event | None = None,
+    ready: threading.Event | None = None,
+) -> WaitResult:
     """Block until an inbox item appears that was not there at the start (with `any_item`,
     return at once when there is one), `timeout` seconds pass, or `stop` is set. `ready` is
     set once the watcher runs and the starting inbox is known (tests and the bench write

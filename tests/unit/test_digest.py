@@ -49,9 +49,16 @@ def test_the_last_visit_is_kept_per_repository_and_never_goes_back(tmp_path: Pat
 
 
 def _blocker(kind: str, bid: str, at: str, msg: str, event: str = "blocker_detected") -> dict:  # type: ignore[type-arg]
-    return {"timestamp": at, "event": event, "blocker_id": bid, "kind": kind,
-            "severity": "critical", "milestone_id": M1, "message": msg,
-            "role": "blocker_detector"}
+    return {
+        "timestamp": at,
+        "event": event,
+        "blocker_id": bid,
+        "kind": kind,
+        "severity": "critical",
+        "milestone_id": M1,
+        "message": msg,
+        "role": "blocker_detector",
+    }
 
 
 def test_digest_of_what_happened_since_the_last_visit(seed: Path) -> None:
@@ -66,19 +73,31 @@ def test_digest_of_what_happened_since_the_last_visit(seed: Path) -> None:
     now = clock.now_str()
     events.append(log, _blocker("agent_needs_input", "blk-q", now, "agent asks: which db?"))
     events.append(log, _blocker("stalled_task", "blk-s", now, "task-004 stalled"))
-    events.append(log, _blocker("stalled_task", "blk-s", now, "resolved: task-004 stalled",
-                                "blocker_resolved"))
+    events.append(
+        log,
+        _blocker("stalled_task", "blk-s", now, "resolved: task-004 stalled", "blocker_resolved"),
+    )
     runs = seed / ".milestones/logs" / SID / "execution.jsonl"
-    events.append(runs, {"timestamp": now, "event": "run_finished", "run_id": "r1",
-                         "milestone_id": M1, "cost_usd": 0.42})
-    events.append(runs, {"timestamp": now, "event": "usage", "run_id": "r2",
-                         "data": {"cost_usd": 1.08}})
+    events.append(
+        runs,
+        {
+            "timestamp": now,
+            "event": "run_finished",
+            "run_id": "r1",
+            "milestone_id": M1,
+            "cost_usd": 0.42,
+        },
+    )
+    events.append(
+        runs, {"timestamp": now, "event": "usage", "run_id": "r2", "data": {"cost_usd": 1.08}}
+    )
     events.append(runs, {"timestamp": now, "event": "run_finished", "run_id": "r3"})
     items = build_inbox(cheap_snapshot(ws, LoggedBlockers(ws.ms)))
     d = build_digest(ws.ms, since, clock.now(), items)
     assert [e.text for e in d.decisions] == ["spec of task-001 approved by tester"]
     assert [e.text for e in d.phases_completed] == [
-        "design of task-002 completed (waits for approval)"]
+        "design of task-002 completed (waits for approval)"
+    ]
     assert [e.text for e in d.blockers_opened] == ["agent asks: which db?", "task-004 stalled"]
     assert [e.text for e in d.blockers_resolved] == ["task-004 stalled"]
     assert [(g.task_id, g.phase) for g in d.gates_waiting] == [("task-002", "design")]
@@ -86,9 +105,15 @@ def test_digest_of_what_happened_since_the_last_visit(seed: Path) -> None:
     assert (d.cost_reports, d.cost_unreported) == (2, 1)
     text = digest_text(d)
     assert text.startswith("Since you left (")
-    for part in ("Decisions (1)", "Phases completed (1)", "Blockers opened (2)",
-                 "Blockers resolved (1)", "Gates waiting now (1)", "Agent runs finished: 2",
-                 "cost $1.50 over 2 report(s), 1 run(s) did not report one"):
+    for part in (
+        "Decisions (1)",
+        "Phases completed (1)",
+        "Blockers opened (2)",
+        "Blockers resolved (1)",
+        "Gates waiting now (1)",
+        "Agent runs finished: 2",
+        "cost $1.50 over 2 report(s), 1 run(s) did not report one",
+    ):
         assert part in text, part
     assert len(text.splitlines()) <= 24  # one screen
     assert d.as_json()["cost_usd"] == d.cost_usd
@@ -101,8 +126,10 @@ def test_events_before_the_visit_are_left_out_and_cost_is_unknown(seed: Path) ->
     assert d.empty and d.cost_usd is None and d.events == 0
     assert digest_text(d).endswith("nothing happened")
     assert build_digest(ms, ts("2026-11-01T00:00:00Z")).events > 0
-    events.append(ms / "logs" / SID / "execution.jsonl",
-                  {"timestamp": "2026-11-22T11:00:00Z", "event": "run_finished"})
+    events.append(
+        ms / "logs" / SID / "execution.jsonl",
+        {"timestamp": "2026-11-22T11:00:00Z", "event": "run_finished"},
+    )
     d = build_digest(ms, ts("2026-11-22T00:00:00Z"), ts("2026-11-22T12:00:00Z"))
     assert "cost unknown (no run reported one)" in digest_text(d)
 
@@ -112,9 +139,11 @@ def test_a_long_log_is_read_back_only_as_far_as_the_visit(tmp_path: Path) -> Non
     log = ms / "logs" / "execution-m1.jsonl"
     log.parent.mkdir(parents=True)
     base = ts("2026-11-20T00:00:00Z")
-    lines = [f'{{"timestamp": "{clock.fmt(base + timedelta(seconds=i))}", '
-             f'"event": "phase_completed", "task_id": "t{i}", "phase": "task"}}\n'
-             for i in range(5000)]
+    lines = [
+        f'{{"timestamp": "{clock.fmt(base + timedelta(seconds=i))}", '
+        f'"event": "phase_completed", "task_id": "t{i}", "phase": "task"}}\n'
+        for i in range(5000)
+    ]
     log.write_text("".join(lines) + "not json\n")
     since = base + timedelta(seconds=2999)
     found = events_since(ms, since)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import replace
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
-from kiro_tui.core import clock, events
+from kiro_tui.core import events
 from kiro_tui.core.inbox import (
     build_inbox,
     count_text,
@@ -23,8 +23,7 @@ from kiro_tui.core.wait import LoggedBlockers, cheap_snapshot
 from tests.conftest import copy_fixture
 
 M1 = "milestone-001"
-NOW = clock.parse_ts("2026-11-22T12:00:00Z")
-assert NOW is not None
+NOW = datetime(2026, 11, 22, 12, 0, 0, tzinfo=UTC)
 
 
 def ws_of(root: Path) -> Workspace:
@@ -44,12 +43,18 @@ def edit(root: Path, rel: str, old: str, new: str, count: int = 1) -> None:
 
 def waiting_design(root: Path, completed_at: str) -> None:
     """task-002's design (in_progress in the seed) written as waiting since `completed_at`."""
-    edit(root, "active/milestone-001.yaml",
-         'status: "in_progress"\n          description: "Architecture',
-         'status: "waiting_approval"\n          description: "Architecture')
-    edit(root, "active/milestone-001.yaml",
-         'started_at: "2026-11-22T10:00:00Z"\n          completed_at: null',
-         f'started_at: "2026-11-22T10:00:00Z"\n          completed_at: "{completed_at}"')
+    edit(
+        root,
+        "active/milestone-001.yaml",
+        'status: "in_progress"\n          description: "Architecture',
+        'status: "waiting_approval"\n          description: "Architecture',
+    )
+    edit(
+        root,
+        "active/milestone-001.yaml",
+        'started_at: "2026-11-22T10:00:00Z"\n          completed_at: null',
+        f'started_at: "2026-11-22T10:00:00Z"\n          completed_at: "{completed_at}"',
+    )
 
 
 def test_seed_gate_is_listed_with_where_since_age_and_key(seed: Path) -> None:
@@ -84,20 +89,44 @@ def test_order_is_oldest_critical_then_oldest_gate_then_the_rest(seed: Path) -> 
     waiting_design(seed, "2026-11-21T08:00:00Z")
     base = snap_of(seed)
     blockers = (
-        Blocker("b-new", "agent_needs_input", "critical", "agent asks which database",
-                milestone_id=M1, task_id="task-004", since="2026-11-22T11:00:00Z"),
-        Blocker("b-old", "verification_failed", "critical", "pytest failed",
-                milestone_id=M1, task_id="task-001", phase="spec", since="2026-11-20T10:00:00Z"),
-        Blocker("b-stale", "stale_approval", "warning", "changed after approval",
-                milestone_id=M1, task_id="task-001", phase="design",
-                since="2026-11-19T10:00:00Z"),
+        Blocker(
+            "b-new",
+            "agent_needs_input",
+            "critical",
+            "agent asks which database",
+            milestone_id=M1,
+            task_id="task-004",
+            since="2026-11-22T11:00:00Z",
+        ),
+        Blocker(
+            "b-old",
+            "verification_failed",
+            "critical",
+            "pytest failed",
+            milestone_id=M1,
+            task_id="task-001",
+            phase="spec",
+            since="2026-11-20T10:00:00Z",
+        ),
+        Blocker(
+            "b-stale",
+            "stale_approval",
+            "warning",
+            "changed after approval",
+            milestone_id=M1,
+            task_id="task-001",
+            phase="design",
+            since="2026-11-19T10:00:00Z",
+        ),
         Blocker("b-stall", "stalled_task", "warning", "no change for 2h", milestone_id=M1),
         Blocker("b-wait", "approval_waiting", "warning", "waited 3d", milestone_id=M1),
         Blocker("b-unknown", "budget_exceeded", "critical", "over budget", milestone_id=M1),
     )
     items = build_inbox(replace(base, blockers=blockers))
     assert [i.id for i in items] == [
-        "blocker:b-old", "blocker:b-new", "blocker:b-unknown",  # critical, oldest first
+        "blocker:b-old",
+        "blocker:b-new",
+        "blocker:b-unknown",  # critical, oldest first
         f"gate:{M1}:task-002:design:2026-11-21T08:00:00Z",  # then gates, oldest first
         f"gate:{M1}:task-001:spec:2026-11-22T09:00:00Z",
         "blocker:b-stale",  # an attention kind that is not critical comes after the gates
@@ -108,14 +137,16 @@ def test_order_is_oldest_critical_then_oldest_gate_then_the_rest(seed: Path) -> 
 
 def test_milestone_filter_keeps_workspace_problems(seed: Path, broken: Path) -> None:
     (seed / ".milestones/active/bad.yaml").write_bytes(
-        (broken / ".milestones/active/bad-yaml.yaml").read_bytes())
+        (broken / ".milestones/active/bad-yaml.yaml").read_bytes()
+    )
     items = build_inbox(snap_of(seed), milestone=M1)
     kinds = [i.kind for i in items]
     assert kinds == ["invalid_file", "gate"]
     assert items[0].file == "active/bad.yaml" and items[0].since is not None
     assert build_inbox(snap_of(seed), milestone="milestone-002")[0].kind == "invalid_file"
     assert [i.kind for i in build_inbox(snap_of(seed), milestone="milestone-002")] == [
-        "invalid_file"]
+        "invalid_file"
+    ]
 
 
 def test_problem_blocker_ids_match_the_blocker_detector_role(broken: Path) -> None:
@@ -123,18 +154,28 @@ def test_problem_blocker_ids_match_the_blocker_detector_role(broken: Path) -> No
 
     snap = snap_of(broken)
     full = replace(snap, blockers=())
-    role_ids = {b.blocker_id for b in detect(full, datetime.now(NOW.tzinfo))
-                if b.kind == "invalid_file"}
+    role_ids = {b.blocker_id for b in detect(full, datetime.now(UTC)) if b.kind == "invalid_file"}
     ours = {b.blocker_id for b in snap.blockers}
     assert ours and ours == role_ids
 
 
 def test_gate_without_completed_at_takes_the_time_of_its_latest_event(seed: Path) -> None:
-    edit(seed, "active/milestone-001.yaml", 'completed_at: "2026-11-22T09:00:00Z"',
-         "completed_at: null")
-    events.append(seed / ".milestones/logs/execution-milestone-001.jsonl",
-                  {"timestamp": "2026-11-22T10:30:00Z", "event": "phase_waiting_approval",
-                   "milestone_id": M1, "task_id": "task-001", "phase": "spec"})
+    edit(
+        seed,
+        "active/milestone-001.yaml",
+        'completed_at: "2026-11-22T09:00:00Z"',
+        "completed_at: null",
+    )
+    events.append(
+        seed / ".milestones/logs/execution-milestone-001.jsonl",
+        {
+            "timestamp": "2026-11-22T10:30:00Z",
+            "event": "phase_waiting_approval",
+            "milestone_id": M1,
+            "task_id": "task-001",
+            "phase": "spec",
+        },
+    )
     times = phase_event_times(seed / ".milestones")
     assert times[(M1, "task-001", "spec")] == "2026-11-22T10:30:00Z"
     items = build_inbox(snap_of(seed), last_events=times)
@@ -157,12 +198,17 @@ def test_a_phase_completed_again_after_rejection_is_a_new_item(seed: Path) -> No
 
 
 def test_json_and_text_forms_strip_control_characters(seed: Path) -> None:
-    edit(seed, "active/milestone-001.yaml", 'title: "Login API"',
-         'title: "Login\\e]0;pwned\\aAPI\\e[31m red\\nsecond line\\u202e"')
+    edit(
+        seed,
+        "active/milestone-001.yaml",
+        'title: "Login API"',
+        'title: "Login\\e]0;pwned\\aAPI\\e[31m red\\nsecond line\\u202e"',
+    )
     items = build_inbox(snap_of(seed))
     doc = inbox_json(items, NOW)
-    assert doc["schema"] == 1 and doc["count"] == 1 and doc["generated_at"] == \
-        "2026-11-22T12:00:00Z"
+    assert (
+        doc["schema"] == 1 and doc["count"] == 1 and doc["generated_at"] == "2026-11-22T12:00:00Z"
+    )
     json.dumps(doc)  # serialisable as it is
     text = inbox_text(items, NOW)
     blob = text + json.dumps(doc, ensure_ascii=False)

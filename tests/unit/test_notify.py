@@ -9,12 +9,11 @@ import stat
 import sys
 import time
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from kiro_tui.core import clock
 from kiro_tui.core.inbox import InboxItem
 from kiro_tui.core.notify import (
     BEL,
@@ -30,13 +29,28 @@ from kiro_tui.core.notify import (
 )
 from kiro_tui.core.userstate import repo_state_dir
 
-NOW = clock.parse_ts("2026-11-22T12:00:00Z")
-assert NOW is not None
-GATE = InboxItem("gate:m1:t1:spec:2026-11-22T09:00:00Z", "gate", "warning",
-                 "spec of t1 waits for approval", "m1", "t1", "spec",
-                 "2026-11-22T09:00:00Z", "a/x")
-NEEDS = InboxItem("blocker:blk-1", "agent_needs_input", "critical", "agent asks: which db?",
-                  "m1", "t2", "design", "2026-11-22T11:00:00Z")
+NOW = datetime(2026, 11, 22, 12, 0, 0, tzinfo=UTC)
+GATE = InboxItem(
+    "gate:m1:t1:spec:2026-11-22T09:00:00Z",
+    "gate",
+    "warning",
+    "spec of t1 waits for approval",
+    "m1",
+    "t1",
+    "spec",
+    "2026-11-22T09:00:00Z",
+    "a/x",
+)
+NEEDS = InboxItem(
+    "blocker:blk-1",
+    "agent_needs_input",
+    "critical",
+    "agent asks: which db?",
+    "m1",
+    "t2",
+    "design",
+    "2026-11-22T11:00:00Z",
+)
 
 
 def until(cond: Callable[[], bool], deadline: float = 20.0) -> None:
@@ -70,22 +84,41 @@ def script(tmp_path: Path, name: str, body: str) -> Path:
 def test_settings_defaults_and_channels_off() -> None:
     s = parse_notify(None)
     assert (s.bell, s.toast, s.osc, s.command, s.renotify_after) == (True, True, True, (), 1800)
-    s = parse_notify({"bell": False, "toast": True, "osc": False, "command": ["notify-send"],
-                      "renotify_after": 60, "timeout": 2})
+    s = parse_notify(
+        {
+            "bell": False,
+            "toast": True,
+            "osc": False,
+            "command": ["notify-send"],
+            "renotify_after": 60,
+            "timeout": 2,
+        }
+    )
     assert (s.bell, s.osc, s.command, s.renotify_after, s.command_timeout, s.problems) == (
-        False, False, ("notify-send",), 60.0, 2.0, ())
+        False,
+        False,
+        ("notify-send",),
+        60.0,
+        2.0,
+        (),
+    )
 
 
 def test_bad_settings_give_one_line_problems_naming_file_and_key() -> None:
-    s = parse_notify({"bell": "loud", "command": "notify-send hi", "renotify_after": -1},
-                     "/home/u/.config/kiro-tui/config.yaml")
+    s = parse_notify(
+        {"bell": "loud", "command": "notify-send hi", "renotify_after": -1},
+        "/home/u/.config/kiro-tui/config.yaml",
+    )
     assert s.bell is True and s.command == () and s.renotify_after == 1800
     assert len(s.problems) == 3
     for line, key in zip(s.problems, ("bell", "command", "renotify_after"), strict=True):
         assert line.startswith("/home/u/.config/kiro-tui/config.yaml: notify.") and key in line
         assert "\n" not in line
-    assert parse_notify(["x"]).problems[0].endswith("notify must be a mapping, not list; "
-                                                    "using the defaults")
+    assert (
+        parse_notify(["x"])
+        .problems[0]
+        .endswith("notify must be a mapping, not list; using the defaults")
+    )
 
 
 def test_settings_come_from_the_user_config_file_only(tmp_path: Path) -> None:
@@ -93,8 +126,9 @@ def test_settings_come_from_the_user_config_file_only(tmp_path: Path) -> None:
     assert str(path).startswith(os.environ["XDG_CONFIG_HOME"])
     assert load_notify_settings() == NotifySettings()  # no file: defaults
     path.parent.mkdir(parents=True)
-    path.write_text("theme: nord\nnotify:\n  bell: false\n  command: [notify-send, kiro]\n",
-                    encoding="utf-8")
+    path.write_text(
+        "theme: nord\nnotify:\n  bell: false\n  command: [notify-send, kiro]\n", encoding="utf-8"
+    )
     s = load_notify_settings()
     assert s.bell is False and s.command == ("notify-send", "kiro") and not s.problems
     path.write_text("notify: [unclosed\n", encoding="utf-8")
@@ -106,8 +140,9 @@ def test_settings_come_from_the_user_config_file_only(tmp_path: Path) -> None:
 # ------------------------------------------------------------------------- sequences
 def test_osc_sequences_plain_and_through_tmux() -> None:
     seq = osc_notification("kiro-tui: needs you", "m1 > t1 > spec: waits")
-    assert seq == ("\x1b]9;m1 > t1 > spec: waits\a"
-                   "\x1b]777;notify;kiro-tui: needs you;m1 > t1 > spec: waits\a")
+    assert seq == (
+        "\x1b]9;m1 > t1 > spec: waits\a\x1b]777;notify;kiro-tui: needs you;m1 > t1 > spec: waits\a"
+    )
     wrapped = osc_notification("t", "b", tmux=True)
     assert wrapped == (tmux_wrap("\x1b]9;b\a") + tmux_wrap("\x1b]777;notify;t;b\a"))
     assert tmux_wrap("\x1b]9;b\a") == "\x1bPtmux;\x1b\x1b]9;b\a\x1b\\"
@@ -165,15 +200,19 @@ def test_a_damaged_state_file_is_rebuilt(tmp_path: Path) -> None:
     assert not n.update([GATE], NOW)
 
 
-def test_channels_that_are_off_emit_nothing_and_many_items_are_summed_up(tmp_path: Path
-                                                                          ) -> None:
+def test_channels_that_are_off_emit_nothing_and_many_items_are_summed_up(tmp_path: Path) -> None:
     n = Notifier(tmp_path, NotifySettings(bell=False, toast=False, osc=False), env={})
     out = n.update([GATE], NOW)
     assert out and (out.bell, out.toasts, out.osc, out.payloads) == (False, (), "", ())
-    many = [InboxItem(f"blocker:b{i}", "agent_needs_input", "critical", f"question {i}")
-            for i in range(5)]
-    out = Notifier(tmp_path / "other", NotifySettings(command=("true",)),
-                   env={"TMUX": "/tmp/tmux-0/default,1,0"}).update(many, NOW)
+    many = [
+        InboxItem(f"blocker:b{i}", "agent_needs_input", "critical", f"question {i}")
+        for i in range(5)
+    ]
+    out = Notifier(
+        tmp_path / "other",
+        NotifySettings(command=("true",)),
+        env={"TMUX": "/tmp/tmux-0/default,1,0"},
+    ).update(many, NOW)
     assert len(out.items) == 5 and len(out.toasts) == 4 and len(out.payloads) == 3
     assert out.toasts[-1] == "... and 2 more need you (i: inbox)"
     assert out.osc.startswith("\x1bPtmux;") and "5 need you" in out.osc
@@ -199,8 +238,11 @@ def test_command_gets_the_item_as_json_on_stdin(tmp_path: Path) -> None:
 def test_a_failing_or_missing_command_is_reported_never_raised(tmp_path: Path) -> None:
     reports: list[str] = []
     runner = CommandRunner(report=reports.append)
-    bad = script(tmp_path, "bad", "import sys; sys.stdin.read(); print('no webhook', "
-                                  "file=sys.stderr); sys.exit(3)")
+    bad = script(
+        tmp_path,
+        "bad",
+        "import sys; sys.stdin.read(); print('no webhook', file=sys.stderr); sys.exit(3)",
+    )
     assert runner.run([str(bad)], "{}").wait(20) == "failed: exit 3"
     assert reports[-1] == f"notify.command {str(bad)!r} failed (exit 3): no webhook"
     run = runner.run([str(tmp_path / "nowhere")], "{}")
@@ -210,11 +252,16 @@ def test_a_failing_or_missing_command_is_reported_never_raised(tmp_path: Path) -
 
 def test_a_command_that_hangs_is_stopped_with_its_whole_group(tmp_path: Path) -> None:
     pids = tmp_path / "pids"
-    hang = script(tmp_path, "hang", (
-        "import os, subprocess, sys, time\n"
-        "child = subprocess.Popen(['sleep', '300'])\n"
-        f"open({str(pids)!r}, 'w').write(f'{{os.getpid()}} {{child.pid}}')\n"
-        "time.sleep(300)\n"))
+    hang = script(
+        tmp_path,
+        "hang",
+        (
+            "import os, subprocess, sys, time\n"
+            "child = subprocess.Popen(['sleep', '300'])\n"
+            f"open({str(pids)!r}, 'w').write(f'{{os.getpid()}} {{child.pid}}')\n"
+            "time.sleep(300)\n"
+        ),
+    )
     reports: list[str] = []
     runner = CommandRunner(report=reports.append)
     run = runner.run([str(hang)], "{}", timeout=1.0)
@@ -228,8 +275,11 @@ def test_a_command_that_hangs_is_stopped_with_its_whole_group(tmp_path: Path) ->
 
 def test_close_stops_every_command_still_running(tmp_path: Path) -> None:
     pidfile = tmp_path / "pid"
-    slow = script(tmp_path, "slow", f"import os, time; open({str(pidfile)!r}, 'w')"
-                                    ".write(str(os.getpid())); time.sleep(300)")
+    slow = script(
+        tmp_path,
+        "slow",
+        f"import os, time; open({str(pidfile)!r}, 'w').write(str(os.getpid())); time.sleep(300)",
+    )
     runner = CommandRunner(report=lambda _m: None)
     run = runner.run([str(slow)], "{}", timeout=300)
     until(lambda: pidfile.exists() and pidfile.read_text() != "")

@@ -10,10 +10,10 @@ from pathlib import Path
 import pygit2
 
 from kiro_tui.core import clock
+from kiro_tui.core.deliverable_view import deliverable_content
 from kiro_tui.core.review import (
     copy_dir,
     decision,
-    deliverable_content,
     diff_since_decision,
     keep_copy,
     phase_paths,
@@ -39,6 +39,12 @@ def commit_all(root: Path, message: str, when: float | None = None) -> str:
     return str(repo.create_commit("HEAD", sig, sig, message, tree, parents))
 
 
+def epoch(text: str) -> float:
+    when = clock.parse_ts(text)
+    assert when is not None
+    return when.timestamp()
+
+
 def models(root: Path) -> tuple:  # type: ignore[type-arg]
     m = Workspace.open(root, persist_cache=False).load().milestone(M1)
     assert m is not None
@@ -56,7 +62,7 @@ def by_path(diffs: list) -> dict:  # type: ignore[type-arg]
 def approve_and_keep(root: Path) -> None:
     """What the service will do on approve (round two): approve, then keep the copy."""
     Workspace.open(root, persist_cache=False).approve(M1, "task-001", "spec", note="ok")
-    m, t, ph = models(root)
+    _m, t, ph = models(root)
     assert ph.approved_digest
     keep_copy(root, t.id, ph.name, phase_paths(root, t.id, ph), ph.approved_digest)
 
@@ -136,20 +142,19 @@ def test_with_nothing_kept_every_file_shows_as_added(seed: Path) -> None:
     assert "--- /dev/null" in diffs[0].diff
 
 
-def test_approved_by_another_tool_uses_the_last_commit_before_the_approval(seed: Path
-                                                                            ) -> None:
+def test_approved_by_another_tool_uses_the_last_commit_before_the_approval(seed: Path) -> None:
     path = seed / ".milestones/active/milestone-001.yaml"
     text = path.read_text()
     text = text.replace('status: "waiting_approval"', 'status: "approved"').replace(
         'completed_at: "2026-11-22T09:00:00Z"\n          approved_at: null',
-        'completed_at: "2026-11-22T09:00:00Z"\n          approved_at: "2026-11-22T10:00:00Z"')
+        'completed_at: "2026-11-22T09:00:00Z"\n          approved_at: "2026-11-22T10:00:00Z"',
+    )
     path.write_text(text)
     plan = seed / SPEC / "test_plan.md"
     approved = plan.read_text()
-    before = commit_all(seed, "approved version", clock.parse_ts("2026-11-22T09:30:00Z")
-                        .timestamp())  # type: ignore[union-attr]
+    before = commit_all(seed, "approved version", epoch("2026-11-22T09:30:00Z"))  # type: ignore[union-attr]
     plan.write_text("after the approval\n")
-    commit_all(seed, "after", clock.parse_ts("2026-11-22T11:00:00Z").timestamp())  # type: ignore[union-attr]
+    commit_all(seed, "after", epoch("2026-11-22T11:00:00Z"))
     plan.write_text("now\n")
     m, t, ph = models(seed)
     assert ph.approved_digest is None
@@ -172,8 +177,13 @@ def test_keep_copy_is_idempotent_and_refuses_what_it_must(seed: Path, tmp_path: 
     outside = tmp_path / "secret.txt"
     outside.write_text("do not copy\n")
     (seed / SPEC / "link.md").symlink_to(outside)
-    dest = keep_copy(seed, t.id, ph.name, [*phase_paths(seed, t.id, ph), "../secret.txt",
-                                            f"{SPEC}/link.md"], digest)
+    dest = keep_copy(
+        seed,
+        t.id,
+        ph.name,
+        [*phase_paths(seed, t.id, ph), "../secret.txt", f"{SPEC}/link.md"],
+        digest,
+    )
     assert dest is not None
     import json
 
@@ -213,9 +223,13 @@ def test_a_folder_deliverable_is_diffed_file_by_file(seed: Path) -> None:
     src = seed / ".milestones/deliverables/task-001/spec"
     shutil.copytree(src, seed / "docs" / "spec")
     path = seed / ".milestones/active/milestone-001.yaml"
-    path.write_text(path.read_text().replace(
-        'deliverables: ["technical_specification.md", "test_plan.md", "acceptance_criteria.md",'
-        ' "rollout_plan.md"]', 'deliverables: [{type: "folder", path: "docs/spec"}]'))
+    path.write_text(
+        path.read_text().replace(
+            'deliverables: ["technical_specification.md", "test_plan.md", "acceptance_criteria.md",'
+            ' "rollout_plan.md"]',
+            'deliverables: [{type: "folder", path: "docs/spec"}]',
+        )
+    )
     approve_and_keep(seed)
     (seed / "docs/spec/new_notes.md").write_text("notes\n")
     (seed / "docs/spec/test_plan.md").write_text("changed\n")

@@ -28,8 +28,7 @@ class Waiter:
 
         def run() -> None:
             try:
-                self.result = wait_for_item(root, ready=self.ready, stop=self.stop,
-                                            **kw)  # type: ignore[arg-type]
+                self.result = wait_for_item(root, ready=self.ready, stop=self.stop, **kw)  # type: ignore[arg-type]
             except BaseException as exc:
                 self.error = exc
                 self.ready.set()
@@ -54,8 +53,13 @@ class Waiter:
 
 
 def cli(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "kiro_tui", "-C", str(root), *args],
-                          capture_output=True, text=True, timeout=DEADLINE, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "kiro_tui", "-C", str(root), *args],
+        capture_output=True,
+        text=True,
+        timeout=DEADLINE,
+        check=False,
+    )
 
 
 def ready_design(root: Path) -> None:
@@ -87,19 +91,32 @@ def test_the_gates_already_waiting_do_not_count_unless_any(seed: Path) -> None:
 def test_an_agent_question_logged_by_a_driver_ends_the_wait(seed: Path) -> None:
     sid = "exec-milestone-001-20251121-100000"  # the milestone's latest session in the seed
     log = seed / ".milestones/logs" / sid / "blockers.jsonl"
-    rec = {"timestamp": "2026-11-22T11:00:00Z", "event": "blocker_detected",
-           "blocker_id": "blk-question1", "kind": "agent_needs_input", "severity": "critical",
-           "milestone_id": M1, "task_id": "task-004", "message": "which database?",
-           "role": "blocker_detector"}
+    rec = {
+        "timestamp": "2026-11-22T11:00:00Z",
+        "event": "blocker_detected",
+        "blocker_id": "blk-question1",
+        "kind": "agent_needs_input",
+        "severity": "critical",
+        "milestone_id": M1,
+        "task_id": "task-004",
+        "message": "which database?",
+        "role": "blocker_detector",
+    }
     w = Waiter(seed, milestone=M1).start()
-    code = ("import json, sys; from pathlib import Path; from kiro_tui.core import events; "
-            "events.append(Path(sys.argv[1]), json.loads(sys.argv[2]))")
-    subprocess.run([sys.executable, "-c", code, str(log), json.dumps(rec)], check=True,
-                   timeout=DEADLINE)
+    code = (
+        "import json, sys; from pathlib import Path; from kiro_tui.core import events; "
+        "events.append(Path(sys.argv[1]), json.loads(sys.argv[2]))"
+    )
+    subprocess.run(
+        [sys.executable, "-c", code, str(log), json.dumps(rec)], check=True, timeout=DEADLINE
+    )
     res = w.join()
     assert res.item is not None and res.item.id == "blocker:blk-question1"
     assert (res.item.severity, res.item.since, res.item.key) == (
-        "critical", "2026-11-22T11:00:00Z", "enter")
+        "critical",
+        "2026-11-22T11:00:00Z",
+        "enter",
+    )
     # resolved in the log: it leaves the inbox, and when it is opened again it is new again
     from kiro_tui.core import events
 
@@ -112,13 +129,14 @@ def test_a_gate_in_another_milestone_does_not_end_a_milestone_wait(seed: Path) -
     w = Waiter(seed, milestone=M1).start()
     other = seed / ".milestones/active/milestone-002.yaml"
     text = other.read_text(encoding="utf-8")
-    code = ("import sys; from pathlib import Path; from kiro_tui.core.safewrite import "
-            "atomic_write; atomic_write(Path(sys.argv[1]), sys.argv[2])")
+    code = (
+        "import sys; from pathlib import Path; from kiro_tui.core.safewrite import "
+        "atomic_write; atomic_write(Path(sys.argv[1]), sys.argv[2])"
+    )
     first = text.index('status: "pending"')  # the task's; the next one is its design's
     at = text.index('status: "pending"', first + 1)
-    gated = text[:at] + 'status: "waiting_approval"' + text[at + len('status: "pending"'):]
-    subprocess.run([sys.executable, "-c", code, str(other), gated], check=True,
-                   timeout=DEADLINE)
+    gated = text[:at] + 'status: "waiting_approval"' + text[at + len('status: "pending"') :]
+    subprocess.run([sys.executable, "-c", code, str(other), gated], check=True, timeout=DEADLINE)
     # that write made a gate in milestone-002 (a wait on every milestone would end on it)
     elsewhere = wait_for_item(seed, milestone="milestone-002", any_item=True, timeout=0)
     assert elsewhere.item is not None and elsewhere.item.kind == "gate"
@@ -150,13 +168,25 @@ def test_an_unknown_milestone_is_refused_in_one_line(seed: Path) -> None:
 
 
 def test_the_filter_sees_milestones_and_logs_but_not_runs_locks_or_temporary_files(
-        tmp_path: Path) -> None:
+    tmp_path: Path,
+) -> None:
     ms = tmp_path / ".milestones"
-    yes = ["active/m1.yaml", "logs/exec-1/blockers.jsonl", "completed/m0.yaml",
-           "config/kiro-config.yaml", "sessions/exec-1.yaml"]
-    no = ["runs/r1/raw.jsonl", "reviews/t/design/ab/files/x.md", ".locks/m1.lock",
-          "active/.m1.yaml.tmp.123", "active/m1.yaml.swp", "deliverables/t/design/a.md",
-          ".gitignore"]
+    yes = [
+        "active/m1.yaml",
+        "logs/exec-1/blockers.jsonl",
+        "completed/m0.yaml",
+        "config/kiro-config.yaml",
+        "sessions/exec-1.yaml",
+    ]
+    no = [
+        "runs/r1/raw.jsonl",
+        "reviews/t/design/ab/files/x.md",
+        ".locks/m1.lock",
+        "active/.m1.yaml.tmp.123",
+        "active/m1.yaml.swp",
+        "deliverables/t/design/a.md",
+        ".gitignore",
+    ]
     assert all(interesting(ms, str(ms / p)) for p in yes)
     assert not any(interesting(ms, str(ms / p)) for p in no)
     assert not interesting(ms, str(tmp_path / "elsewhere.yaml"))
