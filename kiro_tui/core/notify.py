@@ -34,6 +34,7 @@ RENOTIFY_AFTER = 1800.0
 COMMAND_TIMEOUT = 10.0
 MAX_PER_UPDATE = 3  # more new items than this at once: one summary instead
 STATE_FILE = "notified.json"
+SEEN_EVERY = 60.0  # seconds between two refreshes of an open item's "last seen"
 
 
 @dataclass(frozen=True)
@@ -184,44 +185,63 @@ class Notifier:
     def state_file(self) -> Path:
         return repo_state_dir(self.root, self.state_dir) / STATE_FILE
 
-    def _load(self) -> dict[str, float]:
+    def _load(self) -> dict[str, tuple[float, float]]:
+        """Item id -> (announced at, last seen open at), epoch seconds."""
         data = read_json(self.state_file) or {}
-        raw = data.get("notified")
+        raw = data.get("items")
         if not isinstance(raw, dict):
             return {}
-        return {
-            str(k): float(v)
-            for k, v in raw.items()
-            if isinstance(v, int | float) and not isinstance(v, bool)
-        }
+        out: dict[str, tuple[float, float]] = {}
+        for k, v in raw.items():
+            if (
+                isinstance(v, list)
+                and len(v) == 2
+                and all(isinstance(x, int | float) and not isinstance(x, bool) for x in v)
+            ):
+                out[str(k)] = (float(v[0]), float(v[1]))
+        return out
 
     def notified(self) -> dict[str, float]:
         """Item id -> epoch seconds of its last announcement (as stored)."""
-        return self._load()
+        return {k: v[0] for k, v in self._load().items()}
 
     def update(self, items: Sequence[InboxItem], now: datetime | None = None) -> Notifications:
         """Record and return what is new in `items` (the whole current inbox): items never
-        announced, and items announced more than `renotify_after` seconds ago. Items no longer
-        in the inbox are forgotten, so one that leaves and comes back is announced again."""
+        announced, and items still open `renotify_after` seconds after their announcement.
+
+        An item is forgotten once it has been out of every inbox for `renotify_after` seconds
+        (then, coming back, it is new again). Not at once: two processes whose inboxes differ a
+        little (a driver and an observer) would otherwise announce each other's items again
+        and again. "Last seen" is refreshed at most every SEEN_EVERY seconds, so an update
+        that announces nothing rarely writes."""
         now = now or clock.now()
         t = now.timestamp()
         fresh: list[InboxItem] = []
         again: list[str] = []
+        if not items and not self.state_file.exists():
+            return Notifications()
         try:
             with locked(self.state_file):
-                seen = self._load()
-                current = {i.id for i in items}
-                kept = {k: v for k, v in seen.items() if k in current}
+                before = self._load()
+                keep = self.settings.renotify_after
+                state = {k: v for k, v in before.items() if t - v[1] < keep}
                 for i in items:
-                    last = kept.get(i.id)
-                    if last is None or t - last >= self.settings.renotify_after:
+                    entry = state.get(i.id)
+                    if entry is None or t - entry[0] >= keep:
                         fresh.append(i)
-                        if last is not None:
+                        if entry is not None:
                             again.append(i.id)
-                        kept[i.id] = t
-                if kept != seen:
+                        state[i.id] = (t, t)
+                    elif t - entry[1] >= SEEN_EVERY:
+                        state[i.id] = (entry[0], t)
+                if state != before:
                     write_json(
-                        self.state_file, {"schema": 1, "root": str(self.root), "notified": kept}
+                        self.state_file,
+                        {
+                            "schema": 1,
+                            "root": str(self.root),
+                            "items": {k: list(v) for k, v in state.items()},
+                        },
                     )
         except Exception as exc:  # an unwritable state folder never stops the dashboard
             log.warning("notify state %s: %s", self.state_file, exc)

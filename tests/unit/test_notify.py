@@ -168,7 +168,7 @@ def test_an_item_is_announced_once_also_after_a_restart(tmp_path: Path) -> None:
     assert not n.update([GATE], NOW + timedelta(minutes=5))
     state = repo_state_dir(root) / "notified.json"
     assert str(state).startswith(os.environ["XDG_STATE_HOME"])
-    assert GATE.id in json.loads(state.read_text())["notified"]
+    assert GATE.id in json.loads(state.read_text())["items"]
     restarted = Notifier(root, NotifySettings(), env={})  # a new process: same state file
     assert not restarted.update([GATE], NOW + timedelta(minutes=10))
     out = restarted.update([GATE, NEEDS], NOW + timedelta(minutes=10))
@@ -184,12 +184,31 @@ def test_an_item_still_open_is_announced_again_after_renotify_after(tmp_path: Pa
     assert not n.update([GATE], NOW + timedelta(minutes=40))
 
 
-def test_an_item_that_leaves_and_comes_back_is_new_again(tmp_path: Path) -> None:
-    n = Notifier(tmp_path, NotifySettings(), env={})
+def test_an_item_that_leaves_and_comes_back_soon_is_not_new_but_later_it_is(
+    tmp_path: Path,
+) -> None:
+    n = Notifier(tmp_path, NotifySettings(renotify_after=1800), env={})
     n.update([GATE, NEEDS], NOW)
-    assert not n.update([NEEDS], NOW)  # the gate was approved
+    # another process whose inbox lacks the gate for a moment does not make it new
+    assert not n.update([NEEDS], NOW + timedelta(minutes=2))
+    assert not n.update([GATE, NEEDS], NOW + timedelta(minutes=3))
+    # gone for longer than renotify_after: forgotten, and new again when it comes back
+    assert not n.update([NEEDS], NOW + timedelta(minutes=10))
+    later = NOW + timedelta(minutes=45)
+    assert n.update([NEEDS], later).items == (NEEDS,)  # still open: told again
     assert set(n.notified()) == {NEEDS.id}
-    assert n.update([GATE, NEEDS], NOW).items == (GATE,)
+    assert n.update([GATE, NEEDS], later).items == (GATE,)
+    assert n.update([GATE], later + timedelta(minutes=1)).items == ()
+
+
+def test_an_update_that_announces_nothing_rarely_writes(tmp_path: Path) -> None:
+    n = Notifier(tmp_path, NotifySettings(), env={})
+    assert not n.update([], NOW)
+    assert not n.state_file.parent.exists()  # nothing to keep: no folder made
+    n.update([GATE], NOW)
+    stamp = n.state_file.stat().st_mtime_ns
+    n.update([GATE], NOW + timedelta(seconds=30))
+    assert n.state_file.stat().st_mtime_ns == stamp
 
 
 def test_a_damaged_state_file_is_rebuilt(tmp_path: Path) -> None:
