@@ -37,7 +37,7 @@ GATE_KINDS = frozenset({"approval_waiting"})
 
 GATE_KEY = "a/x"
 BLOCKER_KEY = "enter"
-_KEYS_BY_KIND = {"stale_approval": "d", "executor_untrusted": "enter"}
+_KEYS_BY_KIND = {"stale_approval": "d"}  # a stale approval is resolved by reviewing the diff
 
 _BIDI = frozenset("\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 

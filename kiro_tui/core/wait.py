@@ -18,16 +18,16 @@ from __future__ import annotations
 import hashlib
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from kiro_tui.core import clock
-from kiro_tui.core.errors import NotFound, Problem
+from kiro_tui.core.errors import Problem
 from kiro_tui.core.events import Follower
 from kiro_tui.core.ids import is_valid_id
-from kiro_tui.core.inbox import InboxItem, build_inbox
+from kiro_tui.core.inbox import InboxItem, build_inbox, phase_event_times
 from kiro_tui.core.snapshot import SEVERITIES, Blocker, Snapshot
 from kiro_tui.core.store import WorkspaceState
 
@@ -126,6 +126,35 @@ def cheap_snapshot(ws: Any, logged: LoggedBlockers | None = None) -> Snapshot:
     return Snapshot(state=state, blockers=tuple(found), taken_at=time.time())
 
 
+def check_milestone(ws: Any, milestone: str) -> None:
+    """NotFound (one line) when there is no file for `milestone`; a file that does not parse
+    is fine (its problem is an inbox item)."""
+    from kiro_tui.core.errors import Refused
+
+    try:
+        ws.milestone_path(milestone)
+    except Refused:  # the archive form: read only, but it exists
+        pass
+
+
+def current_inbox(ws: Any, milestone: str | None = None) -> list[InboxItem]:
+    """What `kiro-tui inbox` prints: the cheap snapshot's inbox, a gate with no
+    `completed_at` dated by its latest event. Raises NotFound for an unknown milestone."""
+    snap = cheap_snapshot(ws, LoggedBlockers(ws.ms))
+    if milestone and snap.state.milestone(milestone) is None:
+        check_milestone(ws, milestone)
+    last = phase_event_times(ws.ms) if any(i.since is None for i in build_inbox(snap)) else None
+    return build_inbox(snap, milestone=milestone, last_events=last)
+
+
+def _dated(ws: Any, item: InboxItem) -> InboxItem:
+    """`item`, with `since` from its phase's latest event when it has none."""
+    if item.since is not None or not (item.milestone_id and item.task_id and item.phase):
+        return item
+    when = phase_event_times(ws.ms).get((item.milestone_id, item.task_id, item.phase))
+    return replace(item, since=when) if when else item
+
+
 def interesting(ms_dir: Path, path: str) -> bool:
     """Our filter: milestone files, logs, config and sessions; never locks, temporary files of
     safe writes, agent runs (raw output streams) or review copies."""
@@ -189,12 +218,12 @@ def wait_for_item(
     try:
         snap = cheap_snapshot(ws, logged)
         if milestone and snap.state.milestone(milestone) is None:
-            raise NotFound(f"no milestone {milestone!r} in {ms / 'active'} or completed/")
+            check_milestone(ws, milestone)
         items = build_inbox(snap, milestone=milestone)
         if ready is not None:
             ready.set()
         if any_item and items:
-            return WaitResult(items[0], "item", time.monotonic() - started)
+            return WaitResult(_dated(ws, items[0]), "item", time.monotonic() - started)
         known = {i.id for i in items}
         until = _Until(stop, deadline)
         while True:
@@ -212,7 +241,7 @@ def wait_for_item(
             items = build_inbox(cheap_snapshot(ws, logged), milestone=milestone)
             fresh = [i for i in items if i.id not in known]
             if fresh:
-                return WaitResult(fresh[0], "item", time.monotonic() - started)
+                return WaitResult(_dated(ws, fresh[0]), "item", time.monotonic() - started)
             known = {i.id for i in items}  # an item that left and comes back is new again
     finally:
         notify.close()

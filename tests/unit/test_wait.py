@@ -190,3 +190,37 @@ def test_the_filter_sees_milestones_and_logs_but_not_runs_locks_or_temporary_fil
     assert all(interesting(ms, str(ms / p)) for p in yes)
     assert not any(interesting(ms, str(ms / p)) for p in no)
     assert not interesting(ms, str(tmp_path / "elsewhere.yaml"))
+
+
+def test_a_milestone_whose_file_does_not_parse_can_still_be_waited_on(seed: Path) -> None:
+    (seed / ".milestones/active/milestone-003.yaml").write_text("id: [unclosed\n")
+    res = wait_for_item(seed, milestone="milestone-003", any_item=True, timeout=0)
+    assert res.item is not None and res.item.kind == "invalid_file"
+
+
+def test_current_inbox_dates_a_gate_by_its_latest_event(seed: Path) -> None:
+    from kiro_tui.core import events
+    from kiro_tui.core.service import Workspace
+    from kiro_tui.core.wait import current_inbox
+
+    path = seed / ".milestones/active/milestone-001.yaml"
+    path.write_text(
+        path.read_text().replace('completed_at: "2026-11-22T09:00:00Z"', "completed_at: null")
+    )
+    events.append(
+        seed / ".milestones/logs/execution-milestone-001.jsonl",
+        {
+            "timestamp": "2026-11-22T10:30:00Z",
+            "event": "phase_waiting_approval",
+            "milestone_id": M1,
+            "task_id": "task-001",
+            "phase": "spec",
+        },
+    )
+    ws = Workspace.open(seed, persist_cache=False)
+    assert [i.since for i in current_inbox(ws)] == ["2026-11-22T10:30:00Z"]
+    assert current_inbox(ws, "milestone-002") == []
+    with pytest.raises(NotFound):
+        current_inbox(ws, "milestone-999")
+    res = wait_for_item(seed, any_item=True, timeout=0)
+    assert res.item is not None and res.item.since == "2026-11-22T10:30:00Z"
