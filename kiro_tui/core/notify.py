@@ -10,6 +10,7 @@ it is still open after `renotify_after` seconds.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -334,6 +335,10 @@ class CommandRunner:
             _out, err = proc.communicate(data.encode(), timeout=timeout)
         except subprocess.TimeoutExpired:
             _kill_group(proc)
+            for pipe in (proc.stdin, proc.stderr):
+                if pipe is not None:
+                    with contextlib.suppress(OSError):
+                        pipe.close()
             run.outcome = "timeout"
             self.report(
                 f"notify.command {run.argv[0]!r} did not finish within {timeout:g} s "
