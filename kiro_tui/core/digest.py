@@ -255,7 +255,9 @@ def _section(title: str, entries: Sequence[Entry], room: int) -> list[str]:
     if not entries:
         return []
     lines = [f"{title} ({len(entries)})"]
-    shown = entries[-room:] if room > 0 else []
+    if room <= 0:
+        return lines
+    shown = entries[-room:]
     for e in shown:
         where = f"{clean(e.milestone_id, 60)}: " if e.milestone_id else ""
         lines.append(f"  {clean(e.at, 20)}  {where}{clean(e.text, 100)}")
@@ -271,26 +273,34 @@ def cost_text(d: Digest) -> str:
     return f"cost ${d.cost_usd:.2f} over {d.cost_reports} report(s){more}"
 
 
-def digest_text(d: Digest, per_section: int = 4) -> str:
-    """The digest as plain text, about one screen: each list shows its newest `per_section`
-    entries."""
+def digest_text(d: Digest, max_lines: int = 22, per_section: int = 4) -> str:
+    """The digest as plain text that fits `max_lines` lines (one screen): each list shows its
+    newest entries, as many as fit (at most `per_section`), down to its count alone."""
     away = clock.age_text((d.now - d.since).total_seconds())
     head = f"Since you left ({away} ago, {clock.fmt(d.since)})"
     if d.empty:
         return f"{head}\nnothing happened"
+    for room in range(max(0, per_section), -1, -1):
+        lines = _lines(d, head, room)
+        if len(lines) <= max_lines:
+            break
+    return "\n".join(lines)
+
+
+def _lines(d: Digest, head: str, room: int) -> list[str]:
     lines = [head]
-    lines += _section("Phases completed", d.phases_completed, per_section)
-    lines += _section("Decisions", d.decisions, per_section)
-    lines += _section("Tasks completed", d.tasks_completed, per_section)
-    lines += _section("Milestones completed", d.milestones_completed, per_section)
-    lines += _section("Blockers opened", d.blockers_opened, per_section)
-    lines += _section("Blockers resolved", d.blockers_resolved, per_section)
+    lines += _section("Phases completed", d.phases_completed, room)
+    lines += _section("Decisions", d.decisions, room)
+    lines += _section("Tasks completed", d.tasks_completed, room)
+    lines += _section("Milestones completed", d.milestones_completed, room)
+    lines += _section("Blockers opened", d.blockers_opened, room)
+    lines += _section("Blockers resolved", d.blockers_resolved, room)
     if d.gates_waiting:
         lines.append(f"Gates waiting now ({len(d.gates_waiting)})")
-        lines += [f"  {item_line(i, d.now)}" for i in d.gates_waiting[:per_section]]
-        if len(d.gates_waiting) > per_section:
-            lines.append(f"  ... and {len(d.gates_waiting) - per_section} more (i: inbox)")
+        lines += [f"  {item_line(i, d.now)}" for i in d.gates_waiting[:room]]
+        if len(d.gates_waiting) > room:
+            lines.append(f"  ... and {len(d.gates_waiting) - room} more (i: inbox)")
     if d.runs_finished:
         lines.append(f"Agent runs finished: {d.runs_finished}")
     lines.append(cost_text(d))
-    return "\n".join(lines)
+    return lines

@@ -152,3 +152,41 @@ def test_a_long_log_is_read_back_only_as_far_as_the_visit(tmp_path: Path) -> Non
     assert len(d.phases_completed) == 2000
     text = digest_text(d)
     assert "Phases completed (2000)" in text and "... and 1996 earlier" in text
+
+
+def test_a_busy_digest_still_fits_one_screen(tmp_path: Path) -> None:
+    ms = tmp_path / ".milestones"
+    log = ms / "logs" / "execution-m1.jsonl"
+    base = ts("2026-11-20T00:00:00Z")
+    kinds = ["phase_completed", "phase_approved", "task_completed", "milestone_completed"]
+    for i in range(40):
+        at = clock.fmt(base + timedelta(minutes=i))
+        events.append(
+            log,
+            {
+                "timestamp": at,
+                "event": kinds[i % 4],
+                "milestone_id": "m1",
+                "task_id": f"t{i}",
+                "phase": "design",
+                "actor": "ann",
+            },
+        )
+        events.append(
+            ms / "logs" / "s1" / "blockers.jsonl",
+            _blocker("stalled_task", f"b{i}", at, f"t{i} stalled"),
+        )
+        events.append(
+            ms / "logs" / "s1" / "blockers.jsonl",
+            _blocker("stalled_task", f"b{i}", at, f"t{i} moved", "blocker_resolved"),
+        )
+    d = build_digest(ms, base - timedelta(seconds=1), base + timedelta(days=1))
+    assert (len(d.phases_completed), len(d.blockers_opened), len(d.blockers_resolved)) == (
+        10,
+        40,
+        40,
+    )
+    lines = digest_text(d).splitlines()
+    assert len(lines) <= 22
+    assert "Milestones completed (10)" in lines and "Blockers resolved (40)" in lines
+    assert len(digest_text(d, max_lines=200).splitlines()) > 22  # room to spare: more shown
