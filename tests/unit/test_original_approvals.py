@@ -76,7 +76,8 @@ def test_the_originals_request_is_read_and_shown_as_a_waiting_gate(tmp_path: Pat
 
 
 def test_a_pending_request_for_a_phase_still_in_progress_is_a_gate_not_yet_actionable(
-        tmp_path: Path) -> None:
+    tmp_path: Path,
+) -> None:
     """A request whose phase was put back to in_progress by hand (`yq -i`), the request file
     left as it was: shown, but approve/reject wait until the phase is done again."""
     text = yq_set(ORIGINAL, "design", "status", '"in_progress"')
@@ -97,13 +98,19 @@ def test_a_gate_left_completed_is_listed_with_no_request(tmp_path: Path) -> None
 def test_approving_records_the_decision_in_the_request(tmp_path: Path) -> None:
     root = make(tmp_path, yq_set(ORIGINAL, "design", "status", '"waiting_approval"'))
     path = write_request(root, f"approval-{MID}-{TID}-design-spec.yaml", REQUEST)
-    other = write_request(root, "approval-other.yaml",
-                          REQUEST.replace('"design → spec"', '"spec → task"')
-                          .replace('phase: "design"', 'phase: "spec"'))
+    other = write_request(
+        root,
+        "approval-other.yaml",
+        REQUEST.replace('"design → spec"', '"spec → task"').replace(
+            'phase: "design"', 'phase: "spec"'
+        ),
+    )
     other_before = other.read_text(encoding="utf-8")
     Workspace.open(root).approve(MID, TID, "design", actor="alice", note="looks right")
-    assert approvals.record_decision(root, MID, TID, "design", "approved", "alice", NOW,
-                                     "looks right") == []
+    assert (
+        approvals.record_decision(root, MID, TID, "design", "approved", "alice", NOW, "looks right")
+        == []
+    )
     text = path.read_text(encoding="utf-8")
     data = load_fast(text, path)
     req = data["approval_request"]
@@ -115,14 +122,18 @@ def test_approving_records_the_decision_in_the_request(tmp_path: Path) -> None:
     assert 'transition: "design → spec"' in text  # the rest as the original wrote it
     assert other.read_text(encoding="utf-8") == other_before  # another gate's request
     # the design gate is gone; the other request now names a phase in progress
-    gates = approvals.waiting_gates(Workspace.open(root).load().milestones,
-                                    approvals.load_requests(root)[0])
+    gates = approvals.waiting_gates(
+        Workspace.open(root).load().milestones, approvals.load_requests(root)[0]
+    )
     assert [(g.phase, g.actionable) for g in gates] == [("spec", False)]
     # a second decision finds nothing pending and writes nothing
     mtime = path.stat().st_mtime_ns
     assert approvals.record_decision(root, MID, TID, "design", "rejected", "bob", NOW) == []
-    assert path.stat().st_mtime_ns == mtime and load_fast(
-        path.read_text(encoding="utf-8"), path)["approval_request"]["status"] == "approved"
+    assert (
+        path.stat().st_mtime_ns == mtime
+        and load_fast(path.read_text(encoding="utf-8"), path)["approval_request"]["status"]
+        == "approved"
+    )
     assert phases(root)["design"]["status"] == "approved"
 
 
@@ -130,28 +141,47 @@ def test_rejecting_records_rejected(tmp_path: Path) -> None:
     root = make(tmp_path, yq_set(ORIGINAL, "design", "status", '"waiting_approval"'))
     path = write_request(root, "r.yaml", REQUEST)
     Workspace.open(root).reject(MID, TID, "design", "no threat model", actor="bob")
-    approvals.record_decision(root, MID, TID, "design", "rejected", "bob", NOW,
-                              "no threat model")
+    approvals.record_decision(root, MID, TID, "design", "rejected", "bob", NOW, "no threat model")
     req = load_fast(path.read_text(encoding="utf-8"), path)["approval_request"]
     assert (req["status"], req["decided_by"], req["decision_notes"]) == (
-        "rejected", "bob", "no threat model")
+        "rejected",
+        "bob",
+        "no threat model",
+    )
     with pytest.raises(ValueError, match="approved or rejected"):
         approvals.record_decision(root, MID, TID, "design", "maybe", "bob", NOW)
 
 
-@pytest.mark.parametrize(("name", "text", "phase", "status"), [
-    # the same keys at the top level, `->` and another word for pending
-    ("flat.yaml", f"milestone_id: {MID}\ntask_id: {TID}\ntransition: spec -> task\n"
-                  "status: requested\n", "spec", "pending"),
-    # `from_phase`, decided by the original already
-    ("from.yaml", f"approval_request:\n  milestone_id: {MID}\n  task_id: {TID}\n"
-                  "  from_phase: task\n  status: granted\n", "task", "approved"),
-    # the phase only in the file name the original gives it, no status at all
-    (f"approval-{MID}-{TID}-spec-task.yml",
-     f"approval_request:\n  milestone_id: '{MID}'\n  task_id: '{TID}'\n", "spec", "pending"),
-])
-def test_variants_are_accepted(tmp_path: Path, name: str, text: str, phase: str,
-                               status: str) -> None:
+@pytest.mark.parametrize(
+    ("name", "text", "phase", "status"),
+    [
+        # the same keys at the top level, `->` and another word for pending
+        (
+            "flat.yaml",
+            f"milestone_id: {MID}\ntask_id: {TID}\ntransition: spec -> task\nstatus: requested\n",
+            "spec",
+            "pending",
+        ),
+        # `from_phase`, decided by the original already
+        (
+            "from.yaml",
+            f"approval_request:\n  milestone_id: {MID}\n  task_id: {TID}\n"
+            "  from_phase: task\n  status: granted\n",
+            "task",
+            "approved",
+        ),
+        # the phase only in the file name the original gives it, no status at all
+        (
+            f"approval-{MID}-{TID}-spec-task.yml",
+            f"approval_request:\n  milestone_id: '{MID}'\n  task_id: '{TID}'\n",
+            "spec",
+            "pending",
+        ),
+    ],
+)
+def test_variants_are_accepted(
+    tmp_path: Path, name: str, text: str, phase: str, status: str
+) -> None:
     root = make(tmp_path)
     write_request(root, name, text)
     (req,), problems = approvals.load_requests(root)
@@ -159,11 +189,13 @@ def test_variants_are_accepted(tmp_path: Path, name: str, text: str, phase: str,
 
 
 def test_unusable_requests_are_located_problems_and_links_out_are_never_read(
-        tmp_path: Path) -> None:
+    tmp_path: Path,
+) -> None:
     root = make(tmp_path)
     write_request(root, "bad.yaml", 'approval_request:\n  task_id: "x\n')
-    write_request(root, "no-task.yaml", f"approval_request:\n  milestone_id: {MID}\n"
-                                        "  phase: design\n")
+    write_request(
+        root, "no-task.yaml", f"approval_request:\n  milestone_id: {MID}\n  phase: design\n"
+    )
     write_request(root, "no-phase.yaml", f"milestone_id: {MID}\ntask_id: {TID}\n")
     write_request(root, "list.yaml", "- a\n- b\n")
     write_request(root, ".hidden.yaml", REQUEST)
@@ -174,8 +206,12 @@ def test_unusable_requests_are_located_problems_and_links_out_are_never_read(
     requests, problems = approvals.load_requests(root)
     assert requests == ()
     by_file = {p.file: p for p in problems}
-    assert set(by_file) == {"approvals/bad.yaml", "approvals/no-task.yaml",
-                            "approvals/no-phase.yaml", "approvals/list.yaml"}
+    assert set(by_file) == {
+        "approvals/bad.yaml",
+        "approvals/no-task.yaml",
+        "approvals/no-phase.yaml",
+        "approvals/list.yaml",
+    }
     assert by_file["approvals/bad.yaml"].line == 2
     assert "YAML syntax error" in by_file["approvals/bad.yaml"].message
     assert "no valid milestone and task" in by_file["approvals/no-task.yaml"].message

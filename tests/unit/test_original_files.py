@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from kiro_tui.core import deliverables as dl
+from kiro_tui.core.errors import Refused
 from kiro_tui.core.ids import slugify, task_id_from_title
 from kiro_tui.core.model import Deliverable, Phase
 from kiro_tui.core.service import Workspace
@@ -67,30 +68,30 @@ paths:
 def test_the_originals_non_milestone_files_are_skipped(tmp_path: Path) -> None:
     root = make(tmp_path)
     ms = root / ".milestones"
-    (ms / "active" / "dependencies.yaml").write_text(
-        "dependencies:\n  m-orig:\n    requires: []\n")
+    (ms / "active" / "dependencies.yaml").write_text("dependencies:\n  m-orig:\n    requires: []\n")
     done = ms / "completed"
     arch = done / "milestone-000"
     arch.mkdir(parents=True)
     (arch / "definition.yaml").write_text(
-        'id: "milestone-000"\ntitle: "Setup"\nstatus: "completed"\ntasks: []\n')
+        'id: "milestone-000"\ntitle: "Setup"\nstatus: "completed"\ntasks: []\n'
+    )
     for name, body in {
         "completion-report.yaml": "validation:\n  status: passed\n  completion_percentage: 100\n",
         "performance-analysis.yaml": "estimated_hours: 16\nactual_hours: 22\n",
-        "lessons-learned.yaml": "lessons:\n  - \"Early demos prevent scope creep\"\n",
+        "lessons-learned.yaml": 'lessons:\n  - "Early demos prevent scope creep"\n',
         "stakeholder-feedback.yaml": "satisfaction: 4.5\n",
     }.items():
         (arch / name).write_text(body)
     (arch / "audit-trail.jsonl").write_text('{"event": "archived"}\n')
     (done / "archive-index.yaml").write_text(
-        "archives:\n  - id: \"milestone-000\"\n    archived_at: \"2026-11-19T17:00:00Z\"\n"
-        "    path: \".milestones/completed/milestone-000/\"\n")
+        'archives:\n  - id: "milestone-000"\n    archived_at: "2026-11-19T17:00:00Z"\n'
+        '    path: ".milestones/completed/milestone-000/"\n'
+    )
     # the same report files, left beside the milestones by an archive agent
     (done / "completion-report.yaml").write_text("validation:\n  status: passed\n")
     state = Workspace.open(root).load()
     assert state.problems == ()
-    assert [(m.id, m.archive) for m in state.milestones] == [(MID, False),
-                                                              ("milestone-000", True)]
+    assert [(m.id, m.archive) for m in state.milestones] == [(MID, False), ("milestone-000", True)]
     assert check(state) == []
 
 
@@ -114,44 +115,53 @@ def test_the_originals_unedited_templates_are_not_delivered(tmp_path: Path) -> N
     root = make(tmp_path, yq_set(ORIGINAL, "design", "status", '"in_progress"'))
     write(root, "architecture_diagram.md", ARCHITECTURE_TEMPLATE)
     write(root, "api_specification.yaml", API_TEMPLATE)
-    rep = dl.report(root, TID, phase_of(["architecture_diagram.md", "api_specification.yaml",
-                                         "data_model.md"]))
+    rep = dl.report(
+        root, TID, phase_of(["architecture_diagram.md", "api_specification.yaml", "data_model.md"])
+    )
     assert rep.template == ("architecture_diagram.md", "api_specification.yaml")
     assert rep.present == ("data_model.md",) and not rep.complete
     assert dl.state(root, TID, "design", Deliverable("architecture_diagram.md")) == "template"
 
 
-def test_completing_with_a_template_is_refused_until_it_is_written(tmp_path: Path,
-                                                                  monkeypatch: pytest.MonkeyPatch
-                                                                  ) -> None:
+def test_completing_with_a_template_is_refused_until_it_is_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("KIRO_TUI_FAKE_NOW", NOW)
     root = make(tmp_path, yq_set(ORIGINAL, "design", "status", '"in_progress"'))
     write(root, "architecture_diagram.md", ARCHITECTURE_TEMPLATE)
     ws = Workspace.open(root)
-    with pytest.raises(Exception, match="still templates: architecture_diagram.md"):
+    with pytest.raises(Refused, match=r"still templates: architecture_diagram\.md"):
         ws.complete_phase(MID, TID, "design")
     # one real sentence under one heading is enough
-    write(root, "architecture_diagram.md", ARCHITECTURE_TEMPLATE.replace(
-        "[Security design decisions]", "Passwords are hashed with argon2id."))
+    write(
+        root,
+        "architecture_diagram.md",
+        ARCHITECTURE_TEMPLATE.replace(
+            "[Security design decisions]", "Passwords are hashed with argon2id."
+        ),
+    )
     ws.complete_phase(MID, TID, "design")
     assert phases(root)["design"]["status"] == "waiting_approval"
 
 
-@pytest.mark.parametrize(("text", "state"), [
-    ("# Data model\n\n## Tables\n", "template"),  # headings only
-    ("# Risks\n\n1. [Risk]\n2. [Risk]\n* [ ] [Mitigation]\n", "template"),
-    ("# Plan\n> [Describe the rollout]\n---\n<!-- fill in -->\n", "template"),
-    ("[Describe the approach]; [List the trade-offs]\n", "template"),
-    (" \n\t\n", "empty"),
-    ("# Data model\n\nusers(id, email)\n", "present"),
-    ("# Links\n- [the RFC](https://example.org/rfc)\n", "present"),  # a link is content
-    ("# Steps\n- Component 1: Login form posts to /session\n", "present"),
-    ('["a", "b"]\n', "present"),  # JSON, not a placeholder
-    ("```mermaid\ngraph TD\n    Login --> Session\n```\n", "present"),  # a real diagram
-    (API_TEMPLATE.replace("/endpoint:", "/session:"), "present"),
-    (b"\x89PNG\r\n\x1a\n\x00\x00[x]", "present"),  # binary
-    ("# A big file\n" + "[placeholder]\n" * 10000, "present"),  # too big to be a template
-])
+@pytest.mark.parametrize(
+    ("text", "state"),
+    [
+        ("# Data model\n\n## Tables\n", "template"),  # headings only
+        ("# Risks\n\n1. [Risk]\n2. [Risk]\n* [ ] [Mitigation]\n", "template"),
+        ("# Plan\n> [Describe the rollout]\n---\n<!-- fill in -->\n", "template"),
+        ("[Describe the approach]; [List the trade-offs]\n", "template"),
+        (" \n\t\n", "empty"),
+        ("# Data model\n\nusers(id, email)\n", "present"),
+        ("# Links\n- [the RFC](https://example.org/rfc)\n", "present"),  # a link is content
+        ("# Steps\n- Component 1: Login form posts to /session\n", "present"),
+        ('["a", "b"]\n', "present"),  # JSON, not a placeholder
+        ("```mermaid\ngraph TD\n    Login --> Session\n```\n", "present"),  # a real diagram
+        (API_TEMPLATE.replace("/endpoint:", "/session:"), "present"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00[x]", "present"),  # binary
+        ("# A big file\n" + "[placeholder]\n" * 10000, "present"),  # too big to be a template
+    ],
+)
 def test_the_template_rule(tmp_path: Path, text: str | bytes, state: str) -> None:
     write(tmp_path, "doc.md", text)
     assert dl.state(tmp_path, TID, "design", Deliverable("doc.md")) == state
@@ -175,9 +185,9 @@ def test_the_originals_phase_readme_is_not_mistaken_for_content(tmp_path: Path) 
 # ---------------------------------------------------------------- item 16: slugs
 
 
-def test_slugs_keep_accented_letters_as_their_base_letter(tmp_path: Path,
-                                                          monkeypatch: pytest.MonkeyPatch
-                                                          ) -> None:
+def test_slugs_keep_accented_letters_as_their_base_letter(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     assert task_id_from_title("Ünïcode tâsk", set()) == "task-unicode-task"
     assert slugify("Crème brûlée à la carte") == "creme-brulee-a-la-carte"
     assert slugify("Straße ﬁx") == "strasse-fix"  # casefold and compatibility forms

@@ -130,7 +130,8 @@ def make(tmp_path: Path, text: str = ORIGINAL) -> Path:
     design = root / ".milestones" / "deliverables" / TID / "design"
     design.mkdir(parents=True)
     (design / "architecture_diagram.md").write_text(
-        "# Architecture Design: Login form\n\nThe form posts to /api/session.\n")
+        "# Architecture Design: Login form\n\nThe form posts to /api/session.\n"
+    )
     (design / "data_model.md").write_text("# Data model\n\nusers(id, email, password_hash)\n")
     return root
 
@@ -166,8 +167,9 @@ def test_a_gated_phase_left_completed_reads_as_waiting(tmp_path: Path) -> None:
     assert task_progress(t, m.weight_map) == 15.0
     assert milestone_progress(m) == 15.0
     # a phase without a gate that is completed has passed and waits for nothing
-    text = yq_set(yq_set(ORIGINAL, "design", "approval_required", "false"), "design",
-                  "status", '"completed"')
+    text = yq_set(
+        yq_set(ORIGINAL, "design", "approval_required", "false"), "design", "status", '"completed"'
+    )
     plain = Workspace.open(make(tmp_path / "b", text)).load().milestone(MID)
     d2 = plain.task(TID).phase("design")  # type: ignore[union-attr]
     assert d2 is not None and d2.passed and not d2.waiting
@@ -176,8 +178,11 @@ def test_a_gated_phase_left_completed_reads_as_waiting(tmp_path: Path) -> None:
 def test_starting_the_next_phase_is_refused_with_the_gate_message(tmp_path: Path) -> None:
     root = make(tmp_path)
     ws = Workspace.open(root)
-    assert_refused(root, lambda: ws.start_phase(MID, TID, "spec"),
-                   r"design is completed, waiting for approval, it must be approved first")
+    assert_refused(
+        root,
+        lambda: ws.start_phase(MID, TID, "spec"),
+        r"design is completed, waiting for approval, it must be approved first",
+    )
 
 
 def test_approve_accepts_a_gate_left_completed_and_keeps_the_file(tmp_path: Path) -> None:
@@ -201,9 +206,15 @@ def test_reject_accepts_a_gate_left_completed(tmp_path: Path) -> None:
     design = phases(root)["design"]
     assert design["status"] == "in_progress"
     assert design["completed_at"] is None  # in progress again: not completed
-    assert design["review_history"] == [{"action": "request_changes", "by": "bob", "at": NOW,
-                                         "comment": "no threat model",
-                                         "completed_at": "2026-11-20T11:00:00Z"}]
+    assert design["review_history"] == [
+        {
+            "action": "request_changes",
+            "by": "bob",
+            "at": NOW,
+            "comment": "no threat model",
+            "completed_at": "2026-11-20T11:00:00Z",
+        }
+    ]
 
 
 def test_the_state_machine_itself_refuses_other_completed_phases(tmp_path: Path) -> None:

@@ -99,7 +99,8 @@ def test_invalid_ids_are_shown_read_only_and_counted(root: Path) -> None:
     probs = [p for p in state.problems if p.kind == "invalid_id"]
     lines = TEXT.splitlines()
     assert [(p.file, p.line) for p in probs] == [
-        (f"active/{MID}.yaml", lines.index(f'  - id: "{tid}"') + 1) for tid in (BAD, COLON)]
+        (f"active/{MID}.yaml", lines.index(f'  - id: "{tid}"') + 1) for tid in (BAD, COLON)
+    ]
     assert all(str(p).startswith(f"active/{MID}.yaml:") and "\n" not in str(p) for p in probs)
     # dependencies that name them are not "unknown"; no path was made of them
     msgs = [str(p) for p in check(state)]
@@ -110,9 +111,11 @@ def test_invalid_ids_are_shown_read_only_and_counted(root: Path) -> None:
 def test_actions_on_them_are_refused_and_change_nothing(root: Path) -> None:
     ws = Workspace.open(root)
     before = tree(root)
-    for action in (lambda: ws.start_phase(MID, COLON, "design"),
-                   lambda: ws.complete_phase(MID, BAD, "design"),
-                   lambda: ws.block(MID, BAD, "design", "x")):
+    for action in (
+        lambda: ws.start_phase(MID, COLON, "design"),
+        lambda: ws.complete_phase(MID, BAD, "design"),
+        lambda: ws.block(MID, BAD, "design", "x"),
+    ):
         with pytest.raises(InvalidId, match="invalid task id"):
             action()
     doc = RoundTrip(TEXT, "m.yaml").data
@@ -129,8 +132,10 @@ def test_fix_ids_renames_rewires_and_moves_what_is_safe(root: Path) -> None:
     assert report.references == 3
     ms = ".milestones/deliverables"
     assert report.moved == [(f"{ms}/{COLON}", f"{ms}/{new_colon}")]
-    assert report.left == [f"left {ms}/{BAD} in place: {BAD!r} is not a single folder name; "
-                           f"move its deliverables to {ms}/{new_bad}/ by hand"]
+    assert report.left == [
+        f"left {ms}/{BAD} in place: {BAD!r} is not a single folder name; "
+        f"move its deliverables to {ms}/{new_bad}/ by hand"
+    ]
     assert report.lines()[0] == f"task {BAD!r} -> {new_bad}"
     text = path_of(root).read_text(encoding="utf-8")
     assert f'  - id: "{new_bad}"\n' in text and f'dependencies: ["{new_bad}"]' in text
@@ -140,7 +145,8 @@ def test_fix_ids_renames_rewires_and_moves_what_is_safe(root: Path) -> None:
     # every other line stays byte for byte
     back = text.replace(new_bad, BAD).replace(new_colon, COLON).splitlines()
     assert [x for x in back if "depends_on" not in x] == [
-        x for x in TEXT.splitlines() if "depends_on" not in x]
+        x for x in TEXT.splitlines() if "depends_on" not in x
+    ]
     base = root / ".milestones" / "deliverables"
     assert (base / new_colon / "design" / "plan.md").is_file() and not (base / COLON).exists()
     assert (base / BAD / "design" / "plan.md").is_file()  # the nested one, left as it was
@@ -160,12 +166,27 @@ def test_new_ids_are_unique_and_avoid_other_milestones_folders(root: Path) -> No
     (root / ".milestones" / "deliverables" / "task-1732000001-fix-login-redirect").mkdir()
     report = fix_ids.fix_milestone(root, path_of(root))
     assert dict(report.renamed)[COLON] == "task-1732000001-fix-login-redirect-2"
-    doc = {"tasks": [{"id": "task-a"}, {"id": "task a"}, {"id": "task:a"}, {"title": "No id"},
-                     {"id": None, "title": "No id"}, {"id": 7, "dependencies": "7"},
-                     {"id": "../../escape", "depends_on": ["task a", "task-a"]}]}
+    doc = {
+        "tasks": [
+            {"id": "task-a"},
+            {"id": "task a"},
+            {"id": "task:a"},
+            {"title": "No id"},
+            {"id": None, "title": "No id"},
+            {"id": 7, "dependencies": "7"},
+            {"id": "../../escape", "depends_on": ["task a", "task-a"]},
+        ]
+    }
     pairs, refs = fix_ids.rename_invalid_ids(doc)
-    assert [t["id"] for t in doc["tasks"]] == ["task-a", "task-a-2", "task-a-3", "task-no-id",
-                                               "task-no-id-2", "task-7", "task-escape"]
+    assert [t["id"] for t in doc["tasks"]] == [
+        "task-a",
+        "task-a-2",
+        "task-a-3",
+        "task-no-id",
+        "task-no-id-2",
+        "task-7",
+        "task-escape",
+    ]
     assert ("", "task-no-id") in pairs and refs == 2
     assert doc["tasks"][5]["dependencies"] == "task-7"
     assert doc["tasks"][6]["depends_on"] == ["task-a-2", "task-a"]
@@ -178,15 +199,21 @@ def test_folders_are_moved_only_when_safe(root: Path, tmp_path: Path) -> None:
     os.symlink(outside, base / "task:link")
     (base / "task:taken").mkdir()
     (base / "task-taken").mkdir()
-    moved, left = fix_ids.move_folders(root, [("task:link", "task-link"),
-                                              ("task:taken", "task-taken"),
-                                              ("../../etc", "task-etc"),
-                                              ("task:none", "task-none")])
+    moved, left = fix_ids.move_folders(
+        root,
+        [
+            ("task:link", "task-link"),
+            ("task:taken", "task-taken"),
+            ("../../etc", "task-etc"),
+            ("task:none", "task-none"),
+        ],
+    )
     assert moved == []
     assert left == [
         "left .milestones/deliverables/task:link in place: it is not a folder inside the "
         "repository",
         "left .milestones/deliverables/task:taken in place: .milestones/deliverables/task-taken "
-        "already exists"]
+        "already exists",
+    ]
     assert os.path.islink(base / "task:link") and list(outside.iterdir()) == []
     assert load_fast(path_of(root).read_text(encoding="utf-8"), "m")["id"] == MID
