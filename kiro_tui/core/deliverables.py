@@ -117,8 +117,12 @@ def template_text(text: str) -> bool | None:
     the first line that is real content, which is usually the first or second."""
     match = _TEMPLATE_LINE.fullmatch
     seen = False
-    for raw in text.splitlines():
-        line = raw.strip()
+    start, end = 0, len(text)
+    while start < end:  # line by line without splitting the whole text first
+        nl = text.find("\n", start)
+        stop = end if nl < 0 else nl
+        line = text[start:stop].strip()
+        start = stop + 1
         if not line:
             continue
         if match(line) is None:
@@ -133,6 +137,9 @@ def _head_state(head: bytes) -> str:
         return "template"
     if len(head) > _TEMPLATE_MAX or b"\0" in head:
         return "present"
+    cut = head.rfind(b"\n", 0, 4096) if len(head) > 4096 else -1
+    if cut > 0 and template_text(head[:cut].decode("utf-8", "replace")) is False:
+        return "present"  # real content in the first whole lines: the rest is not decoded
     is_template = template_text(head.decode("utf-8", "replace"))
     return "present" if is_template is False else "template" if is_template else "empty"
 
