@@ -14,6 +14,7 @@ import pytest
 
 from kiro_tui.core import approvals
 from kiro_tui.core.service import Workspace
+from kiro_tui.core.validate import check
 from kiro_tui.core.yaml.roundtrip import load_fast
 from tests.unit.test_original_gates import MID, NOW, ORIGINAL, TID, make, phases, yq_set
 
@@ -217,4 +218,7 @@ def test_unusable_requests_are_located_problems_and_links_out_are_never_read(
     assert "no valid milestone and task" in by_file["approvals/no-task.yaml"].message
     assert "names no phase" in by_file["approvals/no-phase.yaml"].message
     assert all("\n" not in str(p) for p in problems)
+    # `kiro-tui validate` reports them with the rest
+    reported = {p.file for p in check(Workspace.open(root).load())}
+    assert reported >= set(by_file)
     assert approvals.load_requests(tmp_path / "nothing-here") == ((), ())
