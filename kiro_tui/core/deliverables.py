@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
+import re
 import stat
 from dataclasses import dataclass
 from pathlib import Path
@@ -91,6 +92,58 @@ def resolve(root: Path, task_id: str, phase: str, d: Deliverable) -> Path:
     return Path(candidate)
 
 
+# FORMAT.md section 5: a file whose non-empty lines are all headings, bracketed placeholders
+# (`[Describe ...]`) or list items holding only a placeholder is a template: what the original
+# commands' generators (`generate_design_templates` and friends) write. Their sample lines (the
+# example mermaid graph, the example OpenAPI skeleton) are template text too.
+_PLACEHOLDER = r"\[[A-Za-z][^\[\]]*\]"
+_PLACEHOLDERS = rf"{_PLACEHOLDER}(?:[\s,;/|]*{_PLACEHOLDER})*[.:;]?"
+_TEMPLATE_LINE = re.compile(
+    r"#{1,6}(?:\s.*)?"  # a heading (a comment, in YAML)
+    rf"|(?:>\s*)?{_PLACEHOLDERS}"  # a placeholder on its own
+    r"|(?:[-*+]|\d{1,3}[.)])(?:\s+\[[ xX]\])?"  # a list item holding only a placeholder,
+    rf"(?:\s+(?:[^\[\]:]{{1,60}}:\s*)?{_PLACEHOLDERS})?"  # maybe after a `Label:`
+    r"|(?:```|~~~).*|<!--.*-->|[-*_=]{3,}"  # fences, comments, rules
+    # the original's sample text
+    r"|graph (?:TD|LR)|A\[Input\] --> B\[Process\]|B --> C\[Output\]"
+    r"|openapi: 3\.0\.0|info:|title: .* API|version: 1\.0\.0|description: API specification "
+    r"for .*|paths:|/endpoint:|get:|summary: Example endpoint|responses:|'200':"
+    r"|description: Success")
+_TEMPLATE_MAX = 1 << 16  # a bigger file is not an unedited template: not looked at
+
+
+def template_text(text: str) -> bool | None:
+    """True when `text` is template text (FORMAT.md section 5), None when it is blank. Stops at
+    the first line that is real content, which is usually the first or second."""
+    match = _TEMPLATE_LINE.fullmatch
+    seen = False
+    start, end = 0, len(text)
+    while start < end:  # line by line without splitting the whole text first
+        nl = text.find("\n", start)
+        stop = end if nl < 0 else nl
+        line = text[start:stop].strip()
+        start = stop + 1
+        if not line:
+            continue
+        if match(line) is None:
+            return False
+        seen = True
+    return True if seen else None
+
+
+def _head_state(head: bytes) -> str:
+    """'template', 'empty' (blank) or 'present' for a file's first bytes."""
+    if _MARKER_B in head:
+        return "template"
+    if len(head) > _TEMPLATE_MAX or b"\0" in head:
+        return "present"
+    cut = head.rfind(b"\n", 0, 4096) if len(head) > 4096 else -1
+    if cut > 0 and template_text(head[:cut].decode("utf-8", "replace")) is False:
+        return "present"  # real content in the first whole lines: the rest is not decoded
+    is_template = template_text(head.decode("utf-8", "replace"))
+    return "present" if is_template is False else "template" if is_template else "empty"
+
+
 def _file_state(path: Path | str, size: int | None = None) -> str:
     """'present', 'template', 'empty' for an existing regular file (`size` when known)."""
     if size is None:
@@ -100,14 +153,12 @@ def _file_state(path: Path | str, size: int | None = None) -> str:
             return "missing"
     if size == 0:
         return "empty"
-    if size < len(_MARKER_B):
-        return "present"  # too short to hold the marker: no need to read it
     try:
         with open(path, "rb", buffering=0) as fh:
             head = fh.read(_SCAN_LIMIT)
     except OSError:
         return "missing"
-    return "template" if _MARKER_B in head else "present"
+    return _head_state(head)
 
 
 def _dir_state(root: Path, path: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from kiro_tui.core.errors import InvalidId
 
@@ -50,8 +51,12 @@ def next_phase(phase: str) -> str | None:
 
 
 def slugify(title: str) -> str:
-    slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")
-    return slug[:100] or "untitled"
+    """Lower-case letters, digits and `-`; accented letters keep their base letter
+    (`Ünïcode tâsk` -> `unicode-task`: NFKD, then the combining marks are dropped)."""
+    plain = "".join(c for c in unicodedata.normalize("NFKD", title)
+                    if not unicodedata.combining(c))
+    slug = re.sub(r"[^a-z0-9]+", "-", plain.casefold()).strip("-")
+    return slug[:100].rstrip("-") or "untitled"
 
 
 def task_id_from_title(title: str, existing: set[str]) -> str:

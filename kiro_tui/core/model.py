@@ -1,6 +1,6 @@
 """Typed, immutable view of milestones, tasks and phases, and their compact form for the cache.
 
-They are built from parsed YAML by modelbuild.py (its functions are also reachable from here).
+They are built from parsed YAML by parse.py.
 """
 
 from __future__ import annotations
@@ -64,6 +64,14 @@ class Phase:
     def passed(self) -> bool:
         return self.status == "approved" or (self.status == "completed" and not self.gate)
 
+    @property
+    def waiting(self) -> bool:
+        """Waiting at its gate: `waiting_approval`, or `completed` with a gate (the original
+        commands write `completed` a few steps before `waiting_approval`; FORMAT.md section 6).
+        Views show it as a gate and approve/reject accept it; progress still credits the status
+        the file has."""
+        return self.status == "waiting_approval" or (self.status == "completed" and self.gate)
+
 
 @dataclass(frozen=True, slots=True)
 class Task:
@@ -79,6 +87,17 @@ class Task:
     estimated_hours: float | None = None
     assigned_to: str | None = None
     updated_at: str | None = None
+    problem: str | None = None  # why the task is read only (an invalid id), shown with it
+
+    @property
+    def read_only(self) -> bool:
+        """A task kiro-tui shows and counts but never acts on (its id cannot name a folder)."""
+        return self.problem is not None
+
+    @property
+    def waiting(self) -> bool:
+        """Some phase waits at its gate (Phase.waiting)."""
+        return any(p.waiting for p in self.phases)
 
     def phase(self, name: str) -> Phase | None:
         for p in self.phases:

@@ -67,28 +67,6 @@ def _deliverables(value: Any, problems: list[str]) -> tuple[Deliverable, ...]:
     return tuple(out)
 
 
-def unsafe_deliverables(task_raw: dict[str, Any]) -> list[tuple[str, str]]:
-    """(label, why) for deliverables that could leave the repository, judged from the text alone
-    (deliverables.resolve also follows symlinks; this is for tasks that cannot be resolved)."""
-    out: list[tuple[str, str]] = []
-    kw = task_raw.get("kiro_workflow")
-    phases = kw.get("phases") if isinstance(kw, dict) else None
-    if not isinstance(phases, dict):
-        return out
-    for name in PHASES:
-        ph = phases.get(name)
-        if not isinstance(ph, dict):
-            continue
-        for d in _deliverables(ph.get("deliverables"), []):
-            if d.path is not None:
-                parts = d.path.replace("\\", "/").split("/")
-                if d.path.startswith(("/", "~")) or ".." in parts:
-                    out.append((d.path, "leaves the repository"))
-            elif "/" in d.name or "\\" in d.name or d.name in (".", ".."):
-                out.append((d.name, "is not a plain file name"))
-    return out
-
-
 def gate_for(phase_name: str, phase_raw: dict[str, Any], milestone_raw: dict[str, Any],
              config: Config) -> bool:
     """FORMAT.md section 4: the first setting that is set wins; a missing key is not 'false'."""
@@ -165,7 +143,10 @@ def is_kiro_task(raw: dict[str, Any]) -> bool:
 
 
 def build_task(raw: dict[str, Any], milestone_raw: dict[str, Any], config: Config,
-               issues: list[str]) -> Task:
+               issues: list[str], *, task_id: str | None = None,
+               problem: str | None = None) -> Task:
+    """A Task from its mapping; `task_id` and `problem` are given for a task whose own id is
+    invalid (shown read only under that label)."""
     status_raw = str(raw.get("status") or "pending")
     deps = raw.get("dependencies")
     if not isinstance(deps, list):
@@ -184,7 +165,7 @@ def build_task(raw: dict[str, Any], milestone_raw: dict[str, Any], config: Confi
         stamps.extend((p.started_at, p.completed_at, p.approved_at, p.rejected_at))
     stamps_s = [str(s) for s in stamps if s]
     return Task(
-        id=str(raw.get("id")),
+        id=task_id if task_id is not None else str(raw.get("id")),
         title=str(raw.get("title") or raw.get("id")),
         status=norm_task_status(status_raw),
         raw_status=status_raw,
@@ -196,7 +177,16 @@ def build_task(raw: dict[str, Any], milestone_raw: dict[str, Any], config: Confi
         estimated_hours=_num(raw.get("estimated_hours")),
         assigned_to=_s(raw.get("assigned_to")),
         updated_at=max(stamps_s) if stamps_s else None,
+        problem=problem,
     )
+
+
+def invalid_task_label(tid: Any, position: int) -> str:
+    """How a task whose id is invalid is named in the model: its id as text, or its position
+    when it has none. Never a valid id's twin: a missing id gets a label no valid id matches."""
+    if tid is None or str(tid).strip() == "":
+        return f"(task {position} without id)"
+    return str(tid)
 
 
 def build_milestone(raw: Any, *, rel_path: str, location: str, stem: str, config: Config,
@@ -236,24 +226,24 @@ def build_milestone(raw: Any, *, rel_path: str, location: str, stem: str, config
             problems.append(Problem(rel_path, f"task entry {t!r} is not a mapping"))
             continue
         tid = t.get("id")
+        label: str | None = None
+        problem: str | None = None
         if not is_valid_id(tid):
-            problems.append(Problem(rel_path, f"invalid task id {tid!r}: refused (ids may not "
-                                              "contain '/', '..' or other path characters)",
-                                    line=line_of(str(tid)), kind="invalid_id"))
-            # the task is dropped, so validate never sees its deliverables: check them here
-            for label, why in unsafe_deliverables(t):
-                problems.append(Problem(rel_path, f"task {tid!r}: deliverable {label!r} {why}: "
-                                                  "refused", line=line_of(label),
-                                        kind="invalid_path"))
-            continue
-        if tid in seen:
+            # shown and counted, read only; its id is never joined into a path (FORMAT.md 2)
+            label = invalid_task_label(tid, len(tasks) + 1)
+            problem = (f"invalid task id {tid!r}: shown read only (ids are letters, digits, "
+                       f"'.', '_' or '-'); rename it with 'kiro-tui fix-ids {mid}'")
+            problems.append(Problem(rel_path, problem, line=line_of(str(tid)),
+                                    kind="invalid_id"))
+        key = label if label is not None else str(tid)
+        if key in seen:
             problems.append(Problem(rel_path, f"duplicate task id {tid!r}", line=line_of(str(tid))))
             continue
-        seen.add(str(tid))
+        seen.add(key)
         issues: list[str] = []
-        task = build_task(t, raw, config, issues)
+        task = build_task(t, raw, config, issues, task_id=label, problem=problem)
         for msg in issues:
-            problems.append(Problem(rel_path, f"task {tid}: {msg}"))
+            problems.append(Problem(rel_path, f"task {key}: {msg}"))
         tasks.append(task)
     deps = raw.get("dependencies")
     requires = _str_tuple(deps.get("requires")) if isinstance(deps, dict) else ()

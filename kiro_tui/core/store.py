@@ -19,7 +19,11 @@ from kiro_tui.core.model import Milestone
 from kiro_tui.core.parse import build_milestone
 from kiro_tui.core.root import MS
 
-SKIP_NAMES = {"current.txt", "dependencies.yaml", "dependencies.yml"}
+# not milestones: files the original /milestone/* commands write beside them (archive-index by
+# /milestone/archive; the report files belong beside completed/<id>/definition.yaml)
+SKIP_NAMES = {"current.txt", "dependencies.yaml", "dependencies.yml", "archive-index.yaml",
+              "archive-index.yml", "completion-report.yaml", "performance-analysis.yaml",
+              "lessons-learned.yaml", "stakeholder-feedback.yaml"}
 CACHE_VERSION = 3
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from kiro_tui.core import deliverables as dl
+from kiro_tui.core.approvals import load_requests
 from kiro_tui.core.deps import find_cycles, milestone_graph, task_graph
 from kiro_tui.core.errors import InvalidFile, Problem
 from kiro_tui.core.store import WorkspaceState
@@ -35,6 +36,7 @@ def check(state: WorkspaceState) -> list[Problem]:
     """Every problem of the workspace: load problems first, then cross-file ones."""
     out: list[Problem] = list(state.problems)
     out.extend(config_problems(state.root))
+    out.extend(load_requests(state.root)[1])  # approvals/*.yaml that cannot be used
     for cyc in find_cycles(milestone_graph(state.milestones)):
         first = state.by_id[cyc[0]]
         out.append(Problem(first.path, "milestone dependency cycle: "

@@ -14,12 +14,15 @@ from kiro_tui.core import deliverables as dl
 from kiro_tui.core.clock import parse_ts
 from kiro_tui.core.config import Config
 from kiro_tui.core.errors import NotFound, Refused
-from kiro_tui.core.ids import PHASES, check_phase, next_phase
+from kiro_tui.core.ids import PHASES, check_phase, is_valid_id, next_phase
 from kiro_tui.core.model import norm_milestone_status, norm_task_status
 from kiro_tui.core.parse import build_phase, build_task, is_kiro_task
 from kiro_tui.core.yaml.roundtrip import quote_like
 
 ACTIVE_PHASE = ("in_progress", "waiting_approval", "pending")
+# kiro-tui's block records what it replaced, so that unblock puts it back (FORMAT.md section 6)
+BLOCKED_FROM = "blocked_from"
+PREVIOUS_BLOCKED_AT = "previous_blocked_at"
 
 
 @dataclass
@@ -51,6 +54,9 @@ def find_task(doc: dict[str, Any], task_id: str) -> dict[str, Any]:
 
 
 def _phase_map(doc: dict[str, Any], task: dict[str, Any], phase: str) -> dict[str, Any]:
+    if not is_valid_id(task.get("id")):
+        raise Refused(f"task {task.get('id')!r} has an invalid id and is read only (rename it "
+                      f"with 'kiro-tui fix-ids {doc.get('id')}')")
     if not is_kiro_task(task):
         raise Refused(f"task {task.get('id')} is a plain task with no kiro phases "
                       f"(run 'kiro-tui migrate {doc.get('id')}' first)")
@@ -94,7 +100,9 @@ def _check_start(doc: dict[str, Any], task: dict[str, Any], phase: str, ctx: Ctx
         ep = _phase_model(doc, task, earlier, ctx)
         if not ep.passed:
             need = "approved" if ep.gate else "completed"
-            raise Refused(f"cannot start {phase} of {tid}: {earlier} is {ep.status}, "
+            shown = "completed, waiting for approval" if ep.waiting and \
+                ep.status == "completed" else ep.status
+            raise Refused(f"cannot start {phase} of {tid}: {earlier} is {shown}, "
                           f"it must be {need} first")
     model = build_task(task, doc, ctx.config, [])
     unmet = []
@@ -225,10 +233,10 @@ def approve_phase(doc: dict[str, Any], task_id: str, phase: str, ctx: Ctx,
     check_phase(phase)
     task = find_task(doc, task_id)
     pm = _phase_map(doc, task, phase)
-    status = str(pm.get("status") or "pending")
-    if status != "waiting_approval":
-        raise Refused(f"cannot approve {phase} of {task_id}: it is {status}, not waiting_approval")
     model = _phase_model(doc, task, phase, ctx)
+    if not model.waiting:
+        raise Refused(f"cannot approve {phase} of {task_id}: it is {model.status}, not "
+                      "waiting_approval")
     pm["status"] = "approved"
     _set(pm, "approved_at", ctx.now)
     _set(pm, "approved_by", ctx.actor)
@@ -248,16 +256,24 @@ def reject_phase(doc: dict[str, Any], task_id: str, phase: str, ctx: Ctx, reason
         raise Refused(f"cannot reject {phase} of {task_id}: a reason is required")
     task = find_task(doc, task_id)
     pm = _phase_map(doc, task, phase)
-    status = str(pm.get("status") or "pending")
-    if status != "waiting_approval":
-        raise Refused(f"cannot reject {phase} of {task_id}: it is {status}, not waiting_approval")
     model = _phase_model(doc, task, phase, ctx)
+    if not model.waiting:
+        raise Refused(f"cannot reject {phase} of {task_id}: it is {model.status}, not "
+                      "waiting_approval")
     pm["status"] = "in_progress"
     _set(pm, "rejected_at", ctx.now)
     _set(pm, "rejected_by", ctx.actor)
     _set(pm, "rejection_reason", reason)
     _set(pm, "rejected_digest", dl.digest(ctx.root, task_id, model))
-    _history(pm, {"action": "request_changes", "by": ctx.actor, "at": ctx.now, "comment": reason})
+    entry: dict[str, Any] = {"action": "request_changes", "by": ctx.actor, "at": ctx.now,
+                             "comment": reason}
+    # the phase is in progress again: the times that said it was done (the original commands
+    # read `approved_at` as approved) are cleared, and kept in the history entry
+    for key in ("completed_at", "approved_at"):
+        if pm.get(key) is not None:
+            entry[key] = str(pm[key])
+            pm[key] = None
+    _history(pm, entry)
     out = Outcome(message=f"{task_id}: {phase} sent back by {ctx.actor}: {reason}")
     out.add("phase_rejected", task_id=task_id, phase=phase, actor=ctx.actor, level="warning",
             message=out.message, data={"reason": reason})
@@ -269,11 +285,13 @@ def block_phase(doc: dict[str, Any], task_id: str, phase: str, ctx: Ctx, reason:
     task = find_task(doc, task_id)
     pm = _phase_map(doc, task, phase)
     status = str(pm.get("status") or "pending")
-    if status not in ACTIVE_PHASE:
+    if status not in ACTIVE_PHASE and not _phase_model(doc, task, phase, ctx).waiting:
         raise Refused(f"cannot block {phase} of {task_id}: it is {status}")
     pm["status"] = "blocked"
-    _set(pm, "blocked_from", status)
+    _set(pm, BLOCKED_FROM, status)
     _set(pm, "blocked_reason", reason or "blocked")
+    if "blocked_at" in pm:  # e.g. the original's, written when it waited for approval
+        pm[PREVIOUS_BLOCKED_AT] = pm["blocked_at"]
     _set(pm, "blocked_at", ctx.now)
     out = Outcome(message=f"{task_id}: {phase} blocked: {reason}")
     out.add("phase_blocked", task_id=task_id, phase=phase, actor=ctx.actor, level="warning",
@@ -287,9 +305,16 @@ def unblock_phase(doc: dict[str, Any], task_id: str, phase: str, ctx: Ctx) -> Ou
     pm = _phase_map(doc, task, phase)
     if pm.get("status") != "blocked":
         raise Refused(f"cannot unblock {phase} of {task_id}: it is {pm.get('status')}, not blocked")
-    back = pm.get("blocked_from")
-    pm["status"] = back if back in ACTIVE_PHASE else "in_progress"
-    for key in ("blocked_from", "blocked_reason", "blocked_at"):
+    back = pm.get(BLOCKED_FROM)
+    pm["status"] = back if back in (*ACTIVE_PHASE, "completed") else "in_progress"
+    if BLOCKED_FROM in pm:
+        # kiro-tui blocked it: put back the `blocked_at` it replaced, or drop the one it added
+        if PREVIOUS_BLOCKED_AT in pm:
+            pm["blocked_at"] = pm.pop(PREVIOUS_BLOCKED_AT)
+        else:
+            pm.pop("blocked_at", None)
+    # blocked by another tool: its `blocked_at` is kept (the original never removes it)
+    for key in (BLOCKED_FROM, "blocked_reason"):
         pm.pop(key, None)
     out = Outcome(message=f"{task_id}: {phase} unblocked")
     out.add("phase_unblocked", task_id=task_id, phase=phase, actor=ctx.actor, message=out.message)

@@ -45,7 +45,7 @@ def test_phases() -> None:
 
 def test_slugs() -> None:
     assert slugify("Login API / v2!") == "login-api-v2"
-    assert slugify("Ünïcode ✓") == "n-code"
+    assert slugify("Ünïcode ✓") == "unicode"  # accented letters keep their base letter
     assert slugify("!!!") == "untitled"
     assert task_id_from_title("Login", set()) == "task-login"
     assert task_id_from_title("Login", {"task-login", "task-login-2"}) == "task-login-3"
@@ -95,7 +95,7 @@ def test_path_deliverables_are_relative_to_the_repository(tmp_path: Path) -> Non
     rep = dl.report(tmp_path, "t1", phase(d))
     assert rep.missing == ("docs/design.md",)
     (tmp_path / "docs").mkdir()
-    (tmp_path / "docs/design.md").write_text("# Design\n")
+    (tmp_path / "docs/design.md").write_text("# Design\nThe form posts to /api/login.\n")
     rep = dl.report(tmp_path, "t1", phase(d))
     assert rep.present == ("docs/design.md",) and rep.complete
     # the inside of the repository may be reached through `..` that stays inside

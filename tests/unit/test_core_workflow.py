@@ -313,8 +313,11 @@ def test_reject_then_complete_needs_a_changed_deliverable(ws: Workspace, seed: P
     assert ph["rejected_at"] == now
     assert ph["rejected_by"] == "bob"
     assert ph["rejection_reason"] == "test plan lacks load tests"
+    # the phase is in progress again: completed_at is cleared and kept in the history
+    assert ph["completed_at"] is None
     assert ph["review_history"] == [{"action": "request_changes", "by": "bob", "at": now,
-                                     "comment": "test plan lacks load tests"}]
+                                     "comment": "test plan lacks load tests",
+                                     "completed_at": "2026-11-22T09:00:00Z"}]
     assert phase_raw(seed, "task-001", "task")["status"] == "pending"
     evs = read_all(seed / ".milestones" / "logs" / "execution-milestone-001.jsonl").events
     assert evs[-1].event == "phase_rejected" and evs[-1].level == "warning"
