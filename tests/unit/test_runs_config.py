@@ -15,8 +15,9 @@ from kiro_tui.core.runs import budget as bud
 from kiro_tui.core.runs import records, trust
 from kiro_tui.core.runs.classify import classify
 from kiro_tui.core.runs.dialects import parser_for
+from kiro_tui.core.runs.environment import scrub_env
+from kiro_tui.core.runs.output import Line
 from kiro_tui.core.runs.presets import BUILTIN, PresetError, build_argv, dangerous_flags, lookup
-from kiro_tui.core.runs.process import Line, scrub_env
 from kiro_tui.core.runs.prompt import compose, new_run_id
 from kiro_tui.core.runs.records import RunRecord, Usage
 from kiro_tui.core.runs.settings import parse_settings

@@ -441,7 +441,7 @@ def test_orphans_of_a_killed_driver_are_adopted(tmp_path: Path) -> None:
     envfile.write_text(json.dumps(env))
     repo_dir = str(Path(__file__).resolve().parents[2])
     # we must be the reaper of what the dead driver leaves (as a RunManager makes itself)
-    from kiro_tui.core.runs.process import become_subreaper
+    from kiro_tui.core.runs.groups import become_subreaper
 
     become_subreaper()
     code = DRIVER.format(repo=repo_dir, envfile=str(envfile), root=str(root))

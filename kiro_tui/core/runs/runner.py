@@ -15,9 +15,11 @@ from kiro_tui.core.runs import budget as bud
 from kiro_tui.core.runs import records
 from kiro_tui.core.runs.classify import End, classify
 from kiro_tui.core.runs.dialects import parser_for
+from kiro_tui.core.runs.environment import scrub_env
 from kiro_tui.core.runs.notices import EventKind, Outcome, OutcomeStatus, RunEvent
+from kiro_tui.core.runs.output import Line, RawLog
 from kiro_tui.core.runs.presets import Invocation, PresetError, build_argv, lookup
-from kiro_tui.core.runs.process import AgentProcess, Line, RawLog, scrub_env
+from kiro_tui.core.runs.process import AgentProcess
 from kiro_tui.core.runs.prompt import compose, deliverable_paths, write_prompt
 from kiro_tui.core.runs.records import RunRecord, Usage, now_iso
 from kiro_tui.core.runs.request import RunContext, RunRequest

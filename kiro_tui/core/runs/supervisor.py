@@ -23,8 +23,8 @@ from kiro_tui.core.ids import check_id, check_phase
 from kiro_tui.core.model import Milestone, Task
 from kiro_tui.core.runs import budget as bud
 from kiro_tui.core.runs import records
+from kiro_tui.core.runs.groups import become_subreaper, stop_group
 from kiro_tui.core.runs.notices import Outcome, RunEvent
-from kiro_tui.core.runs.process import become_subreaper, stop_group
 from kiro_tui.core.runs.prompt import new_run_id
 from kiro_tui.core.runs.records import RunRecord, Usage
 from kiro_tui.core.runs.request import RunContext, RunRequest
