@@ -20,7 +20,7 @@ from kiro_tui.core.runs.output import Line
 from kiro_tui.core.runs.presets import BUILTIN, PresetError, build_argv, dangerous_flags, lookup
 from kiro_tui.core.runs.prompt import compose, new_run_id
 from kiro_tui.core.runs.records import RunRecord, Usage
-from kiro_tui.core.runs.settings import parse_settings
+from kiro_tui.core.runs.settings_parse import parse_settings
 from tests.unit.test_runs_support import make_milestone, make_repo, make_task
 
 # ---------------------------------------------------------------- settings
@@ -507,7 +507,7 @@ def test_aider_exit_code_means_nothing() -> None:
 
 
 def test_load_settings_reads_both_files_separately(tmp_path: Path) -> None:
-    from kiro_tui.core.runs.settings import load_settings
+    from kiro_tui.core.runs.settings_parse import load_settings
 
     root = make_repo(tmp_path)
     (root / ".milestones" / "config" / "kiro-config.yaml").write_text(

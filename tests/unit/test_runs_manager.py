@@ -356,7 +356,7 @@ def test_concurrency_limit_queues_and_execute_is_serial(tmp_path: Path) -> None:
 
 def test_untrusted_repo_preset_never_runs(tmp_path: Path) -> None:
     from kiro_tui.core.runs import trust
-    from kiro_tui.core.runs.settings import parse_settings
+    from kiro_tui.core.runs.settings_parse import parse_settings
 
     root = make_repo(tmp_path)
     touched = tmp_path / "touched"
