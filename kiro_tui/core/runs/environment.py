@@ -4,7 +4,11 @@ what they drop, plus the run's KIRO_* variables."""
 from __future__ import annotations
 
 import fnmatch
+import json
 from collections.abc import Mapping
+
+from kiro_tui.core.runs.prompt import deliverable_paths
+from kiro_tui.core.runs.request import RunContext, RunRequest
 
 BASE_ENV = (
     "PATH",
@@ -53,3 +57,21 @@ def scrub_env(
             del out[k]
     out.update(extra)
     return out
+
+
+def run_env(
+    ctx: RunContext, req: RunRequest, run_id: str, preset_pass: tuple[str, ...]
+) -> dict[str, str]:
+    """The environment of one run's agent (and of its verify commands): the driver's scrubbed
+    by the settings and the preset, plus KIRO_RUN_ID, KIRO_MILESTONE_ID, KIRO_TASK_ID,
+    KIRO_PHASE, KIRO_DELIVERABLES (a JSON list of paths) and KIRO_ROOT."""
+    s = ctx.settings
+    extra = {
+        "KIRO_RUN_ID": run_id,
+        "KIRO_MILESTONE_ID": req.milestone.id,
+        "KIRO_TASK_ID": req.task.id,
+        "KIRO_PHASE": req.phase,
+        "KIRO_DELIVERABLES": json.dumps(deliverable_paths(req.task, req.phase)),
+        "KIRO_ROOT": str(ctx.root),
+    }
+    return scrub_env(ctx.environ, (*preset_pass, *s.env.pass_), s.env.drop, extra)

@@ -153,13 +153,13 @@ class RunManager:
         run = Run(self._ctx, req, run_id)
         if not is_trusted(self.root, self.settings, state_dir=self._state_dir):
             lines = describe(self.root, self.settings)
-            run._emit(
+            run.emit(
                 "executor_untrusted",
                 "the repository's executor settings are not "
                 "trusted: run `kiro-tui trust` after reviewing them",
                 lines=lines,
             )
-            out = run._finish(
+            out = run.finish(
                 "blocked",
                 "executor_untrusted",
                 "executor settings not trusted (kiro-tui trust --show)",
@@ -168,7 +168,7 @@ class RunManager:
                 self._runs[run_id] = run
             self._settle(run, out)
             return run_id
-        run._emit("run_queued", "queued", retries=req.retries, resume_of=req.resume_of)
+        run.emit("run_queued", "queued", retries=req.retries, resume_of=req.resume_of)
         with self._lock:
             self._runs[run_id] = run
             if delay > 0:
@@ -216,7 +216,7 @@ class RunManager:
         try:
             out = run.execute()
         except Exception as exc:  # a bug in a run must still settle it
-            out = run._finish("failed", "failed", f"internal error: {exc!r}")
+            out = run.finish("failed", "failed", f"internal error: {exc!r}")
         with self._lock:
             self._running.discard(run.run_id)
         self._settle(run, out)
