@@ -126,6 +126,10 @@ class AgentProcess:
     def exited(self) -> bool:
         return self._exited.is_set()
 
+    def running_seconds(self) -> float:
+        """Seconds since the spawn, the time it spent frozen left out."""
+        return time.monotonic() - self.started - self.frozen_total
+
     def idle_for(self) -> float:
         if self.frozen:
             return 0.0

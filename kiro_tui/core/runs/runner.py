@@ -137,7 +137,7 @@ class Run:
         started = self.record.started_at
         duration = None
         if self.proc is not None:
-            duration = round(time.monotonic() - self.proc.started - self.proc.frozen_total, 3)
+            duration = round(self.proc.running_seconds(), 3)
         rec_status = {"succeeded": "succeeded", "failed": "failed", "stopped": "stopped"}.get(
             status, "blocked"
         )
