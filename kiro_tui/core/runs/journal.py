@@ -9,8 +9,20 @@ from typing import Any
 
 from kiro_tui.core.runs import records
 from kiro_tui.core.runs.notices import EventKind, RunEvent
-from kiro_tui.core.runs.records import RunRecord, now_iso
+from kiro_tui.core.runs.records import RunRecord, Usage, now_iso
 from kiro_tui.core.runs.request import RunContext, RunRequest
+from kiro_tui.core.runs.stream import StreamEvent
+
+STREAM_KINDS: dict[str, EventKind] = {
+    "session": "agent_session",
+    "tool_call": "tool_call",
+    "tool_result": "tool_error",  # the dialects report only the failed tool results
+    "text": "agent_text",
+    "error": "agent_error",
+    "usage": "usage",
+    "needs_input": "needs_input",
+    "result": "final_message",
+}
 
 
 class RunJournal:
@@ -54,3 +66,19 @@ class RunJournal:
         self._ctx.emit(
             RunEvent(kind, self.run_id, r.milestone.id, r.task.id, r.phase, message, data)
         )
+
+    def emit_stream(self, ev: StreamEvent, usage: Usage | None) -> None:
+        """Report what the agent said (`usage`: its priced running total, for usage events)."""
+        kind = STREAM_KINDS.get(ev.kind)
+        if kind is None:
+            return
+        data: dict[str, Any] = {}
+        if ev.tool:
+            data["tool"] = ev.tool
+        if ev.session_id:
+            data["session_id"] = ev.session_id
+        if usage is not None:
+            data.update(tokens=usage.tokens, cost_usd=usage.cost_usd)
+        if ev.kind == "result":
+            data.update(subtype=ev.subtype, is_error=ev.is_error, num_turns=ev.num_turns)
+        self.emit(kind, ev.text, **data)

@@ -20,22 +20,13 @@ from kiro_tui.core.runs.judge import Workspace, judge
 from kiro_tui.core.runs.notices import EventKind, Outcome, OutcomeStatus
 from kiro_tui.core.runs.output import Line, RawLog
 from kiro_tui.core.runs.presets import Invocation, PresetError, build_argv, lookup
+from kiro_tui.core.runs.pricing import Pricer
 from kiro_tui.core.runs.process import AgentProcess
 from kiro_tui.core.runs.prompt import compose, deliverable_paths, write_prompt
 from kiro_tui.core.runs.records import RunRecord, Usage, now_iso
 from kiro_tui.core.runs.request import RunContext, RunRequest
 from kiro_tui.core.runs.stream import StreamEvent
 from kiro_tui.core.runs.watchdog import FOREVER, Limits, due
-
-_STREAM_KINDS: dict[str, EventKind] = {
-    "session": "agent_session",
-    "tool_call": "tool_call",
-    "text": "agent_text",
-    "error": "agent_error",
-    "usage": "usage",
-    "needs_input": "needs_input",
-    "result": "final_message",
-}
 
 
 class Run:
@@ -57,10 +48,9 @@ class Run:
         self.done = threading.Event()
         self.journal = RunJournal(ctx, req, run_id)
         self.budget = BudgetGuard(
-            self.journal,
-            ctx.settings.budget,
-            lambda: ctx.spend(req, run_id),
+            self.journal, ctx.settings.budget_for(req.phase), lambda: ctx.spend(req, run_id)
         )
+        self.pricer = Pricer(ctx.settings)
 
     # -------------------------------------------------------------- thread-safe controls
 
@@ -74,7 +64,9 @@ class Run:
 
     @property
     def usage(self) -> Usage:
-        return self.parser.summary.usage
+        """The agent's usage so far, its cost from the price table when it reports none."""
+        s = self.parser.summary
+        return self.pricer.usage(s.usage, s.model)
 
     @property
     def session_id(self) -> str | None:
@@ -149,7 +141,7 @@ class Run:
             exit_code=exit_code,
             subtype=s.subtype,
             duration_s=duration,
-            usage=s.usage,
+            usage=self.usage,
             session_id=self.session_id,
             verify_tail=verify_tail,
             retryable=bool(end and end.retryable),
@@ -163,7 +155,7 @@ class Run:
             subtype=s.subtype,
             ended_at=now_iso(),
             duration_s=duration,
-            usage=s.usage,
+            usage=self.usage,
             session_id=self.session_id,
             lines=s.lines,
             unparsed_lines=s.unparsed,
@@ -217,6 +209,7 @@ class Run:
             return self._blocked_before_start(
                 "preset_incompatible", "preset_incompatible", exc.message, cause=exc.kind
             )
+        self.pricer = Pricer(settings, inv.preset.name, inv.argv)
         return self._spawn_and_watch(inv, prompt_path)
 
     def _present(self) -> tuple[str, ...]:
@@ -369,26 +362,15 @@ class Run:
             self._on_stream_event(ev)
 
     def _on_stream_event(self, ev: StreamEvent) -> None:
-        kind = _STREAM_KINDS.get(ev.kind)
         if ev.kind == "session" and ev.session_id:
             self.journal.update(session_id=ev.session_id)
         elif ev.kind == "result":
             self._result_at = time.monotonic()
             self._wake.set()
-        if kind is None:
-            return
-        data: dict[str, Any] = {}
-        if ev.tool:
-            data["tool"] = ev.tool
-        if ev.session_id:
-            data["session_id"] = ev.session_id
-        if ev.usage is not None:
-            data.update(tokens=ev.usage.tokens, cost_usd=ev.usage.cost_usd)
-        if ev.kind == "result":
-            data.update(subtype=ev.subtype, is_error=ev.is_error, num_turns=ev.num_turns)
-        self.emit(kind, ev.text, **data)
-        if ev.kind == "usage" and ev.usage is not None:
-            self._check_budget(ev.usage)
+        usage = self.usage if ev.usage is not None else None
+        self.journal.emit_stream(ev, usage)
+        if ev.kind == "usage" and usage is not None:
+            self._check_budget(usage)
 
     def _check_budget(self, usage: Usage) -> None:
         now = time.monotonic()

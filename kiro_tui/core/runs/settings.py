@@ -78,6 +78,14 @@ class Budget:
 
 
 @dataclass(frozen=True, slots=True)
+class Price:
+    """USD per million tokens, to turn token counts into a cost where the agent reports none."""
+
+    input_per_mtok: float
+    output_per_mtok: float
+
+
+@dataclass(frozen=True, slots=True)
 class CustomPreset:
     name: str
     argv: tuple[str, ...]
@@ -107,6 +115,9 @@ class ExecutorSettings:
     presets: tuple[tuple[str, CustomPreset], ...] = ()
     pause: PauseSettings = field(default_factory=PauseSettings)
     allow_dangerous: bool = False  # from the user's config only
+    prices: tuple[tuple[str, Price], ...] = ()  # by model or preset name
+    # per-phase budgets (`phases.<phase>.budget`), each already the lower of user and repo
+    phase_budgets: tuple[tuple[str, PhaseBudget], ...] = ()
     # the repository's execution-capable settings, canonical (what trust fingerprints)
     repo_capable: tuple[tuple[str, Any], ...] = ()
 
@@ -115,6 +126,22 @@ class ExecutorSettings:
             if n == name:
                 return p
         return PhaseSettings()
+
+    def budget_for(self, phase: str) -> Budget:
+        """The budget of a run of `phase`: its `phases.<phase>.budget` where one is set, else
+        `budget.phase`; the milestone's budget in any case."""
+        for n, b in self.phase_budgets:
+            if n == phase:
+                return Budget(phase=b, milestone=self.budget.milestone)
+        return self.budget
+
+    def price(self, *names: str | None) -> Price | None:
+        """The price of the first of `names` (a model, then the preset) that has one."""
+        table = dict(self.prices)
+        for n in names:
+            if n and n in table:
+                return table[n]
+        return None
 
     def agent_for(self, phase: str) -> str:
         return self.phase(phase).agent or self.agent

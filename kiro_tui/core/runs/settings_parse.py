@@ -29,6 +29,7 @@ from kiro_tui.core.runs.settings import (
     PauseSettings,
     PhaseBudget,
     PhaseSettings,
+    Price,
     Retries,
     StopGrace,
     Timeouts,
@@ -125,6 +126,40 @@ def lower_budget(user: Budget, repo: Budget) -> Budget:
         milestone=MilestoneBudget(
             usd=_lower(um.usd, rm.usd), seconds=_lower(um.seconds, rm.seconds)
         ),
+    )
+
+
+def _prices(r: SettingsReader, raw: Any) -> dict[str, Price]:
+    out: dict[str, Price] = {}
+    for name, spec in r.mapping(raw, "prices").items():
+        where = f"prices.{name}"
+        m = r.mapping(spec, where)
+        inp = r.number(m, "input_per_mtok", where, allow_zero=True)
+        outp = r.number(m, "output_per_mtok", where, allow_zero=True)
+        if inp is None or outp is None:
+            if m:
+                r.bad(where, "needs input_per_mtok and output_per_mtok (USD per million tokens)")
+            continue
+        out[str(name)] = Price(inp, outp)
+    return out
+
+
+def _phase_budgets(r: SettingsReader, raw: Any) -> dict[str, PhaseBudget]:
+    out: dict[str, PhaseBudget] = {}
+    for name, spec in r.mapping(raw, "phases").items():
+        if name in PHASES and isinstance(spec, dict) and spec.get("budget") is not None:
+            out[name] = _phase_budget(r, spec.get("budget"), f"phases.{name}.budget")
+    return out
+
+
+def _overlay(base: PhaseBudget, over: PhaseBudget | None) -> PhaseBudget:
+    if over is None:
+        return base
+    return PhaseBudget(
+        usd=base.usd if over.usd is None else over.usd,
+        tokens=base.tokens if over.tokens is None else over.tokens,
+        seconds=base.seconds if over.seconds is None else over.seconds,
+        runs=base.runs if over.runs is None else over.runs,
     )
 
 
@@ -274,7 +309,22 @@ def parse_settings(
     upass, udrop = _env(ru, umap.get("env"))
     rpass, rdrop = _env(rr, rmap.get("env"))
     drop = tuple(dict.fromkeys((*ALWAYS_DROP, *udrop, *rdrop)))
-    budget = lower_budget(_budget(ru, umap.get("budget")), _budget(rr, rmap.get("budget")))
+    ubud, rbud = _budget(ru, umap.get("budget")), _budget(rr, rmap.get("budget"))
+    budget = lower_budget(ubud, rbud)
+    uphase, rphase = _phase_budgets(ru, umap.get("phases")), _phase_budgets(rr, rmap.get("phases"))
+    phase_budgets = tuple(
+        (
+            n,
+            lower_budget(
+                Budget(phase=_overlay(ubud.phase, uphase.get(n))),
+                Budget(phase=_overlay(rbud.phase, rphase.get(n))),
+            ).phase,
+        )
+        for n in PHASES
+        if n in uphase or n in rphase
+    )
+    # the user's prices win over the repository's for the same name (they feed the budgets)
+    prices = {**_prices(rr, rmap.get("prices")), **_prices(ru, umap.get("prices"))}
     for name, p in phases.items():
         if p.agent and p.agent not in presets and not _is_builtin(p.agent):
             rr.bad(f"phases.{name}.agent", f"unknown preset {p.agent!r}")
@@ -285,6 +335,8 @@ def parse_settings(
         phases=tuple((n, phases[n]) for n in PHASES if n in phases),
         presets=tuple(sorted(presets.items())),
         budget=budget,
+        phase_budgets=phase_budgets,
+        prices=tuple(sorted(prices.items())),
         env=EnvSettings(pass_=tuple(dict.fromkeys((*upass, *rpass))), drop=drop),
         allow_dangerous=allow,
         repo_capable=tuple(sorted(_capable(rmap).items())),
