@@ -107,6 +107,19 @@ class Run:
             "stopped", "stopped", f"stopped before it started ({reason})", stop_reason=reason
         )
 
+    def refuse_untrusted(self, lines: list[str]) -> Outcome:
+        """End a run that the repository's untrusted executor settings forbid to start;
+        `lines` are what `kiro-tui trust --show` would list."""
+        self.emit(
+            "executor_untrusted",
+            "the repository's executor settings are not trusted: "
+            "run `kiro-tui trust` after reviewing them",
+            lines=lines,
+        )
+        return self.finish(
+            "blocked", "executor_untrusted", "executor settings not trusted (kiro-tui trust --show)"
+        )
+
     # -------------------------------------------------------------- records and events
 
     def emit(self, kind: EventKind, message: str = "", **data: Any) -> None:

@@ -1,13 +1,8 @@
 """The RunManager: one object owning every agent run of a driver. The task executor calls it
 from the coordinator's thread; its callbacks come from run and reader threads (never while it
-holds its lock, so a callback may call back into it).
-
-It queues runs over a concurrency limit (execute-phase runs in one working tree are always
-serial), retries transient failures with exponential backoff and jitter, enforces budgets,
-pauses (graceful stop recording session ids, or freeze), resumes through the agent's resume,
-stops everything on shutdown and, after a crash, stops what a dead driver left behind. It
-reports an outcome per run and never decides itself that a phase is complete.
-"""
+holds its lock, so a callback may call back into it). It queues (`RunQueue`), retries
+(`RetryPolicy`), pauses and resumes, stops everything on shutdown and recovers after a crash
+(`recovery`); it reports an outcome per run and never decides that a phase is complete."""
 
 from __future__ import annotations
 
@@ -143,18 +138,7 @@ class RunManager:
         run_id = new_run_id(self.root, *req.key)
         run = Run(self._ctx, req, run_id)
         if not is_trusted(self.root, self.settings, state_dir=self._state_dir):
-            lines = describe(self.root, self.settings)
-            run.emit(
-                "executor_untrusted",
-                "the repository's executor settings are not "
-                "trusted: run `kiro-tui trust` after reviewing them",
-                lines=lines,
-            )
-            out = run.finish(
-                "blocked",
-                "executor_untrusted",
-                "executor settings not trusted (kiro-tui trust --show)",
-            )
+            out = run.refuse_untrusted(describe(self.root, self.settings))
             with self._lock:
                 self._runs[run_id] = run
             self._settle(run, out)
