@@ -86,6 +86,8 @@ def test_codex_cost_unknown_without_a_price(tmp_path: Path) -> None:
     assert out.usage.tokens == 1200 and out.usage.cost_usd is None
     assert records.list_runs(root, "m1")[0].usage.cost_usd is None
     assert ev.of("usage")[-1].data["cost_usd"] is None
+    # the run folders are kept out of git
+    assert (root / ".milestones" / "runs" / ".gitignore").read_text().splitlines()[-1] == "*"
 
 
 # ---------------------------------------------------------------- (c) per-phase budget
