@@ -458,7 +458,9 @@ def test_orphans_of_a_killed_driver_are_adopted(tmp_path: Path) -> None:
         assert time.monotonic() < deadline, "the agent never started its child"
         time.sleep(0.02)
     rec = records.read(root, rid)
-    while rec is None or rec.status != "running":
+    # wait for the session id too: the driver records it when its reader thread has parsed
+    # the agent's first line, which may come after the child's pid was written
+    while rec is None or rec.status != "running" or not rec.session_id:
         assert time.monotonic() < deadline
         time.sleep(0.02)
         rec = records.read(root, rid)
