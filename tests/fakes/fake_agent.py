@@ -8,7 +8,8 @@ streams realistic lines of its dialect and follows a scenario:
 
 FAKE_AGENT_SCENARIO          ok | partial | template | verify_fail | fail | api_error_exit0 |
                              hang_mid | hang_after_result | no_result | ask | spawn_child |
-                             slow | flaky | expensive | resume | garbage | burst
+                             slow | flaky | expensive | resume | garbage | burst |
+                             tool_error (a tool call fails, then as ok)
 FAKE_AGENT_SCENARIO_FILE     JSON {"<task>:<phase>": scenario, "<phase>": ..., "*": ...}
 FAKE_AGENT_PIDS              file: the agent appends its pid, and its children's
 FAKE_AGENT_STATE             folder for state kept across runs (flaky's counter)
@@ -232,6 +233,85 @@ class Dialect:
         else:
             out(f"Applied edit to {path}")
 
+    def tool_failed(self, command: str) -> None:
+        """A shell tool call that fails (exit 2), in the dialect's words."""
+        s = self.session
+        self.n += 1
+        msg = f"Exit code 2: {command}: No such file or directory"
+        if self.name == "claude":
+            out(
+                {
+                    "type": "assistant",
+                    "session_id": s,
+                    "message": {
+                        "content": [
+                            {
+                                "type": "tool_use",
+                                "id": f"toolu_{self.n}",
+                                "name": "Bash",
+                                "input": {"command": command},
+                            }
+                        ]
+                    },
+                }
+            )
+            out(
+                {
+                    "type": "user",
+                    "session_id": s,
+                    "message": {
+                        "content": [
+                            {
+                                "type": "tool_result",
+                                "tool_use_id": f"toolu_{self.n}",
+                                "content": msg,
+                                "is_error": True,
+                            }
+                        ]
+                    },
+                }
+            )
+        elif self.name == "codex":
+            item = {"id": f"item_{self.n}", "type": "command_execution", "command": command}
+            out({"type": "item.started", "item": {**item, "status": "in_progress"}})
+            out(
+                {
+                    "type": "item.completed",
+                    "item": {**item, "exit_code": 2, "status": "failed", "aggregated_output": msg},
+                }
+            )
+        elif self.name == "gemini":
+            out(
+                {
+                    "type": "tool_use",
+                    "tool_name": "run_shell_command",
+                    "tool_id": f"t{self.n}",
+                    "parameters": {"command": command},
+                }
+            )
+            out(
+                {
+                    "type": "tool_result",
+                    "tool_id": f"t{self.n}",
+                    "status": "error",
+                    "error": {"type": "shell_error", "message": msg},
+                }
+            )
+        elif self.name == "opencode":
+            out(
+                {
+                    "type": "tool_use",
+                    "sessionID": s,
+                    "part": {
+                        "type": "tool",
+                        "tool": "bash",
+                        "state": {"status": "error", "input": {"command": command}, "error": msg},
+                    },
+                }
+            )
+        else:
+            err(msg)
+
     def result(
         self,
         *,
@@ -405,6 +485,9 @@ def main(argv: list[str]) -> int:
         if os.environ.get("FAKE_AGENT_CHILD_THEN") == "hang":
             signal.signal(signal.SIGINT, signal.SIG_IGN)
             hang()
+        scen = "ok"
+    if scen == "tool_error":
+        d.tool_failed("make lint")
         scen = "ok"
     if scen == "hang_mid":
         d.write(deliverables[0] if deliverables else "x")

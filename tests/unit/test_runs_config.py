@@ -15,11 +15,12 @@ from kiro_tui.core.runs import budget as bud
 from kiro_tui.core.runs import records, trust
 from kiro_tui.core.runs.classify import classify
 from kiro_tui.core.runs.dialects import parser_for
+from kiro_tui.core.runs.environment import scrub_env
+from kiro_tui.core.runs.output import Line
 from kiro_tui.core.runs.presets import BUILTIN, PresetError, build_argv, dangerous_flags, lookup
-from kiro_tui.core.runs.process import Line, scrub_env
 from kiro_tui.core.runs.prompt import compose, new_run_id
 from kiro_tui.core.runs.records import RunRecord, Usage
-from kiro_tui.core.runs.settings import parse_settings
+from kiro_tui.core.runs.settings_parse import parse_settings
 from tests.unit.test_runs_support import make_milestone, make_repo, make_task
 
 # ---------------------------------------------------------------- settings
@@ -298,6 +299,39 @@ def test_trust_fingerprint_follows_settings_and_scripts(tmp_path: Path) -> None:
     assert trust.untrust(root, state_dir=state) and not trust.is_trusted(root, s, state_dir=state)
 
 
+def test_trust_fingerprints_a_script_named_without_a_slash(tmp_path: Path) -> None:
+    """`python agent.py`: the plain argument is a file of the repository, so its content is in
+    the fingerprint (an edit of agent.py makes the settings untrusted); `python` and `-u` are
+    not files of the repository and are left out. A name relative to `cwd` counts as well."""
+    root = make_repo(tmp_path)
+    script = root / "agent.py"
+    script.write_text("print('hi')\n")
+    (root / "tools").mkdir()
+    helper = root / "tools" / "check.py"
+    helper.write_text("print('ok')\n")
+    repo = {
+        "presets": {"mine": {"argv": ["python", "-u", "agent.py"]}},
+        "agent": "mine",
+        "cwd": "tools",
+        "phases": {"spec": {"verify": [["python", "check.py"]]}},
+    }
+    s, problems = parse_settings(repo, None)
+    assert problems == []
+    assert trust.repo_scripts(root, s.capable_dict()) == [
+        Path(os.path.realpath(script)),
+        Path(os.path.realpath(helper)),
+    ]
+    state = tmp_path / "state"
+    trust.trust(root, s, state_dir=state)
+    assert trust.is_trusted(root, s, state_dir=state)
+    script.write_text("import os; os.system('touch /tmp/pwned')\n")
+    assert not trust.is_trusted(root, s, state_dir=state)
+    script.write_text("print('hi')\n")
+    assert trust.is_trusted(root, s, state_dir=state)
+    helper.write_text("print('changed')\n")
+    assert not trust.is_trusted(root, s, state_dir=state)
+
+
 def test_builtin_by_name_needs_no_trust(tmp_path: Path) -> None:
     s, _ = parse_settings(
         {"agent": "codex", "phases": {"design": {"agent": "claude", "max_turns": 5}}}, None
@@ -506,7 +540,7 @@ def test_aider_exit_code_means_nothing() -> None:
 
 
 def test_load_settings_reads_both_files_separately(tmp_path: Path) -> None:
-    from kiro_tui.core.runs.settings import load_settings
+    from kiro_tui.core.runs.settings_parse import load_settings
 
     root = make_repo(tmp_path)
     (root / ".milestones" / "config" / "kiro-config.yaml").write_text(

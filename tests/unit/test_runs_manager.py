@@ -356,7 +356,7 @@ def test_concurrency_limit_queues_and_execute_is_serial(tmp_path: Path) -> None:
 
 def test_untrusted_repo_preset_never_runs(tmp_path: Path) -> None:
     from kiro_tui.core.runs import trust
-    from kiro_tui.core.runs.settings import parse_settings
+    from kiro_tui.core.runs.settings_parse import parse_settings
 
     root = make_repo(tmp_path)
     touched = tmp_path / "touched"
@@ -441,7 +441,7 @@ def test_orphans_of_a_killed_driver_are_adopted(tmp_path: Path) -> None:
     envfile.write_text(json.dumps(env))
     repo_dir = str(Path(__file__).resolve().parents[2])
     # we must be the reaper of what the dead driver leaves (as a RunManager makes itself)
-    from kiro_tui.core.runs.process import become_subreaper
+    from kiro_tui.core.runs.groups import become_subreaper
 
     become_subreaper()
     code = DRIVER.format(repo=repo_dir, envfile=str(envfile), root=str(root))
@@ -458,7 +458,9 @@ def test_orphans_of_a_killed_driver_are_adopted(tmp_path: Path) -> None:
         assert time.monotonic() < deadline, "the agent never started its child"
         time.sleep(0.02)
     rec = records.read(root, rid)
-    while rec is None or rec.status != "running":
+    # wait for the session id too: the driver records it when its reader thread has parsed
+    # the agent's first line, which may come after the child's pid was written
+    while rec is None or rec.status != "running" or not rec.session_id:
         assert time.monotonic() < deadline
         time.sleep(0.02)
         rec = records.read(root, rid)

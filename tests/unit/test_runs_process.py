@@ -9,14 +9,9 @@ import sys
 import time
 from pathlib import Path
 
-from kiro_tui.core.runs.process import (
-    MAX_LINE,
-    AgentProcess,
-    Line,
-    RawLog,
-    become_subreaper,
-    group_alive,
-)
+from kiro_tui.core.runs.groups import become_subreaper, group_alive
+from kiro_tui.core.runs.output import MAX_LINE, Line, RawLog
+from kiro_tui.core.runs.process import AgentProcess
 from kiro_tui.core.runs.settings import VerifyCommand
 from kiro_tui.core.runs.verify import run_verify
 

@@ -11,7 +11,8 @@ from typing import Any
 
 from kiro_tui.core.model import Deliverable, Milestone, Phase, Task
 from kiro_tui.core.runs.notices import RunEvent
-from kiro_tui.core.runs.settings import ExecutorSettings, parse_settings
+from kiro_tui.core.runs.settings import ExecutorSettings
+from kiro_tui.core.runs.settings_parse import parse_settings
 from tests.fakes import fake_agent
 
 DESIGN = ("architecture_diagram.md", "api_specification.yaml", "data_model.md")

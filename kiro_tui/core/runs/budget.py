@@ -3,10 +3,12 @@ milestone (USD, seconds). A cost nobody reported stays unknown (None), never 0. 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Literal
 
+from kiro_tui.core.runs import records
 from kiro_tui.core.runs.records import RunRecord, Usage
 from kiro_tui.core.runs.settings import Budget
 
@@ -38,6 +40,23 @@ class Spend:
         if self.usd is None:
             return "cost unknown"
         return f"${self.usd:.2f}" + (" (some runs reported no cost)" if self.usd_partial else "")
+
+
+def spend_now(
+    root: Path, key: tuple[str, str, str], exclude: str, live: Mapping[str, tuple[Usage, float]]
+) -> tuple[Spend, Spend]:
+    """(phase spend, milestone spend) of the runs of `key`'s milestone but `exclude`, from
+    their records, with the live usage and running seconds of the runs in `live` (by run id)."""
+    m, t, p = key
+    recs = []
+    for rec in records.list_runs(root, m):
+        if rec.run_id == exclude:
+            continue
+        if rec.run_id in live:
+            usage, seconds = live[rec.run_id]
+            rec = replace(rec, usage=usage, duration_s=seconds)
+        recs.append(rec)
+    return spend(recs, m, t, p), spend(recs, m)
 
 
 def _seconds(r: RunRecord) -> float:

@@ -16,6 +16,7 @@ EventKind = Literal[
     "tool_call",
     "agent_text",
     "agent_error",
+    "tool_error",
     "final_message",
     "usage",
     "needs_input",
@@ -33,6 +34,7 @@ EventKind = Literal[
 ]
 LEVELS: dict[str, str] = {
     "agent_error": "warning",
+    "tool_error": "warning",
     "needs_input": "warning",
     "verification_failed": "error",
     "deliverables_missing": "warning",

@@ -144,6 +144,9 @@ def atomic_write_json(path: Path, data: dict[str, Any]) -> None:
 def write(root: Path, rec: RunRecord) -> RunRecord:
     d = run_dir(root, rec.run_id)
     d.mkdir(parents=True, exist_ok=True)
+    ignore = d.parent / ".gitignore"
+    if not ignore.exists():  # run folders (prompts, raw output) never go into git
+        ignore.write_text("# written by kiro-tui: agent runs stay local\n*\n")
     atomic_write_json(d / "meta.json", rec.to_json())
     return rec
 

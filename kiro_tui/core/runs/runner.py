@@ -1,40 +1,32 @@
 """One run from start to outcome: prompt, record, spawn, watch (timeouts, budget, freeze),
-parse, classify, then deliverables and verify. Runs in a thread of its own; `request_stop`,
-`freeze` and `thaw` may be called from any thread."""
+parse, classify, then the verdict (deliverables and verify, see `judge`). Runs in a thread of
+its own; `request_stop`, `freeze` and `thaw` may be called from any thread."""
 
 from __future__ import annotations
 
 import threading
 import time
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from kiro_tui.core import deliverables as dl
-from kiro_tui.core.runs import budget as bud
 from kiro_tui.core.runs import records
+from kiro_tui.core.runs.budget_guard import BudgetGuard
 from kiro_tui.core.runs.classify import End, classify
 from kiro_tui.core.runs.dialects import parser_for
-from kiro_tui.core.runs.notices import EventKind, Outcome, OutcomeStatus, RunEvent
+from kiro_tui.core.runs.environment import run_env
+from kiro_tui.core.runs.journal import RunJournal
+from kiro_tui.core.runs.judge import Workspace, judge
+from kiro_tui.core.runs.notices import EventKind, Outcome, OutcomeStatus
+from kiro_tui.core.runs.output import Line, RawLog
 from kiro_tui.core.runs.presets import Invocation, PresetError, build_argv, lookup
-from kiro_tui.core.runs.process import AgentProcess, Line, RawLog, scrub_env
+from kiro_tui.core.runs.pricing import Pricer
+from kiro_tui.core.runs.process import AgentProcess
 from kiro_tui.core.runs.prompt import compose, deliverable_paths, write_prompt
 from kiro_tui.core.runs.records import RunRecord, Usage, now_iso
 from kiro_tui.core.runs.request import RunContext, RunRequest
 from kiro_tui.core.runs.stream import StreamEvent
-from kiro_tui.core.runs.verify import check_deliverables, run_verify
 from kiro_tui.core.runs.watchdog import FOREVER, Limits, due
-
-_STREAM_KINDS: dict[str, EventKind] = {
-    "session": "agent_session",
-    "tool_call": "tool_call",
-    "text": "agent_text",
-    "error": "agent_error",
-    "usage": "usage",
-    "needs_input": "needs_input",
-    "result": "final_message",
-}
-_BLOCKING = ("auth", "preset_incompatible", "timeout", "turn_limit", "budget_exceeded")
 
 
 class Run:
@@ -51,32 +43,20 @@ class Run:
         self._cancel = threading.Event()
         self._stop_reason: str | None = None
         self._result_at: float | None = None
-        self._warned: set[tuple[str, str]] = set()
-        self._base: tuple[bud.Spend, bud.Spend] = (bud.Spend(), bud.Spend())
         self._last_meta = 0.0
         self._freeze_at: float | None = None
         self.done = threading.Event()
-        m, t = req.milestone, req.task
-        self.record = records.write(
-            ctx.root,
-            RunRecord(
-                run_id,
-                m.id,
-                t.id,
-                req.phase,
-                status="queued",
-                host=ctx.host,
-                driver_pid=ctx.driver_pid,
-                driver_start_time=ctx.driver_start_time,
-                resume_of=req.resume_of,
-                retry_of=req.retry_of,
-                retries=req.retries,
-                reason=req.reason,
-                queued_at=now_iso(),
-            ),
+        self.journal = RunJournal(ctx, req, run_id)
+        self.budget = BudgetGuard(
+            self.journal, ctx.settings.budget_for(req.phase), lambda: ctx.spend(req, run_id)
         )
+        self.pricer = Pricer(ctx.settings)
 
     # -------------------------------------------------------------- thread-safe controls
+
+    @property
+    def record(self) -> RunRecord:
+        return self.journal.record
 
     @property
     def status(self) -> str:
@@ -84,7 +64,9 @@ class Run:
 
     @property
     def usage(self) -> Usage:
-        return self.parser.summary.usage
+        """The agent's usage so far, its cost from the price table when it reports none."""
+        s = self.parser.summary
+        return self.pricer.usage(s.usage, s.model)
 
     @property
     def session_id(self) -> str | None:
@@ -107,7 +89,7 @@ class Run:
             return False
         proc.freeze()
         self._freeze_at = time.monotonic() + max_seconds
-        self._emit("run_frozen", "agent frozen (SIGSTOP)")
+        self.emit("run_frozen", "agent frozen (SIGSTOP)")
         self._wake.set()
         return True
 
@@ -116,28 +98,35 @@ class Run:
         if proc is not None and proc.frozen:
             proc.thaw()
             self._freeze_at = None
-            self._emit("run_thawed", "agent thawed (SIGCONT)")
+            self.emit("run_thawed", "agent thawed (SIGCONT)")
             self._wake.set()
 
     def cancel_queued(self, reason: str) -> Outcome:
         """End a run that never started."""
-        return self._finish(
+        return self.finish(
             "stopped", "stopped", f"stopped before it started ({reason})", stop_reason=reason
+        )
+
+    def refuse_untrusted(self, lines: list[str]) -> Outcome:
+        """End a run that the repository's untrusted executor settings forbid to start;
+        `lines` are what `kiro-tui trust --show` would list."""
+        self.emit(
+            "executor_untrusted",
+            "the repository's executor settings are not trusted: "
+            "run `kiro-tui trust` after reviewing them",
+            lines=lines,
+        )
+        return self.finish(
+            "blocked", "executor_untrusted", "executor settings not trusted (kiro-tui trust --show)"
         )
 
     # -------------------------------------------------------------- records and events
 
-    def _update(self, **changes: Any) -> None:
-        with self._lock:
-            self.record = records.write(self.ctx.root, replace(self.record, **changes))
+    def emit(self, kind: EventKind, message: str = "", **data: Any) -> None:
+        """Report an event of this run to the manager's caller."""
+        self.journal.emit(kind, message, **data)
 
-    def _emit(self, kind: EventKind, message: str = "", **data: Any) -> None:
-        r = self.req
-        self.ctx.emit(
-            RunEvent(kind, self.run_id, r.milestone.id, r.task.id, r.phase, message, data)
-        )
-
-    def _finish(
+    def finish(
         self,
         status: OutcomeStatus,
         kind: str,
@@ -148,11 +137,12 @@ class Run:
         verify_tail: tuple[str, ...] = (),
         exit_code: int | None = None,
     ) -> Outcome:
+        """End the run as `status`/`kind`: write the final record and keep the outcome."""
         s = self.parser.summary
         started = self.record.started_at
         duration = None
         if self.proc is not None:
-            duration = round(time.monotonic() - self.proc.started - self.proc.frozen_total, 3)
+            duration = round(self.proc.running_seconds(), 3)
         rec_status = {"succeeded": "succeeded", "failed": "failed", "stopped": "stopped"}.get(
             status, "blocked"
         )
@@ -164,12 +154,12 @@ class Run:
             exit_code=exit_code,
             subtype=s.subtype,
             duration_s=duration,
-            usage=s.usage,
+            usage=self.usage,
             session_id=self.session_id,
             verify_tail=verify_tail,
             retryable=bool(end and end.retryable),
         )
-        self._update(
+        self.journal.update(
             status=rec_status,
             outcome=kind,
             message=reason,
@@ -178,7 +168,7 @@ class Run:
             subtype=s.subtype,
             ended_at=now_iso(),
             duration_s=duration,
-            usage=s.usage,
+            usage=self.usage,
             session_id=self.session_id,
             lines=s.lines,
             unparsed_lines=s.unparsed,
@@ -191,15 +181,6 @@ class Run:
 
     def execute(self) -> Outcome:
         """Run to the end (blocking). `done` is set by the manager once it settled the run."""
-        return self._execute()
-
-    def _blocked_before_start(
-        self, kind: str, event: EventKind, reason: str, **data: Any
-    ) -> Outcome:
-        self._emit(event, reason, **data)
-        return self._finish("blocked", kind, reason)
-
-    def _execute(self) -> Outcome:
         ctx, req = self.ctx, self.req
         settings = ctx.settings
         if self._stop_reason:
@@ -215,44 +196,19 @@ class Run:
         if req.resume_of:
             prev = records.read(ctx.root, req.resume_of)
             session = prev.session_id if prev else None
-        ph = req.task.phase(req.phase)
-        present: tuple[str, ...] = ()
-        if ph is not None and req.resume_of:
-            rep = dl.report(ctx.root, req.task.id, ph)
-            by = {d.label: d for d in ph.deliverables}
-            paths = dict(
-                zip(
-                    [d.label for d in ph.deliverables],
-                    deliverable_paths(req.task, req.phase),
-                    strict=False,
-                )
-            )
-            present = tuple(paths.get(lbl, lbl) for lbl in rep.present if lbl in by)
         text = compose(
             req.milestone,
             req.task,
             req.phase,
             reason=req.reason,
             resume=bool(req.resume_of),
-            present=present,
+            present=self._present() if req.resume_of else (),
         )
         prompt_path = write_prompt(ctx.root, self.run_id, text)
         # budget: refuse to start past a limit, warn near one
-        self._base = ctx.spend(req, self.run_id)
-        checks = bud.check(settings.budget, *self._base, starting=True)
-        over = [c for c in checks if c.level == "exceeded"]
-        if over:
-            self._emit(
-                "budget_exceeded",
-                over[0].text(),
-                scope=over[0].scope,
-                what=over[0].what,
-                spent=over[0].spent,
-                limit=over[0].limit,
-            )
-            return self._finish("blocked", "budget_exceeded", over[0].text())
-        for c in checks:
-            self._warn(c)
+        over = self.budget.before_start()
+        if over is not None:
+            return self.finish("blocked", "budget_exceeded", over.text())
         try:
             inv = build_argv(
                 preset,
@@ -260,37 +216,41 @@ class Run:
                 req.phase,
                 str(prompt_path),
                 session_id=session,
-                budget_usd=bud.remaining_usd(settings.budget, *self._base),
+                budget_usd=self.budget.remaining_usd(),
             )
         except PresetError as exc:
             return self._blocked_before_start(
                 "preset_incompatible", "preset_incompatible", exc.message, cause=exc.kind
             )
+        self.pricer = Pricer(settings, inv.preset.name, inv.argv)
         return self._spawn_and_watch(inv, prompt_path)
+
+    def _present(self) -> tuple[str, ...]:
+        """The deliverables already on disk, by path (told to a resumed agent)."""
+        req = self.req
+        ph = req.task.phase(req.phase)
+        if ph is None:
+            return ()
+        rep = dl.report(self.ctx.root, req.task.id, ph)
+        labels = [d.label for d in ph.deliverables]
+        paths = dict(zip(labels, deliverable_paths(req.task, req.phase), strict=False))
+        return tuple(paths.get(lbl, lbl) for lbl in rep.present if lbl in labels)
+
+    def _blocked_before_start(
+        self, kind: str, event: EventKind, reason: str, **data: Any
+    ) -> Outcome:
+        self.emit(event, reason, **data)
+        return self.finish("blocked", kind, reason)
 
     def _cwd(self) -> Path:
         cwd = self.ctx.settings.cwd
         return (self.ctx.root / cwd).resolve() if cwd else self.ctx.root
 
-    def _env(self, inv: Invocation) -> dict[str, str]:
-        import json
-
-        s, r = self.ctx.settings, self.req
-        extra = {
-            "KIRO_RUN_ID": self.run_id,
-            "KIRO_MILESTONE_ID": r.milestone.id,
-            "KIRO_TASK_ID": r.task.id,
-            "KIRO_PHASE": r.phase,
-            "KIRO_DELIVERABLES": json.dumps(deliverable_paths(r.task, r.phase)),
-            "KIRO_ROOT": str(self.ctx.root),
-        }
-        return scrub_env(self.ctx.environ, (*inv.preset.env_pass, *s.env.pass_), s.env.drop, extra)
-
     def _spawn_and_watch(self, inv: Invocation, prompt_path: Path) -> Outcome:
         ctx = self.ctx
         cwd = self._cwd()
-        env = self._env(inv)
-        self._update(
+        env = run_env(ctx, self.req, self.run_id, inv.preset.env_pass)
+        self.journal.update(
             argv=inv.argv,
             cwd=str(cwd),
             preset=inv.preset.name,
@@ -320,14 +280,14 @@ class Run:
                         "preset_incompatible", "preset_incompatible", reason, cause="not_found"
                     )
             proc = self.proc
-            self._update(
+            self.journal.update(
                 status="running",
                 pid=proc.pid,
                 pgid=proc.pgid,
                 start_time=records.proc_start_time(proc.pid),
                 started_at=now_iso(),
             )
-            self._emit(
+            self.emit(
                 "run_started",
                 f"{inv.preset.name} started (pid {proc.pid})",
                 pid=proc.pid,
@@ -348,8 +308,25 @@ class Run:
                 stop_reason=stop_reason,
                 exit_meaningful=inv.preset.exit_meaningful,
             )
-            self._update(stop_reason=stop_reason, exit_code=code)
-            return self._judge(end, code, stop_reason, cwd, env, raw)
+            self.journal.update(stop_reason=stop_reason, exit_code=code)
+            v = judge(
+                end,
+                ctx=ctx,
+                req=self.req,
+                journal=self.journal,
+                workspace=Workspace(cwd, env, raw),
+                cancelled=self._cancel,
+                stop_reason=lambda: self._stop_reason,
+            )
+            return self.finish(
+                v.status,
+                v.kind,
+                v.reason,
+                end=end,
+                exit_code=code,
+                stop_reason=v.stop_reason or stop_reason,
+                verify_tail=v.verify_tail,
+            )
         finally:
             raw.close()
 
@@ -358,7 +335,7 @@ class Run:
         s = self.ctx.settings
         limits = Limits(
             run=s.phase(self.req.phase).timeout or s.timeouts.run,
-            budget_seconds=bud.remaining_seconds(s.budget, *self._base),
+            budget_seconds=self.budget.remaining_seconds(),
             idle=s.timeouts.idle,
             after_result=s.timeouts.after_result,
         )
@@ -373,13 +350,13 @@ class Run:
                     result_at=self._result_at,
                 )
                 if reason == "budget_exceeded":
-                    self._emit("budget_exceeded", "time budget reached", what="seconds")
+                    self.emit("budget_exceeded", "time budget reached", what="seconds")
             if reason is not None:
                 with self._lock:
                     self._stop_reason = self._stop_reason or reason
                 last = proc.stop(s.stop.interrupt, s.stop.terminate)
-                self._update(stop_reason=reason)
-                self._emit(
+                self.journal.update(stop_reason=reason)
+                self.emit(
                     "agent_error",
                     f"stopped ({reason}) with {last}",
                     stop_reason=reason,
@@ -398,163 +375,20 @@ class Run:
             self._on_stream_event(ev)
 
     def _on_stream_event(self, ev: StreamEvent) -> None:
-        kind = _STREAM_KINDS.get(ev.kind)
         if ev.kind == "session" and ev.session_id:
-            self._update(session_id=ev.session_id)
+            self.journal.update(session_id=ev.session_id)
         elif ev.kind == "result":
             self._result_at = time.monotonic()
             self._wake.set()
-        if kind is None:
-            return
-        data: dict[str, Any] = {}
-        if ev.tool:
-            data["tool"] = ev.tool
-        if ev.session_id:
-            data["session_id"] = ev.session_id
-        if ev.usage is not None:
-            data.update(tokens=ev.usage.tokens, cost_usd=ev.usage.cost_usd)
-        if ev.kind == "result":
-            data.update(subtype=ev.subtype, is_error=ev.is_error, num_turns=ev.num_turns)
-        self._emit(kind, ev.text, **data)
-        if ev.kind == "usage" and ev.usage is not None:
-            self._check_budget(ev.usage)
-
-    def _warn(self, c: bud.Check) -> None:
-        key = (c.scope, c.what)
-        if key in self._warned:
-            return
-        self._warned.add(key)
-        self._emit(
-            "budget_warning", c.text(), scope=c.scope, what=c.what, spent=c.spent, limit=c.limit
-        )
+        usage = self.usage if ev.usage is not None else None
+        self.journal.emit_stream(ev, usage)
+        if ev.kind == "usage" and usage is not None:
+            self._check_budget(usage)
 
     def _check_budget(self, usage: Usage) -> None:
         now = time.monotonic()
         if now - self._last_meta > 1.0:  # keep the record's usage fresh (crash, other views)
             self._last_meta = now
-            self._update(usage=usage)
-        ps, ms = self._base
-        checks = bud.check(self.ctx.settings.budget, ps.plus(usage, 0.0), ms.plus(usage, 0.0))
-        for c in checks:
-            if c.level == "exceeded" and c.what in ("usd", "tokens"):
-                if self._stop_reason is None:
-                    self._emit(
-                        "budget_exceeded",
-                        c.text(),
-                        scope=c.scope,
-                        what=c.what,
-                        spent=c.spent,
-                        limit=c.limit,
-                    )
-                self.request_stop("budget_exceeded")
-                return
-            if c.level == "warn":
-                self._warn(c)
-
-    def _judge(
-        self,
-        end: End,
-        code: int | None,
-        stop_reason: str | None,
-        cwd: Path,
-        env: dict[str, str],
-        raw: RawLog,
-    ) -> Outcome:
-        """From the end's class to the run's outcome: deliverables and verify for a good end."""
-        req = self.req
-        if end.kind in ("ok", "deliverables"):
-            ph = req.task.phase(req.phase)
-            if ph is None:
-                return self._finish(
-                    "failed", "failed", f"no phase {req.phase}", end=end, exit_code=code
-                )
-            chk = check_deliverables(self.ctx.root, req.task.id, ph)
-            if not chk.complete:
-                self._emit(
-                    "deliverables_missing",
-                    chk.reason(),
-                    missing=list(chk.missing),
-                    template=list(chk.template),
-                )
-                return self._finish(
-                    "blocked",
-                    "deliverables_missing",
-                    chk.reason(),
-                    end=end,
-                    exit_code=code,
-                    stop_reason=stop_reason,
-                )
-            cmds = self.ctx.settings.phase(req.phase).verify
-            if cmds:
-                self._update(status="verifying")
-
-                def spawned(p: AgentProcess | None) -> None:
-                    self._update(
-                        verify_pid=p.pid if p else None,
-                        verify_start_time=records.proc_start_time(p.pid) if p else None,
-                    )
-
-                res = run_verify(
-                    cmds,
-                    cwd=cwd,
-                    env=env,
-                    raw=raw,
-                    on_spawn=spawned,
-                    grace=self.ctx.settings.stop,
-                    cancelled=self._cancel,
-                )
-                if not res.ok:
-                    if res.error == "cancelled":
-                        return self._finish(
-                            "stopped",
-                            "stopped",
-                            "stopped while verifying",
-                            end=end,
-                            exit_code=code,
-                            stop_reason=self._stop_reason,
-                        )
-                    self._emit(
-                        "verification_failed",
-                        res.reason(),
-                        command=list(res.failed.argv) if res.failed else None,
-                        exit_code=res.exit_code,
-                        tail=list(res.tail),
-                    )
-                    return self._finish(
-                        "blocked",
-                        "verification_failed",
-                        res.reason(),
-                        end=end,
-                        exit_code=code,
-                        verify_tail=res.tail,
-                    )
-            return self._finish(
-                "succeeded",
-                "ok",
-                "deliverables present, verify passed",
-                end=end,
-                exit_code=code,
-                stop_reason=stop_reason,
-            )
-        if end.kind == "needs_input":
-            return self._finish(
-                "needs_input",
-                "needs_input",
-                end.reason,
-                end=end,
-                exit_code=code,
-                stop_reason=stop_reason,
-            )
-        if end.kind == "stopped":
-            return self._finish(
-                "stopped", "stopped", end.reason, end=end, exit_code=code, stop_reason=stop_reason
-            )
-        if end.kind in _BLOCKING:
-            if end.kind == "preset_incompatible":
-                self._emit("preset_incompatible", end.reason, cause="usage_error")
-            return self._finish(
-                "blocked", end.kind, end.reason, end=end, exit_code=code, stop_reason=stop_reason
-            )
-        return self._finish(
-            "failed", end.kind, end.reason, end=end, exit_code=code, stop_reason=stop_reason
-        )
+            self.journal.update(usage=usage)
+        if self.budget.on_usage(usage, stopping=self._stop_reason is not None):
+            self.request_stop("budget_exceeded")

@@ -1,20 +1,10 @@
-"""The `executor:` settings: the repository's mapping and the user's, parsed into one typed,
-immutable `ExecutorSettings`. Bad values never raise: each gives a located one-line problem and
-the default is kept.
-
-Layering: the repository overrides the user for ordinary choices (agent, timeouts, verify...),
-but budgets take the lower limit of the two, `allow_dangerous` is read from the user's file only,
-and env `drop` lists add up (CLAUDECODE is always dropped).
-"""
+"""The `executor:` settings as typed, immutable values: `ExecutorSettings` and its parts, with
+their defaults. `settings_parse` builds them from the repository's and the user's mappings."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
-from pathlib import Path
+from dataclasses import dataclass, field
 from typing import Any
-
-from kiro_tui.core.errors import Problem
-from kiro_tui.core.ids import PHASES
 
 REPO_SOURCE = ".milestones/config/kiro-config.yaml"
 USER_SOURCE = "~/.config/kiro-tui/config.yaml"
@@ -88,6 +78,14 @@ class Budget:
 
 
 @dataclass(frozen=True, slots=True)
+class Price:
+    """USD per million tokens, to turn token counts into a cost where the agent reports none."""
+
+    input_per_mtok: float
+    output_per_mtok: float
+
+
+@dataclass(frozen=True, slots=True)
 class CustomPreset:
     name: str
     argv: tuple[str, ...]
@@ -117,6 +115,9 @@ class ExecutorSettings:
     presets: tuple[tuple[str, CustomPreset], ...] = ()
     pause: PauseSettings = field(default_factory=PauseSettings)
     allow_dangerous: bool = False  # from the user's config only
+    prices: tuple[tuple[str, Price], ...] = ()  # by model or preset name
+    # per-phase budgets (`phases.<phase>.budget`), each already the lower of user and repo
+    phase_budgets: tuple[tuple[str, PhaseBudget], ...] = ()
     # the repository's execution-capable settings, canonical (what trust fingerprints)
     repo_capable: tuple[tuple[str, Any], ...] = ()
 
@@ -125,6 +126,22 @@ class ExecutorSettings:
             if n == name:
                 return p
         return PhaseSettings()
+
+    def budget_for(self, phase: str) -> Budget:
+        """The budget of a run of `phase`: its `phases.<phase>.budget` where one is set, else
+        `budget.phase`; the milestone's budget in any case."""
+        for n, b in self.phase_budgets:
+            if n == phase:
+                return Budget(phase=b, milestone=self.budget.milestone)
+        return self.budget
+
+    def price(self, *names: str | None) -> Price | None:
+        """The price of the first of `names` (a model, then the preset) that has one."""
+        table = dict(self.prices)
+        for n in names:
+            if n and n in table:
+                return table[n]
+        return None
 
     def agent_for(self, phase: str) -> str:
         return self.phase(phase).agent or self.agent
@@ -141,394 +158,3 @@ class ExecutorSettings:
 
     def capable_dict(self) -> dict[str, Any]:
         return dict(self.repo_capable)
-
-
-# ---------------------------------------------------------------- parsing helpers
-
-
-class _Reader:
-    """Collects located problems while reading one file's `executor:` mapping."""
-
-    def __init__(self, source: str) -> None:
-        self.source = source
-        self.problems: list[Problem] = []
-
-    def bad(self, key: str, message: str) -> None:
-        self.problems.append(
-            Problem(self.source, f"executor.{key}: {message}", kind="invalid_config")
-        )
-
-    def mapping(self, raw: Any, key: str) -> dict[str, Any]:
-        if raw is None:
-            return {}
-        if not isinstance(raw, dict):
-            self.bad(key, f"must be a mapping, got {type(raw).__name__}")
-            return {}
-        return raw
-
-    def number(
-        self,
-        raw: dict[str, Any],
-        key: str,
-        where: str,
-        *,
-        integer: bool = False,
-        allow_zero: bool = False,
-    ) -> float | None:
-        if key not in raw or raw[key] is None:
-            return None
-        v = raw[key]
-        ok = (
-            not isinstance(v, bool)
-            and isinstance(v, int | float)
-            and (v > 0 or (allow_zero and v == 0))
-        )
-        if ok and integer and float(v) != int(v):
-            ok = False
-        if not ok:
-            kind = "an integer" if integer else "a number"
-            self.bad(
-                f"{where}.{key}" if where else key,
-                f"must be {kind} {'>= 0' if allow_zero else '> 0'}, got {v!r}",
-            )
-            return None
-        return float(v)
-
-    def strings(self, raw: Any, key: str) -> tuple[str, ...] | None:
-        if raw is None:
-            return None
-        if isinstance(raw, str):
-            self.bad(key, "must be a list, not a string (argv lists only, never shell strings)")
-            return None
-        if not isinstance(raw, list) or not all(
-            isinstance(x, str | int | float) and not isinstance(x, bool) for x in raw
-        ):
-            self.bad(key, "must be a list of strings")
-            return None
-        return tuple(str(x) for x in raw)
-
-    def verify(self, raw: Any, key: str) -> tuple[VerifyCommand, ...] | None:
-        if raw is None:
-            return None
-        if isinstance(raw, str):
-            self.bad(key, "must be a list of argv lists, not a string (never shell strings)")
-            return None
-        if not isinstance(raw, list):
-            self.bad(key, "must be a list of commands (each an argv list or {argv, timeout})")
-            return None
-        out: list[VerifyCommand] = []
-        for i, item in enumerate(raw):
-            where = f"{key}[{i}]"
-            timeout = 600.0
-            if isinstance(item, dict):
-                t = self.number(item, "timeout", where)
-                timeout = t if t is not None else timeout
-                item = item.get("argv")
-            argv = self.strings(item, where)
-            if argv is None:
-                if item is None:
-                    self.bad(where, "has no argv")
-                continue
-            if not argv:
-                self.bad(where, "is an empty command")
-                continue
-            out.append(VerifyCommand(argv, timeout))
-        return tuple(out)
-
-
-def _timeouts(r: _Reader, raw: Any, base: Timeouts) -> Timeouts:
-    m = r.mapping(raw, "timeouts")
-    run = r.number(m, "run", "timeouts")
-    idle = r.number(m, "idle", "timeouts")
-    after = r.number(m, "after_result", "timeouts")
-    return Timeouts(
-        run=run if run is not None else base.run,
-        idle=idle if idle is not None else base.idle,
-        after_result=after if after is not None else base.after_result,
-    )
-
-
-def _stop(r: _Reader, raw: Any, base: StopGrace) -> StopGrace:
-    m = r.mapping(raw, "stop")
-    i = r.number(m, "interrupt", "stop", allow_zero=True)
-    t = r.number(m, "terminate", "stop", allow_zero=True)
-    return StopGrace(
-        interrupt=base.interrupt if i is None else i, terminate=base.terminate if t is None else t
-    )
-
-
-def _retries(r: _Reader, raw: Any, base: Retries) -> Retries:
-    if isinstance(raw, int) and not isinstance(raw, bool):
-        raw = {"count": raw}
-    m = r.mapping(raw, "retries")
-    count = r.number(m, "count", "retries", integer=True, allow_zero=True)
-    backoff = r.number(m, "backoff", "retries", allow_zero=True)
-    jitter = r.number(m, "jitter", "retries", allow_zero=True)
-    cap = r.number(m, "max_backoff", "retries")
-    return Retries(
-        count=base.count if count is None else int(count),
-        backoff=base.backoff if backoff is None else backoff,
-        jitter=base.jitter if jitter is None else min(jitter, 1.0),
-        max_backoff=base.max_backoff if cap is None else cap,
-    )
-
-
-def _phase_budget(r: _Reader, raw: Any, where: str) -> PhaseBudget:
-    m = r.mapping(raw, where)
-    runs = r.number(m, "runs", where, integer=True)
-    tokens = r.number(m, "tokens", where, integer=True)
-    return PhaseBudget(
-        usd=r.number(m, "usd", where),
-        tokens=None if tokens is None else int(tokens),
-        seconds=r.number(m, "seconds", where),
-        runs=None if runs is None else int(runs),
-    )
-
-
-def _milestone_budget(r: _Reader, raw: Any, where: str) -> MilestoneBudget:
-    m = r.mapping(raw, where)
-    return MilestoneBudget(usd=r.number(m, "usd", where), seconds=r.number(m, "seconds", where))
-
-
-def _budget(r: _Reader, raw: Any) -> Budget:
-    m = r.mapping(raw, "budget")
-    return Budget(
-        phase=_phase_budget(r, m.get("phase"), "budget.phase"),
-        milestone=_milestone_budget(r, m.get("milestone"), "budget.milestone"),
-    )
-
-
-def _lower(a: float | None, b: float | None) -> float | None:
-    if a is None:
-        return b
-    if b is None:
-        return a
-    return min(a, b)
-
-
-def _lower_int(a: int | None, b: int | None) -> int | None:
-    v = _lower(a, b)
-    return None if v is None else int(v)
-
-
-def lower_budget(user: Budget, repo: Budget) -> Budget:
-    """The effective budget: for each limit the lower of the two (a missing limit is none)."""
-    up, rp = user.phase, repo.phase
-    um, rm = user.milestone, repo.milestone
-    return Budget(
-        phase=PhaseBudget(
-            usd=_lower(up.usd, rp.usd),
-            tokens=_lower_int(up.tokens, rp.tokens),
-            seconds=_lower(up.seconds, rp.seconds),
-            runs=_lower_int(up.runs, rp.runs),
-        ),
-        milestone=MilestoneBudget(
-            usd=_lower(um.usd, rm.usd), seconds=_lower(um.seconds, rm.seconds)
-        ),
-    )
-
-
-def _presets(r: _Reader, raw: Any) -> dict[str, CustomPreset]:
-    from kiro_tui.core.ids import is_valid_id
-
-    out: dict[str, CustomPreset] = {}
-    for name, spec in r.mapping(raw, "presets").items():
-        where = f"presets.{name}"
-        if not is_valid_id(str(name)):
-            r.bad(where, "a preset name is letters, digits, '.', '_' or '-'")
-            continue
-        if isinstance(spec, list):
-            spec = {"argv": spec}
-        m = r.mapping(spec, where)
-        argv = r.strings(m.get("argv"), f"{where}.argv")
-        if not argv:
-            if argv is not None or "argv" not in m:
-                r.bad(f"{where}.argv", "is required: a non-empty list")
-            continue
-        dialect = str(m.get("dialect", "text"))
-        if dialect not in DIALECTS:
-            r.bad(f"{where}.dialect", f"must be one of {', '.join(DIALECTS)}, got {dialect!r}")
-            dialect = "text"
-        prompt = str(m.get("prompt", "stdin"))
-        if prompt not in PROMPT_MODES:
-            r.bad(f"{where}.prompt", f"must be one of {', '.join(PROMPT_MODES)}, got {prompt!r}")
-            prompt = "stdin"
-        resume = r.strings(m.get("resume"), f"{where}.resume") or ()
-        env_pass = r.strings(m.get("env_pass"), f"{where}.env_pass") or ()
-        out[str(name)] = CustomPreset(str(name), argv, dialect, resume, prompt, env_pass)
-    return out
-
-
-def _phases(r: _Reader, raw: Any, base: dict[str, PhaseSettings]) -> dict[str, PhaseSettings]:
-    out = dict(base)
-    for name, spec in r.mapping(raw, "phases").items():
-        where = f"phases.{name}"
-        if name not in PHASES:
-            r.bad(where, f"unknown phase: phases are {', '.join(PHASES)}")
-            continue
-        m = r.mapping(spec, where)
-        cur = out.get(name, PhaseSettings())
-        agent = m.get("agent")
-        if agent is not None and not isinstance(agent, str):
-            r.bad(f"{where}.agent", "must be a preset name")
-            agent = None
-        timeout = r.number(m, "timeout", where)
-        turns = r.number(m, "max_turns", where, integer=True)
-        verify = r.verify(m.get("verify"), f"{where}.verify")
-        tools = r.strings(m.get("allowed_tools"), f"{where}.allowed_tools")
-        out[name] = PhaseSettings(
-            agent=agent or cur.agent,
-            timeout=timeout if timeout is not None else cur.timeout,
-            max_turns=int(turns) if turns is not None else cur.max_turns,
-            verify=verify if verify is not None else cur.verify,
-            allowed_tools=tools if tools is not None else cur.allowed_tools,
-        )
-    return out
-
-
-def _env(r: _Reader, raw: Any) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    m = r.mapping(raw, "env")
-    return (r.strings(m.get("pass"), "env.pass") or (), r.strings(m.get("drop"), "env.drop") or ())
-
-
-def _capable(raw: dict[str, Any]) -> dict[str, Any]:
-    """The parts of a repository's `executor:` mapping that can make something run: custom
-    presets, verify commands, allowed tools, env and cwd. Canonical: only JSON types."""
-    import json
-
-    out: dict[str, Any] = {}
-    for key in ("presets", "env", "cwd"):
-        if raw.get(key) not in (None, {}, [], ""):
-            out[key] = raw[key]
-    phases = raw.get("phases")
-    if isinstance(phases, dict):
-        ph: dict[str, Any] = {}
-        for name, spec in phases.items():
-            if isinstance(spec, dict):
-                sub = {k: spec[k] for k in ("verify", "allowed_tools") if spec.get(k)}
-                if sub:
-                    ph[str(name)] = sub
-        if ph:
-            out["phases"] = ph
-    # round-trip through JSON so that YAML types (CommentedMap, dates) become plain values
-    return json.loads(json.dumps(out, sort_keys=True, default=str))
-
-
-def _one(
-    r: _Reader,
-    raw: dict[str, Any],
-    cur: ExecutorSettings,
-    phases: dict[str, PhaseSettings],
-    presets: dict[str, CustomPreset],
-) -> ExecutorSettings:
-    agent = raw.get("agent")
-    if agent is not None and not isinstance(agent, str):
-        r.bad("agent", "must be a preset name")
-        agent = None
-    conc = r.number(raw, "concurrency", "", integer=True)
-    cwd = raw.get("cwd")
-    if cwd is not None and not isinstance(cwd, str):
-        r.bad("cwd", "must be a path relative to the repository")
-        cwd = None
-    pause = r.mapping(raw.get("pause"), "pause")
-    mode = pause.get("mode", cur.pause.mode)
-    if mode not in ("stop", "freeze"):
-        r.bad("pause.mode", f"must be stop or freeze, got {mode!r}")
-        mode = cur.pause.mode
-    fmax = r.number(pause, "freeze_max", "pause")
-    phases.update(_phases(r, raw.get("phases"), phases))
-    presets.update(_presets(r, raw.get("presets")))
-    return replace(
-        cur,
-        agent=agent or cur.agent,
-        concurrency=int(conc) if conc is not None else cur.concurrency,
-        cwd=cwd if cwd is not None else cur.cwd,
-        timeouts=_timeouts(r, raw.get("timeouts"), cur.timeouts),
-        stop=_stop(r, raw.get("stop"), cur.stop),
-        retries=_retries(r, raw.get("retries"), cur.retries),
-        pause=PauseSettings(mode=str(mode), freeze_max=fmax if fmax else cur.pause.freeze_max),
-    )
-
-
-def parse_settings(
-    repo: Any, user: Any = None, *, repo_source: str = REPO_SOURCE, user_source: str = USER_SOURCE
-) -> tuple[ExecutorSettings, list[Problem]]:
-    """The effective executor settings from the repository's `executor:` mapping (`repo`) and
-    the user's (`user`), and the problems found in either. Never raises."""
-    ru, rr = _Reader(user_source), _Reader(repo_source)
-    umap = ru.mapping(user, "")
-    rmap = rr.mapping(repo, "")
-    if "allow_dangerous" in rmap:
-        rr.bad("allow_dangerous", "ignored: only the user's config may allow dangerous flags")
-    allow = umap.get("allow_dangerous", False)
-    if not isinstance(allow, bool):
-        ru.bad("allow_dangerous", f"must be true or false, got {allow!r}")
-        allow = False
-    phases: dict[str, PhaseSettings] = {}
-    presets: dict[str, CustomPreset] = {}
-    s = ExecutorSettings()
-    s = _one(ru, umap, s, phases, presets)
-    s = _one(rr, rmap, s, phases, presets)
-    upass, udrop = _env(ru, umap.get("env"))
-    rpass, rdrop = _env(rr, rmap.get("env"))
-    drop = tuple(dict.fromkeys((*ALWAYS_DROP, *udrop, *rdrop)))
-    budget = lower_budget(_budget(ru, umap.get("budget")), _budget(rr, rmap.get("budget")))
-    for name, p in phases.items():
-        if p.agent and p.agent not in presets and not _is_builtin(p.agent):
-            rr.bad(f"phases.{name}.agent", f"unknown preset {p.agent!r}")
-    if not _is_builtin(s.agent) and s.agent not in presets:
-        rr.bad("agent", f"unknown preset {s.agent!r}")
-    s = replace(
-        s,
-        phases=tuple((n, phases[n]) for n in PHASES if n in phases),
-        presets=tuple(sorted(presets.items())),
-        budget=budget,
-        env=EnvSettings(pass_=tuple(dict.fromkeys((*upass, *rpass))), drop=drop),
-        allow_dangerous=allow,
-        repo_capable=tuple(sorted(_capable(rmap).items())),
-    )
-    return s, ru.problems + rr.problems
-
-
-def _is_builtin(name: str) -> bool:
-    from kiro_tui.core.runs.presets import BUILTIN
-
-    return name in BUILTIN
-
-
-def _executor_mapping(path: Path, source: str, problems: list[Problem]) -> Any:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return None
-    except (OSError, UnicodeDecodeError) as exc:
-        problems.append(Problem(source, f"cannot read: {exc}", kind="invalid_config"))
-        return None
-    from ruamel.yaml import YAML
-
-    try:
-        raw = YAML(typ="safe", pure=True).load(text)
-    except Exception as exc:
-        problems.append(
-            Problem(
-                source, f"not valid YAML: {' '.join(str(exc).split())[:200]}", kind="invalid_config"
-            )
-        )
-        return None
-    return raw.get("executor") if isinstance(raw, dict) else None
-
-
-def load_settings(
-    root: Path, *, user_dir: Path | None = None
-) -> tuple[ExecutorSettings, list[Problem]]:
-    """Read `executor:` from the repository's kiro-config.yaml and from the user's config.yaml
-    separately (Config.executor holds only the winning mapping, but the repository may not
-    raise the user's budget ceilings nor allow dangerous flags), then `parse_settings`."""
-    from kiro_tui.core.config import user_config_dir
-
-    problems: list[Problem] = []
-    user_path = (user_dir or user_config_dir()) / "config.yaml"
-    repo = _executor_mapping(root / REPO_SOURCE, REPO_SOURCE, problems)
-    user = _executor_mapping(user_path, str(user_path), problems)
-    s, more = parse_settings(repo, user, user_source=str(user_path))
-    return s, problems + more

@@ -38,6 +38,7 @@ class StreamSummary:
     """What a parser learnt from the whole stream (owned by its parser; read after the run)."""
 
     session_id: str | None = None
+    model: str | None = None  # the model the agent says it uses
     terminal: bool = False  # a terminal (result) event was seen
     is_error: bool = False  # the terminal event reported an error
     subtype: str | None = None

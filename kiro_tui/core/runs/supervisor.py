@@ -1,13 +1,8 @@
 """The RunManager: one object owning every agent run of a driver. The task executor calls it
 from the coordinator's thread; its callbacks come from run and reader threads (never while it
-holds its lock, so a callback may call back into it).
-
-It queues runs over a concurrency limit (execute-phase runs in one working tree are always
-serial), retries transient failures with exponential backoff and jitter, enforces budgets,
-pauses (graceful stop recording session ids, or freeze), resumes through the agent's resume,
-stops everything on shutdown and, after a crash, stops what a dead driver left behind. It
-reports an outcome per run and never decides itself that a phase is complete.
-"""
+holds its lock, so a callback may call back into it). It queues (`RunQueue`), retries
+(`RetryPolicy`), pauses and resumes, stops everything on shutdown and recovers after a crash
+(`recovery`); it reports an outcome per run and never decides that a phase is complete."""
 
 from __future__ import annotations
 
@@ -23,11 +18,14 @@ from kiro_tui.core.ids import check_id, check_phase
 from kiro_tui.core.model import Milestone, Task
 from kiro_tui.core.runs import budget as bud
 from kiro_tui.core.runs import records
+from kiro_tui.core.runs.groups import become_subreaper
 from kiro_tui.core.runs.notices import Outcome, RunEvent
-from kiro_tui.core.runs.process import become_subreaper, stop_group
 from kiro_tui.core.runs.prompt import new_run_id
+from kiro_tui.core.runs.queue import RunQueue
 from kiro_tui.core.runs.records import RunRecord, Usage
+from kiro_tui.core.runs.recovery import adopt_orphans
 from kiro_tui.core.runs.request import RunContext, RunRequest
+from kiro_tui.core.runs.retry import RetryPolicy
 from kiro_tui.core.runs.runner import Run
 from kiro_tui.core.runs.settings import ExecutorSettings
 from kiro_tui.core.runs.trust import describe, is_trusted
@@ -69,12 +67,10 @@ class RunManager:
         self._on_event = on_event
         self._on_outcome = on_outcome
         self._state_dir = state_dir
-        self._rng = rng or random.Random()
+        self._retry = RetryPolicy(settings.retries, rng)
         self._lock = threading.RLock()
         self._runs: dict[str, Run] = {}
-        self._queue: list[str] = []
-        self._running: set[str] = set()
-        self._timers: dict[str, threading.Timer] = {}
+        self._queue = RunQueue()
         self._paused = False
         self._paused_runs: list[_Paused] = []
         self._outcomes: dict[str, Outcome] = {}
@@ -104,23 +100,13 @@ class RunManager:
             self.callback_errors.append(exc)
 
     def _spend(self, req: RunRequest, exclude: str) -> tuple[bud.Spend, bud.Spend]:
-        recs = []
         with self._lock:
             live = {
-                rid: r
+                rid: (r.usage, r.proc.running_seconds())
                 for rid, r in self._runs.items()
                 if rid != exclude and r.record.live and r.proc is not None
             }
-        for rec in records.list_runs(self.root, req.milestone.id):
-            if rec.run_id == exclude:
-                continue
-            run = live.get(rec.run_id)
-            if run is not None and run.proc is not None:
-                elapsed = time.monotonic() - run.proc.started - run.proc.frozen_total
-                rec = replace(rec, usage=run.usage, duration_s=elapsed)
-            recs.append(rec)
-        m, t, p = req.key
-        return bud.spend(recs, m, t, p), bud.spend(recs, m)
+        return bud.spend_now(self.root, req.key, exclude, live)
 
     # -------------------------------------------------------------- starting
 
@@ -152,40 +138,25 @@ class RunManager:
         run_id = new_run_id(self.root, *req.key)
         run = Run(self._ctx, req, run_id)
         if not is_trusted(self.root, self.settings, state_dir=self._state_dir):
-            lines = describe(self.root, self.settings)
-            run._emit(
-                "executor_untrusted",
-                "the repository's executor settings are not "
-                "trusted: run `kiro-tui trust` after reviewing them",
-                lines=lines,
-            )
-            out = run._finish(
-                "blocked",
-                "executor_untrusted",
-                "executor settings not trusted (kiro-tui trust --show)",
-            )
+            out = run.refuse_untrusted(describe(self.root, self.settings))
             with self._lock:
                 self._runs[run_id] = run
             self._settle(run, out)
             return run_id
-        run._emit("run_queued", "queued", retries=req.retries, resume_of=req.resume_of)
+        run.emit("run_queued", "queued", retries=req.retries, resume_of=req.resume_of)
         with self._lock:
             self._runs[run_id] = run
             if delay > 0:
-                timer = threading.Timer(delay, self._enqueue, args=(run_id,))
-                timer.daemon = True
-                self._timers[run_id] = timer
-                timer.start()
+                self._queue.push_later(run_id, delay, self._enqueue)
             else:
-                self._queue.append(run_id)
+                self._queue.push(run_id)
         self._pump()
         return run_id
 
     def _enqueue(self, run_id: str) -> None:
         with self._lock:
-            if self._timers.pop(run_id, None) is None:
+            if not self._queue.due(run_id):
                 return  # cancelled meanwhile
-            self._queue.append(run_id)
         self._pump()
 
     def _pump(self) -> None:
@@ -193,20 +164,8 @@ class RunManager:
         with self._lock:
             if self._paused or self._closing:
                 return
-            running = [self._runs[i] for i in self._running]
-            slots = max(1, self.settings.concurrency) - len(running)
-            execute_busy = any(r.req.phase == "execute" for r in running)
-            for rid in list(self._queue):
-                if slots <= 0:
-                    break
-                run = self._runs[rid]
-                if run.req.phase == "execute" and execute_busy:
-                    continue  # one working tree: execute runs are serial
-                self._queue.remove(rid)
-                self._running.add(rid)
-                slots -= 1
-                execute_busy = execute_busy or run.req.phase == "execute"
-                to_start.append(run)
+            ids = self._queue.take(self.settings.concurrency, lambda i: self._runs[i].req.phase)
+            to_start = [self._runs[i] for i in ids]
         for run in to_start:
             threading.Thread(
                 target=self._thread, args=(run,), daemon=True, name=f"run-{run.run_id}"
@@ -216,16 +175,11 @@ class RunManager:
         try:
             out = run.execute()
         except Exception as exc:  # a bug in a run must still settle it
-            out = run._finish("failed", "failed", f"internal error: {exc!r}")
+            out = run.finish("failed", "failed", f"internal error: {exc!r}")
         with self._lock:
-            self._running.discard(run.run_id)
+            self._queue.finished(run.run_id)
         self._settle(run, out)
         self._pump()
-
-    def _backoff(self, attempt: int) -> float:
-        r = self.settings.retries
-        delay = min(r.max_backoff, r.backoff * (2**attempt))
-        return delay * (1.0 + r.jitter * self._rng.random())
 
     def _settle(self, run: Run, out: Outcome) -> None:
         """After a run ended: retry, keep for resume after a pause, or report it final."""
@@ -237,26 +191,8 @@ class RunManager:
             if out.status == "stopped" and run.record.stop_reason == "pause" and not blocked:
                 self._paused_runs.append(_Paused(req, run.run_id))
                 out = replace(out, final=False)
-            elif (
-                out.kind == "retryable"
-                and req.retries < self.settings.retries.count
-                and not blocked
-            ):
-                delay = self._backoff(req.retries)
-                retry = replace(
-                    req,
-                    retries=req.retries + 1,
-                    retry_of=run.run_id,
-                    resume_of=run.run_id if out.session_id else req.resume_of,
-                )
-            elif out.kind == "no_result" and not req.no_result_retried and not blocked:
-                retry = replace(
-                    req,
-                    retries=req.retries + 1,
-                    retry_of=run.run_id,
-                    resume_of=run.run_id if out.session_id else req.resume_of,
-                    no_result_retried=True,
-                )
+            elif not blocked and (got := self._retry.retry(req, out)) is not None:
+                retry, delay = got
             if retry is not None:
                 out = replace(out, final=False, retry_in=round(delay, 3))
             self._outcomes[run.run_id] = out
@@ -302,14 +238,8 @@ class RunManager:
             run = self._runs.get(run_id)
             if run is None or run.done.is_set():
                 return False
-            queued = run_id in self._queue
-            if queued:
-                self._queue.remove(run_id)
-            timer = self._timers.pop(run_id, None)
-            if timer is not None:
-                timer.cancel()
-                queued = True
-            started = run_id in self._running
+            queued = self._queue.cancel(run_id)
+            started = self._queue.is_running(run_id)
         if queued and not started:
             self._settle(run, run.cancel_queued(reason))
         else:
@@ -347,7 +277,7 @@ class RunManager:
         wait. Returns the run ids paused."""
         with self._lock:
             self._paused = True
-            running = [self._runs[i] for i in self._running]
+            running = [self._runs[i] for i in self._queue.running()]
         if self.settings.pause.mode == "freeze":
             return [r.run_id for r in running if r.freeze(self.settings.pause.freeze_max)]
         for r in running:
@@ -366,7 +296,7 @@ class RunManager:
         with self._lock:
             self._paused = False
             entries, self._paused_runs = self._paused_runs, []
-            running = [self._runs[i] for i in self._running]
+            running = [self._runs[i] for i in self._queue.running()]
         for r in running:
             r.thaw()
         out = []
@@ -464,32 +394,6 @@ class RunManager:
     # -------------------------------------------------------------- crash recovery
 
     def adopt_orphans(self) -> list[RunRecord]:
-        """Stop the still-alive agents (and verify commands) of runs a crashed driver on this
-        host left behind (pid and start time must match: never by name), and mark those runs
-        interrupted. Returns the interrupted records (the caller resumes them with
-        `start(..., resume_of=record.run_id)`)."""
-        g = self.settings.stop
-        for orphan in records.find_orphans(self.root):
-            stop_group(orphan.pid, g.interrupt, g.terminate)
-        out = []
-        for rec in records.dead_driver_runs(self.root):
-            rec = records.mark(
-                self.root,
-                rec,
-                status="interrupted",
-                stop_reason="driver_lost",
-                ended_at=records.now_iso(),
-            )
-            out.append(rec)
-            self._emit(
-                RunEvent(
-                    "run_interrupted",
-                    rec.run_id,
-                    rec.milestone_id,
-                    rec.task_id,
-                    rec.phase,
-                    "its driver died; the agent was stopped",
-                    {"session_id": rec.session_id, "pid": rec.pid},
-                )
-            )
-        return out
+        """Stop the still-alive agents of runs a crashed driver on this host left behind and
+        mark those runs interrupted (see `recovery.adopt_orphans`)."""
+        return adopt_orphans(self.root, self.settings.stop, self._emit)

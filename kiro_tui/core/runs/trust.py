@@ -48,17 +48,24 @@ def _argvs(capable: dict[str, Any]) -> Iterator[tuple[str, list[str]]]:
 
 
 def repo_scripts(root: Path, capable: dict[str, Any]) -> list[Path]:
-    """Files inside the repository that the settings' commands name (by a path with a '/')."""
+    """Files inside the repository that the settings' commands name: any argument that is a
+    path to a file in the repository, relative to its root or to the `cwd` setting, with a '/'
+    (`./run.sh`, `tools/agent.py`) or without (`python agent.py`)."""
     real_root = os.path.realpath(root)
+    bases = [real_root]
+    cwd = capable.get("cwd")
+    if isinstance(cwd, str) and cwd:
+        bases.append(os.path.realpath(os.path.join(real_root, cwd)))
     out: list[Path] = []
     for _what, argv in _argvs(capable):
         for arg in argv:
-            if "/" not in arg or arg.startswith("-"):
+            if not arg or arg.startswith("-"):
                 continue
-            p = os.path.realpath(os.path.join(root, arg))
-            inside = p == real_root or p.startswith(real_root + os.sep)
-            if inside and os.path.isfile(p) and Path(p) not in out:
-                out.append(Path(p))
+            for base in bases:
+                p = os.path.realpath(os.path.join(base, arg))
+                inside = p.startswith(real_root + os.sep)
+                if inside and os.path.isfile(p) and Path(p) not in out:
+                    out.append(Path(p))
     return sorted(out)
 
 

@@ -15,7 +15,8 @@ from pathlib import Path
 from kiro_tui.core import deliverables as dl
 from kiro_tui.core.errors import InvalidId
 from kiro_tui.core.model import Phase
-from kiro_tui.core.runs.process import AgentProcess, Line, RawLog
+from kiro_tui.core.runs.output import Line, RawLog
+from kiro_tui.core.runs.process import AgentProcess
 from kiro_tui.core.runs.settings import StopGrace, VerifyCommand
 
 TAIL = 40

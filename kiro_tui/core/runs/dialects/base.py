@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from kiro_tui.core.runs.process import Line
+from kiro_tui.core.runs.output import Line
 from kiro_tui.core.runs.records import Usage
 from kiro_tui.core.runs.stream import StreamEvent, StreamSummary, short
 

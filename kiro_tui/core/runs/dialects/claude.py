@@ -18,6 +18,8 @@ class ClaudeParser(Parser):
         t = obj.get("type")
         out: list[StreamEvent] = []
         if t == "system":
+            if isinstance(obj.get("model"), str):
+                self.summary.model = obj["model"]
             return self._session(obj.get("session_id"))
         if t in ("assistant", "user"):
             out += self._session(obj.get("session_id"))

@@ -24,6 +24,10 @@ class CodexParser(Parser):
             done = t == "item.completed"
             if it == "command_execution" and t == "item.started":
                 return [self._tool("shell", {"command": item.get("command")})]
+            code = integer(item.get("exit_code"))
+            if it == "command_execution" and done and (code or item.get("status") == "failed"):
+                text = f"shell exited {code}: {item.get('command') or ''}"
+                return [StreamEvent("tool_result", short(text), tool="shell", is_error=True)]
             if it == "file_change" and done:
                 paths = [c.get("path") for c in item.get("changes") or [] if isinstance(c, dict)]
                 return [self._tool("file_change", {"path": [str(p) for p in paths]})]

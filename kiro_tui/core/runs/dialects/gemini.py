@@ -16,6 +16,8 @@ class GeminiParser(Parser):
     def on_json(self, obj: dict[str, Any]) -> list[StreamEvent] | None:
         t = obj.get("type")
         if t == "init":
+            if isinstance(obj.get("model"), str):
+                self.summary.model = obj["model"]
             return self._session(obj.get("session_id"))
         if t == "message":
             if obj.get("role") == "assistant" and obj.get("content"):

@@ -24,7 +24,11 @@ class OpencodeParser(Parser):
         if t == "tool_use":
             state = part.get("state") if isinstance(part.get("state"), dict) else {}
             assert isinstance(state, dict)
-            return [*out, self._tool(str(part.get("tool") or "tool"), state.get("input"))]
+            tool = str(part.get("tool") or "tool")
+            if state.get("status") == "error":
+                err = state.get("error") or "tool failed"
+                return [*out, StreamEvent("tool_result", short(err), tool=tool, is_error=True)]
+            return [*out, self._tool(tool, state.get("input"))]
         if t == "text":
             text = part.get("text") or ""
             self.summary.result_text = short(text, 500)
