@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 PY = sys.executable
+LIVE: list[subprocess.Popen[Any]] = []  # every process started, stopped at exit whatever happens
 COLS, LINES = 120, 50
 PHASES = ("design", "spec", "task", "execute")
 # FORMAT.md section 4, kind "feature"
@@ -122,6 +123,7 @@ class Term:
         self.t0 = time.perf_counter()
         self.proc = subprocess.Popen(argv, stdin=slave, stdout=slave, stderr=slave, env=env,
                                      start_new_session=True)
+        LIVE.append(self.proc)
         os.close(slave)
         self.buf = b""
         self.arrivals: list[tuple[int, float]] = []
@@ -215,15 +217,27 @@ def vm_mb(pid: int, key: str = "VmHWM") -> float:
 
 
 def idle_cpu(pids: list[int], windows: int, length: float) -> list[list[float]]:
-    """% of a core per window, for each pid, over the same windows."""
+    """% of a core per window, for each pid, over the same windows; the last value of each list
+    is the whole span (the kernel counts in ticks: one tick over a window is 100/HZ/length %)."""
     out: list[list[float]] = [[] for _ in pids]
+    start, w_start = [cpu_seconds(p) for p in pids], time.monotonic()
     for _ in range(windows):
         c0, w0 = [cpu_seconds(p) for p in pids], time.monotonic()
         time.sleep(length)
         c1, w1 = [cpu_seconds(p) for p in pids], time.monotonic()
         for i in range(len(pids)):
             out[i].append(100.0 * (c1[i] - c0[i]) / (w1 - w0))
+    end, w_end = [cpu_seconds(p) for p in pids], time.monotonic()
+    for i in range(len(pids)):
+        out[i].append(100.0 * (end[i] - start[i]) / (w_end - w_start))
     return out
+
+
+def cpu_note(windows: int, length: float, spans: dict[str, list[float]]) -> str:
+    tick = 100.0 / os.sysconf("SC_CLK_TCK") / length
+    whole = ", ".join(f"{k} {v[-1]:.2f} %" for k, v in spans.items())
+    return (f"{windows} windows of {length:.0f} s (heartbeat 10 s; 1 tick = {tick:.2f} %), same "
+            f"windows for all; over the whole {windows * length:.0f} s: {whole}")
 
 
 def timed(argv: list[str], env: dict[str, str]) -> float:
@@ -394,7 +408,7 @@ def fmt(values: list[float], unit: str) -> str:
     digits = 0 if unit == "ms" else 2 if unit in ("s", "%") else 0
     a, m, b = (f"{x * k:.{digits}f}" for x in (min(values), statistics.median(values),
                                                max(values)))
-    return f"{a} / {m} / {b} {unit}"
+    return f"{a} / {m} / {b} {unit} (n={len(values)})"
 
 
 def ratio(line: Line) -> str:
@@ -479,8 +493,10 @@ class Ctx:
 
     def run(self, root: Path, mid: str) -> subprocess.Popen[Any]:
         err = open(root.parent / f"{root.name}.run.err", "wb")  # noqa: SIM115
-        return subprocess.Popen(self.kiro(root, "run", mid, "--json"), stdout=subprocess.DEVNULL,
+        proc = subprocess.Popen(self.kiro(root, "run", mid, "--json"), stdout=subprocess.DEVNULL,
                                 stderr=err, env=self.env, start_new_session=True)
+        LIVE.append(proc)
+        return proc
 
     def bare_paints(self) -> list[tuple[float, float]]:
         """A bare Textual app: first paint (s) and peak RSS (MB), `rounds` times."""
@@ -828,15 +844,15 @@ def rows_idle(ctx: Ctx, want: set[str]) -> list[Line]:
         quiet(yaml, 3.0, 120)
         head = subprocess.Popen([PY, ctx.bare_watch, str(root / ".milestones"), "--headless"],
                                 env=ctx.env, start_new_session=True)
+        LIVE.append(head)
         procs.append(head)
         time.sleep(2.0)
         if "4" in want:
             log("idle CPU of run")
             r, h = idle_cpu([run.pid, head.pid], ctx.windows, ctx.window)
-            out.append(Line("4", f"idle CPU of `kiro-tui run` alone ({size})", r, "%",
-                            "bare watchfiles loop on the same tree", h, "< 0.3 %",
-                            f"{ctx.windows} windows of {ctx.window:.0f} s (heartbeat 10 s), "
-                            "same windows for both"))
+            out.append(Line("4", f"idle CPU of `kiro-tui run` alone ({size})", r[:-1], "%",
+                            "bare watchfiles loop on the same tree", h[:-1], "< 0.3 %",
+                            cpu_note(ctx.windows, ctx.window, {"run": r, "bare": h})))
         if "5" in want:
             dash = Term(ctx.kiro(root), ctx.env)
             procs.append(dash)
@@ -852,9 +868,10 @@ def rows_idle(ctx: Ctx, want: set[str]) -> list[Line]:
             d, b, w = idle_cpu([dash.proc.pid, bare.proc.pid, bw.proc.pid], ctx.windows,
                                ctx.window)
             out.append(Line("5", f"idle CPU, dashboard observing a driven milestone ({size})",
-                            d, "%", "bare Textual app, same windows", b, "< 0.5 %",
-                            "bare watchfiles+Textual on the same tree, same windows: "
-                            + fmt(w, "%")))
+                            d[:-1], "%", "bare Textual app, same windows", b[:-1], "< 0.5 %",
+                            cpu_note(ctx.windows, ctx.window,
+                                     {"dashboard": d, "bare Textual": b,
+                                      "bare watchfiles+Textual on the tree": w})))
     finally:
         for p in procs:
             if isinstance(p, Term):
@@ -958,6 +975,7 @@ def main() -> int:
     want = set(args.only.split(",")) if args.only else {str(i) for i in range(1, 11)}
     if bad := want - {str(i) for i in range(1, 11)}:
         ap.error(f"--only: no row {', '.join(sorted(bad))} (rows are 1 to 10)")
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit("stopped by SIGTERM"))
     ctx = Ctx(args)
     lines: list[Line] = []
     started = time.perf_counter()
@@ -981,6 +999,8 @@ def main() -> int:
                     lines.append(Line("/".join(sorted(rows & want)), "FAILED", [], "s",
                                       note=f"{type(exc).__name__}: {exc}"))
     finally:
+        for proc in LIVE:
+            stop(proc)
         if args.keep:
             log(f"kept {ctx.tmp}")
         else:
