@@ -423,11 +423,11 @@ def print_table(lines: list[Line], header: str) -> None:
     print(header)
     w = max(len(x.measure) for x in lines)
     print(f"{'row':<4}{'measure':<{w}}  {'min / median / max':<26}{'ratio':>8}  "
-          f"{'anchor: min / median / max':<66}goal")
+          f"{'anchor: min / median / max':<72}goal")
     for x in lines:
         anchor = f"{x.anchor}: {fmt(x.anchor_values, x.unit)}" if x.anchor else ""
         print(f"{x.row:<4}{x.measure:<{w}}  {fmt(x.values, x.unit):<26}{ratio(x):>8}  "
-              f"{anchor:<66}{x.goal}")
+              f"{anchor:<72}{x.goal}")
         if x.note:
             print(f"{'':<4}{'':<{w}}  {x.note}")
     sys.stdout.flush()
@@ -439,7 +439,8 @@ class Ctx:
         self.quick = args.quick
         self.tmp = Path(tempfile.mkdtemp(prefix="kiro-load-"))
         self.rounds = args.rounds or (2 if args.quick else 10)
-        self.burst_rounds = args.rounds or (3 if args.quick else 20)
+        self.burst_rounds = args.rounds or (2 if args.quick else 20)
+        self.key_rounds = args.rounds or (1 if args.quick else 8)
         self.heavy = max(1, min(self.rounds, 3))
         self.windows, self.window = (2, 5.0) if args.quick else (5, 10.0)
         self.big = 100 if args.quick else 500  # milestones x 20 tasks
@@ -676,7 +677,7 @@ def rows_burst(ctx: Ctx, want: set[str]) -> list[Line]:
         idle_first: list[float] = []
         during: list[float] = []
         lost = 0
-        for r in range(ctx.rounds):
+        for r in range(ctx.key_rounds):
             root, run, yaml = driven(ctx, n)
             term = Term(ctx.kiro(root), ctx.env)
             try:
@@ -707,7 +708,7 @@ def rows_burst(ctx: Ctx, want: set[str]) -> list[Line]:
             log(f"keys round {r + 1}: {len(during)} presses during bursts so far")
         bare: list[float] = []
         bare_burst: list[float] = []
-        for _ in range(ctx.rounds):
+        for _ in range(ctx.key_rounds):
             _settle, keys = burst_anchor(ctx, n, keys=True)
             bare_burst += keys
         t = Term([PY, ctx.bare], ctx.env)
@@ -719,7 +720,7 @@ def rows_burst(ctx: Ctx, want: set[str]) -> list[Line]:
                     bare.append(k)
         finally:
             t.close(b"\x03")
-        note = f"{len(during)} presses in {ctx.rounds} bursts" + \
+        note = f"{len(during)} presses in {ctx.key_rounds} bursts" + \
             (f"; {lost} got NO answer within 5 s" if lost else "; every press answered")
         out.append(Line("2", "dashboard key (tree cursor) during that burst", during, "ms",
                         "the same dashboard idle, same run", idle,
@@ -1001,6 +1002,10 @@ def main() -> int:
     finally:
         for proc in LIVE:
             stop(proc)
+        for err in sorted(ctx.tmp.glob("*.run.err")):
+            said = err.read_text(errors="replace").strip()
+            if said and "Terminated" not in said:
+                log(f"{err.name}: {said.splitlines()[-1][:200]}")
         if args.keep:
             log(f"kept {ctx.tmp}")
         else:
