@@ -44,14 +44,31 @@ COLS, LINES = 120, 50
 PHASES = ("design", "spec", "task", "execute")
 # FORMAT.md section 4, kind "feature"
 DELIVERABLES = {
-    "design": ["architecture_diagram.md", "api_specification.yaml", "data_model.md",
-               "security_design.md"],
-    "spec": ["technical_specification.md", "test_plan.md", "acceptance_criteria.md",
-             "rollout_plan.md"],
-    "task": ["implementation_tasks.md", "story_breakdown.md", "dependency_map.md",
-             "risk_assessment.md"],
-    "execute": ["implementation_code", "unit_tests", "integration_tests", "documentation",
-                "deployment_config"],
+    "design": [
+        "architecture_diagram.md",
+        "api_specification.yaml",
+        "data_model.md",
+        "security_design.md",
+    ],
+    "spec": [
+        "technical_specification.md",
+        "test_plan.md",
+        "acceptance_criteria.md",
+        "rollout_plan.md",
+    ],
+    "task": [
+        "implementation_tasks.md",
+        "story_breakdown.md",
+        "dependency_map.md",
+        "risk_assessment.md",
+    ],
+    "execute": [
+        "implementation_code",
+        "unit_tests",
+        "integration_tests",
+        "documentation",
+        "deployment_config",
+    ],
 }
 GATES = {"design": True, "spec": True, "task": False, "execute": False}
 HOURS = {"design": 1.2, "spec": 2.0, "task": 1.6, "execute": 3.2}
@@ -62,8 +79,10 @@ STAGES = [  # (task status, phase statuses), cycling over the tasks of a generat
     ("pending", ("pending", "pending", "pending", "pending")),
 ]
 TS = "2026-11-21T10:00:00Z"
-CONFIG = ("policy:\n  enforcement: strict\nphase_weights:\n  design: 15\n  spec: 25\n  task: 20\n"
-          "  execute: 40\napproval_gates:\n  design_approval: true\n  spec_approval: true\n")
+CONFIG = (
+    "policy:\n  enforcement: strict\nphase_weights:\n  design: 15\n  spec: 25\n  task: 20\n"
+    "  execute: 40\napproval_gates:\n  design_approval: true\n  spec_approval: true\n"
+)
 
 BARE_TEXTUAL = """
 import sys
@@ -121,8 +140,9 @@ class Term:
         self.master, slave = pty.openpty()
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", LINES, COLS, 0, 0))
         self.t0 = time.perf_counter()
-        self.proc = subprocess.Popen(argv, stdin=slave, stdout=slave, stderr=slave, env=env,
-                                     start_new_session=True)
+        self.proc = subprocess.Popen(
+            argv, stdin=slave, stdout=slave, stderr=slave, env=env, start_new_session=True
+        )
         LIVE.append(self.proc)
         os.close(slave)
         self.buf = b""
@@ -236,8 +256,10 @@ def idle_cpu(pids: list[int], windows: int, length: float) -> list[list[float]]:
 def cpu_note(windows: int, length: float, spans: dict[str, list[float]]) -> str:
     tick = 100.0 / os.sysconf("SC_CLK_TCK") / length
     whole = ", ".join(f"{k} {v[-1]:.2f} %" for k, v in spans.items())
-    return (f"{windows} windows of {length:.0f} s (heartbeat 10 s; 1 tick = {tick:.2f} %), same "
-            f"windows for all; over the whole {windows * length:.0f} s: {whole}")
+    return (
+        f"{windows} windows of {length:.0f} s (heartbeat 10 s; 1 tick = {tick:.2f} %), same "
+        f"windows for all; over the whole {windows * length:.0f} s: {whole}"
+    )
 
 
 def timed(argv: list[str], env: dict[str, str]) -> float:
@@ -245,8 +267,9 @@ def timed(argv: list[str], env: dict[str, str]) -> float:
     p = subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     took = time.perf_counter() - t0
     if p.returncode != 0:
-        raise RuntimeError(f"{' '.join(argv[-4:])} failed ({p.returncode}): "
-                           f"{p.stderr.decode().strip()[-300:]}")
+        raise RuntimeError(
+            f"{' '.join(argv[-4:])} failed ({p.returncode}): {p.stderr.decode().strip()[-300:]}"
+        )
     return took
 
 
@@ -280,7 +303,7 @@ def emit(doc: dict[str, Any], pad: str = "") -> list[str]:
             out.append(f"{pad}{k}:")
             for item in v:
                 body = emit(item, pad + "    ")
-                out.append(pad + "  - " + body[0][len(pad) + 4:])
+                out.append(pad + "  - " + body[0][len(pad) + 4 :])
                 out += body[1:]
         elif isinstance(v, list):
             out.append(f"{pad}{k}: [{', '.join(q(x) for x in v)}]")
@@ -292,11 +315,18 @@ def emit(doc: dict[str, Any], pad: str = "") -> list[str]:
 def phase_doc(name: str, status: str) -> dict[str, Any]:
     started = TS if status != "pending" else None
     done = TS if status in ("approved", "completed", "waiting_approval") else None
-    return {"status": status, "description": f"Phase {name}", "estimated_hours": HOURS[name],
-            "actual_hours": 0, "started_at": started, "completed_at": done,
-            "approved_at": TS if status == "approved" else None,
-            "approval_required": GATES[name], "deliverables": DELIVERABLES[name],
-            "acceptance_criteria": ["Documented and reviewed", "Agreed with the team"]}
+    return {
+        "status": status,
+        "description": f"Phase {name}",
+        "estimated_hours": HOURS[name],
+        "actual_hours": 0,
+        "started_at": started,
+        "completed_at": done,
+        "approved_at": TS if status == "approved" else None,
+        "approval_required": GATES[name],
+        "deliverables": DELIVERABLES[name],
+        "acceptance_criteria": ["Documented and reviewed", "Agreed with the team"],
+    }
 
 
 def milestone_doc(i: int, mid: str, n_tasks: int, fresh: bool) -> dict[str, Any]:
@@ -305,31 +335,53 @@ def milestone_doc(i: int, mid: str, n_tasks: int, fresh: bool) -> dict[str, Any]
     for n in range(n_tasks):
         status, phases = ("pending", ("pending",) * 4) if fresh else STAGES[n % len(STAGES)]
         tid = f"t{n:02d}" if fresh else f"task-{i:04d}-{n:04d}"
-        current = next((p for p, s in zip(PHASES, phases, strict=True)
-                        if s not in ("approved", "completed")), "execute")
+        current = next(
+            (p for p, s in zip(PHASES, phases, strict=True) if s not in ("approved", "completed")),
+            "execute",
+        )
         deps = [] if fresh or not n % 5 else [f"task-{i:04d}-{n - 1:04d}"]
-        tasks.append({
-            "id": tid, "title": f"Task {n}" if fresh else f"Task {n} of {mid}",
-            "type": "kiro_workflow", "estimated_hours": 8, "status": status,
-            "created_at": "2026-11-20T09:00:00Z", "assigned_to": "claude", "dependencies": deps,
-            "kiro_workflow": {"enabled": True, "policy": "mandatory", "current_phase": current,
-                              "phase_hours": dict(HOURS),
-                              "phases": {p: phase_doc(p, s) for p, s in
-                                         zip(PHASES, phases, strict=True)}},
-            "quality_metrics": {"phase_completion": 0, "deliverable_completion": 0,
-                                "approval_status": "pending", "compliance_score": 100}})
-    return {"id": mid, "title": f"Milestone {i}", "description": "Generated for the benchmark",
-            "status": "planned" if fresh or not i % 3 else "in_progress",
-            "created_at": "2026-11-20T08:00:00Z", "priority": "medium", "category": "feature",
-            "dependencies": {"requires": [f"m-{i - 1:04d}"] if i and not fresh else [],
-                             "enables": []},
-            "progress": {"percentage": 0, "tasks_completed": 0,
-                         "last_update": "2026-11-20T08:00:00Z"},
-            "tasks": tasks}
+        tasks.append(
+            {
+                "id": tid,
+                "title": f"Task {n}" if fresh else f"Task {n} of {mid}",
+                "type": "kiro_workflow",
+                "estimated_hours": 8,
+                "status": status,
+                "created_at": "2026-11-20T09:00:00Z",
+                "assigned_to": "claude",
+                "dependencies": deps,
+                "kiro_workflow": {
+                    "enabled": True,
+                    "policy": "mandatory",
+                    "current_phase": current,
+                    "phase_hours": dict(HOURS),
+                    "phases": {p: phase_doc(p, s) for p, s in zip(PHASES, phases, strict=True)},
+                },
+                "quality_metrics": {
+                    "phase_completion": 0,
+                    "deliverable_completion": 0,
+                    "approval_status": "pending",
+                    "compliance_score": 100,
+                },
+            }
+        )
+    return {
+        "id": mid,
+        "title": f"Milestone {i}",
+        "description": "Generated for the benchmark",
+        "status": "planned" if fresh or not i % 3 else "in_progress",
+        "created_at": "2026-11-20T08:00:00Z",
+        "priority": "medium",
+        "category": "feature",
+        "dependencies": {"requires": [f"m-{i - 1:04d}"] if i and not fresh else [], "enables": []},
+        "progress": {"percentage": 0, "tasks_completed": 0, "last_update": "2026-11-20T08:00:00Z"},
+        "tasks": tasks,
+    }
 
 
-def generate(root: Path, milestones: int, tasks: int, json_path: Path | None = None,
-             fresh: bool = False) -> Path:
+def generate(
+    root: Path, milestones: int, tasks: int, json_path: Path | None = None, fresh: bool = False
+) -> Path:
     """Write a workspace; deliverable files for one milestone in ten (their started phases);
     with `json_path`, the same documents as one JSON list."""
     ms = root / ".milestones"
@@ -360,8 +412,7 @@ def generate(root: Path, milestones: int, tasks: int, json_path: Path | None = N
     return root
 
 
-def write_deliverables(root: Path, tid: str, phase: str, tag: str,
-                       pause: float = 0.0) -> float:
+def write_deliverables(root: Path, tid: str, phase: str, tag: str, pause: float = 0.0) -> float:
     """Write one phase's deliverables (FORMAT.md section 5); the time of the last write."""
     folder = root / ".milestones" / "deliverables" / tid / phase
     folder.mkdir(parents=True, exist_ok=True)
@@ -406,8 +457,7 @@ def fmt(values: list[float], unit: str) -> str:
         return "not measured"
     k = 1000.0 if unit == "ms" else 1.0
     digits = 0 if unit == "ms" else 2 if unit in ("s", "%") else 0
-    a, m, b = (f"{x * k:.{digits}f}" for x in (min(values), statistics.median(values),
-                                               max(values)))
+    a, m, b = (f"{x * k:.{digits}f}" for x in (min(values), statistics.median(values), max(values)))
     return f"{a} / {m} / {b} {unit} (n={len(values)})"
 
 
@@ -422,12 +472,16 @@ def print_table(lines: list[Line], header: str) -> None:
     print()
     print(header)
     w = max(len(x.measure) for x in lines)
-    print(f"{'row':<4}{'measure':<{w}}  {'min / median / max':<26}{'ratio':>8}  "
-          f"{'anchor: min / median / max':<72}goal")
+    print(
+        f"{'row':<4}{'measure':<{w}}  {'min / median / max':<26}{'ratio':>8}  "
+        f"{'anchor: min / median / max':<72}goal"
+    )
     for x in lines:
         anchor = f"{x.anchor}: {fmt(x.anchor_values, x.unit)}" if x.anchor else ""
-        print(f"{x.row:<4}{x.measure:<{w}}  {fmt(x.values, x.unit):<26}{ratio(x):>8}  "
-              f"{anchor:<72}{x.goal}")
+        print(
+            f"{x.row:<4}{x.measure:<{w}}  {fmt(x.values, x.unit):<26}{ratio(x):>8}  "
+            f"{anchor:<72}{x.goal}"
+        )
         if x.note:
             print(f"{'':<4}{'':<{w}}  {x.note}")
     sys.stdout.flush()
@@ -450,8 +504,13 @@ class Ctx:
         env = {k: v for k, v in os.environ.items() if k not in ("KIRO_TUI_FAKE_NOW", "TEXTUAL")}
         for key in ("XDG_CONFIG_HOME", "XDG_STATE_HOME", "XDG_DATA_HOME"):
             env[key] = str(self.tmp / key.lower())
-        env.update(HOME=str(self.tmp / "home"), KIRO_USER="bench", TERM="xterm-256color",
-                   COLORTERM="truecolor", XDG_CACHE_HOME=str(self.tmp / "cache"))
+        env.update(
+            HOME=str(self.tmp / "home"),
+            KIRO_USER="bench",
+            TERM="xterm-256color",
+            COLORTERM="truecolor",
+            XDG_CACHE_HOME=str(self.tmp / "cache"),
+        )
         self.env = env
         self.bare = self._script("bare_textual.py", BARE_TEXTUAL)
         self.bare_watch = self._script("bare_watch.py", BARE_WATCH)
@@ -478,8 +537,9 @@ class Ctx:
         if key not in self._ws:
             root = self.tmp / f"ws-{key[0]}-{milestones}x{tasks}"
             t0 = time.perf_counter()
-            generate(root, milestones, tasks, None if fresh else root.with_suffix(".json"),
-                     fresh=fresh)
+            generate(
+                root, milestones, tasks, None if fresh else root.with_suffix(".json"), fresh=fresh
+            )
             log(f"generated {milestones} x {tasks} tasks in {time.perf_counter() - t0:.1f} s")
             self._ws[key] = root
         return self._ws[key]
@@ -494,8 +554,13 @@ class Ctx:
 
     def run(self, root: Path, mid: str) -> subprocess.Popen[Any]:
         err = open(root.parent / f"{root.name}.run.err", "wb")  # noqa: SIM115
-        proc = subprocess.Popen(self.kiro(root, "run", mid, "--json"), stdout=subprocess.DEVNULL,
-                                stderr=err, env=self.env, start_new_session=True)
+        proc = subprocess.Popen(
+            self.kiro(root, "run", mid, "--json"),
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+            env=self.env,
+            start_new_session=True,
+        )
         LIVE.append(proc)
         return proc
 
@@ -571,8 +636,9 @@ class Poller(threading.Thread):
 
 def burst_files(root: Path, tasks: int) -> list[Path]:
     folder = root / ".milestones" / "deliverables"
-    return [folder / f"t{n:02d}" / "design" / d for n in range(tasks)
-            for d in DELIVERABLES["design"]]
+    return [
+        folder / f"t{n:02d}" / "design" / d for n in range(tasks) for d in DELIVERABLES["design"]
+    ]
 
 
 def write_burst(files: list[Path], spread: float = 0.9) -> float:
@@ -635,8 +701,11 @@ def driven(ctx: Ctx, tasks: int) -> tuple[Path, subprocess.Popen[Any], Path]:
     root = ctx.copy(ctx.workspace(1, tasks, fresh=True), "driven")
     run = ctx.run(root, "drive")
     yaml = root / ".milestones" / "active" / "drive.yaml"
-    wait_until(lambda: design_statuses(yaml).count("in_progress") == tasks, 60,
-               "run did not start the design phases")
+    wait_until(
+        lambda: design_statuses(yaml).count("in_progress") == tasks,
+        60,
+        "run did not start the design phases",
+    )
     time.sleep(1.0)
     return root, run, yaml
 
@@ -656,22 +725,40 @@ def rows_burst(ctx: Ctx, want: set[str]) -> list[Line]:
                 poll.join(60.0)
                 poll.halt.set()
                 if poll.settled_at is None:
-                    never.append(f"round {r + 1}: {poll.best}/{n} settled, "
-                                 f"{len(poll.writes)} YAML writes seen")
+                    never.append(
+                        f"round {r + 1}: {poll.best}/{n} settled, "
+                        f"{len(poll.writes)} YAML writes seen"
+                    )
                 else:
                     settle.append(poll.settled_at - last)
-                log(f"burst round {r + 1}: " + (f"{settle[-1]:.2f} s" if poll.settled_at
-                                                 else "NEVER settled"))
+                log(
+                    f"burst round {r + 1}: "
+                    + (f"{settle[-1]:.2f} s" if poll.settled_at else "NEVER settled")
+                )
             finally:
                 stop(run)
                 shutil.rmtree(root, ignore_errors=True)
         anchor = [burst_anchor(ctx, n, keys=False)[0] for _ in range(ctx.burst_rounds)]
-        note = (f"{len(never)} of {ctx.burst_rounds} rounds NEVER settled within 60 s: "
-                + "; ".join(never)) if never else \
-            f"all {ctx.burst_rounds} rounds settled"
-        out.append(Line("1", f"{n * 4} files in 1 s, run drives {n}: last write -> all settled",
-                        settle, "s", "bare watchfiles+Textual: all on screen", anchor,
-                        "<= 0.5 s, always", note))
+        note = (
+            (
+                f"{len(never)} of {ctx.burst_rounds} rounds NEVER settled within 60 s: "
+                + "; ".join(never)
+            )
+            if never
+            else f"all {ctx.burst_rounds} rounds settled"
+        )
+        out.append(
+            Line(
+                "1",
+                f"{n * 4} files in 1 s, run drives {n}: last write -> all settled",
+                settle,
+                "s",
+                "bare watchfiles+Textual: all on screen",
+                anchor,
+                "<= 0.5 s, always",
+                note,
+            )
+        )
     if "2" in want:
         idle: list[float] = []
         idle_first: list[float] = []
@@ -720,19 +807,56 @@ def rows_burst(ctx: Ctx, want: set[str]) -> list[Line]:
                     bare.append(k)
         finally:
             t.close(b"\x03")
-        note = f"{len(during)} presses in {ctx.key_rounds} bursts" + \
-            (f"; {lost} got NO answer within 5 s" if lost else "; every press answered")
-        out.append(Line("2", "dashboard key (tree cursor) during that burst", during, "ms",
-                        "the same dashboard idle, same run", idle,
-                        "<= 20 ms median, <= 50 ms max", note))
-        out.append(Line("2", "dashboard key (tree cursor) idle", idle, "ms",
-                        "bare Textual app, key", bare, "",
-                        "until the detail pane shows the newly selected task"))
-        out.append(Line("2", "dashboard key idle: first output after the key", idle_first, "ms",
-                        "bare Textual app, key", bare, "",
-                        "the tree's highlight starts moving (only presses after 0.2 s quiet)"))
-        out.append(Line("2", "bare watchfiles+Textual key during a burst", bare_burst, "ms",
-                        "bare Textual app, key", bare, "(anchor only)"))
+        note = f"{len(during)} presses in {ctx.key_rounds} bursts" + (
+            f"; {lost} got NO answer within 5 s" if lost else "; every press answered"
+        )
+        out.append(
+            Line(
+                "2",
+                "dashboard key (tree cursor) during that burst",
+                during,
+                "ms",
+                "the same dashboard idle, same run",
+                idle,
+                "<= 20 ms median, <= 50 ms max",
+                note,
+            )
+        )
+        out.append(
+            Line(
+                "2",
+                "dashboard key (tree cursor) idle",
+                idle,
+                "ms",
+                "bare Textual app, key",
+                bare,
+                "",
+                "until the detail pane shows the newly selected task",
+            )
+        )
+        out.append(
+            Line(
+                "2",
+                "dashboard key idle: first output after the key",
+                idle_first,
+                "ms",
+                "bare Textual app, key",
+                bare,
+                "",
+                "the tree's highlight starts moving (only presses after 0.2 s quiet)",
+            )
+        )
+        out.append(
+            Line(
+                "2",
+                "bare watchfiles+Textual key during a burst",
+                bare_burst,
+                "ms",
+                "bare Textual app, key",
+                bare,
+                "(anchor only)",
+            )
+        )
     return out
 
 
@@ -789,8 +913,11 @@ def row_change(ctx: Ctx) -> list[Line]:
         stop(run)
     anchor: list[float] = []
     broot = ctx.fresh("bare-change")
-    files = [broot / ".milestones" / "deliverables" / f"t{k:02d}" / "design" / d
-             for k in range(samples) for d in DELIVERABLES["design"]]
+    files = [
+        broot / ".milestones" / "deliverables" / f"t{k:02d}" / "design" / d
+        for k in range(samples)
+        for d in DELIVERABLES["design"]
+    ]
     for p in files:
         p.parent.mkdir(parents=True, exist_ok=True)
         p.write_text("<!-- kiro-tui:template -->\n")
@@ -801,17 +928,28 @@ def row_change(ctx: Ctx) -> list[Line]:
         for k in range(samples):
             m = t.mark()
             last = 0.0
-            for p in files[4 * k:4 * k + 4]:
+            for p in files[4 * k : 4 * k + 4]:
                 p.write_text("real\n")
                 last = time.perf_counter()
             anchor.append(t.wait_for(f"SEEN {4 * k + 4:06d}", m, 10) - last)
             time.sleep(0.4)
     finally:
         t.close(b"\x03")
-    note = f"{samples} tasks of a {tasks}-task milestone" + \
-        (f"; {missed} NOT on screen within 10 s" if missed else "")
-    return [Line("3", "4 design deliverables written -> phase status on screen", lat, "ms",
-                 "bare watchfiles+Textual: file count on screen", anchor, "<= 60 ms", note)]
+    note = f"{samples} tasks of a {tasks}-task milestone" + (
+        f"; {missed} NOT on screen within 10 s" if missed else ""
+    )
+    return [
+        Line(
+            "3",
+            "4 design deliverables written -> phase status on screen",
+            lat,
+            "ms",
+            "bare watchfiles+Textual: file count on screen",
+            anchor,
+            "<= 60 ms",
+            note,
+        )
+    ]
 
 
 # ---------------------------------------------------------------------------- rows 4-5
@@ -840,20 +978,35 @@ def rows_idle(ctx: Ctx, want: set[str]) -> list[Line]:
     yaml = root / ".milestones" / "active" / "m-0000.yaml"
     procs: list[Any] = []
     try:
-        wait_until(lambda: any((root / ".milestones" / "sessions").glob("*.yaml")), 120,
-                   "run made no session")
+        wait_until(
+            lambda: any((root / ".milestones" / "sessions").glob("*.yaml")),
+            120,
+            "run made no session",
+        )
         quiet(yaml, 3.0, 120)
-        head = subprocess.Popen([PY, ctx.bare_watch, str(root / ".milestones"), "--headless"],
-                                env=ctx.env, start_new_session=True)
+        head = subprocess.Popen(
+            [PY, ctx.bare_watch, str(root / ".milestones"), "--headless"],
+            env=ctx.env,
+            start_new_session=True,
+        )
         LIVE.append(head)
         procs.append(head)
         time.sleep(2.0)
         if "4" in want:
             log("idle CPU of run")
             r, h = idle_cpu([run.pid, head.pid], ctx.windows, ctx.window)
-            out.append(Line("4", f"idle CPU of `kiro-tui run` alone ({size})", r[:-1], "%",
-                            "bare watchfiles loop on the same tree", h[:-1], "< 0.3 %",
-                            cpu_note(ctx.windows, ctx.window, {"run": r, "bare": h})))
+            out.append(
+                Line(
+                    "4",
+                    f"idle CPU of `kiro-tui run` alone ({size})",
+                    r[:-1],
+                    "%",
+                    "bare watchfiles loop on the same tree",
+                    h[:-1],
+                    "< 0.3 %",
+                    cpu_note(ctx.windows, ctx.window, {"run": r, "bare": h}),
+                )
+            )
         if "5" in want:
             dash = Term(ctx.kiro(root), ctx.env)
             procs.append(dash)
@@ -866,13 +1019,27 @@ def rows_idle(ctx: Ctx, want: set[str]) -> list[Line]:
             bw.wait_for("WATCH-READY")
             time.sleep(3.0)
             log("idle CPU of the dashboard")
-            d, b, w = idle_cpu([dash.proc.pid, bare.proc.pid, bw.proc.pid], ctx.windows,
-                               ctx.window)
-            out.append(Line("5", f"idle CPU, dashboard observing a driven milestone ({size})",
-                            d[:-1], "%", "bare Textual app, same windows", b[:-1], "< 0.5 %",
-                            cpu_note(ctx.windows, ctx.window,
-                                     {"dashboard": d, "bare Textual": b,
-                                      "bare watchfiles+Textual on the tree": w})))
+            d, b, w = idle_cpu([dash.proc.pid, bare.proc.pid, bw.proc.pid], ctx.windows, ctx.window)
+            out.append(
+                Line(
+                    "5",
+                    f"idle CPU, dashboard observing a driven milestone ({size})",
+                    d[:-1],
+                    "%",
+                    "bare Textual app, same windows",
+                    b[:-1],
+                    "< 0.5 %",
+                    cpu_note(
+                        ctx.windows,
+                        ctx.window,
+                        {
+                            "dashboard": d,
+                            "bare Textual": b,
+                            "bare watchfiles+Textual on the tree": w,
+                        },
+                    ),
+                )
+            )
     finally:
         for p in procs:
             if isinstance(p, Term):
@@ -893,14 +1060,30 @@ def row_approve(ctx: Ctx) -> list[Line]:
         for n, values in got.items():
             copy = ctx.copy(tmpl[n], "approve")
             cache = ctx.fresh("approve-cache")
-            values.append(timed(ctx.kiro(copy, "approve", "m-0000", "task-0000-0001", "spec",
-                                         "--note", "bench"), ctx.cache_env(cache)))
+            values.append(
+                timed(
+                    ctx.kiro(
+                        copy, "approve", "m-0000", "task-0000-0001", "spec", "--note", "bench"
+                    ),
+                    ctx.cache_env(cache),
+                )
+            )
             shutil.rmtree(copy, ignore_errors=True)
             shutil.rmtree(cache, ignore_errors=True)
     goal = {20: "<= 110 ms", 200: "<= 150 ms"}
-    return [Line("6", f"`kiro-tui approve`, {n}-task milestone, end to end", v, "ms",
-                 "`kiro-tui --version`", version, goal[n], "fresh copy and cache each time")
-            for n, v in got.items()]
+    return [
+        Line(
+            "6",
+            f"`kiro-tui approve`, {n}-task milestone, end to end",
+            v,
+            "ms",
+            "`kiro-tui --version`",
+            version,
+            goal[n],
+            "fresh copy and cache each time",
+        )
+        for n, v in got.items()
+    ]
 
 
 def row_full(ctx: Ctx) -> list[Line]:
@@ -911,11 +1094,20 @@ def row_full(ctx: Ctx) -> list[Line]:
         for warm in (True, False):
             full = [f for _, f, _ in ctx.paints(root, warm, ctx.heavy)]
             goal = ("<= 2 s" if warm else "<= 6 s") if ms > 1 else ""
-            out.append(Line("7", f"dashboard {ms} x {tasks} fully painted, "
-                            f"{'warm' if warm else 'cold'} cache", full, "s",
-                            "bare Textual app, first paint", bare, goal,
-                            "fully painted: the first full snapshot's blocker table drawn"
-                            if ms > 1 and warm else ""))
+            out.append(
+                Line(
+                    "7",
+                    f"dashboard {ms} x {tasks} fully painted, {'warm' if warm else 'cold'} cache",
+                    full,
+                    "s",
+                    "bare Textual app, first paint",
+                    bare,
+                    goal,
+                    "fully painted: the first full snapshot's blocker table drawn"
+                    if ms > 1 and warm
+                    else "",
+                )
+            )
     return out
 
 
@@ -925,8 +1117,17 @@ def row_first(ctx: Ctx) -> list[Line]:
     for ms in (50, ctx.big, ctx.huge):
         n = ctx.heavy if ms >= 1000 else ctx.rounds
         first = [f for f, _, _ in ctx.paints(ctx.workspace(ms, 20), True, n)]
-        out.append(Line("8", f"first milestone on screen, warm cache, {ms} x 20", first, "ms",
-                        "bare Textual app, first paint", bare, "flat, <= 400 ms"))
+        out.append(
+            Line(
+                "8",
+                f"first milestone on screen, warm cache, {ms} x 20",
+                first,
+                "ms",
+                "bare Textual app, first paint",
+                bare,
+                "flat, <= 400 ms",
+            )
+        )
     return out
 
 
@@ -947,10 +1148,19 @@ def row_status(ctx: Ctx) -> list[Line]:
         t0 = time.perf_counter()
         json.loads(data.read_text())
         inproc = time.perf_counter() - t0
-        out.append(Line("9", f"`status --json` warm, {ms} x 20", status, "s",
-                        "python -c json.load(same data as JSON)", anchor, "<= 2x json.loads",
-                        f"JSON twin {data.stat().st_size / 1e6:.0f} MB; json.loads alone, in "
-                        f"process: {inproc * 1000:.0f} ms"))
+        out.append(
+            Line(
+                "9",
+                f"`status --json` warm, {ms} x 20",
+                status,
+                "s",
+                "python -c json.load(same data as JSON)",
+                anchor,
+                "<= 2x json.loads",
+                f"JSON twin {data.stat().st_size / 1e6:.0f} MB; json.loads alone, in "
+                f"process: {inproc * 1000:.0f} ms",
+            )
+        )
     return out
 
 
@@ -960,8 +1170,18 @@ def row_rss(ctx: Ctx) -> list[Line]:
     for ms, goal in ((ctx.big, "<= 100 MB"), (ctx.huge, "<= 250 MB")):
         n = ctx.heavy if ms >= 1000 else max(1, min(ctx.rounds, 3))
         rss = [h for _, _, h in ctx.paints(ctx.workspace(ms, 20), True, n)]
-        out.append(Line("10", f"dashboard peak RSS (VmHWM), {ms * 20} tasks, fully painted",
-                        rss, "MB", "bare Textual app, VmHWM", bare, goal, "warm cache"))
+        out.append(
+            Line(
+                "10",
+                f"dashboard peak RSS (VmHWM), {ms * 20} tasks, fully painted",
+                rss,
+                "MB",
+                "bare Textual app, VmHWM",
+                bare,
+                goal,
+                "warm cache",
+            )
+        )
     return out
 
 
@@ -997,8 +1217,15 @@ def main() -> int:
                 try:
                     lines += step()
                 except Exception as exc:  # say which row failed, keep the others
-                    lines.append(Line("/".join(sorted(rows & want)), "FAILED", [], "s",
-                                      note=f"{type(exc).__name__}: {exc}"))
+                    lines.append(
+                        Line(
+                            "/".join(sorted(rows & want)),
+                            "FAILED",
+                            [],
+                            "s",
+                            note=f"{type(exc).__name__}: {exc}",
+                        )
+                    )
     finally:
         for proc in LIVE:
             stop(proc)
@@ -1011,9 +1238,12 @@ def main() -> int:
         else:
             shutil.rmtree(ctx.tmp, ignore_errors=True)
     load = os.getloadavg()
-    print_table(lines, f"issue 13 under load ({'quick' if args.quick else 'full'}; "
-                f"{time.perf_counter() - started:.0f} s; load average at the end "
-                f"{load[0]:.1f} / {load[1]:.1f}; {os.cpu_count()} cores)")
+    print_table(
+        lines,
+        f"issue 13 under load ({'quick' if args.quick else 'full'}; "
+        f"{time.perf_counter() - started:.0f} s; load average at the end "
+        f"{load[0]:.1f} / {load[1]:.1f}; {os.cpu_count()} cores)",
+    )
     return 0
 
 
