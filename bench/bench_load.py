@@ -1215,7 +1215,13 @@ def main() -> int:
             if rows & want:
                 log(f"row {'/'.join(sorted(rows & want))}")
                 try:
-                    lines += step()
+                    got = step()
+                    lines += got
+                    for x in got:  # as soon as measured, in case the run is stopped
+                        log(
+                            f"row {x.row} {x.measure}: {fmt(x.values, x.unit)}; {x.anchor}: "
+                            f"{fmt(x.anchor_values, x.unit)}"
+                        )
                 except Exception as exc:  # say which row failed, keep the others
                     lines.append(
                         Line(
@@ -1237,13 +1243,15 @@ def main() -> int:
             log(f"kept {ctx.tmp}")
         else:
             shutil.rmtree(ctx.tmp, ignore_errors=True)
-    load = os.getloadavg()
-    print_table(
-        lines,
-        f"issue 13 under load ({'quick' if args.quick else 'full'}; "
-        f"{time.perf_counter() - started:.0f} s; load average at the end "
-        f"{load[0]:.1f} / {load[1]:.1f}; {os.cpu_count()} cores)",
-    )
+        # printed whatever happened (SIGTERM, Ctrl-C): the rows measured so far are not lost
+        load = os.getloadavg()
+        if lines:
+            print_table(
+                lines,
+                f"issue 13 under load ({'quick' if args.quick else 'full'}; "
+                f"{time.perf_counter() - started:.0f} s; load average at the end "
+                f"{load[0]:.1f} / {load[1]:.1f}; {os.cpu_count()} cores)",
+            )
     return 0
 
 
