@@ -211,10 +211,7 @@ def ensure_dir(folder: Path | str, root: Path | str | None = None) -> str:
 
 def open_dir(folder: Path | str, root: Path | str | None = None, *, create: bool = True) -> int:
     """A directory descriptor of `folder` (checked and, with `create`, created)."""
-    if create:
-        real = ensure_dir(folder, root)
-    else:
-        real = resolve_inside(folder, root)
+    real = ensure_dir(folder, root) if create else resolve_inside(folder, root)
     return os.open(real, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
 
 

@@ -43,7 +43,7 @@ class LimitExceeded(Exception):
 class _Budget:
     """Counts the nodes of a document as its events arrive, aliases expanded."""
 
-    __slots__ = ("depth", "total", "starts", "sizes", "max_depth", "max_nodes")
+    __slots__ = ("depth", "max_depth", "max_nodes", "sizes", "starts", "total")
 
     def __init__(self, max_depth: int = MAX_DEPTH, max_nodes: int = MAX_NODES) -> None:
         self.depth = 0
