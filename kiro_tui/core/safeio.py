@@ -32,7 +32,7 @@ from kiro_tui.core.errors import InvalidFile
 MS = ".milestones"
 MAX_FILE_BYTES = 8 << 20  # milestone and config files above this are refused (configurable)
 STALE_TEMP_AGE = 60.0  # seconds: kiro-tui's own temporary files older than this are removed
-TEMP_NAME = re.compile(r"^\..+\.tmp\.\d+(\.[0-9a-f]{8})?$")
+TEMP_NAME = re.compile(r"^\..+\.tmp\.(\d+)(\.[0-9a-f]{8})?$")
 
 
 class UnsafePath(InvalidFile):
@@ -327,8 +327,9 @@ _CLEANED: dict[str, float] = {}
 
 def remove_stale_temps(dfd: int, folder_key: str, *, max_age: float = STALE_TEMP_AGE,
                        now: float | None = None) -> list[str]:
-    """Remove kiro-tui's own temporary files (TEMP_NAME) older than `max_age` from the folder
-    (at most once a minute per folder and process); the names removed."""
+    """Remove kiro-tui's own temporary files (TEMP_NAME) from the folder: those older than
+    `max_age`, and at once those of a process that no longer runs (its pid is in the name: a
+    writer killed mid-write). At most once a minute per folder and process; the names removed."""
     now = time.time() if now is None else now
     last = _CLEANED.get(folder_key)
     if last is not None and now - last < max_age:
@@ -340,15 +341,30 @@ def remove_stale_temps(dfd: int, folder_key: str, *, max_age: float = STALE_TEMP
     except OSError:
         return removed
     for n in names:
-        if not TEMP_NAME.match(n):
+        m = TEMP_NAME.match(n)
+        if not m:
             continue
         with contextlib.suppress(OSError):
             st = os.lstat(n, dir_fd=dfd)
-            if stat.S_ISDIR(st.st_mode) or now - st.st_mtime < max_age:
+            if stat.S_ISDIR(st.st_mode):
+                continue
+            if now - st.st_mtime < max_age and _alive(int(m.group(1))):
                 continue
             os.unlink(n, dir_fd=dfd)  # a link is removed, never followed
             removed.append(n)
     return removed
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, ValueError):
+        return True
+    return True
 
 
 def replace_file(path: Path | str, data: bytes, root: Path | str | None = None) -> None:
