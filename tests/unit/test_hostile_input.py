@@ -29,7 +29,8 @@ DEEP = 'id: deep\ntitle: "d"\nstatus: planned\ntasks: ' + "[" * 100_000 + "]" * 
 
 @pytest.mark.parametrize(("text", "words"), [(LAUGHS, "beyond 1,000,000 nodes"),
                                              (DEEP, "nested deeper than 100"),
-                                             ("id: r\nx: &r [1, *r]\n", "contains it")])
+                                             ("id: r\nx: &r [1, *r]\n", "contains it")],
+                         ids=["billion-laughs", "100000-deep", "recursive-alias"])
 def test_bombs_are_refused_quickly_by_every_loader(text: str, words: str, tmp_path: Path
                                                    ) -> None:
     for load in (lambda t: load_fast(t, "m.yaml"), lambda t: RoundTrip(t, "m.yaml")):
@@ -88,8 +89,10 @@ def test_one_bad_config_value_is_ignored_alone_and_reported(seed: Path) -> None:
 
 def test_a_huge_weight_in_the_config_never_overflows(seed: Path) -> None:
     cfg = seed / ".milestones/config/kiro-config.yaml"
-    cfg.write_text(cfg.read_text().replace("design: 15", f"design: {10**400}"))
-    assert load_config(seed, env={}).weights["design"] == 15.0
+    cfg.write_text(cfg.read_text().replace("design: 15", f"design: {10**400}")
+                   + "git:\n  push_every: 5\n")
+    c = load_config(seed, env={})
+    assert c.weights["design"] == 15.0 and c.git.push_every == 5  # the rest of the file holds
     r = cli(seed, "status")
     assert r.rc == 0
 
