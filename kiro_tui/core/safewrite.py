@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import random
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -186,30 +187,24 @@ def _apply(path: Path, text: str, fn: Callable[[Any], T], focus_task: str | None
 
 
 class _Swap:
-    """Replacing `path` with new text while checking that nobody wrote since it was read:
-    the identity (inode, mtime_ns, size) is checked just before the rename, and the rename is
-    an exchange, so that what it displaced can be checked too. When another writer got in
-    between, their version is handed back to be edited again (their change is kept)."""
+    """Replacing `path` with new text only if nobody wrote since it was read: the identity
+    (inode, mtime_ns, size, ctime) is checked just before the rename, and the rename is an
+    exchange (renameat2 RENAME_EXCHANGE), so that what it displaced is checked too. When another
+    writer got in between the check and the exchange, the exchange is undone at once (their
+    version goes back in place, within microseconds) and the edit is done again on it."""
 
     def __init__(self, path: Path, root: Path | None) -> None:
         self.path = path
         self.dfd = safeio.open_dir(path.parent, root, create=False)
         self.name = path.name
-        self.kept: str | None = None  # a displaced version, kept until it is dealt with
 
     def close(self) -> None:
-        self.drop_kept()
         os.close(self.dfd)
 
-    def drop_kept(self) -> None:
-        if self.kept is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(self.kept, dir_fd=self.dfd)
-            self.kept = None
-
-    def replace(self, new: str, expect: os.stat_result, before_rename: Callable[[], None] | None
-                ) -> tuple[bool, os.stat_result | None, str | None]:
-        """(written, stat of what is now there, the displaced text when someone else wrote)."""
+    def replace(self, new: str, expect: os.stat_result,
+                before_rename: Callable[[], None] | None) -> bool:
+        """Whether `new` was written (False: someone else wrote meanwhile, nothing of ours
+        is left in place)."""
         st = safeio._refuse_link(self.name, self.dfd, str(self.path))
         mode = st.st_mode & 0o777 if st is not None else 0o644
         safeio.remove_stale_temps(self.dfd, os.path.realpath(self.path.parent))
@@ -220,60 +215,33 @@ class _Swap:
             now = safeio._refuse_link(self.name, self.dfd, str(self.path))
             if now is None or _identity(now) != _identity(expect) or \
                     now.st_ctime_ns != expect.st_ctime_ns:
-                os.unlink(tmp, dir_fd=self.dfd)
-                return False, None, None
+                return False
             if not safeio.exchange(self.dfd, tmp, self.name):
                 os.replace(tmp, self.name, src_dir_fd=self.dfd, dst_dir_fd=self.dfd)
                 safeio.fsync_dir(self.dfd)
-                return True, os.lstat(self.name, dir_fd=self.dfd), None
-        except BaseException:
+                return True
+            gone = os.lstat(tmp, dir_fd=self.dfd)
+            if _identity(gone) == _identity(expect):
+                safeio.fsync_dir(self.dfd)
+                return True
+            self._undo(tmp)
+            return False
+        finally:
             with contextlib.suppress(OSError):
                 os.unlink(tmp, dir_fd=self.dfd)
-            raise
-        safeio.fsync_dir(self.dfd)
+
+    def _undo(self, tmp: str) -> None:
+        """Our version is at `name`, theirs at `tmp`: swap back. If they wrote yet again in
+        between (their newer version replaced ours), swapping back would put their older one
+        in place: swap once more, so the newest stays."""
         placed = os.lstat(self.name, dir_fd=self.dfd)
-        gone = os.lstat(tmp, dir_fd=self.dfd)
-        if _identity(gone) == _identity(expect):
-            os.unlink(tmp, dir_fd=self.dfd)
-            return True, placed, None
-        # someone wrote between the check and the exchange: keep their version and edit it
-        self.drop_kept()
-        self.kept = tmp
-        return True, placed, self._settled_text(tmp)
-
-    def _settled_text(self, name: str) -> str:
-        """The text of a displaced file, waiting a little for an in-place writer to finish."""
-        deadline = time.monotonic() + IN_PLACE_WAIT
-        while True:
-            fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=self.dfd)
-            try:
-                st = os.fstat(fd)
-                raw = safeio.read_fd(fd, st.st_size)
-            finally:
-                os.close(fd)
-            from kiro_tui.core.yaml.fast import LimitExceeded, try_load
-
-            with contextlib.suppress(UnicodeDecodeError, LimitExceeded):
-                text = raw.decode("utf-8")
-                ok, data = try_load(text)
-                if (ok and isinstance(data, dict)) or time.monotonic() > deadline:
-                    return text
-            if time.monotonic() > deadline:
-                return raw.decode("utf-8", "replace")
-            time.sleep(0.03)
-
-    def put_back(self, placed: os.stat_result) -> None:
-        """Undo our write: the displaced version goes back, unless the file changed again."""
-        if self.kept is None:
-            return
-        now = os.lstat(self.name, dir_fd=self.dfd)
-        if _identity(now) == _identity(placed) and safeio.exchange(self.dfd, self.kept,
-                                                                     self.name):
-            safeio.fsync_dir(self.dfd)
-        self.drop_kept()
+        safeio.exchange(self.dfd, tmp, self.name)
+        back = os.lstat(tmp, dir_fd=self.dfd)
+        if _identity(back) != _identity(placed):
+            safeio.exchange(self.dfd, tmp, self.name)
 
 
-def edit_yaml(path: Path, fn: Callable[[Any], T], *, attempts: int = 5,
+def edit_yaml(path: Path, fn: Callable[[Any], T], *, attempts: int = 20,
               before_rename: Callable[[], None] | None = None,
               focus_task: str | None = None, max_bytes: int | None = None) -> tuple[T, bool]:
     """Read-modify-write `path` under a lock; returns (fn's result, whether the file was written).
@@ -304,48 +272,28 @@ def _edit(swap: _Swap, path: Path, root: Path | None, fn: Callable[[Any], T], at
           max_bytes: int | None) -> tuple[T, bool]:
     waited_until: float | None = None
     tries = 0
-    displaced: tuple[str, os.stat_result] | None = None  # (their text, what we placed)
     while tries < attempts:
-        if displaced is not None:
-            text, expect = displaced
-        else:
-            text, expect = _read_for_edit(path, root, max_bytes)
+        text, expect = _read_for_edit(path, root, max_bytes)
         try:
             result, new, doc = _apply(path, text, fn, focus_task)
         except InvalidFile:
-            if displaced is not None:  # their version cannot be edited: it goes back
-                swap.put_back(displaced[1])
-                raise
             if _being_written(expect):
                 waited_until = waited_until or time.monotonic() + IN_PLACE_WAIT
                 if time.monotonic() < waited_until:
                     time.sleep(0.03)
                     continue
             raise
-        except BaseException:
-            if displaced is not None:
-                swap.put_back(displaced[1])
-            raise
         if new == text:
             if doc is not None:
                 _remember_doc(path, text, doc)
-            if displaced is not None:  # their version already holds our change: put it back
-                swap.put_back(displaced[1])
-            return result, displaced is not None
+            return result, False
         tries += 1
-        written, placed, theirs = swap.replace(new, expect, before_rename)
-        if not written:
-            displaced = None
+        if not swap.replace(new, expect, before_rename):
+            if tries >= 3:  # a busy writer: step aside a little, differently each time
+                time.sleep(random.uniform(0, 0.003 * tries))
             continue  # someone wrote meanwhile: load again and re-apply
-        if theirs is None:
-            swap.drop_kept()
-            if doc is not None:
-                _remember_doc(path, new, doc)
-            return result, True
-        assert placed is not None
-        displaced = (theirs, placed)  # edit their version and write again
-    if displaced is not None:
-        swap.drop_kept()  # ours stands over theirs only after every attempt; keep going is worse
+        if doc is not None:
+            _remember_doc(path, new, doc)
         return result, True
     raise ConcurrentEdit("the file kept changing while kiro-tui tried to write it; nothing "
                          "was written", file=path)
