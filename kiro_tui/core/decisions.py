@@ -213,7 +213,11 @@ def reapply(ws: WorkspaceBase, milestone_id: str, *,
     def fn(doc: dict[str, Any], ctx: Any) -> Outcome:
         total = Outcome()
         done.clear()
-        for d in lost_decisions(doc, evs, milestone_id, session_status):
+        # read again under the lock: every kiro-tui action appends its lines before it lets
+        # go of the lock (workspace_base.act), so this log agrees with the file being edited
+        fresh = read_all(ws.execution_log(milestone_id), log.events[0].source if log.events
+                         else milestone_id).events
+        for d in lost_decisions(doc, fresh, milestone_id, session_status):
             try:
                 out = _apply_one(doc, d, ctx)
             except _Stale as exc:

@@ -243,7 +243,8 @@ class _Swap:
 
 def edit_yaml(path: Path, fn: Callable[[Any], T], *, attempts: int = 20,
               before_rename: Callable[[], None] | None = None,
-              focus_task: str | None = None, max_bytes: int | None = None) -> tuple[T, bool]:
+              focus_task: str | None = None, max_bytes: int | None = None,
+              under_lock: Callable[[T], None] | None = None) -> tuple[T, bool]:
     """Read-modify-write `path` under a lock; returns (fn's result, whether the file was written).
 
     `fn` edits the round-trip document in place and may raise (nothing is written then). If the
@@ -257,14 +258,21 @@ def edit_yaml(path: Path, fn: Callable[[Any], T], *, attempts: int = 20,
     `focus_task` says that `fn` changes only that task (and top-level keys), reading no more
     than `id` and `status` of the others: the other tasks are then not round-tripped at all
     (partial.py), which makes an edit of a big milestone several times faster.
+
+    `under_lock(result)` runs after the edit (written or not) while the lock is still held:
+    the action's log lines are appended there, so that whoever takes the lock next finds the
+    file and its log in agreement (decisions.reapply relies on it).
     """
     root = safeio.repo_root_of(path)
     with file_lock(path):
         swap = _Swap(path, root)
         try:
-            return _edit(swap, path, root, fn, attempts, before_rename, focus_task, max_bytes)
+            out = _edit(swap, path, root, fn, attempts, before_rename, focus_task, max_bytes)
         finally:
             swap.close()
+        if under_lock is not None:
+            under_lock(out[0])
+        return out
 
 
 def _edit(swap: _Swap, path: Path, root: Path | None, fn: Callable[[Any], T], attempts: int,

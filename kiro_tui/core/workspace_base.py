@@ -157,12 +157,14 @@ class WorkspaceBase:
                     started.append((task_id, phase, build_phase(phase, raw, doc, ctx.config, [])))
             return out
 
-        out, _written = edit_yaml(path, edit, focus_task=focus_task)
+        def log_events(out: Outcome) -> None:  # under the lock: the log agrees with the file
+            for ev in out.events:
+                ev.setdefault("actor", ctx.actor)
+                self.log(mid, dict(ev), role=role, session_id=session[0], path=log_path)
+
+        out, _written = edit_yaml(path, edit, focus_task=focus_task, under_lock=log_events)
         for task_id, phase, model in started:
             self._write_starters(task_id, phase, model)
-        for ev in out.events:
-            ev.setdefault("actor", ctx.actor)
-            self.log(mid, dict(ev), role=role, session_id=session[0], path=log_path)
         if out.milestone_completed:
             self._archive(mid, path, ctx, session[0])
         return out
