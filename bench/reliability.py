@@ -14,7 +14,7 @@
 - corpus: every hostile class plus 10,000 milestones through status, validate, log and `run`
   for a few seconds: tracebacks, hangs over 15 s, outside folder changed (0), peak memory
   against a normal workspace of the same size (within 2x).
-The scenarios live in tests/reliability/scenarios.py (the tests run them small).
+The scenarios live in tests/reliability/ (the tests there run them small).
 """
 
 from __future__ import annotations
@@ -28,19 +28,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.reliability.common import outside_folder  # noqa: E402
-from tests.reliability.scenarios import (  # noqa: E402
-    baseline_peak,
-    run_corpus,
-    run_kill9,
-    run_outside,
-    run_writers,
-)
+from tests.reliability.common import outside_folder
+from tests.reliability.corpus import baseline_peak, run_corpus
+from tests.reliability.corruption import run_outside, run_writers
+from tests.reliability.kill9 import run_kill9
 
 
 def line(name: str, figures: dict[str, object]) -> None:
-    shown = "  ".join(f"{k}={v}" for k, v in figures.items() if k not in ("bad", "problems",
-                                                                         "error_samples"))
+    shown = "  ".join(
+        f"{k}={v}" for k, v in figures.items() if k not in ("bad", "problems", "error_samples")
+    )
     print(f"{name:<16} {shown}", flush=True)
     for k in ("bad", "problems", "error_samples"):
         if figures.get(k):
@@ -64,15 +61,21 @@ def main() -> int:
             line("writers", run_writers(base / "w" / "ws", args.writers, args.ops))
         if args.only in (None, "outside"):
             for kind in ("rename", "inplace"):
-                line(f"outside-{kind}", run_outside(base / f"o-{kind}" / "ws", kind, 2,
-                                                    args.outside_ops, 10))
+                line(
+                    f"outside-{kind}",
+                    run_outside(base / f"o-{kind}" / "ws", kind, 2, args.outside_ops, 10),
+                )
         if args.only in (None, "kill9"):
             line("kill9", run_kill9(base / "k" / "ws", args.kills))
         if args.only in (None, "corpus"):
             (base / "c").mkdir()
-            got = run_corpus(base / "c" / "ws", outside_folder(base / "c"),
-                             huge_line=args.huge_line_mb << 20, milestones=args.milestones,
-                             run_seconds=5.0)
+            got = run_corpus(
+                base / "c" / "ws",
+                outside_folder(base / "c"),
+                huge_line=args.huge_line_mb << 20,
+                milestones=args.milestones,
+                run_seconds=5.0,
+            )
             (base / "n").mkdir()
             normal = baseline_peak(base / "n" / "ws", args.milestones)
             got["normal_peak_kb"] = normal

@@ -40,9 +40,14 @@ if TYPE_CHECKING:
     from kiro_tui.core.workflow import Outcome
     from kiro_tui.core.workspace_base import WorkspaceBase
 
-DECISION_EVENTS = {"phase_approved": "approve", "phase_rejected": "reject",
-                   "phase_blocked": "block", "phase_unblocked": "unblock",
-                   "session_paused": "pause", "session_resumed": "resume"}
+DECISION_EVENTS = {
+    "phase_approved": "approve",
+    "phase_rejected": "reject",
+    "phase_blocked": "block",
+    "phase_unblocked": "unblock",
+    "session_paused": "pause",
+    "session_resumed": "resume",
+}
 MILESTONE_KEY = ("", "")
 _PHASE_TIMES = ("started_at", "completed_at", "approved_at", "rejected_at", "blocked_at")
 
@@ -93,8 +98,19 @@ def decisions_from(evs: Iterable[Event], milestone_id: str) -> list[Decision]:
         raw = ev.raw
         note = ev.data.get("reason") or raw.get("reason") or ev.data.get("note")
         digest = raw.get("digest") or ev.data.get("digest")
-        out.append(Decision(kind, milestone_id, ev.task_id, ev.phase, ev.timestamp, ev.actor,
-                            str(note) if note else None, str(digest) if digest else None, i))
+        out.append(
+            Decision(
+                kind,
+                milestone_id,
+                ev.task_id,
+                ev.phase,
+                ev.timestamp,
+                ev.actor,
+                str(note) if note else None,
+                str(digest) if digest else None,
+                i,
+            )
+        )
     return out
 
 
@@ -154,11 +170,15 @@ def contradicts(doc: dict[str, Any], d: Decision, session_status: str | None = N
     return False
 
 
-def lost_decisions(doc: dict[str, Any], evs: Iterable[Event], milestone_id: str,
-                   session_status: str | None = None) -> list[Decision]:
+def lost_decisions(
+    doc: dict[str, Any], evs: Iterable[Event], milestone_id: str, session_status: str | None = None
+) -> list[Decision]:
     """The latest decisions that `doc` contradicts, oldest first: what to re-apply."""
-    found = [d for d in latest(decisions_from(evs, milestone_id)).values()
-             if contradicts(doc, d, session_status)]
+    found = [
+        d
+        for d in latest(decisions_from(evs, milestone_id)).values()
+        if contradicts(doc, d, session_status)
+    ]
     return sorted(found, key=lambda d: d.order)
 
 
@@ -196,8 +216,9 @@ class _Stale(KiroError):
     """An approval whose deliverables changed since: not re-applied."""
 
 
-def reapply(ws: WorkspaceBase, milestone_id: str, *,
-            session_status: str | None = None) -> list[Reapplied]:
+def reapply(
+    ws: WorkspaceBase, milestone_id: str, *, session_status: str | None = None
+) -> list[Reapplied]:
     """Re-apply every decision the milestone file lost, in one locked edit, and log one
     `decision_reapplied` line for each (the workflow's own event lines are logged too).
 
@@ -215,8 +236,9 @@ def reapply(ws: WorkspaceBase, milestone_id: str, *,
         done.clear()
         # read again under the lock: every kiro-tui action appends its lines before it lets
         # go of the lock (workspace_base.act), so this log agrees with the file being edited
-        fresh = read_all(ws.execution_log(milestone_id), log.events[0].source if log.events
-                         else milestone_id).events
+        fresh = read_all(
+            ws.execution_log(milestone_id), log.events[0].source if log.events else milestone_id
+        ).events
         for d in lost_decisions(doc, fresh, milestone_id, session_status):
             try:
                 out = _apply_one(doc, d, ctx)
@@ -230,14 +252,20 @@ def reapply(ws: WorkspaceBase, milestone_id: str, *,
             total.events.extend(out.events)
             total.starters.extend(out.starters)
             total.milestone_completed = total.milestone_completed or out.milestone_completed
-            total.add("decision_reapplied", task_id=d.task_id, phase=d.phase,
-                      actor=d.actor, message=f"re-applied the lost {d.describe()}",
-                      data={"decision": d.kind, "original_timestamp": d.timestamp})
+            total.add(
+                "decision_reapplied",
+                task_id=d.task_id,
+                phase=d.phase,
+                actor=d.actor,
+                message=f"re-applied the lost {d.describe()}",
+                data={"decision": d.kind, "original_timestamp": d.timestamp},
+            )
         total.message = f"{milestone_id}: {len(total.events)} line(s) re-applied"
         return total
 
-    if not any(DECISION_EVENTS.get(e.event) for e in evs) or \
-            not lost_decisions(_quick_doc(ws, milestone_id), evs, milestone_id, session_status):
+    if not any(DECISION_EVENTS.get(e.event) for e in evs) or not lost_decisions(
+        _quick_doc(ws, milestone_id), evs, milestone_id, session_status
+    ):
         return []  # the usual case: nothing lost, nothing round-tripped or written
     ws.act(milestone_id, fn, "kiro-tui")
     return done

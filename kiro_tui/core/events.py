@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from kiro_tui.core import clock, safeio
+from kiro_tui.core import clock, safecreate, safeio
 from kiro_tui.core.errors import InvalidFile
 from kiro_tui.core.ids import ROLE_LOG_FILES
 
@@ -57,7 +57,7 @@ def append(path: Path, record: dict[str, Any]) -> dict[str, Any]:
     if "timestamp" not in record:
         record = {"timestamp": clock.now_str(), **record}
     line = (json.dumps(record, ensure_ascii=False, separators=(", ", ": ")) + "\n").encode()
-    fd = safeio.open_append(path)
+    fd = safecreate.open_append(path)
     try:
         # kiro-tui writers take turns, so that one never sees another's line half written
         fcntl.flock(fd, fcntl.LOCK_EX)

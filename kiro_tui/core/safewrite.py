@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
-from kiro_tui.core import safeio
+from kiro_tui.core import safecreate, safeio
 from kiro_tui.core.errors import InvalidFile, KiroError, LockTimeout
 
 T = TypeVar("T")
@@ -115,9 +115,9 @@ def _wait(fd: int, path: Path, timeout: float) -> None:
 
 def atomic_write(path: Path, data: str | bytes, root: Path | None = None) -> None:
     """Write to a temporary file in the same folder, fsync, then rename over `path`; never
-    through a link, never outside the repository (safeio.replace_file)."""
+    through a link, never outside the repository (safecreate.replace_file)."""
     raw = data.encode("utf-8") if isinstance(data, str) else data
-    safeio.replace_file(path, raw, root)
+    safecreate.replace_file(path, raw, root)
 
 
 class ConcurrentEdit(KiroError):
@@ -205,24 +205,24 @@ class _Swap:
                 before_rename: Callable[[], None] | None) -> bool:
         """Whether `new` was written (False: someone else wrote meanwhile, nothing of ours
         is left in place)."""
-        st = safeio._refuse_link(self.name, self.dfd, str(self.path))
+        st = safecreate.refuse_link(self.name, self.dfd, str(self.path))
         mode = st.st_mode & 0o777 if st is not None else 0o644
-        safeio.remove_stale_temps(self.dfd, os.path.realpath(self.path.parent))
-        tmp = safeio.create_temp(self.dfd, self.name, new.encode("utf-8"), mode)
+        safecreate.remove_stale_temps(self.dfd, os.path.realpath(self.path.parent))
+        tmp = safecreate.create_temp(self.dfd, self.name, new.encode("utf-8"), mode)
         try:
             if before_rename is not None:
                 before_rename()
-            now = safeio._refuse_link(self.name, self.dfd, str(self.path))
+            now = safecreate.refuse_link(self.name, self.dfd, str(self.path))
             if now is None or _identity(now) != _identity(expect) or \
                     now.st_ctime_ns != expect.st_ctime_ns:
                 return False
-            if not safeio.exchange(self.dfd, tmp, self.name):
+            if not safecreate.exchange(self.dfd, tmp, self.name):
                 os.replace(tmp, self.name, src_dir_fd=self.dfd, dst_dir_fd=self.dfd)
-                safeio.fsync_dir(self.dfd)
+                safecreate.fsync_dir(self.dfd)
                 return True
             gone = os.lstat(tmp, dir_fd=self.dfd)
             if _identity(gone) == _identity(expect):
-                safeio.fsync_dir(self.dfd)
+                safecreate.fsync_dir(self.dfd)
                 return True
             self._undo(tmp)
             return False
@@ -235,10 +235,10 @@ class _Swap:
         between (their newer version replaced ours), swapping back would put their older one
         in place: swap once more, so the newest stays."""
         placed = os.lstat(self.name, dir_fd=self.dfd)
-        safeio.exchange(self.dfd, tmp, self.name)
+        safecreate.exchange(self.dfd, tmp, self.name)
         back = os.lstat(tmp, dir_fd=self.dfd)
         if _identity(back) != _identity(placed):
-            safeio.exchange(self.dfd, tmp, self.name)
+            safecreate.exchange(self.dfd, tmp, self.name)
 
 
 def edit_yaml(path: Path, fn: Callable[[Any], T], *, attempts: int = 20,

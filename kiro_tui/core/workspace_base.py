@@ -52,10 +52,10 @@ def create_whole(target: Path, text: str) -> bool:
 
     Written to a temporary file first and linked into place, so that a writer racing with us
     (an agent writing the real deliverable as the phase starts) never gets its content
-    overwritten by a half-written starter file; never through a link (safeio.create_new)."""
-    from kiro_tui.core import safeio
+    overwritten by a half-written starter file; never through a link (safecreate.create_new)."""
+    from kiro_tui.core import safecreate
 
-    return safeio.create_new(target, text.encode("utf-8"))
+    return safecreate.create_new(target, text.encode("utf-8"))
 
 class WorkspaceBase:
     """What every action builds on: the paths, loading, and `act` (edit, log, effects)."""

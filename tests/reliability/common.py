@@ -28,9 +28,13 @@ def cli(root: Path, *args: str, timeout: float = HANG, env: dict[str, str] | Non
     a traceback on its output."""
     full = {**os.environ, **(env or {})}
     full.pop("KIRO_TUI_DEBUG", None)
-    p = subprocess.run([sys.executable, "-m", "kiro_tui", "-C", str(root), *args],
-                       capture_output=True, timeout=timeout, env=full,
-                       stdin=subprocess.DEVNULL)
+    p = subprocess.run(
+        [sys.executable, "-m", "kiro_tui", "-C", str(root), *args],
+        capture_output=True,
+        timeout=timeout,
+        env=full,
+        stdin=subprocess.DEVNULL,
+    )
     out, err = p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace")
     assert "Traceback" not in out + err, out + err
     assert "internal error" not in out + err, out + err
@@ -58,8 +62,8 @@ def outside_folder(base: Path) -> Path:
     (out / "logs").mkdir(parents=True)
     (out / "victim.txt").write_text("do not touch\n")
     (out / "victim.jsonl").write_text('{"event": "outside"}\n')
-    (out / "secret.yaml").write_text('id: secret\ntitle: "TOP-SECRET-TITLE"\nstatus: planned\n'
-                                     'tasks: []\n')
-    (out / "config.yaml").write_text("phase_weights: {design: 1, spec: 1, task: 1, "
-                                     "execute: 97}\n")
+    (out / "secret.yaml").write_text(
+        'id: secret\ntitle: "TOP-SECRET-TITLE"\nstatus: planned\ntasks: []\n'
+    )
+    (out / "config.yaml").write_text("phase_weights: {design: 1, spec: 1, task: 1, execute: 97}\n")
     return out

@@ -19,20 +19,28 @@ from kiro_tui.core.text import plain
 from kiro_tui.core.yaml.roundtrip import RoundTrip, load_fast
 from tests.reliability.common import cli
 
-LAUGHS = ('id: bomb\ntitle: "b"\nstatus: planned\n'
-          'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n'
-          + "".join(f"{chr(98 + i)}: &{chr(98 + i)} [" + ",".join([f"*{chr(97 + i)}"] * 9)
-                    + "]\n" for i in range(8))
-          + "tasks: *i\n")
+LAUGHS = (
+    'id: bomb\ntitle: "b"\nstatus: planned\n'
+    'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n'
+    + "".join(
+        f"{chr(98 + i)}: &{chr(98 + i)} [" + ",".join([f"*{chr(97 + i)}"] * 9) + "]\n"
+        for i in range(8)
+    )
+    + "tasks: *i\n"
+)
 DEEP = 'id: deep\ntitle: "d"\nstatus: planned\ntasks: ' + "[" * 100_000 + "]" * 100_000 + "\n"
 
 
-@pytest.mark.parametrize(("text", "words"), [(LAUGHS, "beyond 1,000,000 nodes"),
-                                             (DEEP, "nested deeper than 100"),
-                                             ("id: r\nx: &r [1, *r]\n", "contains it")],
-                         ids=["billion-laughs", "100000-deep", "recursive-alias"])
-def test_bombs_are_refused_quickly_by_every_loader(text: str, words: str, tmp_path: Path
-                                                   ) -> None:
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        (LAUGHS, "beyond 1,000,000 nodes"),
+        (DEEP, "nested deeper than 100"),
+        ("id: r\nx: &r [1, *r]\n", "contains it"),
+    ],
+    ids=["billion-laughs", "100000-deep", "recursive-alias"],
+)
+def test_bombs_are_refused_quickly_by_every_loader(text: str, words: str, tmp_path: Path) -> None:
     for load in (lambda t: load_fast(t, "m.yaml"), lambda t: RoundTrip(t, "m.yaml")):
         with pytest.raises(InvalidFile, match=words):
             load(text)
@@ -55,15 +63,26 @@ def test_status_and_validate_answer_on_bombs(seed: Path) -> None:
     assert v.rc == 1 and ".milestones/active/bomb.yaml:" in v.out
 
 
-@pytest.mark.parametrize("weight", [".nan", ".inf", "-.inf", str(10**400), "0", "-3", '"x"'],
-                         ids=["nan", "inf", "-inf", "10**400", "0", "-3", "string"])
+@pytest.mark.parametrize(
+    "weight",
+    [".nan", ".inf", "-.inf", str(10**400), "0", "-3", '"x"'],
+    ids=["nan", "inf", "-inf", "10**400", "0", "-3", "string"],
+)
 def test_bad_weights_fall_back_and_are_reported(seed: Path, weight: str) -> None:
     p = seed / ".milestones/active/milestone-001.yaml"
     text = p.read_text()
     head = 'title: "User authentication"\n'
     assert head in text and "kiro_configuration" not in text
-    p.write_text(text.replace(head, head + "kiro_configuration:\n  phase_weights: {design: "
-                              + weight + ", spec: 25, task: 20, execute: 40}\n", 1))
+    p.write_text(
+        text.replace(
+            head,
+            head
+            + "kiro_configuration:\n  phase_weights: {design: "
+            + weight
+            + ", spec: 25, task: 20, execute: 40}\n",
+            1,
+        )
+    )
     r = cli(seed, "status", "--json")
     data = json.loads(r.out)
     m1 = next(m for m in data["milestones"] if m["id"] == "milestone-001")
@@ -81,7 +100,9 @@ def test_one_bad_config_value_is_ignored_alone_and_reported(seed: Path) -> None:
     assert c.thresholds.takeover == 60.0
     probs = repo_config_problems(seed)
     assert {(p.message.split(" ")[0], p.line) for p in probs} == {
-        ("git.push_every", text.count("\n") + 2), ("thresholds.takeover", text.count("\n") + 4)}
+        ("git.push_every", text.count("\n") + 2),
+        ("thresholds.takeover", text.count("\n") + 4),
+    }
     r = cli(seed, "validate")
     assert "config/kiro-config.yaml" in r.out and "git.push_every" in r.out
     assert "ok: no problems" not in r.out
@@ -89,8 +110,9 @@ def test_one_bad_config_value_is_ignored_alone_and_reported(seed: Path) -> None:
 
 def test_a_huge_weight_in_the_config_never_overflows(seed: Path) -> None:
     cfg = seed / ".milestones/config/kiro-config.yaml"
-    cfg.write_text(cfg.read_text().replace("design: 15", f"design: {10**400}")
-                   + "git:\n  push_every: 5\n")
+    cfg.write_text(
+        cfg.read_text().replace("design: 15", f"design: {10**400}") + "git:\n  push_every: 5\n"
+    )
     c = load_config(seed, env={})
     assert c.weights["design"] == 15.0 and c.git.push_every == 5  # the rest of the file holds
     r = cli(seed, "status")
@@ -130,8 +152,10 @@ def test_a_milestone_file_above_the_bound_is_refused_unread(seed: Path) -> None:
     big = seed / ".milestones/active/big.yaml"
     big.write_text('id: big\ntitle: "big"\nstatus: planned\n# ' + "p" * 30000 + "\n")
     state = Workspace.open(seed, persist_cache=False).load()
-    assert any(p.file == "active/big.yaml" and "above the limit of 20,000" in p.message
-               for p in state.problems)
+    assert any(
+        p.file == "active/big.yaml" and "above the limit of 20,000" in p.message
+        for p in state.problems
+    )
     assert state.milestone("milestone-001") is not None
 
 
@@ -139,8 +163,10 @@ def test_terminal_escapes_never_reach_the_output(seed: Path) -> None:
     p = seed / ".milestones/active/milestone-002.yaml"
     text = p.read_text()
     p.write_text(text.replace('title: "', 'title: "\\e]0;pwned\\a\\e[2J\\u009b31m', 1))
-    events.append(seed / ".milestones/logs/execution-milestone-002.jsonl",
-                  {"event": "evil\x1b[2J", "message": "hi\x1b]0;title\x07\x9b", "role": "user"})
+    events.append(
+        seed / ".milestones/logs/execution-milestone-002.jsonl",
+        {"event": "evil\x1b[2J", "message": "hi\x1b]0;title\x07\x9b", "role": "user"},
+    )
     for args in (("status",), ("log", "-n", "5"), ("validate",)):
         r = cli(seed, *args)
         assert "\x1b" not in r.out and "\x9b" not in r.out and "\x07" not in r.out, args
@@ -159,17 +185,30 @@ def test_lines_without_an_event_key_are_shown(tmp_path: Path) -> None:
         b'{"timestamp": "2026-11-22T10:00:02Z", "action": "edit_file"}\n'
         b'{"timestamp": "2026-11-22T10:00:03Z", "status": "running"}\n'
         b'{"timestamp": "2026-11-22T10:00:04Z", "nothing": 1}\n'
-        b"not json\n\xff\xfe\n")
+        b"not json\n\xff\xfe\n"
+    )
     got = events.merged_read(tmp_path / ".milestones", 20)
     assert [e.event for e in got.events] == ["tool_call", "assistant", "edit_file", "running"]
-    assert [e.role for e in got.events] == ["task_executor", "claude", "task_executor",
-                                            "task_executor"]
+    assert [e.role for e in got.events] == [
+        "task_executor",
+        "claude",
+        "task_executor",
+        "task_executor",
+    ]
     assert got.unreadable == 3
 
 
-@pytest.mark.parametrize("content", [b"id: m\x00\ntitle: x\n", b"id: \xff\xfe\n", b"- a\n- b\n",
-                                     b'id: lst\ntitle: "t"\nstatus: planned\ntasks: {a: 1}\n',
-                                     b"", b"\x00" * 100])
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"id: m\x00\ntitle: x\n",
+        b"id: \xff\xfe\n",
+        b"- a\n- b\n",
+        b'id: lst\ntitle: "t"\nstatus: planned\ntasks: {a: 1}\n',
+        b"",
+        b"\x00" * 100,
+    ],
+)
 def test_broken_shapes_are_problems_not_crashes(seed: Path, content: bytes) -> None:
     (seed / ".milestones/active/lst.yaml").write_bytes(content)
     for args in (("status", "--json"), ("validate",), ("status",)):

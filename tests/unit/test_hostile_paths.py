@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from kiro_tui.core import events, safeio
+from kiro_tui.core import events, safecreate, safeio
 from kiro_tui.core.errors import KiroError
 from kiro_tui.core.safewrite import atomic_write, edit_yaml
 from kiro_tui.core.service import Workspace
@@ -37,8 +37,7 @@ def test_a_log_that_links_out_is_never_appended_to(seed: Path, outside: Path) ->
 
 
 @pytest.mark.parametrize("folder", ["logs", "sessions", "active", ""])
-def test_folders_that_link_out_get_nothing_written(seed: Path, outside: Path, folder: str
-                                                   ) -> None:
+def test_folders_that_link_out_get_nothing_written(seed: Path, outside: Path, folder: str) -> None:
     """`logs/`, `sessions/`, `active/`, `completed/` or `.milestones/` itself as a link to an
     outside folder: start, approve and the archive write nothing there."""
     ms = seed / ".milestones"
@@ -48,8 +47,13 @@ def test_folders_that_link_out_get_nothing_written(seed: Path, outside: Path, fo
     shutil.move(str(target), moved)
     target.symlink_to(moved, target_is_directory=True)
     before = folder_hash(outside)
-    for args in (("start", M1), ("approve", M1, "task-001", "spec"), ("status",),
-                 ("validate",), ("log", "-n", "5")):
+    for args in (
+        ("start", M1),
+        ("approve", M1, "task-001", "spec"),
+        ("status",),
+        ("validate",),
+        ("log", "-n", "5"),
+    ):
         cli(seed, *args)
     assert folder_hash(outside) == before
 
@@ -88,14 +92,15 @@ def test_starter_files_never_go_through_a_planted_link(seed: Path, outside: Path
     assert folder_hash(outside) == before
 
 
-def test_a_milestone_that_links_out_is_a_problem_and_is_not_read(seed: Path, outside: Path
-                                                                  ) -> None:
+def test_a_milestone_that_links_out_is_a_problem_and_is_not_read(seed: Path, outside: Path) -> None:
     (seed / ".milestones/active/secret.yaml").symlink_to(outside / "secret.yaml")
     r = cli(seed, "status", "--json")
     assert "TOP-SECRET-TITLE" not in r.out
     probs = json.loads(r.out)["problems"]
-    assert any(p["file"] == "active/secret.yaml" and "leads out of the repository"
-               in p["message"] for p in probs)
+    assert any(
+        p["file"] == "active/secret.yaml" and "leads out of the repository" in p["message"]
+        for p in probs
+    )
     assert "TOP-SECRET-TITLE" not in cli(seed, "status").out
 
 
@@ -117,8 +122,9 @@ def test_a_config_that_links_out_is_not_obeyed(seed: Path, outside: Path) -> Non
     assert "config/kiro-config.yaml" in r.out and "leads out of the repository" in r.out
 
 
-@pytest.mark.parametrize("where", ["config/kiro-config.yaml", "logs/execution-milestone-001.jsonl",
-                                   "active/fifo.yaml"])
+@pytest.mark.parametrize(
+    "where", ["config/kiro-config.yaml", "logs/execution-milestone-001.jsonl", "active/fifo.yaml"]
+)
 def test_a_fifo_never_blocks_and_is_named(seed: Path, where: str) -> None:
     p = seed / ".milestones" / where
     p.unlink(missing_ok=True)
@@ -137,10 +143,13 @@ def test_current_txt_as_a_fifo_reads_as_no_current_milestone(seed: Path) -> None
     cur = seed / ".milestones/active/current.txt"
     cur.unlink()
     os.mkfifo(cur)
-    code = ("import sys; from pathlib import Path; from kiro_tui.core.service import Workspace;"
-            "print(Workspace(Path(sys.argv[1]), persist_cache=False).current_milestone())")
-    p = subprocess.run([sys.executable, "-c", code, str(seed)], capture_output=True, text=True,
-                       timeout=15)
+    code = (
+        "import sys; from pathlib import Path; from kiro_tui.core.service import Workspace;"
+        "print(Workspace(Path(sys.argv[1]), persist_cache=False).current_milestone())"
+    )
+    p = subprocess.run(
+        [sys.executable, "-c", code, str(seed)], capture_output=True, text=True, timeout=15
+    )
     assert p.stdout.strip() == "None", p.stderr
 
 
@@ -178,7 +187,7 @@ def test_stale_temporary_files_are_removed_on_the_next_write(seed: Path) -> None
     fresh.write_text("another live writer")
     foreign = active / ".someone-elses.tmp"
     foreign.write_text("not ours")
-    safeio._CLEANED.clear()
+    safecreate._CLEANED.clear()
     Workspace(seed, persist_cache=False).approve(M1, "task-001", "spec", "alice")
     assert not old.exists() and not dead.exists()
     assert fresh.exists() and foreign.exists()

@@ -89,7 +89,8 @@ def test_the_loader_is_safe_to_share_between_threads(seed: Path) -> None:
         while not stop.is_set():
             i += 1
             (active / f"extra-{i % 20}.yaml").write_text(
-                f'id: extra-{i % 20}\ntitle: "n{i}"\nstatus: planned\n')
+                f'id: extra-{i % 20}\ntitle: "n{i}"\nstatus: planned\n'
+            )
             if i % 3 == 0:
                 (active / f"extra-{(i * 7) % 20}.yaml").unlink(missing_ok=True)
 
@@ -207,7 +208,8 @@ def test_a_lost_approval_is_found_and_re_applied(seed: Path) -> None:
     log = events.read_all(ws.execution_log(M1)).events
     lost = decisions.lost_decisions(load_fast(path.read_text(), path), log, M1)
     assert [(d.kind, d.task_id, d.phase, d.actor) for d in lost] == [
-        ("approve", "task-001", "spec", "alice")]
+        ("approve", "task-001", "spec", "alice")
+    ]
     done = decisions.reapply(ws, M1)
     assert [r.result for r in done] == ["reapplied"]
     assert _phase(ws, "task-001", "spec") == "approved"
@@ -245,7 +247,10 @@ def test_lost_reject_block_and_pause_are_re_applied(seed: Path) -> None:
     _old_copy_over(path, before)
     got = decisions.reapply(ws, M1, session_status="paused")
     assert sorted((r.decision.kind, r.result) for r in got) == [
-        ("block", "reapplied"), ("pause", "reapplied"), ("reject", "reapplied")]
+        ("block", "reapplied"),
+        ("pause", "reapplied"),
+        ("reject", "reapplied"),
+    ]
     doc: dict[str, Any] = load_fast(path.read_text(), path)
     assert doc["status"] == "paused"
     t1, t2 = doc["tasks"][0], doc["tasks"][1]
