@@ -46,8 +46,9 @@ def test_bombs_are_refused_quickly_by_every_loader(text: str, words: str, tmp_pa
             load(text)
     p = tmp_path / "m.yaml"
     p.write_text(text)
-    with pytest.raises(InvalidFile, match=words):
-        edit_yaml(p, lambda d: d.__setitem__("x", 1))
+    for focus in (None, "t1"):  # the focused edit refuses it too, located
+        with pytest.raises(InvalidFile, match=words):
+            edit_yaml(p, lambda d: d.__setitem__("x", 1), focus_task=focus)
     assert p.read_text() == text
 
 
