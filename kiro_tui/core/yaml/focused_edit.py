@@ -145,10 +145,8 @@ def edit_focused(text: str, path: Path | str, fn: Callable[[Any], T], task_id: s
                  ) -> tuple[T, str] | None:
     """(fn's result, the new text) editing only task `task_id` in full; None when the document
     does not fit (the caller then edits the whole document). Exceptions from `fn` propagate."""
-    from kiro_tui.core.yaml.fast import try_load
+    from kiro_tui.core.yaml.fast import LimitExceeded, try_load
     from kiro_tui.core.yaml.roundtrip import RoundTrip, detect_indent, detect_null
-
-    from kiro_tui.core.yaml.fast import LimitExceeded
 
     try:
         ok, data = try_load(text)
