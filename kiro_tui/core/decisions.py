@@ -219,56 +219,68 @@ class _Stale(KiroError):
 def reapply(
     ws: WorkspaceBase, milestone_id: str, *, session_status: str | None = None
 ) -> list[Reapplied]:
-    """Re-apply every decision the milestone file lost, in one locked edit, and log one
-    `decision_reapplied` line for each (the workflow's own event lines are logged too).
+    """Re-apply every decision the milestone file lost, and log one `decision_reapplied` line
+    for each (the workflow's own event lines are logged too).
 
-    `session_status`: the status of the milestone's session file, which must agree before a
-    lost pause or resume is re-applied (None: not checked). Returns what was done per decision;
-    an empty list when nothing was lost (then nothing is written)."""
+    Each lost decision is one locked edit focused on its task (the top level for pause and
+    resume), so that a big milestone is not round-tripped whole; under the lock the log is read
+    again and the decision checked again. `session_status`: the status of the milestone's
+    session file, which must agree before a lost pause or resume is re-applied (None: not
+    checked). Returns what was done per decision; an empty list when nothing was lost (then
+    nothing is written)."""
+    from kiro_tui.core.yaml.focused_edit import TOP_LEVEL
+
+    source = f"logs/execution-{milestone_id}.jsonl"
+    evs = read_all(ws.execution_log(milestone_id), source).events
+    if not any(DECISION_EVENTS.get(e.event) for e in evs):
+        return []
+    lost = lost_decisions(_quick_doc(ws, milestone_id), evs, milestone_id, session_status)
+    done: list[Reapplied] = []
+    for d in lost:  # the usual case: none, nothing round-tripped or written
+        got: list[Reapplied] = []
+        ws.act(
+            milestone_id,
+            _edit_for(ws, d, source, session_status, got),
+            "kiro-tui",
+            focus_task=d.task_id or TOP_LEVEL,
+        )
+        done.extend(got)
+    return done
+
+
+def _edit_for(
+    ws: WorkspaceBase, d: Decision, source: str, session_status: str | None, got: list[Reapplied]
+) -> Any:
     from kiro_tui.core.workflow import Outcome
 
-    log = read_all(ws.execution_log(milestone_id), f"logs/execution-{milestone_id}.jsonl")
-    evs = log.events
-    done: list[Reapplied] = []
-
     def fn(doc: dict[str, Any], ctx: Any) -> Outcome:
-        total = Outcome()
-        done.clear()
+        got.clear()
         # read again under the lock: every kiro-tui action appends its lines before it lets
         # go of the lock (workspace_base.act), so this log agrees with the file being edited
-        fresh = read_all(
-            ws.execution_log(milestone_id), log.events[0].source if log.events else milestone_id
-        ).events
-        for d in lost_decisions(doc, fresh, milestone_id, session_status):
-            try:
-                out = _apply_one(doc, d, ctx)
-            except _Stale as exc:
-                done.append(Reapplied(d, "stale", exc.message))
-                continue
-            except KiroError as exc:
-                done.append(Reapplied(d, "refused", exc.message))
-                continue
-            done.append(Reapplied(d, "reapplied"))
-            total.events.extend(out.events)
-            total.starters.extend(out.starters)
-            total.milestone_completed = total.milestone_completed or out.milestone_completed
-            total.add(
-                "decision_reapplied",
-                task_id=d.task_id,
-                phase=d.phase,
-                actor=d.actor,
-                message=f"re-applied the lost {d.describe()}",
-                data={"decision": d.kind, "original_timestamp": d.timestamp},
-            )
-        total.message = f"{milestone_id}: {len(total.events)} line(s) re-applied"
-        return total
+        fresh = read_all(ws.execution_log(d.milestone_id), source).events
+        still = latest(decisions_from(fresh, d.milestone_id)).get(d.key)
+        if still is None or still.order != d.order or not contradicts(doc, d, session_status):
+            return Outcome()  # settled meanwhile
+        try:
+            out = _apply_one(doc, d, ctx)
+        except _Stale as exc:
+            got.append(Reapplied(d, "stale", exc.message))
+            return Outcome()
+        except KiroError as exc:
+            got.append(Reapplied(d, "refused", exc.message))
+            return Outcome()
+        got.append(Reapplied(d, "reapplied"))
+        out.add(
+            "decision_reapplied",
+            task_id=d.task_id,
+            phase=d.phase,
+            actor=d.actor,
+            message=f"re-applied the lost {d.describe()}",
+            data={"decision": d.kind, "original_timestamp": d.timestamp},
+        )
+        return out
 
-    if not any(DECISION_EVENTS.get(e.event) for e in evs) or not lost_decisions(
-        _quick_doc(ws, milestone_id), evs, milestone_id, session_status
-    ):
-        return []  # the usual case: nothing lost, nothing round-tripped or written
-    ws.act(milestone_id, fn, "kiro-tui")
-    return done
+    return fn
 
 
 def _quick_doc(ws: WorkspaceBase, milestone_id: str) -> dict[str, Any]:
