@@ -26,7 +26,9 @@ class KiroError(Exception):
                 if self.column is not None:
                     where += f":{self.column}"
             where += ": "
-        return f"{where}{self.message}"
+        from kiro_tui.core.text import plain  # repository text never reaches a terminal raw
+
+        return plain(f"{where}{self.message}", one_line=True)
 
 
 class WorkspaceNotFound(KiroError):

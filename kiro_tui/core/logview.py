@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from kiro_tui.core.events import Event, Follower, log_files
+from kiro_tui.core.text import plain
 
 
 def format_event(ev: Event) -> str:
@@ -13,7 +14,8 @@ def format_event(ev: Event) -> str:
     who = ev.role or ev.source
     where = "/".join(x for x in (ev.milestone_id, ev.task_id, ev.phase) if x)
     level = "" if ev.level == "info" else f"[{ev.level}] "
-    return f"{ts}  {who:<20} {level}{ev.text()}" + (f"  ({where})" if where else "")
+    return plain(f"{ts}  {who:<20} {level}{ev.text()}" + (f"  ({where})" if where else ""),
+                 one_line=True)
 
 
 def follow(ms_dir: Path, milestone: str | None = None, stop: object | None = None

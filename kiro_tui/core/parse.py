@@ -248,6 +248,11 @@ def build_milestone(raw: Any, *, rel_path: str, location: str, stem: str, config
     deps = raw.get("dependencies")
     requires = _str_tuple(deps.get("requires")) if isinstance(deps, dict) else ()
     kc = raw.get("kiro_configuration")
+    from kiro_tui.core.config import weights_problem
+
+    bad_weights = weights_problem(kc.get("phase_weights")) if isinstance(kc, dict) else None
+    if bad_weights:
+        problems.append(Problem(rel_path, f"kiro_configuration.{bad_weights}"))
     enforcement = kc.get("enforcement") if isinstance(kc, dict) else None
     progress = _dict(raw.get("progress"))
     execution = _dict(raw.get("execution"))

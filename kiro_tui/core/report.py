@@ -9,6 +9,7 @@ from kiro_tui.core.deps import startable
 from kiro_tui.core.model import Milestone, Task
 from kiro_tui.core.progress import milestone_progress, task_progress
 from kiro_tui.core.store import WorkspaceState
+from kiro_tui.core.text import plain
 from kiro_tui.core.validate import check
 
 
@@ -97,7 +98,8 @@ def status_text(state: WorkspaceState, only: str | None = None, width: int = 80)
             lines.append(f"  {p}")
     if not state.milestones and not problems:
         lines.append("no milestones yet (create one with 'kiro-tui new ID --title TEXT')")
-    return "\n".join(clip(line, width) for line in lines).rstrip() + "\n"
+    # repository text (titles, ids, messages) may hold escapes: made visible, never sent
+    return "\n".join(clip(plain(line, one_line=True), width) for line in lines).rstrip() + "\n"
 
 
 def clip(line: str, width: int) -> str:

@@ -5,70 +5,119 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import random
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
+from kiro_tui.core import safecreate, safeio
 from kiro_tui.core.errors import InvalidFile, KiroError, LockTimeout
 
 T = TypeVar("T")
 
+
+class _Waiter:
+    """A thread blocked in `flock(LOCK_EX)` on a duplicate of the folder's descriptor: the
+    kernel queues blocked waiters, so nobody is starved by a polling newcomer. When the waiter
+    is abandoned (no progress), the thread releases the lock as soon as it gets it."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = os.dup(fd)
+        self.done = threading.Event()
+        self.error: OSError | None = None
+        self._mu = threading.Lock()
+        self._abandoned = False
+        threading.Thread(target=self._run, name="kiro-lock-wait", daemon=True).start()
+
+    def _run(self) -> None:
+        try:
+            fcntl.flock(self.fd, fcntl.LOCK_EX)
+        except OSError as exc:
+            self.error = exc
+        with self._mu:
+            if self._abandoned:
+                os.close(self.fd)  # the caller's descriptor is closed: this releases the lock
+                return
+            self.done.set()
+
+    def finish(self) -> None:
+        """Got the lock: the caller's descriptor holds it; drop the duplicate."""
+        os.close(self.fd)
+
+    def abandon(self) -> None:
+        with self._mu:
+            if self.done.is_set():
+                os.close(self.fd)
+            else:
+                self._abandoned = True
+
+
+def _progress(dfd: int, path: Path) -> tuple[int, ...]:
+    """What changes when a holder of the lock does its work: the folder (a rename into it) and
+    the file itself."""
+    key: tuple[int, ...] = (os.fstat(dfd).st_mtime_ns,)
+    with contextlib.suppress(OSError):
+        st = os.lstat(path)
+        key += (st.st_ino, st.st_mtime_ns, st.st_size)
+    return key
+
+
 @contextlib.contextmanager
 def file_lock(path: Path, timeout: float = 10.0) -> Iterator[None]:
-    """An advisory lock for `path`: `flock` on the folder that holds it.
+    """An advisory lock for `path`: a blocking `flock` on the folder that holds it.
 
     Locking the folder (not a lock file) means that taking the lock creates nothing on disk, so
     a refused action leaves the tree exactly as it was, and a lock never outlives its holder.
-    It also stays valid across the atomic rename that replaces the file itself.
+    It also stays valid across the atomic rename that replaces the file itself. The folder is
+    opened only when it resolves inside the repository (safeio).
+
+    The wait is a blocking one (fair: the kernel hands the lock to the queued waiters) and it
+    gives up only when nothing made progress for `timeout` seconds (the folder and the file did
+    not change while the lock stayed taken): it never fails while other writers get on.
     """
     try:
-        fd = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
+        fd = safeio.open_dir(path.parent, create=False)
+    except InvalidFile:
+        raise
     except OSError as exc:
         raise InvalidFile(f"cannot lock its folder: {exc.strerror}", file=path) from None
     try:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    raise LockTimeout(f"another kiro-tui holds the lock for {path.name}",
-                                      file=path) from None
-                time.sleep(0.01)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            _wait(fd, path, timeout)
         yield
     finally:
-        os.close(fd)
+        os.close(fd)  # releases the lock
 
 
-def atomic_write(path: Path, data: str | bytes) -> None:
-    """Write to a temporary file in the same folder, fsync, then rename over `path`."""
+def _wait(fd: int, path: Path, timeout: float) -> None:
+    waiter = _Waiter(fd)
+    seen = _progress(fd, path)
+    deadline = time.monotonic() + timeout
+    while not waiter.done.wait(max(0.0, min(0.1, deadline - time.monotonic()))):
+        now = time.monotonic()
+        key = _progress(fd, path)
+        if key != seen:
+            seen, deadline = key, now + timeout
+        elif now >= deadline:
+            waiter.abandon()
+            if waiter.done.is_set() and waiter.error is None:
+                return  # got it at the last moment (abandon closed the duplicate)
+            raise LockTimeout(f"another kiro-tui has held the lock for {path.name} for "
+                              f"{timeout:g} s without any progress", file=path)
+    waiter.finish()
+    if waiter.error is not None:
+        raise InvalidFile(f"cannot lock its folder: {waiter.error.strerror}", file=path)
+
+
+def atomic_write(path: Path, data: str | bytes, root: Path | None = None) -> None:
+    """Write to a temporary file in the same folder, fsync, then rename over `path`; never
+    through a link, never outside the repository (safecreate.replace_file)."""
     raw = data.encode("utf-8") if isinstance(data, str) else data
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp.{os.getpid()}")
-    try:
-        mode = path.stat().st_mode & 0o777
-    except OSError:
-        mode = 0o644
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
-    try:
-        os.write(fd, raw)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    try:
-        os.replace(tmp, path)
-    except OSError:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    with contextlib.suppress(OSError):
-        dfd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dfd)
-        finally:
-            os.close(dfd)
+    safecreate.replace_file(path, raw, root)
 
 
 class ConcurrentEdit(KiroError):
@@ -89,69 +138,170 @@ def _remember_doc(path: Path, text: str, doc: Any) -> None:
     _DOCS[str(path)] = (text, doc)
 
 
-def _write_if_unchanged(path: Path, text: str, new: str,
-                        before_rename: Callable[[], None] | None) -> bool:
-    """Write `new` unless the file no longer holds `text` (someone wrote meanwhile)."""
-    if before_rename is not None:
-        before_rename()
+IN_PLACE_RECENT = 2.0  # seconds: an empty or unparsable file this fresh is still being written
+IN_PLACE_WAIT = 1.5  # seconds kiro-tui waits for such a file before refusing
+
+
+def _identity(st: os.stat_result) -> tuple[int, int, int]:
+    return (st.st_ino, st.st_mtime_ns, st.st_size)
+
+
+def _read_for_edit(path: Path, root: Path | None, max_bytes: int | None
+                   ) -> tuple[str, os.stat_result]:
     try:
-        current = path.read_text(encoding="utf-8")
-    except OSError:
-        current = None
-    if current != text:
-        return False
-    atomic_write(path, new)
-    return True
+        raw, st = safeio.read_bytes_stat(path, root, max_bytes=max_bytes or safeio.MAX_FILE_BYTES)
+    except FileNotFoundError:
+        raise InvalidFile("file disappeared while editing", file=path) from None
+    except InvalidFile:
+        raise
+    except OSError as exc:
+        raise InvalidFile(f"cannot read: {exc.strerror}", file=path) from None
+    try:
+        return raw.decode("utf-8"), st
+    except UnicodeDecodeError:
+        raise InvalidFile("not valid UTF-8 text", file=path) from None
 
 
-def edit_yaml(path: Path, fn: Callable[[Any], T], *, attempts: int = 5,
+def _being_written(st: os.stat_result) -> bool:
+    """An in-place writer (truncate, then write) is at work: the file is that fresh."""
+    return time.time() - st.st_mtime < IN_PLACE_RECENT
+
+
+def _apply(path: Path, text: str, fn: Callable[[Any], T], focus_task: str | None
+           ) -> tuple[T, str, Any]:
+    """(fn's result, the new text, the round-trip document or None) for `text`."""
+    from kiro_tui.core.yaml.focused_edit import edit_focused
+    from kiro_tui.core.yaml.roundtrip import RoundTrip
+
+    cached = _DOCS.pop(str(path), None)
+    if focus_task is not None:
+        # cheaper than even a cached document: that one still needs a whole dump
+        focused = edit_focused(text, path, fn, focus_task)
+        if focused is not None:
+            return focused[0], focused[1], None
+    doc = cached[1] if cached is not None and cached[0] == text else RoundTrip(text, path)
+    if not isinstance(doc.data, dict):
+        raise InvalidFile("top level is not a mapping", file=path, line=1)
+    result = fn(doc.data)  # if it raises, the (maybe half-edited) doc is forgotten
+    return result, doc.dump(), doc
+
+
+class _Swap:
+    """Replacing `path` with new text only if nobody wrote since it was read: the identity
+    (inode, mtime_ns, size, ctime) is checked just before the rename, and the rename is an
+    exchange (renameat2 RENAME_EXCHANGE), so that what it displaced is checked too. When another
+    writer got in between the check and the exchange, the exchange is undone at once (their
+    version goes back in place, within microseconds) and the edit is done again on it."""
+
+    def __init__(self, path: Path, root: Path | None) -> None:
+        self.path = path
+        self.dfd = safeio.open_dir(path.parent, root, create=False)
+        self.name = path.name
+
+    def close(self) -> None:
+        os.close(self.dfd)
+
+    def replace(self, new: str, expect: os.stat_result,
+                before_rename: Callable[[], None] | None) -> bool:
+        """Whether `new` was written (False: someone else wrote meanwhile, nothing of ours
+        is left in place)."""
+        st = safecreate.refuse_link(self.name, self.dfd, str(self.path))
+        mode = st.st_mode & 0o777 if st is not None else 0o644
+        safecreate.remove_stale_temps(self.dfd, os.path.realpath(self.path.parent))
+        tmp = safecreate.create_temp(self.dfd, self.name, new.encode("utf-8"), mode)
+        try:
+            if before_rename is not None:
+                before_rename()
+            now = safecreate.refuse_link(self.name, self.dfd, str(self.path))
+            if now is None or _identity(now) != _identity(expect) or \
+                    now.st_ctime_ns != expect.st_ctime_ns:
+                return False
+            if not safecreate.exchange(self.dfd, tmp, self.name):
+                os.replace(tmp, self.name, src_dir_fd=self.dfd, dst_dir_fd=self.dfd)
+                safecreate.fsync_dir(self.dfd)
+                return True
+            gone = os.lstat(tmp, dir_fd=self.dfd)
+            if _identity(gone) == _identity(expect):
+                safecreate.fsync_dir(self.dfd)
+                return True
+            self._undo(tmp)
+            return False
+        finally:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp, dir_fd=self.dfd)
+
+    def _undo(self, tmp: str) -> None:
+        """Our version is at `name`, theirs at `tmp`: swap back. If they wrote yet again in
+        between (their newer version replaced ours), swapping back would put their older one
+        in place: swap once more, so the newest stays."""
+        placed = os.lstat(self.name, dir_fd=self.dfd)
+        safecreate.exchange(self.dfd, tmp, self.name)
+        back = os.lstat(tmp, dir_fd=self.dfd)
+        if _identity(back) != _identity(placed):
+            safecreate.exchange(self.dfd, tmp, self.name)
+
+
+def edit_yaml(path: Path, fn: Callable[[Any], T], *, attempts: int = 20,
               before_rename: Callable[[], None] | None = None,
-              focus_task: str | None = None) -> tuple[T, bool]:
+              focus_task: str | None = None, max_bytes: int | None = None,
+              under_lock: Callable[[T], None] | None = None) -> tuple[T, bool]:
     """Read-modify-write `path` under a lock; returns (fn's result, whether the file was written).
 
     `fn` edits the round-trip document in place and may raise (nothing is written then). If the
     file changed on disk between the load and the rename, it is loaded again and `fn` re-applied,
-    so that edits made by writers that take no lock (yq, editors) are kept.
+    so that edits made by writers that take no lock (yq, editors) are kept: the file's identity
+    is checked just before the rename, and what the rename displaced is checked after it (a
+    writer that got in between is edited again, never overwritten). A file that is empty or
+    does not parse while it is only moments old is being written in place: kiro-tui waits a
+    little for it before refusing. Files above `max_bytes` (safeio.MAX_FILE_BYTES) are refused.
 
     `focus_task` says that `fn` changes only that task (and top-level keys), reading no more
     than `id` and `status` of the others: the other tasks are then not round-tripped at all
     (partial.py), which makes an edit of a big milestone several times faster.
-    """
-    from kiro_tui.core.yaml.focused_edit import edit_focused
-    from kiro_tui.core.yaml.roundtrip import RoundTrip
 
+    `under_lock(result)` runs after the edit (written or not) while the lock is still held:
+    the action's log lines are appended there, so that whoever takes the lock next finds the
+    file and its log in agreement (decisions.reapply relies on it).
+    """
+    root = safeio.repo_root_of(path)
     with file_lock(path):
-        for _ in range(attempts):
-            try:
-                text = path.read_text(encoding="utf-8")
-            except FileNotFoundError:
-                raise InvalidFile("file disappeared while editing", file=path) from None
-            cached = _DOCS.pop(str(path), None)
-            doc = None
-            if focus_task is not None:
-                # cheaper than even a cached document: that one still needs a whole dump
-                focused = edit_focused(text, path, fn, focus_task)
-                if focused is not None:
-                    result, new = focused
-                    if new == text:
-                        return result, False
-                    if not _write_if_unchanged(path, text, new, before_rename):
-                        continue
-                    return result, True
-            if cached is not None and cached[0] == text:
-                doc = cached[1]
-            if doc is None:
-                doc = RoundTrip(text, path)
-            if not isinstance(doc.data, dict):
-                raise InvalidFile("top level is not a mapping", file=path, line=1)
-            result = fn(doc.data)  # if it raises, the (maybe half-edited) doc is forgotten
-            new = doc.dump()
-            if new == text:
+        swap = _Swap(path, root)
+        try:
+            out = _edit(swap, path, root, fn, attempts, before_rename, focus_task, max_bytes)
+        finally:
+            swap.close()
+        if under_lock is not None:
+            under_lock(out[0])
+        return out
+
+
+def _edit(swap: _Swap, path: Path, root: Path | None, fn: Callable[[Any], T], attempts: int,
+          before_rename: Callable[[], None] | None, focus_task: str | None,
+          max_bytes: int | None) -> tuple[T, bool]:
+    waited_until: float | None = None
+    tries = 0
+    while tries < attempts:
+        text, expect = _read_for_edit(path, root, max_bytes)
+        try:
+            result, new, doc = _apply(path, text, fn, focus_task)
+        except InvalidFile:
+            if _being_written(expect):
+                waited_until = waited_until or time.monotonic() + IN_PLACE_WAIT
+                if time.monotonic() < waited_until:
+                    time.sleep(0.03)
+                    continue
+            raise
+        if new == text:
+            if doc is not None:
                 _remember_doc(path, text, doc)
-                return result, False
-            if not _write_if_unchanged(path, text, new, before_rename):
-                continue  # someone wrote meanwhile: load again and re-apply
+            return result, False
+        tries += 1
+        if not swap.replace(new, expect, before_rename):
+            if tries >= 3:  # a busy writer: step aside a little, differently each time
+                time.sleep(random.uniform(0, 0.003 * tries))
+            continue  # someone wrote meanwhile: load again and re-apply
+        if doc is not None:
             _remember_doc(path, new, doc)
-            return result, True
+        return result, True
     raise ConcurrentEdit("the file kept changing while kiro-tui tried to write it; nothing "
                          "was written", file=path)

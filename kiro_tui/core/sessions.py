@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kiro_tui.core import clock
-from kiro_tui.core.errors import Refused
+from kiro_tui.core import clock, safeio
+from kiro_tui.core.errors import KiroError, Refused
 from kiro_tui.core.ids import ROLES, check_id
 from kiro_tui.core.safewrite import atomic_write, edit_yaml
 from kiro_tui.core.store import MS
@@ -59,7 +59,7 @@ class Session:
 def read_session(root: Path, session_id: str) -> Session | None:
     path = session_path(root, session_id)
     try:
-        raw = load_fast(path.read_text(encoding="utf-8"), path)
+        raw = load_fast(safeio.read_text(path, root), path)  # no FIFO, no link out
     except Exception:
         return None
     s = raw.get("session") if isinstance(raw, dict) else None
@@ -221,8 +221,8 @@ def _pid_alive(pid: Any) -> bool:
 
 def read_role_state(root: Path, session_id: str) -> dict[str, dict[str, Any]]:
     try:
-        data = json.loads(state_path(root, session_id).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        data = json.loads(safeio.read_text(state_path(root, session_id), root))
+    except (OSError, ValueError, KiroError):
         return {}
     return data if isinstance(data, dict) else {}
 

@@ -7,6 +7,7 @@ import gc
 import hashlib
 import os
 import pickle
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -45,9 +46,10 @@ def milestone_files(root: Path) -> Iterator[tuple[Path, str, str, bool]]:
         for e in entries:
             if skipped_name(e.name):
                 continue
-            if e.is_file() and e.name.endswith((".yaml", ".yml")):
+            if e.name.endswith((".yaml", ".yml")):
+                # whatever it is (a folder, a FIFO, a link out): the loader says what is wrong
                 yield Path(e.path), location, e.name.rsplit(".", 1)[0], False
-            elif location == "completed" and e.is_dir():
+            elif location == "completed" and e.is_dir(follow_symlinks=False):
                 d = Path(e.path) / "definition.yaml"
                 if d.is_file():
                     yield d, location, e.name, True
@@ -147,10 +149,14 @@ def _settings_key(config: Config) -> str:
 
 
 class Loader:
-    """Loads a workspace, re-parsing only files whose (mtime, size) changed since last time."""
+    """Loads a workspace, re-parsing only files whose (mtime, size) changed since last time.
+
+    Shared by the coordinator thread and the UI's workers: `load` and `load_one` hold one
+    lock, so the built entries and the cache are never changed by two threads at once."""
 
     def __init__(self, root: Path, config: Config, *, cache_dir: Path | None = None,
                  persist_cache: bool = True) -> None:
+        self._lock = threading.RLock()
         self.root = root
         self.config = config
         self.cache = _FileCache(root, cache_dir, persist_cache)
@@ -158,17 +164,24 @@ class Loader:
         self._built: dict[str, tuple[tuple[int, int, int, int], Milestone | None,
                                      tuple[Problem, ...]]] = {}
 
-    @staticmethod
-    def _read(path: Path, rel: str) -> tuple[Any, str | None, str]:
-        """(data, error, text) of one file; error is `line\tcolumn\tmessage` when located."""
+    def _read(self, path: Path, rel: str) -> tuple[Any, str | None, str]:
+        """(data, error, text) of one file; error is `line\tcolumn\tmessage` when located.
+
+        Only a regular file inside the repository, at most `max_file_bytes`, is read
+        (safeio): a link out, a FIFO, a folder named x.yaml or a huge file is a problem."""
+        from kiro_tui.core import safeio
         from kiro_tui.core.yaml.roundtrip import load_fast
 
         try:
-            text = path.read_text(encoding="utf-8")
+            text = safeio.read_text(path, self.root, max_bytes=self.config.max_file_bytes)
         except UnicodeDecodeError:
             return None, "not valid UTF-8 text", ""
+        except InvalidFile as exc:
+            return None, exc.message, ""
         except OSError as exc:
             return None, f"cannot read: {exc.strerror}", ""
+        if "\x00" in text:
+            return None, "holds NUL bytes: not a YAML text file", ""
         try:
             return load_fast(text, rel), None, text
         except InvalidFile as exc:
@@ -195,6 +208,11 @@ class Loader:
                  persisted: bool = True) -> tuple[Milestone | None, tuple[Problem, ...]]:
         """One milestone file. `persisted=False` skips the cache file in the user's folder
         (reading it costs more than parsing one file)."""
+        with self._lock:
+            return self._load_one(path, location, stem, archive, persisted)
+
+    def _load_one(self, path: Path, location: str, stem: str, archive: bool, persisted: bool
+                  ) -> tuple[Milestone | None, tuple[Problem, ...]]:
         from kiro_tui.core.model import (
             pack_milestone,
             pack_problems,
@@ -204,9 +222,12 @@ class Loader:
 
         rel = str(path.relative_to(self.root / MS))
         try:
-            st = path.stat()
+            st = path.stat()  # of a link's target: its changes count
         except OSError:
-            return None, ()
+            try:
+                st = os.lstat(path)  # a dangling link or a loop: still reported
+            except OSError:
+                return None, ()
         key = stat_key(st)
         built = self._built.get(rel)
         if built and built[0] == key:
@@ -232,6 +253,10 @@ class Loader:
         return m, probs
 
     def load(self) -> WorkspaceState:
+        with self._lock:
+            return self._load()
+
+    def _load(self) -> WorkspaceState:
         milestones: list[Milestone] = []
         problems: list[Problem] = []
         seen: dict[str, str] = {}
@@ -241,7 +266,7 @@ class Loader:
         try:
             for path, location, stem, archive in milestone_files(self.root):
                 rels.add(str(path.relative_to(self.root / MS)))
-                m, probs = self.load_one(path, location, stem, archive)
+                m, probs = self._load_one(path, location, stem, archive, True)
                 problems.extend(probs)
                 if m is None:
                     continue

@@ -2,34 +2,30 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from kiro_tui.core import deliverables as dl
 from kiro_tui.core.approvals import load_requests
 from kiro_tui.core.deps import find_cycles, milestone_graph, task_graph
-from kiro_tui.core.errors import InvalidFile, Problem
+from kiro_tui.core.errors import Problem
 from kiro_tui.core.store import WorkspaceState
+from kiro_tui.core.text import plain
 
 
 def config_problems(root: Path) -> list[Problem]:
-    """The repository config is skipped when unreadable (defaults apply); say so here."""
-    from kiro_tui.core.yaml.roundtrip import load_fast
+    """The repository config: unreadable (defaults apply) or bad values (each ignored alone)."""
+    from kiro_tui.core.config import repo_config_problems
 
-    rel = "config/kiro-config.yaml"
-    path = root / ".milestones" / rel
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return []
-    except (OSError, UnicodeDecodeError) as exc:
-        return [Problem(rel, f"cannot read the configuration ({exc}); defaults apply")]
-    try:
-        raw = load_fast(text, rel)
-    except InvalidFile as exc:
-        return [Problem(rel, f"{exc.message}; defaults apply", exc.line, exc.column)]
-    if raw is not None and not isinstance(raw, dict):
-        return [Problem(rel, "top level is not a mapping; defaults apply", 1)]
-    return []
+    return repo_config_problems(root)
+
+
+def _plain(p: Problem) -> Problem:
+    """The problem with repository text made safe for a terminal (text.plain)."""
+    message, file = plain(p.message, one_line=True), plain(p.file, one_line=True)
+    if message == p.message and file == p.file:
+        return p
+    return replace(p, message=message, file=file)
 
 
 def check(state: WorkspaceState) -> list[Problem]:
@@ -60,4 +56,4 @@ def check(state: WorkspaceState) -> list[Problem]:
         for cyc in find_cycles(task_graph(m)):
             out.append(Problem(m.path, "task dependency cycle: " + " -> ".join([*cyc, cyc[0]]),
                                kind="dependency_cycle"))
-    return out
+    return [_plain(p) for p in out]

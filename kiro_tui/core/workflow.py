@@ -241,11 +241,12 @@ def approve_phase(doc: dict[str, Any], task_id: str, phase: str, ctx: Ctx,
     _set(pm, "approved_at", ctx.now)
     _set(pm, "approved_by", ctx.actor)
     _set(pm, "approval_notes", note or "")
-    _set(pm, "approved_digest", dl.digest(ctx.root, task_id, model))
+    digest = dl.digest(ctx.root, task_id, model)
+    _set(pm, "approved_digest", digest)
     _history(pm, {"action": "approved", "by": ctx.actor, "at": ctx.now, "comment": note or ""})
     out = Outcome(message=f"{task_id}: {phase} approved by {ctx.actor}")
     out.add("phase_approved", task_id=task_id, phase=phase, actor=ctx.actor,
-            message=out.message, data={"note": note} if note else None)
+            message=out.message, data={"note": note} if note else None, digest=digest)
     _advance(doc, task, phase, ctx, out)
     return out
 
@@ -295,7 +296,7 @@ def block_phase(doc: dict[str, Any], task_id: str, phase: str, ctx: Ctx, reason:
     _set(pm, "blocked_at", ctx.now)
     out = Outcome(message=f"{task_id}: {phase} blocked: {reason}")
     out.add("phase_blocked", task_id=task_id, phase=phase, actor=ctx.actor, level="warning",
-            message=out.message)
+            message=out.message, reason=reason or "blocked")
     return out
 
 

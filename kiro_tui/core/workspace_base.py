@@ -9,10 +9,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Self
 
-from kiro_tui.core import clock, events, sessions, workflow
+from kiro_tui.core import clock, events, safeio, sessions, workflow
 from kiro_tui.core import deliverables as dl
 from kiro_tui.core.config import Config, load_config
-from kiro_tui.core.errors import InvalidFile, NotFound, Refused
+from kiro_tui.core.errors import InvalidFile, KiroError, NotFound, Refused
 from kiro_tui.core.ids import check_id, is_valid_id
 from kiro_tui.core.model import Milestone
 from kiro_tui.core.parse import build_phase
@@ -52,24 +52,10 @@ def create_whole(target: Path, text: str) -> bool:
 
     Written to a temporary file first and linked into place, so that a writer racing with us
     (an agent writing the real deliverable as the phase starts) never gets its content
-    overwritten by a half-written starter file."""
-    tmp = target.with_name(f".{target.name}.tmp.{os.getpid()}")
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        os.link(tmp, target)
-        return True
-    except FileExistsError:
-        return False
-    except OSError:  # no hard links here: fall back to an exclusive create
-        try:
-            with open(target, "x", encoding="utf-8") as fh:
-                fh.write(text)
-            return True
-        except FileExistsError:
-            return False
-    finally:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
+    overwritten by a half-written starter file; never through a link (safecreate.create_new)."""
+    from kiro_tui.core import safecreate
+
+    return safecreate.create_new(target, text.encode("utf-8"))
 
 class WorkspaceBase:
     """What every action builds on: the paths, loading, and `act` (edit, log, effects)."""
@@ -114,8 +100,9 @@ class WorkspaceBase:
 
     def current_milestone(self) -> str | None:
         try:
-            text = (self.ms / "active" / "current.txt").read_text(encoding="utf-8").strip()
-        except OSError:
+            text = safeio.read_text(self.ms / "active" / "current.txt", self.root,
+                                    max_bytes=4096).strip()
+        except (OSError, ValueError, KiroError):
             return None
         first = text.splitlines()[0].strip() if text else ""
         return first if is_valid_id(first) else None
@@ -170,12 +157,14 @@ class WorkspaceBase:
                     started.append((task_id, phase, build_phase(phase, raw, doc, ctx.config, [])))
             return out
 
-        out, _written = edit_yaml(path, edit, focus_task=focus_task)
+        def log_events(out: Outcome) -> None:  # under the lock: the log agrees with the file
+            for ev in out.events:
+                ev.setdefault("actor", ctx.actor)
+                self.log(mid, dict(ev), role=role, session_id=session[0], path=log_path)
+
+        out, _written = edit_yaml(path, edit, focus_task=focus_task, under_lock=log_events)
         for task_id, phase, model in started:
             self._write_starters(task_id, phase, model)
-        for ev in out.events:
-            ev.setdefault("actor", ctx.actor)
-            self.log(mid, dict(ev), role=role, session_id=session[0], path=log_path)
         if out.milestone_completed:
             self._archive(mid, path, ctx, session[0])
         return out

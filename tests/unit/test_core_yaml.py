@@ -245,6 +245,7 @@ def test_edit_yaml_refuses_unparsable_and_non_mapping(tmp_path: Path) -> None:
     for text in ("id: [\n", "- a\n", ""):
         path = tmp_path / "m.yaml"
         path.write_text(text)
+        os.utime(path, (time.time() - 60, time.time() - 60))  # not being written right now
         with pytest.raises(InvalidFile):
             edit_yaml(path, lambda d: d.__setitem__("x", 1))
         assert path.read_text() == text

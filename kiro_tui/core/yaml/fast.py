@@ -9,6 +9,11 @@ what they mean to ruamel), cached by value. About three times faster on seed-sty
 Anything unusual (explicit tags, merge keys, directives, complex or duplicate keys, several
 documents, any error) returns `None` from `try_load`, and the caller uses ruamel's loader, which
 gives the same result or the located error.
+
+Both paths are held to the same limits (`LimitExceeded`): nesting deeper than MAX_DEPTH, aliases
+that would expand the document beyond MAX_NODES nodes (a "billion laughs"), and an alias to a
+node that contains it. The C parser is quadratic in flow nesting, so the limits are checked as
+the events arrive and stop it early: a hostile file is refused in milliseconds.
 """
 
 from __future__ import annotations
@@ -18,10 +23,112 @@ from typing import Any
 _TOOLS: Any = None
 _STR = "tag:yaml.org,2002:str"
 _CACHE_LIMIT = 50_000
+MAX_DEPTH = 100  # mappings and sequences inside each other
+MAX_NODES = 1_000_000  # nodes of the document once every alias is expanded
 
 
 class _Unusual(Exception):
     """The fast path does not handle this document; use ruamel's loader."""
+
+
+class LimitExceeded(Exception):
+    """The document is too deep or its aliases expand too far; `line` is 1-based."""
+
+    def __init__(self, message: str, line: int | None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = line
+
+
+class _Budget:
+    """Counts the nodes of a document as its events arrive, aliases expanded."""
+
+    __slots__ = ("depth", "max_depth", "max_nodes", "sizes", "starts", "total")
+
+    def __init__(self, max_depth: int = MAX_DEPTH, max_nodes: int = MAX_NODES) -> None:
+        self.depth = 0
+        self.total = 0
+        self.starts: list[tuple[str | None, int]] = []  # (anchor, total at start) per container
+        self.sizes: dict[str, int] = {}  # closed anchors -> expanded size
+        self.max_depth = max_depth
+        self.max_nodes = max_nodes
+
+    def _line(self, e: Any) -> int | None:
+        mark = getattr(e, "start_mark", None)
+        return mark.line + 1 if mark is not None else None
+
+    def open(self, e: Any) -> None:
+        self.depth += 1
+        if self.depth > self.max_depth:
+            raise LimitExceeded(f"nested deeper than {self.max_depth} levels; not loaded",
+                                self._line(e))
+        self.starts.append((e.anchor, self.total))
+        self.total += 1
+
+    def close(self) -> None:
+        self.depth -= 1
+        anchor, start = self.starts.pop()
+        if anchor is not None:
+            self.sizes[anchor] = self.total - start
+
+    def scalar(self, e: Any) -> None:
+        self.total += 1
+        if e.anchor is not None:
+            self.sizes[e.anchor] = 1
+
+    def alias(self, e: Any) -> None:
+        size = self.sizes.get(e.anchor)
+        if size is None:
+            if any(a == e.anchor for a, _ in self.starts):
+                raise LimitExceeded(f"alias *{e.anchor} refers to a node that contains it; "
+                                    "not loaded", self._line(e))
+            raise LimitExceeded(f"alias *{e.anchor} has no anchor", self._line(e))
+        self.total += size
+        if self.total > self.max_nodes:
+            raise LimitExceeded(f"aliases expand the document beyond {self.max_nodes:,} nodes "
+                                "(a YAML bomb?); not loaded", self._line(e))
+
+
+def check_limits(text: str) -> None:
+    """Raise LimitExceeded when `text` is too deep or its aliases expand too far (a parse
+    error is left for the loader to report, located)."""
+    try:
+        CParser, _table, _constructor, _cache, ev = _tools()
+    except Exception:  # no C extension: ruamel's pure parser, same events
+        from ruamel.yaml import events as ev
+        from ruamel.yaml.parser import Parser
+        from ruamel.yaml.reader import Reader
+        from ruamel.yaml.scanner import Scanner
+
+        class _Pure(Reader, Scanner, Parser):  # type: ignore[misc]
+            def __init__(self, stream: str) -> None:
+                Reader.__init__(self, stream, loader=self)
+                Scanner.__init__(self, loader=self)
+                Parser.__init__(self, loader=self)
+
+        parser: Any = _Pure(text)
+    else:
+        parser = CParser(text)
+    budget = _Budget()
+    starts = (ev.MappingStartEvent, ev.SequenceStartEvent)
+    ends = (ev.MappingEndEvent, ev.SequenceEndEvent)
+    try:
+        while True:
+            e = parser.get_event()
+            if isinstance(e, starts):
+                budget.open(e)
+            elif isinstance(e, ends):
+                budget.close()
+            elif isinstance(e, ev.ScalarEvent):
+                budget.scalar(e)
+            elif isinstance(e, ev.AliasEvent):
+                budget.alias(e)
+            elif isinstance(e, ev.StreamEndEvent):
+                return
+    except LimitExceeded:
+        raise
+    except Exception:  # a syntax error: the loader reports it with its place
+        return
 
 
 def _tools() -> Any:
@@ -66,13 +173,16 @@ def _plain(value: str, table: Any, constructor: Any, cache: dict[str, Any]) -> A
 
 
 def try_load(text: str) -> tuple[bool, Any]:
-    """(True, data) when the fast path could load `text`; (False, None) to use ruamel instead."""
+    """(True, data) when the fast path could load `text`; (False, None) to use ruamel instead.
+    Raises LimitExceeded for a document too deep or expanding too far (never loaded)."""
     try:
         CParser, table, constructor, cache, ev = _tools()
     except Exception:  # no C extension
         return False, None
     try:
         return True, _build(CParser(text), table, constructor, cache, ev)
+    except LimitExceeded:
+        raise
     except Exception:
         return False, None
 
@@ -94,10 +204,12 @@ def _build(parser: Any, table: Any, constructor: Any, cache: dict[str, Any], ev:
     keys: list[Any] = []
     none = _NO_KEY
     root: Any = none
+    budget = _Budget()
     while True:
         e = get()
         t = type(e)
         if t is scalar_t:
+            budget.scalar(e)
             if e.tag is not None:
                 raise _Unusual("tag")
             value = _plain(e.value, table, constructor, cache) if e.implicit[0] and \
@@ -107,6 +219,7 @@ def _build(parser: Any, table: Any, constructor: Any, cache: dict[str, Any], ev:
         elif t is mstart_t or t is sstart_t:
             if e.tag is not None:
                 raise _Unusual("tag")
+            budget.open(e)
             container: Any = {} if t is mstart_t else []
             if e.anchor is not None:
                 anchors[e.anchor] = container
@@ -115,6 +228,7 @@ def _build(parser: Any, table: Any, constructor: Any, cache: dict[str, Any], ev:
             keys.append(none)
             continue
         elif t is mend_t or t is send_t:
+            budget.close()
             container = stack.pop()
             if keys.pop() is not none:
                 raise _Unusual("dangling key")
@@ -122,6 +236,7 @@ def _build(parser: Any, table: Any, constructor: Any, cache: dict[str, Any], ev:
                 root = container
             continue
         elif t is alias_t:
+            budget.alias(e)
             value = anchors[e.anchor]
         elif t is dend_t:
             if type(get()) is not stream_end_t:

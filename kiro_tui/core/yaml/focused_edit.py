@@ -145,10 +145,13 @@ def edit_focused(text: str, path: Path | str, fn: Callable[[Any], T], task_id: s
                  ) -> tuple[T, str] | None:
     """(fn's result, the new text) editing only task `task_id` in full; None when the document
     does not fit (the caller then edits the whole document). Exceptions from `fn` propagate."""
-    from kiro_tui.core.yaml.fast import try_load
+    from kiro_tui.core.yaml.fast import LimitExceeded, try_load
     from kiro_tui.core.yaml.roundtrip import RoundTrip, detect_indent, detect_null
 
-    ok, data = try_load(text)
+    try:
+        ok, data = try_load(text)
+    except LimitExceeded:  # the whole-file load reports it, located
+        return None
     if not ok or not isinstance(data, dict):
         return None
     try:
@@ -212,8 +215,13 @@ def _finish(doc: Any, data: dict[str, Any], split: _Split, stubs: dict[int, str]
         raise _Unfit("a stub went missing")
     new = "".join(spliced)
     # the check: the new text parses to the edited document with the other tasks as they were
-    ok, got = try_load(new)
-    ok2, reduced = try_load(out)
+    from kiro_tui.core.yaml.fast import LimitExceeded
+
+    try:
+        ok, got = try_load(new)
+        ok2, reduced = try_load(out)
+    except LimitExceeded:
+        raise _Unfit("the result is beyond the limits") from None
     if not (ok and ok2 and isinstance(got, dict) and isinstance(reduced, dict)):
         raise _Unfit("the result does not parse")
     expected_tasks = [data["tasks"][i] if i in stubs else t

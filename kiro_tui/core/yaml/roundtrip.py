@@ -42,15 +42,26 @@ def _located(path: Path | str, exc: Exception) -> InvalidFile:
     return InvalidFile(msg, file=path, line=line, column=col)
 
 
-def load_fast(text: str, path: Path | str) -> Any:
-    """Parse YAML into plain Python objects (for display). Raises InvalidFile, located."""
-    from kiro_tui.core.yaml.fast import try_load
+def _too_much(path: Path | str, exc: Any) -> InvalidFile:
+    return InvalidFile(exc.message, file=path, line=exc.line)
 
-    ok, data = try_load(text)
-    if ok:
-        return data
+
+def load_fast(text: str, path: Path | str) -> Any:
+    """Parse YAML into plain Python objects (for display). Raises InvalidFile, located, also
+    for a document too deep or whose aliases expand too far (fast.check_limits)."""
+    from kiro_tui.core.yaml.fast import LimitExceeded, check_limits, try_load
+
+    try:
+        ok, data = try_load(text)
+        if ok:
+            return data
+        check_limits(text)  # ruamel's loader would expand a bomb, and recurse into depth
+    except LimitExceeded as exc:
+        raise _too_much(path, exc) from None
     try:
         return _safe_yaml().load(text)
+    except RecursionError:
+        raise InvalidFile("nested too deeply; not loaded", file=path) from None
     except Exception as exc:  # ruamel raises many error types
         raise _located(path, exc) from None
 
@@ -108,6 +119,12 @@ class RoundTrip:
         a bigger file, see partial.py)."""
         from ruamel.yaml import YAML
 
+        from kiro_tui.core.yaml.fast import LimitExceeded, check_limits
+
+        try:
+            check_limits(text)
+        except LimitExceeded as exc:
+            raise _too_much(path, exc) from None
         self.path = path
         self.text = text
         self.yaml = YAML(typ="rt")
@@ -118,6 +135,8 @@ class RoundTrip:
         self.yaml.Representer = _representer(detect_null(text) if null is None else null)
         try:
             self.data = self.yaml.load(text)
+        except RecursionError:
+            raise InvalidFile("nested too deeply; not loaded", file=path) from None
         except Exception as exc:
             raise _located(path, exc) from None
 
