@@ -10,8 +10,6 @@ from typing import Any
 from kiro_tui.core.git.repo import GitInfo
 from kiro_tui.core.store import WorkspaceState
 
-SEVERITIES = ("info", "warning", "critical")
-
 
 @dataclass(frozen=True, slots=True)
 class Blocker:

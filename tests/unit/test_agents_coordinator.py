@@ -155,9 +155,10 @@ def test_drive_to_completion_goes_quiet(tmp_path: Path) -> None:
 
 
 def _settled(coord: Coordinator) -> bool:
-    w, c = coord.writes, coord.cycles
-    time.sleep(0.5)
-    return coord.writes == w and coord.cycles == c
+    """A fresh cycle (after everything written so far) ended with nothing to do."""
+    w = coord.writes
+    coord.wake()
+    return coord.wait_idle(DEADLINE) and coord.writes == w
 
 
 def test_blockers_appear_and_clear_once_and_survive_a_restart(tmp_path: Path) -> None:
