@@ -49,7 +49,7 @@ from kiro_tui.core import sessions
 from kiro_tui.core.errors import KiroError
 from kiro_tui.core.events import Event
 from kiro_tui.core.ids import ROLES
-from kiro_tui.core.service import Workspace
+from kiro_tui.core.service import DriverClaim, Workspace
 from kiro_tui.core.snapshot import Blocker, Snapshot
 
 MODULES = {
@@ -60,7 +60,7 @@ MODULES = {
     "blocker_detector": blockers,
 }
 MAX_WAIT = 3600.0
-DriveDone = Callable[[str | None, KiroError | None], None]
+DriveDone = Callable[[DriverClaim | None, KiroError | None], None]
 
 
 class Coordinator:
@@ -108,7 +108,7 @@ class Coordinator:
         return self.applier.writes
 
     def drive(self, milestone_id: str, done: DriveDone | None = None) -> None:
-        """Ask to drive `milestone_id`; `done(note, error)` is called from the loop's thread."""
+        """Ask to drive `milestone_id`; `done(claim, error)` is called from the loop's thread."""
         with self._lock:
             self._requests.append(("drive", milestone_id, done))
         self.wake()
@@ -169,6 +169,9 @@ class Coordinator:
 
         Returns the takeover note, if any. Raises Refused (another live driver, finished
         milestone, unmet requires) or NotFound."""
+        return self._claim(mid).note
+
+    def _claim(self, mid: str) -> DriverClaim:
         with self._lock:
             if self.driving and self.driving != mid:
                 self._release()
@@ -188,7 +191,7 @@ class Coordinator:
                                                    "level": "warning", "message": claim.note})
             self.applier.set_status("starting", force=True)
             self._last_heartbeat = time.time()
-            return claim.note
+            return claim
 
     # ------------------------------------------------------------------ internals
     def _now(self) -> datetime:
@@ -206,7 +209,7 @@ class Coordinator:
                     self._release()
             elif kind == "drive" and mid:
                 try:
-                    note = self.start_driving(mid)
+                    claim = self._claim(mid)
                 except KiroError as exc:
                     self._refusal = Blocker("driver-refused-" + mid, "driver_refused",
                                             "warning", str(exc),
@@ -217,7 +220,7 @@ class Coordinator:
                         done(None, exc)
                 else:
                     if done:
-                        done(note, None)
+                        done(claim, None)
 
     def _emit(self, event: str, message: str, mid: str | None) -> None:
         if self.on_events:

@@ -40,6 +40,7 @@ class DriverClaim:
 
     session_id: str
     note: str | None = None
+    message: str = ""  # what starting the session said
 
 
 class Workspace:
@@ -333,7 +334,7 @@ class Workspace:
             raise Refused(f"milestone {mid} is {m.status}: there is nothing to drive")
         live = sessions.read_session(self.root, m.session_id) if m.session_id else None
         now, takeover = self.clock.now_str(), self.config.thresholds.takeover
-        note, sid = None, None
+        note, sid, message = None, None, f"{mid}: session continues (paused)"
         if live is not None and live.status in ("active", "paused"):
             note = sessions.claim_driver(self.root, live.id, now, takeover)  # may refuse
             sid = live.id
@@ -341,7 +342,7 @@ class Workspace:
             raise Refused(f"milestone {mid} is paused and has no session to resume")
         if m.status != "paused":  # a paused milestone stays paused until resumed
             try:
-                self.start_milestone(mid, actor)
+                message = self.start_milestone(mid, actor).message
             except KiroError:
                 if sid:
                     sessions.release_driver(self.root, sid)
@@ -356,7 +357,7 @@ class Workspace:
                 note = sessions.claim_driver(self.root, new_sid, now, takeover)
                 sid = new_sid
         assert sid is not None
-        return DriverClaim(sid, note)
+        return DriverClaim(sid, note, message)
 
     def heartbeat(self, session_id: str) -> bool:
         """Renew our driver heartbeat; False when someone else drives the session now."""
@@ -386,7 +387,7 @@ class Workspace:
         return commit_step(self.root, mid, paths, message, on_milestone_branch)
 
     def push(self, mid: str | None = None, *, remote: str | None = None,
-             role: str = "user", session_id: str | None = None, log_path: Path | None = None,
+             role: str = "git_integration", session_id: str | None = None, log_path: Path | None = None,
              data: dict[str, Any] | None = None, log_refusal: bool = True) -> PushResult:
         """Push the current branch to `remote` (default `git.remote`): the one push of kiro-tui.
 
