@@ -263,3 +263,86 @@ def test_launch_without_workspace_says_so(tmp_path: Path, capsys) -> None:
     err = capsys.readouterr().err
     assert code == 1
     assert err.count("\n") == 1 and "kiro-tui init" in err
+
+
+async def test_every_binding_is_in_help_and_palette(seed: Path) -> None:
+    """Help and palette are made from the bindings: each binding's key and text is in both."""
+    from kiro_tui.ui import keys
+    from kiro_tui.ui.commands import palette_entries
+    from kiro_tui.ui.screens.help import help_rows
+    from kiro_tui.ui.screens.main import MainScreen
+
+    assert MainScreen.BINDINGS == keys.BINDINGS
+    rows = help_rows()
+    entries = palette_entries()
+    for b in keys.BINDINGS:
+        assert b.id and b.tooltip
+        assert (keys.key_label(b), b.tooltip) in {(k, what) for _g, k, what in rows}
+        assert any(action == b.action and keys.key_label(b) in help_text
+                   for _t, help_text, action in entries)
+    app = make_app(seed)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await pilot.press("question_mark")
+        shown = str(app.screen.query_one("#help-text").render())
+        assert all(b.tooltip in shown for b in keys.BINDINGS)
+
+
+async def test_user_keymap_theme_and_name(seed: Path) -> None:
+    """The user config's keymap remaps a binding by id, its theme is applied, its user_name
+    is the actor of an approval; a theme picked later is saved to that file."""
+    from kiro_tui.core.config import load_config, user_config_dir
+
+    cfg = user_config_dir() / "config.yaml"
+    cfg.parent.mkdir(parents=True)
+    cfg.write_text("theme: nord\nuser_name: Robin\nkeymap:\n  kiro.approve: y\n")
+    app = make_app(seed)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await wait_for(pilot, lambda: app.theme == "nord", "the user's theme")
+        await pilot.press("n", "y")
+        assert isinstance(app.screen, DecisionScreen)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: phase_of(seed, *SPEC_ARGS).status == "approved",
+                       "approved with the remapped key")
+        app.theme = "textual-light"
+        await wait_for(pilot, lambda: load_config(None).theme == "textual-light",
+                       "the picked theme saved")
+    assert phase_of(seed, *SPEC_ARGS).approved_by == "Robin"
+
+
+async def test_start_without_watching_does_not_claim_to_drive(seed: Path) -> None:
+    """The bug this fixes: with `make_app(watch=False)` (nothing runs the roles), `s` made the
+    header say "driving". Now it starts the session and the header says what is true."""
+    from kiro_tui.ui.widgets.kiro_header import KiroHeader
+
+    app = make_app(seed, watch=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await pilot.press("s")
+        await wait_for(pilot, lambda: app.last_notice, "the start's outcome")
+        await wait_for(pilot, lambda: app.snapshot.session_id is not None, "the new session")
+        assert app.snapshot.driving is None
+        header = app.query_one(KiroHeader).render()
+        assert "driving" not in str(header) and "observing" in str(header)
+    assert (seed / ".milestones/active/current.txt").read_text().strip() == "milestone-001"
+
+
+async def test_an_older_deliverable_report_never_replaces_a_newer_one(seed: Path) -> None:
+    """Reports are computed in an exclusive worker; an answer to an older question that lands
+    late is dropped."""
+    from kiro_tui.core.deliverables import report
+    from kiro_tui.ui.messages import ReportReady
+
+    app = make_app(seed)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await pilot.press("n")  # the spec phase of task-001: its report is asked for
+        screen = app.main
+        await wait_for(pilot, lambda: screen.report_of(SPEC) is not None, "the report")
+        newest = screen.report_of(SPEC)
+        ph = phase_of(seed, *SPEC_ARGS)
+        stale = report(seed, "task-001", ph)
+        screen.post_message(ReportReady(SPEC, stale, seq=0))
+        await pilot.pause()
+        assert screen.report_of(SPEC) is newest
