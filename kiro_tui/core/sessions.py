@@ -13,8 +13,8 @@ from typing import Any
 from kiro_tui.core import clock
 from kiro_tui.core.errors import Refused
 from kiro_tui.core.ids import ROLES, check_id
+from kiro_tui.core.root import MS
 from kiro_tui.core.safewrite import atomic_write, edit_yaml
-from kiro_tui.core.store import MS
 from kiro_tui.core.yaml.roundtrip import dump_new, load_fast
 
 

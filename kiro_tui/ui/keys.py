@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,7 @@ GROUPS: tuple[KeyGroup, ...] = (
     )),
 )
 
-BINDINGS: list[Binding] = [b for g in GROUPS for b in g.bindings]
+BINDINGS: list[BindingType] = [b for g in GROUPS for b in g.bindings]
 
 # commands only the palette offers (no key): (title, action, help)
 PALETTE_ONLY: tuple[tuple[str, str, str], ...] = (

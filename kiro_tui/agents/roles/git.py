@@ -18,7 +18,7 @@ blocker with the suggestion, and the step is retried on later cycles until the c
 kiro-tui never resolves a conflict, never discards anything and never force-pushes.
 
 Disabled (`git.enabled: false`, or not inside a repository): idle, with the reason, logged once.
-`GitEffects.apply` runs the steps through `core.gitops` and logs git_commit / git_push /
+`GitEffects.apply` runs the steps through the Workspace and logs git_commit / git_push /
 git_branch / git_error lines (branch, sha, files, result).
 """
 

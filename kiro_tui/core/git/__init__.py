@@ -347,7 +347,7 @@ def commit_files(root: Path | str, sha: str) -> list[str]:
     """The files commit `sha` changed (against its first parent), or [] when unknown."""
     try:
         repo = _open(root)
-        c = repo[sha]
+        c: Any = repo[sha]
         diff = repo.diff(c.parents[0], c) if c.parents else c.tree.diff_to_tree(swap=True)
         return [d.new_file.path or d.old_file.path for d in diff.deltas]
     except Exception:
