@@ -268,19 +268,18 @@ class Workspace:
         return m.session_id
 
     def pause(self, mid: str, actor: str | None = None) -> Outcome:
-        sid = self._session_for(mid)
-        out = self.act(mid, lambda d, c: workflow.pause_milestone(d, c, mid, sid), actor,
-                       focus_task=TOP_LEVEL)
-        ctx = self._ctx(actor)
-        sessions.set_session_status(self.root, sid, "paused", ctx.now, ctx.actor)
-        return out
+        return self._session_edit(mid, workflow.pause_milestone, "paused", actor)
 
     def resume(self, mid: str, actor: str | None = None) -> Outcome:
+        return self._session_edit(mid, workflow.resume_milestone, "active", actor)
+
+    def _session_edit(self, mid: str, fn: Callable[[dict[str, Any], Ctx, str, str], Outcome],
+                      status: str, actor: str | None) -> Outcome:
+        """Edit the milestone (pause/resume), then set its session's status."""
         sid = self._session_for(mid)
-        out = self.act(mid, lambda d, c: workflow.resume_milestone(d, c, mid, sid), actor,
-                       focus_task=TOP_LEVEL)
+        out = self.act(mid, lambda d, c: fn(d, c, mid, sid), actor, focus_task=TOP_LEVEL)
         ctx = self._ctx(actor)
-        sessions.set_session_status(self.root, sid, "active", ctx.now, ctx.actor)
+        sessions.set_session_status(self.root, sid, status, ctx.now, ctx.actor)
         return out
 
     # ------------------------------------------------------------------ creating
