@@ -22,10 +22,11 @@ FAKE_NOW = "2026-11-25T15:00:00Z"
 async def shoot(root: Path, name: str, keys: tuple[str, ...]) -> Path:
     from textual.widgets import Input
 
-    from kiro_tui.demo import DRIVEN
+    from kiro_tui.core.clock import Clock
     from kiro_tui.ui.app import make_app
 
-    app = make_app(root, drive=DRIVEN, watch=False, coordinator=True)
+    # no watcher: the coordinator runs one cycle (nothing drives, so the header says observing)
+    app = make_app(root, watch=False, clock=Clock.from_env())
     async with app.run_test(size=SIZE) as pilot:
         app.theme = "textual-dark"
         deadline = time.monotonic() + 20

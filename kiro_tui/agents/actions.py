@@ -1,4 +1,4 @@
-"""What the five roles share: actions, memory and small helpers for their pure `decide`.
+"""What the five roles share: actions with typed payloads, memory and small helpers.
 
 A role is a module with `ROLE` (its name) and `decide(snapshot, now, memory) -> list[Action]`.
 `decide` reads only its arguments. The coordinator applies the actions through the service and,
@@ -8,30 +8,64 @@ when an action worked, writes its `remember` entries into the role's memory, so 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass
 from typing import Any
 
 from kiro_tui.core import clock
+from kiro_tui.core.snapshot import Blocker
 
 # Action kinds the coordinator knows how to apply.
 START_PHASE = "start_phase"
 COMPLETE_PHASE = "complete_phase"
 COMPLETE_MILESTONE = "complete_milestone"
-WRITE_PROGRESS = "write_progress"
-LOG = "log"
-OPEN_BLOCKER = "open_blocker"
-RESOLVE_BLOCKER = "resolve_blocker"
-REMEMBER = "remember"  # nothing to apply, only memory to update
+WRITE_PROGRESS = "write_progress"  # payload: Progress
+LOG = "log"  # payload: LogLine
+OPEN_BLOCKER = "open_blocker"  # payload: LogLine with its blocker
+RESOLVE_BLOCKER = "resolve_blocker"  # payload: LogLine
 GIT_BRANCH = "git_branch"  # git_integration: switch to milestone/<id>
-GIT_COMMIT = "git_commit"  # git_integration: commit record["paths"] with record["message"]
-GIT_PUSH = "git_push"  # git_integration: push the branch to record["remote"]
-
-WRITES = (START_PHASE, COMPLETE_PHASE, COMPLETE_MILESTONE, WRITE_PROGRESS, LOG, OPEN_BLOCKER,
-          RESOLVE_BLOCKER, GIT_BRANCH, GIT_COMMIT, GIT_PUSH)
+GIT_COMMIT = "git_commit"  # payload: Commit
+GIT_PUSH = "git_push"  # payload: Push
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
+class LogLine:
+    """A line for the role's log (`record` has at least `event`)."""
+
+    record: dict[str, Any]
+    blocker: Blocker | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    percentage: int
+    completed: int
+    total: int
+
+
+@dataclass(frozen=True, slots=True)
+class Commit:
+    """One commit of the git role: `paths` with `message`, for the event `key` of `event`."""
+
+    message: str
+    paths: tuple[str, ...]
+    key: str
+    event: str
+    on_milestone_branch: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Push:
+    """The `n`-th push of the session, due after `tasks` completed tasks."""
+
+    remote: str
+    n: int
+    tasks: int
+
+
+Payload = LogLine | Progress | Commit | Push
+
+
+@dataclass(frozen=True, slots=True)
 class Action:
     """One thing a role wants done. `remember` holds (section, key, value) set in the role's
     memory once the action succeeded (value None deletes the key)."""
@@ -41,22 +75,12 @@ class Action:
     milestone_id: str | None = None
     task_id: str | None = None
     phase: str | None = None
-    record: dict[str, Any] | None = None  # LOG / OPEN_BLOCKER / RESOLVE_BLOCKER: the log line
-    values: tuple[int, ...] = ()  # WRITE_PROGRESS: (percentage, completed, total)
-    blocker: Any = None  # OPEN_BLOCKER / RESOLVE_BLOCKER: the snapshot.Blocker
+    payload: Payload | None = None
     remember: tuple[tuple[str, str, Any], ...] = ()
     key: str = ""  # stable identity, used for failures and refusals
 
-    @property
-    def writes(self) -> bool:
-        return self.kind in WRITES
-
 
 Memory = dict[str, dict[str, Any]]
-
-
-def new_memory() -> Memory:
-    return {}
 
 
 def recall(memory: Memory, section: str) -> dict[str, Any]:
@@ -72,22 +96,7 @@ def remember(memory: Memory, entries: tuple[tuple[str, str, Any], ...]) -> None:
             sec[key] = value
 
 
-@dataclass
-class RoleOutput:
-    """Counters the coordinator keeps per role (for the status line and the tests)."""
-
-    actions: int = 0
-    writes: int = 0
-    errors: int = 0
-    last_error: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
-
-
 def ts(value: str | None) -> float | None:
     """Epoch seconds of an ISO timestamp, or None."""
     parsed = clock.parse_ts(value)
     return parsed.timestamp() if parsed else None
-
-
-def epoch(now: datetime) -> float:
-    return now.timestamp()

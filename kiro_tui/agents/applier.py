@@ -1,17 +1,17 @@
-"""The coordinator's acting half: applying the roles' actions, with logging and role state.
+"""Actions -> Workspace calls, with logging, memory, failures and the roles' states.
 
-`Acting` is mixed into `Coordinator` (see coordinator.py for the interface); it holds no state
-of its own beyond what `Coordinator.__init__` sets. Actions go through `Workspace` (never
-behind its back) and are logged to the role's JSONL file in the driven session; refusals are
-remembered, failures are kept per role until the action is no longer proposed; role states
-are written to `sessions/<sid>/agents/state.json` only when they change (or when forced); and a
-resumed session's role memory is rebuilt from its logs.
+`ActionApplier` owns, for the session it drives: each role's memory (rebuilt from the role's log
+on a resumed session), the failures per role (kept until the action is no longer proposed),
+and the role states, kept in memory and merged into `sessions/<sid>/agents/state.json` only
+when they change (or when forced: heartbeat, start, stop). Every action goes through the
+Workspace (never behind its back) and is logged to the role's JSONL file.
 """
 
 from __future__ import annotations
 
 import contextlib
-import threading
+from collections.abc import Callable, Mapping
+from types import MappingProxyType
 from typing import Any
 
 from kiro_tui.agents.actions import (
@@ -23,57 +23,79 @@ from kiro_tui.agents.actions import (
     START_PHASE,
     WRITE_PROGRESS,
     Action,
+    LogLine,
     Memory,
+    Progress,
     remember,
 )
 from kiro_tui.agents.roles import executor, monitor
 from kiro_tui.agents.roles import git as git_role
-from kiro_tui.core import clock, events, sessions
+from kiro_tui.core import events, sessions
 from kiro_tui.core.errors import Refused
 from kiro_tui.core.ids import ROLES
 from kiro_tui.core.service import Workspace
-from kiro_tui.core.snapshot import Snapshot
-from kiro_tui.core.workflow import Outcome, maybe_complete_milestone
+from kiro_tui.core.snapshot import RoleStatus, Snapshot
 
 ACTOR = "kiro-tui"
 
 
-class Acting:
-    """Action applying for `Coordinator`; the attributes are set by its `__init__`."""
+class ActionApplier:
+    """Applies the roles' actions for one driven session at a time (see `start`)."""
 
-    ws: Workspace
-    runner: executor.AgentRunner
-    driving: str | None
-    session_id: str | None
-    writes: int
-    _stop: threading.Event | None
-    _memory: dict[str, Memory]
-    _git: git_role.GitEffects
-    _git_steps: int
-    _git_idle: str | None
-    _failures: dict[str, dict[str, str]]
-    _role_errors: dict[str, str]
-    _written_roles: dict[str, dict[str, Any]]
-    _status: str
+    def __init__(self, ws: Workspace, runner: executor.AgentRunner) -> None:
+        self.ws = ws
+        self.runner = runner
+        self.git = git_role.GitEffects(ws)
+        self.milestone_id: str | None = None
+        self.session_id: str | None = None
+        self.memory: dict[str, Memory] = {r: {} for r in ROLES}
+        self.writes = 0  # actions that wrote something (for tests and the bench)
+        self.git_steps = 0  # git steps applied since the builder last read the repository
+        self._failures: dict[str, dict[str, str]] = {}  # role -> action key -> error
+        self._role_errors: dict[str, str] = {}
+        self._git_idle: str | None = git_role.IDLE_REASON
+        self._status = "starting"
+        self._states: dict[str, RoleStatus] = {}
+        self._written: dict[str, dict[str, Any]] = {}
 
+    # ------------------------------------------------------------------ session
+    def start(self, milestone_id: str, session_id: str) -> None:
+        """Begin applying for `session_id`: fresh memory, rebuilt from the session's logs."""
+        self.milestone_id, self.session_id = milestone_id, session_id
+        self.memory = {r: {} for r in ROLES}
+        self._failures, self._role_errors, self._written = {}, {}, {}
+        self._seed_memory()
 
-    def _stopping(self) -> bool:
-        return self._stop is not None and self._stop.is_set()
+    def stop(self) -> None:
+        self.milestone_id = self.session_id = None
 
-    def _apply_all(self, role: str, acts: list[Action], snap: Snapshot) -> int:
+    @property
+    def failures(self) -> Mapping[str, str]:
+        """`"<role> <action key>" -> error` for the snapshot."""
+        return MappingProxyType({f"{role} {key}": err for role, keys in self._failures.items()
+                                 for key, err in keys.items()})
+
+    @property
+    def roles(self) -> Mapping[str, RoleStatus]:
+        """The role states as last set (in memory; the file is written only on change)."""
+        return MappingProxyType(dict(self._states))
+
+    # ------------------------------------------------------------------ applying
+    def apply_all(self, role: str, acts: list[Action], snap: Snapshot,
+                  stopping: Callable[[], bool]) -> int:
         wrote = 0
         proposed = set()
         for a in acts:
-            if self._stopping():
+            if stopping():
                 break
             proposed.add(a.key)
             try:
                 wrote += self._apply(a)
             except Refused as exc:
                 sig = executor.refusal_signature(a, snap)
-                remember(self._memory[role], (("refused", a.key, sig),))
-                self._log(role, {"event": "action_refused", "task_id": a.task_id,
-                                 "phase": a.phase, "message": f"{a.kind} refused: {exc}"})
+                remember(self.memory[role], (("refused", a.key, sig),))
+                self.log(role, {"event": "action_refused", "task_id": a.task_id,
+                                "phase": a.phase, "message": f"{a.kind} refused: {exc}"})
                 wrote += 1
             except Exception as exc:  # a failure the blocker detector reports
                 msg = f"{type(exc).__name__}: {exc}"
@@ -81,14 +103,14 @@ class Acting:
                 if mine.get(a.key) != msg:
                     mine[a.key] = msg
                     with contextlib.suppress(Exception):
-                        self._log(role, {"event": "action_failed", "level": "warning",
-                                         "task_id": a.task_id, "phase": a.phase,
-                                         "message": f"{a.kind} failed: {msg}"})
+                        self.log(role, {"event": "action_failed", "level": "warning",
+                                        "task_id": a.task_id, "phase": a.phase,
+                                        "message": f"{a.kind} failed: {msg}"})
                         wrote += 1
             else:
-                remember(self._memory[role], a.remember)
+                remember(self.memory[role], a.remember)
                 self._failures.get(role, {}).pop(a.key, None)
-        if not self._stopping():
+        if not stopping():
             mine = self._failures.get(role, {})
             for key in [k for k in mine if k not in proposed]:
                 del mine[key]  # no longer wanted: no longer failing
@@ -99,12 +121,12 @@ class Acting:
         return wrote
 
     def _apply(self, a: Action) -> int:
-        ws, mid, sid = self.ws, a.milestone_id or self.driving or "", self.session_id or ""
+        ws, mid, sid = self.ws, a.milestone_id or self.milestone_id or "", self.session_id or ""
         path = sessions.role_log_path(ws.root, sid, a.role)
         if a.kind == START_PHASE:
             ws.start_phase(mid, a.task_id or "", a.phase or "", ACTOR, role=a.role,
                            log_path=path)
-            m = ws.load().milestone(mid)
+            m = ws.milestone(mid)
             t = m.task(a.task_id or "") if m else None
             if t is not None:
                 self.runner.start(t, a.phase or "")
@@ -112,34 +134,39 @@ class Acting:
             ws.complete_phase(mid, a.task_id or "", a.phase or "", ACTOR, role=a.role,
                               log_path=path)
         elif a.kind == COMPLETE_MILESTONE:
-            def fn(doc: dict[str, Any], c: Any) -> Outcome:
-                out = Outcome(message=f"{mid} completed")
-                maybe_complete_milestone(doc, c, out)
-                return out
-
-            ws.act(mid, fn, ACTOR, role=a.role, log_path=path)
-        elif a.kind == WRITE_PROGRESS:
-            pct, done, total = a.values
-            ws.write_progress(mid, pct, done, total, role=a.role, log_path=path)
-        elif a.kind in (LOG, OPEN_BLOCKER, RESOLVE_BLOCKER):
-            self._log(a.role, dict(a.record or {}), mid)
+            ws.complete_milestone(mid, ACTOR, role=a.role, log_path=path)
+        elif a.kind == WRITE_PROGRESS and isinstance(a.payload, Progress):
+            p = a.payload
+            ws.write_progress(mid, p.percentage, p.completed, p.total, role=a.role,
+                              log_path=path)
+        elif a.kind in (LOG, OPEN_BLOCKER, RESOLVE_BLOCKER) and isinstance(a.payload, LogLine):
+            self.log(a.role, dict(a.payload.record), mid)
         elif a.kind in git_role.KINDS:
-            self._git_steps += 1
-            self._git.apply(a, sid, lambda rec: self._log(a.role, rec, mid))
+            self.git_steps += 1
+            self.git.apply(a, sid, lambda rec: self.log(a.role, rec, mid))
         else:
             return 0
         self.writes += 1
         return 1
 
-    def _log(self, role: str, record: dict[str, Any], mid: str | None = None) -> None:
+    def log(self, role: str, record: dict[str, Any], mid: str | None = None) -> None:
         if not self.session_id:
             return
-        self.ws.log(mid or self.driving or "", dict(record), role=role,
+        self.ws.log(mid or self.milestone_id or "", dict(record), role=role,
                     session_id=self.session_id,
                     path=sessions.role_log_path(self.ws.root, self.session_id, role))
 
-    def _desired(self, status: str) -> dict[str, dict[str, Any]]:
-        out = {}
+    # ------------------------------------------------------------------ role states
+    def note_git_idle(self, snap: Snapshot) -> None:
+        self._git_idle = git_role.idle_reason(snap)
+
+    def set_status(self, status: str, *, force: bool = False) -> None:
+        """Every role's state for `status`; written to state.json when it changed (or forced:
+        the heartbeat renews each role's `heartbeat` there)."""
+        if not self.session_id:
+            return
+        self._status = status
+        want: dict[str, dict[str, Any]] = {}
         for role in ROLES:
             st, detail = status, None
             if role == "git_integration" and status in ("running", "starting") and \
@@ -148,28 +175,28 @@ class Acting:
             err = self._role_errors.get(role)
             if err and status == "running":
                 st = "error"
-            out[role] = {"status": st, "last_error": err, "detail": detail}
-        return out
-
-    def _write_roles(self, status: str, force: bool = False) -> None:
-        if not self.session_id:
+            want[role] = {"status": st, "last_error": err, "detail": detail}
+        if not force and want == self._written:
             return
-        self._status = status
-        want = self._desired(status)
-        if not force and want == self._written_roles:
-            return
-        now = clock.now_str()
-        sessions.write_role_state(self.ws.root, self.session_id,
-                                  {r: {**v, "heartbeat": now} for r, v in want.items()})
-        self._written_roles = want
+        now = self.ws.clock.now_str()
+        self.ws.write_role_state(self.session_id,
+                                 {r: {**v, "heartbeat": now} for r, v in want.items()})
+        self._written = want
+        self._states = {r: RoleStatus(r, v["status"], now, v["last_error"], v["detail"])
+                        for r, v in want.items()}
 
+    def renew(self) -> None:
+        """The heartbeat: write the current states again with a fresh `heartbeat`."""
+        self.set_status(self._status, force=True)
+
+    # ------------------------------------------------------------------ memory
     def _seed_memory(self) -> None:
         """Rebuild what each role already said in this session from its log."""
         if not self.session_id:
             return
         for role in ROLES:
             path = sessions.role_log_path(self.ws.root, self.session_id, role)
-            mem = self._memory[role]
+            mem = self.memory[role]
             for ev in events.tail(path, 5000).events:
                 d = ev.data
                 if ev.event == "blocker_detected" and ev.raw.get("blocker_id"):
@@ -185,4 +212,4 @@ class Acting:
                     remember(mem, (("findings", str(d["finding"]), ev.message or ""),))
                 elif ev.event == "dependency_cleared" and d.get("finding"):
                     remember(mem, (("findings", str(d["finding"]), None),))
-        git_role.seed(self._memory["git_integration"], self.ws.root, self.session_id)
+        git_role.seed(self.memory["git_integration"], self.ws.root, self.session_id)

@@ -1,16 +1,16 @@
-"""The coordinator's observing half: building the snapshot from the workspace.
+"""Changed files -> a new Snapshot, incrementally: the one way snapshots are made.
 
-`Observing` is mixed into `Coordinator` (see coordinator.py for the interface); it holds no
-state of its own beyond what `Coordinator.__init__` sets. Here: the milestones in scope, the
-deliverable facts, the JSONL logs followed for new events and the errors still open, the role
-states read from the session, the repository's git info (read at most every GIT_INFO_EVERY
-seconds) and the folders to watch.
+`SnapshotBuilder` owns what a build needs between cycles: the deliverable facts (cached by
+stat signature), the JSONL logs it follows for new events, the error events still open, and
+the repository's git info (read at most every GIT_INFO_EVERY seconds, and again after a git
+step). The loader re-reads only files whose (mtime, size) changed.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import replace
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from types import MappingProxyType
@@ -25,58 +25,51 @@ from kiro_tui.core.git.repo import GitInfo
 from kiro_tui.core.ids import ROLES
 from kiro_tui.core.service import Workspace
 from kiro_tui.core.snapshot import Blocker, RoleStatus, Snapshot
+from kiro_tui.core.store import WorkspaceState
 
 ERROR_LEVELS = ("error", "critical", "fatal")
 BOOKKEEPING = ("progress_monitor", "dependency_validator", "git_integration", "blocker_detector")
 GIT_INFO_EVERY = 2.0  # s between two reads of the repository's status for Snapshot.git
 
 
-class Observing:
-    """Snapshot building for `Coordinator`; the attributes are set by its `__init__`."""
+@dataclass(frozen=True)
+class Driving:
+    """What the coordinator tells the builder about driving, for one build."""
 
-    ws: Workspace
-    driving: str | None
-    session_id: str | None
-    _snapshot: Snapshot
-    _seq: int
-    _memory: dict[str, Memory]
-    _facts: FactCache
-    _git_info: GitInfo | None
-    _git_read_at: float
-    _git_due: bool
-    _git_steps: int
-    _followers: dict[Path, Follower]
-    _open_errors: dict[tuple[Any, ...], Event]
-    _failures: dict[str, dict[str, str]]
-    _active_since: float | None
-    _refusal: Blocker | None
+    milestone_id: str | None = None
+    session_id: str | None = None
+    active_since: float | None = None
+    blocker_memory: Memory = field(default_factory=dict)
+    failures: Mapping[str, str] = field(default_factory=dict)
+    refusal: Blocker | None = None
+    roles: Mapping[str, RoleStatus] | None = None  # None: read the observed session's file
 
 
-    def _watch_paths(self) -> list[Path]:
-        paths = [self.ws.ms]
-        root = self.ws.root.resolve()
-        for mid in self._snapshot.scope:
-            m = self._snapshot.state.milestone(mid)
-            for t in m.tasks if m else ():
-                for ph in t.phases:
-                    for d in ph.deliverables:
-                        if d.path is None:
-                            continue
-                        p = (root / d.path).resolve().parent
-                        while not p.exists() and p != root:
-                            p = p.parent
-                        if p != root and str(p).startswith(str(root)) and \
-                                not str(p).startswith(str(self.ws.ms.resolve())):
-                            paths.append(p)
-        return paths
+def empty_snapshot(ws: Workspace) -> Snapshot:
+    return Snapshot(state=WorkspaceState(root=ws.root, milestones=(), problems=(),
+                                         config=ws.config))
 
-    def _init_followers(self) -> None:
-        for path, source in events.log_files(self.ws.ms):
+
+class SnapshotBuilder:
+    """Builds snapshots of one workspace; not thread-safe (the coordinator's thread owns it)."""
+
+    def __init__(self, ws: Workspace) -> None:
+        self.ws = ws
+        self._facts = FactCache(ws.root)
+        self._followers: dict[Path, Follower] = {}
+        self._open_errors: dict[tuple[Any, ...], Event] = {}
+        self._seq = 0
+        self._git_info: GitInfo | None = None
+        self._git_read_at = 0.0
+        self._git_due = False  # a refresh was skipped (too soon): a timer brings it
+        for path, source in events.log_files(ws.ms):
             self._followers[path] = Follower(path, source, start_at_end=True)
-        for ev in events.merged_tail(self.ws.ms, 500):
+        for ev in events.merged_tail(ws.ms, 500):
             self._track_error(ev)
 
-    def _new_events(self) -> list[Event]:
+    # ------------------------------------------------------------------ events
+    def new_events(self) -> list[Event]:
+        """The new lines of every JSONL log since the last call (new files too), in order."""
         for path, source in events.log_files(self.ws.ms):
             if path not in self._followers:
                 self._followers[path] = Follower(path, source, start_at_end=False)
@@ -105,14 +98,11 @@ class Observing:
             if (ev.task_id and tid == ev.task_id) or (src == ev.source and name == ev.event):
                 del self._open_errors[key]
 
-    def _scope(self, state: Any) -> tuple[str, ...]:
-        if self.driving:
-            return (self.driving,)
-        return tuple(m.id for m in state.milestones if not m.finished and m.location == "active")
-
-    def _build(self, now: datetime) -> Snapshot:
+    # ------------------------------------------------------------------ building
+    def build(self, now: datetime, d: Driving) -> Snapshot:
         state = self.ws.load()
-        scope = self._scope(state)
+        scope = (d.milestone_id,) if d.milestone_id else tuple(
+            m.id for m in state.milestones if not m.finished and m.location == "active")
         facts: dict[tuple[str, str, str], Any] = {}
         activity: dict[tuple[str, str], float] = {}
         for mid in scope:
@@ -121,60 +111,75 @@ class Observing:
                 f, a = self._facts.milestone(m)
                 facts.update(f)
                 activity.update(a)
-        m = state.milestone(self.driving) if self.driving else None
-        sid = self.session_id if self.driving else self._observed_session(state)
-        paused = bool(m and m.status == "paused") if self.driving else bool(
-            sid and (om := state.milestone(self._current(state) or "")) and om.status == "paused")
+        if d.milestone_id:
+            sid = d.session_id
+            m = state.milestone(d.milestone_id)
+            paused = bool(m and m.status == "paused")
+        else:
+            cur = self.ws.current_milestone()
+            om = state.milestone(cur) if cur else None
+            sid = om.session_id if om else None
+            paused = bool(sid and om and om.status == "paused")
         self._seq += 1
-        snap = Snapshot(state=state, driving=self.driving, session_id=sid, paused=paused,
-                        git=self._git_info or self._read_git(), taken_at=time.time(),
-                        seq=self._seq,
-                        facts=MappingProxyType(facts), activity=MappingProxyType(activity),
+        snap = Snapshot(state=state, driving=d.milestone_id, session_id=sid, paused=paused,
+                        git=self._git_info or self.read_git(), taken_at=time.time(),
+                        seq=self._seq, facts=MappingProxyType(facts),
+                        activity=MappingProxyType(activity),
                         open_errors=tuple(self._open_errors.values()),
-                        failures=MappingProxyType({f"{role} {key}": err for role, keys
-                                                   in self._failures.items()
-                                                   for key, err in keys.items()}),
-                        active_since=self._active_since if self.driving else None, scope=scope)
-        found = [blockers.since_of(self._memory["blocker_detector"], b)
-                 for b in blockers.detect(snap, now)]
-        if self._refusal is not None:
-            found.append(self._refusal)
-        return replace(snap, blockers=tuple(found), roles=self._roles(sid))
+                        failures=MappingProxyType(dict(d.failures)),
+                        active_since=d.active_since if d.milestone_id else None, scope=scope)
+        found = [blockers.since_of(d.blocker_memory, b) for b in blockers.detect(snap, now)]
+        if d.refusal is not None:
+            found.append(d.refusal)
+        roles = d.roles if d.roles is not None else self._file_roles(sid)
+        return replace(snap, blockers=tuple(found), roles=MappingProxyType(dict(roles)))
 
-    def _current(self, state: Any) -> str | None:
-        cur = self.ws.current_milestone()
-        return cur if cur and state.milestone(cur) is not None else None
-
-    def _observed_session(self, state: Any) -> str | None:
-        cur = self._current(state)
-        m = state.milestone(cur) if cur else None
-        return m.session_id if m else None
-
-    def _roles(self, sid: str | None) -> MappingProxyType[str, RoleStatus]:
+    def _file_roles(self, sid: str | None) -> dict[str, RoleStatus]:
+        """The role states another driver wrote for the observed session."""
         if not sid:
-            return MappingProxyType({})
+            return {}
         raw = sessions.read_role_state(self.ws.root, sid)
-        out = {}
-        for role in ROLES:
-            r = raw.get(role)
-            if isinstance(r, dict):
-                out[role] = RoleStatus(role, str(r.get("status") or "idle"), r.get("heartbeat"),
-                                       r.get("last_error"), r.get("detail"))
-        return MappingProxyType(out)
+        return {role: RoleStatus(role, str(r.get("status") or "idle"), r.get("heartbeat"),
+                                 r.get("last_error"), r.get("detail"))
+                for role in ROLES if isinstance(r := raw.get(role), dict)}
 
-    def _git_cycle(self) -> GitInfo:
-        """Snapshot.git for this cycle: read again after a git step, else at most every
-        GIT_INFO_EVERY seconds (pygit2 status costs ~1 ms per 500 files); a skipped read is
-        made up by a timer, so the header is never stale for longer."""
-        if self._git_info is None or self._git_steps or \
+    def watch_paths(self, snap: Snapshot) -> list[Path]:
+        """`.milestones/` and the folders of deliverables kept elsewhere in the repository."""
+        paths = [self.ws.ms]
+        root = self.ws.root.resolve()
+        ms = str(self.ws.ms.resolve())
+        for mid in snap.scope:
+            m = snap.state.milestone(mid)
+            for t in m.tasks if m else ():
+                for ph in t.phases:
+                    for dl in ph.deliverables:
+                        if dl.path is None:
+                            continue
+                        p = (root / dl.path).resolve().parent
+                        while not p.exists() and p != root:
+                            p = p.parent
+                        if p != root and str(p).startswith(str(root)) and \
+                                not str(p).startswith(ms):
+                            paths.append(p)
+        return paths
+
+    # ------------------------------------------------------------------ git
+    def git(self, stepped: bool) -> GitInfo:
+        """Snapshot.git for this cycle: read again after a git step (`stepped`), else at most
+        every GIT_INFO_EVERY seconds (pygit2 status costs ~1 ms per 500 files); a skipped read
+        is made up by a timer (`git_due_at`), so the header is never stale for longer."""
+        if self._git_info is None or stepped or \
                 time.time() - self._git_read_at >= GIT_INFO_EVERY:
-            return self._read_git()
+            return self.read_git()
         self._git_due = True
         return self._git_info
 
-    def _read_git(self) -> GitInfo:
+    def git_due_at(self) -> float | None:
+        return self._git_read_at + GIT_INFO_EVERY if self._git_due else None
+
+    def read_git(self) -> GitInfo:
         """Branch, ahead/behind and dirty count for the snapshot (~1-20 ms, pygit2 status)."""
-        self._git_read_at, self._git_due, self._git_steps = time.time(), False, 0
+        self._git_read_at, self._git_due = time.time(), False
         try:
             from kiro_tui.core import git as gitops
 

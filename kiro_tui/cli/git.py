@@ -1,13 +1,11 @@
-"""`kiro-tui git status` and `kiro-tui git push`: the headless face of core.gitops."""
+"""`kiro-tui git status` and `kiro-tui git push`: the headless face of core.git."""
 
 from __future__ import annotations
 
-import os
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:  # the CLI imports this module to register `git`: keep that import light
-    import argparse
+from kiro_tui.cli.call import Call
 
 
 def register(sub: Any) -> None:
@@ -24,17 +22,11 @@ def register(sub: Any) -> None:
     s.set_defaults(handler=_push)
 
 
-def _workspace(args: argparse.Namespace) -> Any:
-    from kiro_tui.core.service import Workspace
-
-    return Workspace.open(args.cwd or os.getcwd())
-
-
-def _status(args: argparse.Namespace) -> int:
+def _status(call: Call) -> int:
     from kiro_tui.core import git as gitops
     from kiro_tui.core.git.repo import GitBlocked
 
-    ws = _workspace(args)
+    args, ws = call.args, call.ws
     remote = ws.config.git.remote
     info = gitops.info(ws.root, remote=remote)
     mid = args.milestone or ws.current_milestone()
@@ -67,33 +59,9 @@ def _status(args: argparse.Namespace) -> int:
     return 0
 
 
-def _push(args: argparse.Namespace) -> int:
-    from kiro_tui.core import git as gitops
-    from kiro_tui.core.git.repo import GitBlocked
-
-    ws = _workspace(args)
-    remote = args.remote or ws.config.git.remote
+def _push(call: Call) -> int:
+    args, ws = call.args, call.ws
     if args.milestone:
         ws.milestone_path(args.milestone)
-    if not remote:
-        raise GitBlocked("no_remote", "no remote to push to",
-                                "pass --remote NAME or set git.remote in "
-                                ".milestones/config/kiro-config.yaml")
-    info = gitops.info(ws.root, remote=remote)
-    record: dict[str, Any] = {"event": "git_push", "data": {"remote": remote,
-                                                            "branch": info.branch}}
-    try:
-        sha = gitops.push(ws.root, remote)
-    except GitBlocked as exc:
-        if args.milestone:
-            record["data"].update(result=exc.kind, suggestion=exc.suggestion)
-            ws.log(args.milestone, {**record, "level": "warning", "message": exc.reason})
-        raise
-    text = (f"{info.branch} is already on {remote} ({sha[:7]})"
-            if not info.ahead and info.behind else f"pushed {info.branch} to {remote} "
-            f"({sha[:7]})")
-    if args.milestone:
-        record["data"].update(result="ok", sha=sha)
-        ws.log(args.milestone, {**record, "message": text})
-    print(text)
+    print(ws.push(args.milestone, remote=args.remote).message)
     return 0

@@ -8,12 +8,10 @@ completes, or on SIGINT/SIGTERM, leaving the session resumable and state.json 's
 
 from __future__ import annotations
 
-import os
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:  # the CLI imports this module to register `run`: keep that import light
-    import argparse
+from kiro_tui.cli.call import Call
 
 
 def register(sub: Any) -> None:
@@ -23,7 +21,7 @@ def register(sub: Any) -> None:
     p.set_defaults(handler=run)
 
 
-def run(args: argparse.Namespace) -> int:
+def run(call: Call) -> int:
     import json
     import signal
     import threading
@@ -31,9 +29,8 @@ def run(args: argparse.Namespace) -> int:
     from kiro_tui.agents.coordinator import Coordinator
     from kiro_tui.core.events import Event
     from kiro_tui.core.logview import format_event
-    from kiro_tui.core.service import Workspace
 
-    ws = Workspace.open(args.cwd or os.getcwd())
+    args, ws = call.args, call.ws
     mid = args.milestone
     ws.milestone_path(mid)
 

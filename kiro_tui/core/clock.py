@@ -1,27 +1,81 @@
-"""UTC timestamps in the canonical form (`2026-11-25T14:03:07Z`), tolerant parsing."""
+"""UTC timestamps in the canonical form (`2026-11-25T14:03:07Z`), tolerant parsing, and the one
+injectable clock every action and the coordinator take their time from."""
 
 from __future__ import annotations
 
 import os
+import time
+from collections.abc import Mapping
 from datetime import UTC, datetime
+
+FAKE_NOW = "KIRO_TUI_FAKE_NOW"
+
+
+class Clock:
+    """The wall clock, or a fixed instant (screenshots, snapshot tests, the CLI's tests).
+
+    `fixed=None` reads the environment's `KIRO_TUI_FAKE_NOW` at each call (the default clock of a
+    `Workspace` built without one); `Clock.system()` never does; `Clock.at(dt)` is fixed."""
+
+    def __init__(self, fixed: datetime | None = None, *, env: bool = True) -> None:
+        self._fixed = fixed
+        self._env = env and fixed is None
+
+    @classmethod
+    def system(cls) -> Clock:
+        return cls(env=False)
+
+    @classmethod
+    def at(cls, when: datetime) -> Clock:
+        return cls(when)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Clock:
+        """Read `KIRO_TUI_FAKE_NOW` once (the CLI and `make_app` do, at the edge)."""
+        value = (os.environ if env is None else env).get(FAKE_NOW)
+        parsed = parse_ts(value) if value else None
+        return cls.at(parsed) if parsed is not None else cls.system()
+
+    @property
+    def is_fixed(self) -> bool:
+        return self._fixed is not None or (self._env and self._env_value() is not None)
+
+    def _env_value(self) -> datetime | None:
+        value = os.environ.get(FAKE_NOW)
+        return parse_ts(value) if value else None
+
+    def now(self) -> datetime:
+        """Whole seconds, for what is written to files."""
+        return self.precise().replace(microsecond=0)
+
+    def precise(self) -> datetime:
+        """Sub-second precision (for the coordinator's timers), unless the clock is fixed."""
+        if self._fixed is not None:
+            return self._fixed
+        if self._env:
+            fixed = self._env_value()
+            if fixed is not None:
+                return fixed
+        return datetime.fromtimestamp(time.time(), UTC)
+
+    def now_str(self) -> str:
+        return fmt(self.now())
+
+
+DEFAULT = Clock()
 
 
 def now() -> datetime:
-    """The current time; `KIRO_TUI_FAKE_NOW` (ISO-8601) fixes it for screenshots and tests."""
-    fake = os.environ.get("KIRO_TUI_FAKE_NOW")
-    if fake:
-        parsed = parse_ts(fake)
-        if parsed is not None:
-            return parsed
-    return datetime.now(UTC).replace(microsecond=0)
+    """The default clock's time (`KIRO_TUI_FAKE_NOW` fixes it)."""
+    return DEFAULT.now()
+
+
+def now_str() -> str:
+    return DEFAULT.now_str()
 
 
 def fmt(ts: datetime) -> str:
     return ts.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def now_str() -> str:
-    return fmt(now())
 
 
 def parse_ts(value: object) -> datetime | None:

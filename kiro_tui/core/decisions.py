@@ -37,8 +37,8 @@ from kiro_tui.core.events import Event, read_all
 from kiro_tui.core.model import norm_milestone_status
 
 if TYPE_CHECKING:
+    from kiro_tui.core.service import Workspace as WorkspaceBase
     from kiro_tui.core.workflow import Outcome
-    from kiro_tui.core.workspace_base import WorkspaceBase
 
 DECISION_EVENTS = {
     "phase_approved": "approve",
@@ -256,7 +256,7 @@ def _edit_for(
     def fn(doc: dict[str, Any], ctx: Any) -> Outcome:
         got.clear()
         # read again under the lock: every kiro-tui action appends its lines before it lets
-        # go of the lock (workspace_base.act), so this log agrees with the file being edited
+        # go of the lock (service.Workspace.act), so this log agrees with the file being edited
         fresh = read_all(ws.execution_log(d.milestone_id), source).events
         still = latest(decisions_from(fresh, d.milestone_id)).get(d.key)
         if still is None or still.order != d.order or not contradicts(doc, d, session_status):

@@ -38,9 +38,10 @@ class TooBig(InvalidFile):
 
 
 def repo_root_of(path: Path | str) -> Path | None:
-    """The folder holding the `.milestones` that `path` is under, or None."""
+    """The folder holding the `.milestones` that `path` is under, or None (the outermost one:
+    a copy kept under `.milestones/reviews/` may hold a `.milestones` folder of its own)."""
     parts = Path(os.path.abspath(path)).parts
-    for i in range(len(parts) - 1, -1, -1):
+    for i in range(len(parts)):
         if parts[i] == MS:
             return Path(*parts[:i]) if i else Path(os.sep)
     return None

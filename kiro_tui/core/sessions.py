@@ -13,13 +13,15 @@ from typing import Any
 from kiro_tui.core import clock, safeio
 from kiro_tui.core.errors import KiroError, Refused
 from kiro_tui.core.ids import ROLES, check_id
+from kiro_tui.core.root import MS
 from kiro_tui.core.safewrite import atomic_write, edit_yaml
-from kiro_tui.core.store import MS
 from kiro_tui.core.yaml.roundtrip import dump_new, load_fast
 
 
 def session_id_for(milestone_id: str, when: str) -> str:
-    ts = clock.parse_ts(when) or clock.now()
+    ts = clock.parse_ts(when)
+    if ts is None:
+        raise ValueError(f"not a timestamp: {when!r}")
     return check_id(f"exec-{milestone_id}-{ts.strftime('%Y%m%d-%H%M%S')}", "session id")
 
 
@@ -162,7 +164,8 @@ def claim_driver(root: Path, session_id: str, now: str, takeover_after: float,
         if isinstance(drv, dict) and drv.get("pid") and (drv.get("pid"), drv.get("host")) != (
                 me["pid"], me["host"]):
             hb = clock.parse_ts(drv.get("heartbeat"))
-            age = (clock.parse_ts(now) or clock.now()).timestamp() - hb.timestamp() if hb else None
+            at = clock.parse_ts(now)
+            age = at.timestamp() - hb.timestamp() if hb and at else None
             alive = _pid_alive(drv.get("pid")) if drv.get("host") == me["host"] else True
             if alive and age is not None and age < takeover_after:
                 raise Refused(f"session {session_id} is driven by pid {drv.get('pid')} on "
@@ -219,7 +222,7 @@ def _pid_alive(pid: Any) -> bool:
     return True
 
 
-def read_role_state(root: Path, session_id: str) -> dict[str, dict[str, Any]]:
+def _read_state_file(root: Path, session_id: str) -> dict[str, Any]:
     try:
         data = json.loads(safeio.read_text(state_path(root, session_id), root))
     except (OSError, ValueError, KiroError):
@@ -227,5 +230,42 @@ def read_role_state(root: Path, session_id: str) -> dict[str, dict[str, Any]]:
     return data if isinstance(data, dict) else {}
 
 
+def _role_value(value: Any) -> dict[str, Any] | None:
+    """A role's entry: an object, or a plain status string ("spawning") as the original tool
+    writes it."""
+    if isinstance(value, dict):
+        return dict(value)
+    if isinstance(value, str) and value:
+        return {"status": value}
+    return None
+
+
+def read_role_state(root: Path, session_id: str) -> dict[str, dict[str, Any]]:
+    """Each role's state, from the file's `agents` map (or, in files written before it, from
+    top-level role keys)."""
+    data = _read_state_file(root, session_id)
+    agents = data.get("agents")
+    out: dict[str, dict[str, Any]] = {}
+    for role in ROLES:
+        raw = agents.get(role) if isinstance(agents, dict) and role in agents else data.get(role)
+        value = _role_value(raw)
+        if value is not None:
+            out[role] = value
+    return out
+
+
 def write_role_state(root: Path, session_id: str, states: dict[str, dict[str, Any]]) -> None:
-    atomic_write(state_path(root, session_id), json.dumps(states, indent=2, sort_keys=True) + "\n")
+    """Merge `states` into the file: every key we do not own (session_id, milestone_id,
+    started_at, coordination_mode, other agents, other keys of a role) stays."""
+    data = _read_state_file(root, session_id)
+    agents = data.get("agents")
+    if not isinstance(agents, dict):
+        agents = {}
+    for role, value in states.items():
+        data.pop(role, None)  # an older file's top-level role key: now under `agents`
+        merged = _role_value(agents.get(role)) or {}
+        merged.update(value)
+        agents[role] = merged
+    data["agents"] = agents
+    data.setdefault("session_id", session_id)
+    atomic_write(state_path(root, session_id), json.dumps(data, indent=2, sort_keys=True) + "\n")

@@ -11,6 +11,7 @@ from kiro_tui.core.git.repo import GitInfo
 from kiro_tui.core.store import WorkspaceState
 
 SEVERITIES = ("info", "warning", "critical")
+"""A blocker's severity, least to most urgent."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,13 +3,11 @@ and the dashboard driving one milestone."""
 
 from __future__ import annotations
 
-import contextlib
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:  # the CLI imports this module to register `demo`: keep that import light
-    import argparse
+if TYPE_CHECKING:
     import subprocess
 
 DRIVEN = "demo-001"
@@ -231,45 +229,3 @@ def stop_agent(proc: subprocess.Popen[bytes]) -> None:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
-
-
-def run_demo(args: argparse.Namespace) -> int:
-    import shutil
-    import tempfile
-
-    keep = args.path is not None
-    root = Path(args.path).resolve() if keep else Path(tempfile.mkdtemp(prefix="kiro-demo-"))
-    if keep and (root / ".milestones").exists():
-        print(f"kiro-tui: {root} already holds a workspace; pick an empty folder",
-              file=sys.stderr)
-        return 1
-    try:
-        build(root, git=not args.no_git)
-        if args.no_ui:
-            print(f"demo workspace in {root}")
-            return 0
-        proc = start_agent(root, args.interval)
-        try:
-            from kiro_tui.ui.app import make_app
-
-            app = make_app(root, drive=DRIVEN)
-            code = app.run()
-        finally:
-            stop_agent(proc)
-        print(f"demo workspace kept in {root}" if keep else "demo finished")
-        return int(code or 0)
-    finally:
-        if not keep:
-            with contextlib.suppress(OSError):
-                shutil.rmtree(root)
-
-
-def register(sub: Any) -> None:
-    s = sub.add_parser("demo", help="open the dashboard on a live demo workspace")
-    s.add_argument("--path", metavar="DIR", help="build the demo here and keep it")
-    s.add_argument("--no-ui", action="store_true", help="only build the workspace")
-    s.add_argument("--no-git", action="store_true", help="do not make it a git repository")
-    s.add_argument("--interval", type=float, default=2.5,
-                   help="seconds between the simulated agent's steps")
-    s.set_defaults(handler=run_demo)
-

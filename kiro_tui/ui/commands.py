@@ -1,42 +1,48 @@
-"""Command palette provider: every dashboard action, and log filters by role and level."""
+"""Command palette provider: every key binding (from `ui.keys`), the palette-only git commands,
+and log filters by role and level."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
-from typing import TYPE_CHECKING
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
-if TYPE_CHECKING:
-    from kiro_tui.ui.app import KiroApp
+from kiro_tui.core.ids import ROLES
+from kiro_tui.ui.keys import GROUPS, PALETTE_ONLY, key_label
 
-ROLES = ("user", "task_executor", "progress_monitor", "git_integration", "dependency_validator",
-         "blocker_detector")
 LEVELS = ("info", "warning", "error")
-GIT = (("Git: commits of the selected milestone", "git_commits",
-        "message, sha, time and files of each commit with its Milestone trailer"),
-       ("Git: push now", "git_push", "push the current branch to the configured git.remote"))
+Command = tuple[str, str, Callable[[], object]]
+
+
+def palette_entries(keymap: dict[str, str] | None = None) -> list[tuple[str, str, str]]:
+    """(title, help, action) of every binding and palette-only command."""
+    out = [(b.description, f"{b.tooltip or b.description} (key: {key_label(b, keymap)}; "
+            f"{g.title.lower()})", b.action) for g in GROUPS for b in g.bindings]
+    out.extend((title, help_text, action) for title, action, help_text in PALETTE_ONLY)
+    return out
 
 
 class KiroCommands(Provider):
-    """One entry per key binding, plus log filters."""
+    """One entry per key binding, the git commands, plus log filters."""
 
-    def _commands(self) -> list[tuple[str, str, Callable[[], object]]]:
-        app: KiroApp = self.app  # type: ignore[assignment]
-        out: list[tuple[str, str, Callable[[], object]]] = []
-        for title, action, key, help_text in app.COMMAND_ENTRIES:
-            out.append((title, f"{help_text} (key: {key})", partial(app.run_action, action)))
-        for title, action, help_text in GIT:
-            out.append((title, help_text, partial(app.run_action, action)))
-        for role in ROLES:
+    def _commands(self) -> list[Command]:
+        from kiro_tui.ui.app import KiroApp
+
+        app = self.app
+        assert isinstance(app, KiroApp)
+        main = app.main
+        out: list[Command] = [
+            (title, help_text, partial(app.run_action, action, main))
+            for title, help_text, action in palette_entries(app.keymap)]
+        for role in ("user", *ROLES):
             out.append((f"Log: only role {role}", "filter the log by role",
-                        partial(app.set_log_filter, role=role)))
+                        partial(main.set_log_filter, role=role)))
         for level in LEVELS:
             out.append((f"Log: only level {level}", "filter the log by level",
-                        partial(app.set_log_filter, level=level)))
+                        partial(main.set_log_filter, level=level)))
         out.append(("Log: clear filters", "show every event",
-                    partial(app.set_log_filter, role="", level="", text="")))
+                    partial(main.set_log_filter, role="", level="", text="")))
         return out
 
     async def discover(self) -> Hits:

@@ -36,14 +36,17 @@ class EventsArrived(Message):
 
 
 class ReportReady(Message):
-    def __init__(self, sel: Sel, report: DeliverableReport) -> None:
+    """The deliverable report of a selected phase; `seq` orders the questions asked."""
+
+    def __init__(self, sel: Sel, report: DeliverableReport, seq: int = 0) -> None:
         super().__init__()
         self.sel = sel
         self.report = report
+        self.seq = seq
 
 
 class ActionDone(Message):
-    """The one-line outcome of an action; `warning` for a refusal the user can fix."""
+    """The one-line outcome of an action answered from another thread (driving)."""
 
     def __init__(self, text: str, error: bool = False, warning: bool = False) -> None:
         super().__init__()

@@ -1,53 +1,40 @@
-"""Where the dashboard's snapshots and log lines come from: the coordinator (or the built-in
-watcher), run in a thread worker, with big workspaces shown while they parse. A mixin of the
-app; everything here runs off the UI thread and answers with `post_message`."""
+"""Where the dashboard's snapshots and log lines come from: the coordinator, in every mode.
+
+`SnapshotSource` owns the app's coordinator. Watching, the coordinator's loop runs in a thread
+worker; not watching (snapshot tests), one cycle runs at start and one after each action. Either
+way the same `SnapshotBuilder` makes every snapshot. Everything here runs off the UI thread and
+answers with `post`, which is thread-safe.
+"""
 
 from __future__ import annotations
 
 import threading
-from pathlib import Path
+import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from textual import work
-
-from kiro_tui.ui.messages import ActionDone, EventsArrived, SnapshotArrived
+from kiro_tui.ui.messages import EventsArrived, SnapshotArrived
 
 if TYPE_CHECKING:
+    from kiro_tui.agents.coordinator import Coordinator, DriveDone
     from kiro_tui.core.events import Event
+    from kiro_tui.core.service import Workspace
     from kiro_tui.core.snapshot import Snapshot
 
 LOG_FILL = 200
+PRELOAD_FROM = 40  # milestone files: from this many on, show milestones as they are parsed
 
 
-class SnapshotFeed:
-    """Needs: root, drive, watching, use_coordinator, stop_event, snapshot, post_message."""
+class SnapshotSource:
+    """The coordinator behind one app (`drive` only when `watch`: nothing drives otherwise)."""
 
-    root: Path
-    drive: str | None
-    watching: bool  # not `watch`: that would hide Textual's DOMNode.watch
-    use_coordinator: bool | None
-    stop_event: threading.Event
-    snapshot: Snapshot | None
-    source: Any
-    _ws: Any
-    _ws_lock: threading.Lock
+    def __init__(self, ws: Workspace, post: Callable[[Any], object], *, watch: bool,
+                 drive: str | None = None) -> None:
+        from kiro_tui.agents.coordinator import Coordinator
 
-    if TYPE_CHECKING:
-
-        def post_message(self, message: Any) -> bool: ...
-
-    # ------------------------------------------------------------------ workspace & source
-    def workspace(self) -> Any:
-        """The core service (created on first use, off the UI thread)."""
-        with self._ws_lock:
-            if self._ws is None:
-                from kiro_tui.core.service import Workspace
-
-                self._ws = Workspace.open(self.root)
-            return self._ws
-
-    def _make_source(self, ws: Any) -> Any:
-        post = self.post_message
+        self.ws = ws
+        self.watch = watch
+        self._post = post
 
         def on_snapshot(s: Snapshot) -> None:
             post(SnapshotArrived(s))
@@ -55,60 +42,54 @@ class SnapshotFeed:
         def on_events(evs: list[Event]) -> None:
             post(EventsArrived(list(evs)))
 
-        from kiro_tui.agents.coordinator import Coordinator
+        self.coordinator: Coordinator = Coordinator(
+            ws, drive=drive if watch else None, on_snapshot=on_snapshot,
+            on_events=on_events if watch else None, debounce_ms=50, step_ms=10)
+        self._once = threading.Lock()
 
-        return Coordinator(ws, drive=self.drive, on_snapshot=on_snapshot, on_events=on_events,
-                           debounce_ms=50, step_ms=10)
-
-    @work(thread=True, group="log", exclusive=True, exit_on_error=False)
-    def _fill_log(self) -> None:
-        """The last lines of every log, read from their ends (quick, and needs no workspace)."""
+    def initial_events(self) -> None:
+        """The last lines of every log, read from their ends."""
         from kiro_tui.core.events import merged_tail
 
-        self.post_message(EventsArrived(merged_tail(self.root / ".milestones", LOG_FILL),
-                                        initial=True))
+        self._post(EventsArrived(merged_tail(self.ws.ms, LOG_FILL), initial=True))
 
-    @work(thread=True, group="coordinator", exclusive=True, exit_on_error=False)
-    def _start_source(self) -> None:
-        from kiro_tui.core.snapshot import Snapshot
+    def run(self, stop: threading.Event) -> None:
+        """The coordinator's loop (watching) or one cycle; blocks, for a thread worker."""
+        self._preload(stop)
+        if self.watch:
+            self.coordinator.run(stop)
+        else:
+            self.refresh()
 
-        ws = self.workspace()
-        self._preload(ws)
-        if not self.watching:
-            from dataclasses import replace
-
-            from kiro_tui.core.git import info as git_info
-            from kiro_tui.ui.view import blockers_from_problems
-
-            if self.use_coordinator:  # one snapshot with the roles' blockers, nothing watched
-                from kiro_tui.agents.coordinator import Coordinator
-
-                snap = replace(Coordinator(ws).refresh(), driving=self.drive)
-            else:
-                state = ws.load()
-                snap = Snapshot(state=state, blockers=blockers_from_problems(state),
-                                driving=self.drive, seq=1)
-            git = git_info(ws.root, ws.config.git.remote)
-            self.post_message(SnapshotArrived(replace(snap, git=git)))
+    def refresh(self) -> None:
+        """After an action: wake the loop; without one, run one cycle here (a worker)."""
+        if self.watch:
+            self.coordinator.wake()
             return
-        self.source = self._make_source(ws)
-        self.source.run(self.stop_event)
+        with self._once:
+            self.coordinator.run_once()
 
-    def _preload(self, ws: Any, every: float = 0.15) -> None:
+    def drive(self, milestone_id: str, done: DriveDone) -> bool:
+        """Ask the loop to drive `milestone_id`; False when nothing watches (nothing drives)."""
+        if not self.watch:
+            return False
+        self.coordinator.drive(milestone_id, done)
+        return True
+
+    def _preload(self, stop: threading.Event, every: float = 0.15) -> None:
         """In a big workspace, show milestones as they are parsed, before the first full
         snapshot. The loader keeps what it parsed, so the full load that follows is quick."""
-        import time
-
         from kiro_tui.core.snapshot import Snapshot
         from kiro_tui.core.store import WorkspaceState, milestone_files
 
+        ws = self.ws
         files = list(milestone_files(ws.root))
-        if len(files) < 40:
+        if len(files) < PRELOAD_FROM:
             return
         got: list[Any] = []
         last = time.monotonic()
         for i, (path, location, stem, archive) in enumerate(files):
-            if self.stop_event.is_set():
+            if stop.is_set():
                 return
             m, _problems = ws.loader.load_one(path, location, stem, archive)
             if m is not None:
@@ -117,24 +98,4 @@ class SnapshotFeed:
                 last = time.monotonic()
                 state = WorkspaceState(root=ws.root, milestones=tuple(got), problems=(),
                                        config=ws.config, by_id={x.id: x for x in got})
-                self.post_message(SnapshotArrived(Snapshot(state=state, driving=self.drive)))
-
-    def _refresh_now(self) -> None:
-        try:
-            if self.source is not None:
-                snap = self.source.refresh()
-            else:
-                from kiro_tui.core.git import info as git_info
-                from kiro_tui.core.snapshot import Snapshot
-                from kiro_tui.ui.view import blockers_from_problems
-
-                ws = self.workspace()
-                state = ws.load()
-                seq = (self.snapshot.seq + 1) if self.snapshot else 1
-                snap = Snapshot(state=state, blockers=blockers_from_problems(state),
-                                git=git_info(ws.root, ws.config.git.remote),
-                                driving=self.drive, seq=seq)
-            self.post_message(SnapshotArrived(snap))
-        except Exception as exc:
-            self.post_message(ActionDone(f"could not reload: {exc}", error=True))
-
+                self._post(SnapshotArrived(Snapshot(state=state)))

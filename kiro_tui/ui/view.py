@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # the core is imported when data arrives, not before the first frame
     from kiro_tui.core.model import Milestone, Phase, Task
-    from kiro_tui.core.snapshot import Blocker, Snapshot
+    from kiro_tui.core.snapshot import Snapshot
     from kiro_tui.core.store import WorkspaceState
 
 GLYPH = {
@@ -154,19 +154,6 @@ def next_needing_you(snap: Snapshot, current: Sel | None) -> Sel | None:
             return crit[(crit.index(current) + 1) % len(crit)]
         return crit[0]
     return None
-
-
-def blockers_from_problems(state: WorkspaceState) -> tuple[Blocker, ...]:
-    """Blockers for files that could not be loaded (used when no coordinator supplies them)."""
-    from kiro_tui.core.snapshot import Blocker
-
-    out = []
-    for p in state.problems:
-        out.append(Blocker(blocker_id=f"invalid_file:{p.file}", kind="invalid_file",
-                           severity="warning", message=str(p),
-                           suggestion="fix the file, then it is loaded again automatically",
-                           file=p.file))
-    return tuple(out)
 
 
 def session_state(snap: Snapshot) -> str:

@@ -1,4 +1,5 @@
-"""Snapshot tests of the dashboard: fixed size, theme and clock; no watchers (load once)."""
+"""Snapshot tests of the dashboard: fixed size, theme and clock; no watchers (the coordinator
+runs one cycle: the same snapshot path as a watching app)."""
 
 from __future__ import annotations
 
@@ -34,9 +35,10 @@ async def _settle(pilot: Any) -> None:
 def test_main_screen(seed: Path, snap_compare: Any) -> None:
     """seed-basic: the header (repository `seed`, no branch since it is not a repository,
     observing, roles stopped); the tree with milestone-001 expanded first (task-001 with a ⚑
-    gate marker, task-002 in progress, task-003 done, task-004 plain), milestone-002, and
-    milestone-000 (completed) last; the detail pane with milestone-001's four-segment bar at
-    47.8%; no blockers; the log with the fixture's lines, newest at the bottom; the footer with
+    gate marker, task-002 in progress, both marked ⛔ blocked, task-003 done, task-004 plain),
+    milestone-002, and milestone-000 (completed) last; the detail pane with milestone-001's
+    four-segment bar at 47.8%; two warning blockers (task-001 spec waiting 3d6h for approval,
+    task-002 design stalled for 3d3h, as a watching app computes them); the log with the fixture's lines, newest at the bottom; the footer with
     every key."""
     assert snap_compare(make_app(seed, watch=False), terminal_size=SIZE, run_before=_settle)
 
@@ -56,8 +58,8 @@ def test_approval_modal(seed: Path, snap_compare: Any) -> None:
 
 
 def test_help_screen(seed: Path, snap_compare: Any) -> None:
-    """The help modal listing every key: a x n p s / f l b t ? ctrl+p q, each with what it
-    does."""
+    """The help modal listing every key in three groups (Gates and sessions: a x n p s; Moving
+    around: / f l b t; The app: ? q ctrl+p), each with what it does."""
 
     async def run_before(pilot: Any) -> None:
         await _settle(pilot)

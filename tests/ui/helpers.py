@@ -30,6 +30,24 @@ async def ready(pilot: Pilot[Any]) -> None:
     await pilot.pause()
 
 
+async def quiet(pilot: Pilot[Any], timeout: float = DEADLINE) -> None:
+    """Every worker but the coordinator's loop has finished, and the coordinator has gone
+    idle after that (a condition, never a fixed sleep)."""
+    from textual.worker import WorkerState
+
+    app = pilot.app
+    await wait_for(pilot, lambda: all(w.state in (WorkerState.SUCCESS, WorkerState.ERROR,
+                                                   WorkerState.CANCELLED)
+                                      for w in app.workers if w.group != "coordinator"),
+                   "the workers to finish", timeout)
+    source = app.source
+    if source is not None and source.watch:
+        source.coordinator.wake()
+        await wait_for(pilot, lambda: source.coordinator.wait_idle(0), "the coordinator idle",
+                       timeout)
+    await pilot.pause()
+
+
 def phase_of(root: Path, mid: str, tid: str, phase: str) -> Any:
     from kiro_tui.core.service import Workspace
 

@@ -68,12 +68,12 @@ def test_agent_process_runs_and_stops(tmp_path: Path) -> None:
 
 
 async def test_palette_runs_an_action(seed: Path) -> None:
-    app = make_app(seed, watch=False)
+    app = make_app(seed)
     async with app.run_test(size=(120, 40)) as pilot:
         await ready(pilot)
         await pilot.press("n", "ctrl+p")
-        await pilot.press(*"Approve phase")
-        await wait_for(pilot, lambda: _highlighted_command(app) == "Approve phase",
+        await pilot.press(*"Approve")
+        await wait_for(pilot, lambda: _highlighted_command(app) == "Approve",
                        "the palette to offer the command")
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, DecisionScreen), "the approval modal")

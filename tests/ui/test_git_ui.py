@@ -14,7 +14,7 @@ from kiro_tui.ui.app import make_app
 from kiro_tui.ui.screens.git_panel import GitPanelScreen
 from kiro_tui.ui.widgets.kiro_header import KiroHeader, git_markup
 
-from .helpers import log_records, ready, wait_for
+from .helpers import log_records, quiet, ready, wait_for
 
 SIZE = (120, 40)
 CONFIG = ".milestones/config/kiro-config.yaml"
@@ -59,7 +59,7 @@ async def test_header_shows_branch_and_dirty_count(seed: Path) -> None:
     (seed / "notes.txt").write_text("mine\n", encoding="utf-8")  # untracked
     readme = seed / ".milestones/active/current.txt"
     readme.write_text(readme.read_text(encoding="utf-8") + "\n", encoding="utf-8")  # modified
-    app = make_app(seed, watch=False)
+    app = make_app(seed)
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
         assert app.snapshot.git.branch == "main" and app.snapshot.git.dirty >= 2
@@ -68,7 +68,7 @@ async def test_header_shows_branch_and_dirty_count(seed: Path) -> None:
 
 
 async def test_header_says_nothing_about_git_outside_a_repository(seed: Path) -> None:
-    app = make_app(seed, watch=False)
+    app = make_app(seed)
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
         assert not app.snapshot.git.is_repo
@@ -83,7 +83,7 @@ async def test_git_panel_lists_the_milestone_commits_from_the_palette(seed: Path
                          task="task-001")
     sha = commit_paths(seed, ["docs/login.md"], msg)
     assert sha
-    app = make_app(seed, watch=False)
+    app = make_app(seed)
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
         assert app.query_one("#tree").selection.mid == "milestone-001"
@@ -115,19 +115,19 @@ async def test_git_panel_lists_the_milestone_commits_from_the_palette(seed: Path
 
 
 async def test_git_panel_says_so_outside_a_repository_and_without_commits(seed: Path) -> None:
-    app = make_app(seed, watch=False)
+    app = make_app(seed)
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
-        app.action_git_commits()
+        app.main.action_git_commits()
         await wait_for(pilot, lambda: isinstance(app.screen, GitPanelScreen) and
                        app.screen.commits is not None, "the panel's answer")
         assert "not inside a git repository" in (app.screen.note or "")
         await pilot.press("escape")
     make_repo(seed)
-    app = make_app(seed, watch=False)
+    app = make_app(seed)
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
-        app.action_git_commits()
+        app.main.action_git_commits()
         await wait_for(pilot, lambda: isinstance(app.screen, GitPanelScreen) and
                        app.screen.commits is not None, "the panel's answer")
         assert app.screen.note == "no commits of milestone-001 on main yet"
@@ -139,12 +139,12 @@ async def test_push_now_reaches_the_bare_remote_and_is_logged(seed: Path, tmp_pa
     bare = pygit2.init_repository(str(tmp_path / "remote.git"), bare=True)
     repo.remotes.create("origin", str(tmp_path / "remote.git"))
     head = str(repo.head.target)
-    app = make_app(seed, watch=False)
+    app = make_app(seed)
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
-        app.action_git_push()
+        app.main.action_git_push()
         await wait_for(pilot, lambda: app.last_notice is not None, "the push's outcome")
-        await app.workers.wait_for_complete()
+        await quiet(pilot)
         assert app.last_notice == f"pushed main to origin ({head[:7]})"
     assert str(bare.references["refs/heads/main"].target) == head
     recs = [r for r in log_records(seed, "milestone-001") if r["event"] == "git_push"]
@@ -152,12 +152,41 @@ async def test_push_now_reaches_the_bare_remote_and_is_logged(seed: Path, tmp_pa
     assert recs[-1]["remote"] == "origin" and recs[-1]["result"] == "ok"
 
 
-async def test_push_now_without_a_remote_says_how_to_set_one(seed: Path) -> None:
-    make_repo(seed)
-    app = make_app(seed, watch=False)
+async def test_push_now_when_behind_says_nothing_was_pushed(seed: Path, tmp_path: Path
+                                                            ) -> None:
+    """The bug this fixes: "Git: push now" said "pushed" (and logged ok) when the branch was
+    behind the remote and nothing was pushed."""
+    repo = make_repo(seed, remote="origin")
+    pygit2.init_repository(str(tmp_path / "remote.git"), bare=True)
+    repo.remotes.create("origin", str(tmp_path / "remote.git"))
+    gitops.push(seed, "origin")
+    other = pygit2.clone_repository(str(tmp_path / "remote.git"), str(tmp_path / "other"),
+                                    checkout_branch="main")
+    (tmp_path / "other" / "theirs.txt").write_text("theirs\n", encoding="utf-8")
+    other.index.add("theirs.txt")
+    other.index.write()
+    sig = pygit2.Signature("Bob", "bob@example.com")
+    other.create_commit("HEAD", sig, sig, "theirs", other.index.write_tree(),
+                        [other.head.target])
+    other.remotes["origin"].push(["refs/heads/main:refs/heads/main"])
+    repo.remotes["origin"].fetch()
+    app = make_app(seed)
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
-        app.action_git_push()
+        app.main.action_git_push()
+        await wait_for(pilot, lambda: app.last_notice is not None, "the push's outcome")
+        assert app.last_notice.startswith("main is already on origin")
+        assert "nothing to push" in app.last_notice
+    recs = [r for r in log_records(seed, "milestone-001") if r["event"] == "git_push"]
+    assert recs and recs[-1]["result"] == "up_to_date"
+
+
+async def test_push_now_without_a_remote_says_how_to_set_one(seed: Path) -> None:
+    make_repo(seed)
+    app = make_app(seed)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        app.main.action_git_push()
         await wait_for(pilot, lambda: app.last_notice is not None, "the notice")
         assert "git.remote" in app.last_notice and "\n" not in app.last_notice
     assert not [r for r in log_records(seed, "milestone-001") if r["event"] == "git_push"]
@@ -165,10 +194,10 @@ async def test_push_now_without_a_remote_says_how_to_set_one(seed: Path) -> None
 
 async def test_push_now_refused_is_one_error_line(seed: Path) -> None:
     make_repo(seed, remote="origin")  # configured, but the repository has no such remote
-    app = make_app(seed, watch=False)
+    app = make_app(seed)
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
-        app.action_git_push()
+        app.main.action_git_push()
         await wait_for(pilot, lambda: app.last_notice is not None, "the notice")
         assert "no git remote named 'origin'" in app.last_notice
         assert "\n" not in app.last_notice

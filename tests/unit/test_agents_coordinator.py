@@ -155,9 +155,10 @@ def test_drive_to_completion_goes_quiet(tmp_path: Path) -> None:
 
 
 def _settled(coord: Coordinator) -> bool:
-    w, c = coord.writes, coord.cycles
-    time.sleep(0.5)
-    return coord.writes == w and coord.cycles == c
+    """A fresh cycle (after everything written so far) ended with nothing to do."""
+    w = coord.writes
+    coord.wake()
+    return coord.wait_idle(DEADLINE) and coord.writes == w
 
 
 def test_blockers_appear_and_clear_once_and_survive_a_restart(tmp_path: Path) -> None:
@@ -331,3 +332,58 @@ def test_a_failing_action_is_a_blocker_until_it_succeeds(tmp_path: Path) -> None
                  "the role to recover")
     failed = [e for e in role_events(tmp_path, "execution.jsonl") if e.event == "action_failed"]
     assert len(failed) == 1 and "disk full" in (failed[0].message or "")
+
+
+class RecordingRunner:
+    """An AgentRunner (the executor's seam) that records what it was asked to do."""
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+
+    def start(self, task: object, phase: str) -> None:
+        self.calls.append(f"start {phase}")
+
+    def suspend(self) -> None:
+        self.calls.append("suspend")
+
+    def resume(self) -> None:
+        self.calls.append("resume")
+
+    def stop(self) -> None:
+        self.calls.append("stop")
+
+
+def test_a_takeover_stops_the_runner_and_marks_the_roles_stopped(tmp_path: Path) -> None:
+    """The bug this fixes: when another process took the session over, the heartbeat only set
+    `driving = None`: the runner went on and state.json still said running."""
+    ws = small_workspace(tmp_path, {"heartbeat": 0.2})
+    runner = RecordingRunner()
+    coord = Coordinator(ws, drive="m", runner=runner)
+    with Running(coord):
+        wait_for(lambda: coord.driving == "m" and
+                 role_status(tmp_path, coord, "task_executor") == "running",
+                 "driving, roles running")
+        sid = coord.session_id or ""
+        sessions.claim_driver(tmp_path, sid, clock.now_str(), 0,
+                              {"pid": 1, "host": "elsewhere", "user": "x"})
+        wait_for(lambda: coord.driving is None, "driving to stop after the takeover")
+        assert "stop" in runner.calls
+        assert role_states_are(tmp_path, coord, "stopped")
+        coord.wake()
+        wait_for(lambda: any(b.kind == "driver_refused" for b in coord.snapshot.blockers),
+                 "the takeover shown as a blocker")
+        live = sessions.read_session(tmp_path, sid)
+        assert live is not None and live.driver_pid == 1  # the new driver keeps its claim
+
+
+def test_wait_idle_is_set_only_when_a_cycle_wrote_nothing(tmp_path: Path) -> None:
+    ws = small_workspace(tmp_path)
+    coord = Coordinator(ws, drive="m")
+    with Running(coord):
+        assert coord.wait_idle(DEADLINE)
+        writes = coord.writes
+        assert writes > 0 and phase_status(ws, "a", "design") == "in_progress"
+        fill(tmp_path, "a", "design", "m")
+        wait_for(lambda: _settled(coord), "quiet after the phase completed")
+        assert phase_status(ws, "a", "design") == "waiting_approval"
+        assert coord.writes > writes

@@ -14,6 +14,7 @@ from kiro_tui.agents.actions import (
     RESOLVE_BLOCKER,
     START_PHASE,
     WRITE_PROGRESS,
+    Progress,
     remember,
 )
 from kiro_tui.agents.facts import FactCache
@@ -128,11 +129,11 @@ def test_noop_runner_is_the_default_seam() -> None:
 def test_monitor_logs_each_change_once_and_writes_progress(seed: Path) -> None:
     snap = snap_of(seed)
     acts = monitor.decide(snap, NOW, {})
-    logged = {a.task_id: a.record["data"]["progress"] for a in acts if a.kind == LOG}
+    logged = {a.task_id: a.payload.record["data"]["progress"] for a in acts if a.kind == LOG}
     assert logged == {"task-001": 33.8, "task-002": 7.5, "task-003": 100.0, "task-004": 50.0,
                       None: 47.8}
     [w] = [a for a in acts if a.kind == WRITE_PROGRESS]
-    assert w.values == (47, 1, 4)
+    assert w.payload == Progress(47, 1, 4)
     mem: dict = {}
     for a in acts:
         remember(mem, a.remember)
@@ -150,7 +151,7 @@ def test_monitor_logs_each_change_once_and_writes_progress(seed: Path) -> None:
 def test_git_role_says_idle_once(seed: Path) -> None:
     snap = snap_of(seed)
     [a] = git_role.decide(snap, NOW, {})
-    assert a.kind == LOG and git_role.IDLE_REASON in a.record["message"]
+    assert a.kind == LOG and git_role.IDLE_REASON in a.payload.record["message"]
     mem: dict = {}
     remember(mem, a.remember)
     assert git_role.decide(snap, NOW, mem) == []
@@ -172,7 +173,7 @@ def test_dependencies_find_cycles_and_log_once(broken: Path) -> None:
     # when a finding goes away it is logged as cleared, once
     mem["findings"]["gone:1"] = "an old finding"
     [clear] = dependencies.decide(driven, NOW, mem)
-    assert clear.record["event"] == "dependency_cleared"
+    assert clear.payload.record["event"] == "dependency_cleared"
 
 
 def test_dependencies_report_waiting_tasks_and_shared_paths(seed: Path) -> None:
@@ -208,7 +209,7 @@ def test_blockers_open_once_and_resolve_once(seed: Path) -> None:
     later = datetime.now(UTC) + timedelta(days=3)
     acts = blockers.decide(snap, later, {})
     assert acts and all(a.kind == OPEN_BLOCKER for a in acts)
-    rec = acts[0].record
+    rec = acts[0].payload.record
     assert rec["event"] == "blocker_detected" and rec["blocker_id"] and rec["suggestion"]
     mem: dict = {}
     for a in acts:
@@ -218,7 +219,7 @@ def test_blockers_open_once_and_resolve_once(seed: Path) -> None:
     early = datetime.fromtimestamp(snap.state.loaded_at - 10**7, UTC)
     resolved = blockers.decide(snap, early, mem)
     assert resolved and all(a.kind == RESOLVE_BLOCKER for a in resolved)
-    assert {a.record["blocker_id"] for a in resolved} == set(mem["open"])
+    assert {a.payload.record["blocker_id"] for a in resolved} == set(mem["open"])
 
 
 def test_blockers_invalid_files_error_events_failures(broken: Path) -> None:

@@ -146,3 +146,29 @@ def test_session_paths_refuse_bad_ids(root: Path) -> None:
         with pytest.raises(InvalidId):
             sessions.role_log_path(root, bad, "task_executor")
     assert sessions.role_log_path(root, SID, "blocker_detector").name == "blockers.jsonl"
+
+
+def test_role_state_merges_into_the_original_tools_file(root: Path) -> None:
+    """The original tool's keys (session_id, milestone_id, started_at, coordination_mode) and
+    an `agents` map with plain-string values stay; our roles are merged in."""
+    import json
+
+    original = {"session_id": SID, "milestone_id": "m1", "started_at": NOW,
+                "coordination_mode": "parallel",
+                "agents": {"task_executor": "spawning", "custom_agent": {"status": "busy"},
+                           "git_integration": {"status": "idle", "pid": 42}}}
+    path = sessions.state_path(root, SID)
+    path.parent.mkdir(parents=True)
+    path.write_text(json.dumps(original))
+    assert sessions.read_role_state(root, SID)["task_executor"] == {"status": "spawning"}
+    sessions.write_role_state(root, SID, {
+        "task_executor": {"status": "running", "heartbeat": NOW, "last_error": None},
+        "git_integration": {"status": "running", "heartbeat": NOW, "last_error": None}})
+    data = json.loads(path.read_text())
+    assert {k: data[k] for k in ("session_id", "milestone_id", "started_at",
+                                 "coordination_mode")} == {k: original[k] for k in (
+        "session_id", "milestone_id", "started_at", "coordination_mode")}
+    assert data["agents"]["custom_agent"] == {"status": "busy"}
+    assert data["agents"]["git_integration"] == {"status": "running", "pid": 42,
+                                                 "heartbeat": NOW, "last_error": None}
+    assert sessions.read_role_state(root, SID)["task_executor"]["status"] == "running"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -12,7 +13,7 @@ import pytest
 from kiro_tui.agents.actions import GIT_BRANCH, GIT_COMMIT, GIT_PUSH, LOG, remember
 from kiro_tui.agents.roles import blockers
 from kiro_tui.agents.roles import git as git_role
-from kiro_tui.core import events
+from kiro_tui.core import events, sessions
 from kiro_tui.core.config import GitSettings
 from kiro_tui.core.git.repo import GitInfo
 from kiro_tui.core.service import Workspace
@@ -65,7 +66,7 @@ def run(s: Snapshot, mem: dict) -> list:
 def test_idle_when_disabled_or_not_a_repository(tmp_path: Path) -> None:
     small_workspace(tmp_path)
     [a] = git_role.decide(snap(tmp_path, repo=False), NOW, {})
-    assert a.kind == LOG and git_role.IDLE_REASON in a.record["message"]
+    assert a.kind == LOG and git_role.IDLE_REASON in a.payload.record["message"]
     off = snap(tmp_path, GitSettings(enabled=False))
     assert git_role.idle_reason(off) == git_role.DISABLED_REASON
     mem: dict = {}
@@ -83,13 +84,13 @@ def test_one_commit_per_event_in_order_with_trailers(tmp_path: Path) -> None:
               completed_at="2026-11-25T14:10:00Z")
     steps = run(snap(tmp_path), {})
     assert [a.kind for a in steps] == [GIT_COMMIT] * 3
-    subjects = [a.record["message"].split("\n")[0] for a in steps]
+    subjects = [a.payload.message.split("\n")[0] for a in steps]
     assert subjects == ["feat(m): A - design completed", "feat(m): A - design approved",
                         "feat(m): A - spec completed"]
-    approved = steps[1].record["message"]
+    approved = steps[1].payload.message
     assert approved.endswith("Milestone: m\nTask: a\nPhase: design\nApproved-by: alice\n")
-    assert "Approved-by" not in steps[0].record["message"]
-    paths = steps[0].record["paths"]
+    assert "Approved-by" not in steps[0].payload.message
+    paths = steps[0].payload.paths
     assert ".milestones/active/m.yaml" in paths and ".milestones/deliverables/a" in paths
     assert ".milestones/logs/exec-m-1" in paths and not any("/b" in p for p in paths)
 
@@ -99,10 +100,10 @@ def test_events_before_the_session_and_unconfigured_ones_are_skipped(tmp_path: P
     set_phase(tmp_path, "a", "design", status="approved", completed_at=T0,
               approved_at="2026-11-25T14:05:00Z", approved_by="alice")
     mem: dict = {"session": {"since": datetime(2026, 11, 25, 14, 3, tzinfo=UTC).timestamp()}}
-    assert [a.record["message"].split("\n")[0] for a in run(snap(tmp_path), mem)] == \
+    assert [a.payload.message.split("\n")[0] for a in run(snap(tmp_path), mem)] == \
         ["feat(m): A - design approved"]
     only = GitSettings(commit_on=("phase_approved",))
-    assert [a.record["kind"] for a in run(snap(tmp_path, only), {})] == ["phase_approved"]
+    assert [a.payload.event for a in run(snap(tmp_path, only), {})] == ["phase_approved"]
 
 
 def test_rejected_then_completed_again_is_a_new_event(tmp_path: Path) -> None:
@@ -128,16 +129,16 @@ def test_task_completed_then_push_every_n_tasks(tmp_path: Path) -> None:
     steps = run(snap(tmp_path, g), {})
     assert [(a.kind, a.task_id) for a in steps] == [
         (GIT_COMMIT, "a"), (GIT_PUSH, None), (GIT_COMMIT, "b"), (GIT_PUSH, None)]
-    assert steps[0].record["message"].startswith("feat(m): A - completed\n")
-    assert "Phase:" not in steps[0].record["message"]
-    assert [a.values for a in steps if a.kind == GIT_PUSH] == [(1, 1), (2, 2)]
+    assert steps[0].payload.message.startswith("feat(m): A - completed\n")
+    assert "Phase:" not in steps[0].payload.message
+    assert [(a.payload.n, a.payload.tasks) for a in steps if a.kind == GIT_PUSH] == [(1, 1), (2, 2)]
     assert GIT_PUSH not in [a.kind for a in run(snap(tmp_path, replace(g, push_every=3)), {})]
     no_remote = run(snap(tmp_path, replace(g, remote=None)), {})
     assert GIT_PUSH not in [a.kind for a in no_remote]
     # a failing push does not hold commits back: it is retried beside them
     failing = snap(tmp_path, g, failures=MappingProxyType(
         {"git_integration git:push:1": "GitBlocked: rejected; fetch"}))
-    acts = git_role.decide(failing, NOW, {"done": {steps[0].record["key"]: "task_completed"}})
+    acts = git_role.decide(failing, NOW, {"done": {steps[0].payload.key: "task_completed"}})
     assert [a.kind for a in acts] == [GIT_COMMIT, GIT_PUSH]
 
 
@@ -173,9 +174,9 @@ def test_a_failing_push_waits_before_it_reaches_the_remote_again(
     each time (up to 10 min), and a push that works again resets the wait."""
     import pygit2
 
-    from kiro_tui.agents.actions import Action
+    from kiro_tui.agents.actions import Action, Push
     from kiro_tui.core import git as gitops
-    from kiro_tui.core.git.repo import GitBlocked
+    from kiro_tui.core.git.repo import GitBlocked, PushResult
 
     repo = pygit2.init_repository(str(tmp_path / "work"), initial_head="main")
     (tmp_path / "work" / "a.txt").write_text("a\n")
@@ -183,33 +184,40 @@ def test_a_failing_push_waits_before_it_reaches_the_remote_again(
     repo.index.add("a.txt")
     repo.index.write()
     repo.create_commit("HEAD", sig, sig, "first", repo.index.write_tree(), [])
+    ws = small_workspace(tmp_path / "work")
+    ws.start_milestone("m", "tester")
+    sid = ws.load().milestone("m").session_id  # type: ignore[union-attr]
     calls: list[str] = []
     real_push = gitops.push
 
-    def counting_push(root: Path | str, remote: str, branch: str | None = None) -> str:
+    def counting_push(root: Path | str, remote: str, branch: str | None = None) -> PushResult:
         calls.append(remote)
         return real_push(root, remote, branch)
 
     monkeypatch.setattr(gitops, "push", counting_push)
-    effects = git_role.GitEffects(tmp_path / "work")
-    push = Action(GIT_PUSH, "git_integration", "m", values=(1, 1), record={"remote": "origin"},
+    now = [1000.0]
+    effects = git_role.GitEffects(ws, monotonic=lambda: now[0])
+    push = Action(GIT_PUSH, "git_integration", "m", payload=Push("origin", 1, 1),
                   key="git:push:1")
     logged: list[dict] = []
     with pytest.raises(GitBlocked):  # no such remote yet
-        effects.apply(push, "exec-m-1", logged.append)
+        effects.apply(push, sid, logged.append)
+    now[0] += 14.0
     with pytest.raises(GitBlocked):  # waiting: the remote is not asked again
-        effects.apply(push, "exec-m-1", logged.append)
+        effects.apply(push, sid, logged.append)
     assert len(calls) == 1 and [r["event"] for r in logged] == ["git_error"]
-    assert effects._push_wait is not None and effects._push_wait[1] == 15.0
+    assert effects.push_delay == 15.0
 
-    effects._push_wait = (0.0, *effects._push_wait[1:])  # the wait is over
+    now[0] += 1.5  # the wait is over
     with pytest.raises(GitBlocked):
-        effects.apply(push, "exec-m-1", logged.append)
-    assert len(calls) == 2 and effects._push_wait[1] == 30.0
+        effects.apply(push, sid, logged.append)
+    assert len(calls) == 2 and effects.push_delay == 30.0
 
     pygit2.init_repository(str(tmp_path / "remote.git"), bare=True)
     repo.remotes.create("origin", str(tmp_path / "remote.git"))
-    effects._push_wait = (0.0, *effects._push_wait[1:])
-    effects.apply(push, "exec-m-1", logged.append)
-    assert len(calls) == 3 and effects._push_wait is None
-    assert logged[-1]["event"] == "git_push" and logged[-1]["result"] == "ok"
+    now[0] += 31.0
+    effects.apply(push, sid, logged.append)
+    assert len(calls) == 3 and effects.push_delay is None
+    rec = json.loads(sessions.role_log_path(tmp_path / "work", sid, "git_integration")
+                     .read_text().splitlines()[-1])
+    assert rec["event"] == "git_push" and rec["result"] == "ok" and rec["data"]["n"] == 1

@@ -72,8 +72,8 @@ def test_push_to_configured_remote_and_log(tmp_path: Path,
     assert bare.lookup_reference("refs/heads/main").target == repo.head.target
     lines = (root / ".milestones/logs/execution-m1.jsonl").read_text().splitlines()
     rec = json.loads(lines[-1])
-    assert rec["event"] == "git_push" and rec["data"]["result"] == "ok"
-    assert rec["data"]["sha"] == str(repo.head.target)
+    assert rec["event"] == "git_push" and rec["result"] == "ok"
+    assert rec["sha"] == str(repo.head.target) and rec["role"] == "git_integration"
 
 
 def test_push_without_remote_is_one_clear_line(tmp_path: Path,
@@ -104,4 +104,26 @@ def test_rejected_push_is_logged_and_exits_1(tmp_path: Path,
     err = capsys.readouterr().err
     assert "rejected" in err and "never force-pushes" in err
     rec = json.loads((root / ".milestones/logs/execution-m1.jsonl").read_text().splitlines()[-1])
-    assert rec["data"]["result"] == "push_rejected" and rec["level"] == "warning"
+    assert rec["result"] == "push_rejected" and rec["level"] == "warning"
+
+
+def test_push_when_behind_the_remote_says_nothing_was_pushed(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The remote has commits we lack and we have none it lacks: nothing is pushed, and the
+    CLI and the log say so (the same record the dashboard and the git role write)."""
+    root = tmp_path / "w"
+    repo = _workspace(root)
+    _bare(tmp_path, repo)
+    assert main(["-C", str(root), "git", "push"]) == 0
+    other = pygit2.clone_repository(str(tmp_path / "remote.git"), str(tmp_path / "other"))
+    write(tmp_path / "other", "x.txt", "x\n")
+    commit_all(other, "theirs")
+    other.remotes["origin"].push(["refs/heads/main:refs/heads/main"])
+    repo.remotes["origin"].fetch()
+    capsys.readouterr()
+    assert main(["-C", str(root), "git", "push", "--milestone", "m1"]) == 0
+    out = capsys.readouterr().out
+    assert "already on origin" in out and "nothing to push" in out and "pushed" not in out
+    rec = json.loads((root / ".milestones/logs/execution-m1.jsonl").read_text().splitlines()[-1])
+    assert rec["event"] == "git_push" and rec["result"] == "up_to_date"
+    assert rec["sha"] == str(other.head.target)

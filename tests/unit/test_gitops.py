@@ -437,7 +437,7 @@ def _with_remote(tmp_path: Path) -> tuple[pygit2.Repository, Path]:
 def test_push_reaches_the_bare_remote_and_info_counts(tmp_path: Path) -> None:
     _repo, bare_path = _with_remote(tmp_path)
     work = tmp_path / "work"
-    sha = gitops.push(work, "origin")
+    sha = gitops.push(work, "origin").sha
     bare = pygit2.Repository(str(bare_path))
     assert str(bare.lookup_reference("refs/heads/main").target) == sha
     write(work, ".milestones/active/m1.yaml", "v2\n")
@@ -447,7 +447,7 @@ def test_push_reaches_the_bare_remote_and_info_counts(tmp_path: Path) -> None:
     commit_paths(work, OURS, "x")
     info = gitops.info(work, remote="origin")
     assert (info.branch, info.ahead, info.behind, info.dirty) == ("main", 1, 0, 2)
-    sha2 = gitops.push(work, "origin")
+    sha2 = gitops.push(work, "origin").sha
     assert str(bare.lookup_reference("refs/heads/main").target) == sha2
     assert gitops.info(work, remote="origin").ahead == 0
 

@@ -15,6 +15,7 @@ from kiro_tui.core import events, safecreate, safeio
 from kiro_tui.core.errors import KiroError
 from kiro_tui.core.safewrite import atomic_write, edit_yaml
 from kiro_tui.core.service import Workspace
+from kiro_tui.core.starters import write_starters
 from tests.reliability.common import cli, folder_hash, outside_folder
 
 M1 = "milestone-001"
@@ -88,7 +89,7 @@ def test_starter_files_never_go_through_a_planted_link(seed: Path, outside: Path
     (folder / "regression_prevention.md").unlink(missing_ok=True)
     (folder / "regression_prevention.md").symlink_to(victim)
     before = folder_hash(outside)
-    ws._write_starters("task-002", "design", ws.phase_model(M1, "task-002", "design"))
+    write_starters(seed, "task-002", "design", ws.phase_model(M1, "task-002", "design"))
     assert folder_hash(outside) == before
 
 

@@ -1,5 +1,6 @@
-"""The layering rules of DESIGN.md, enforced: core never imports textual or rich, agents never
-import the UI, and importing the engine does not drag the UI in."""
+"""The layering rules of DESIGN.md, enforced: core never imports textual, rich, agents or the
+UI; agents never import the UI; importing the engine does not drag the UI in; building the CLI
+parser stays light. Imports are read with `ast` (every import, also those inside functions)."""
 
 from __future__ import annotations
 
@@ -13,39 +14,63 @@ PKG = Path(__file__).resolve().parents[2] / "kiro_tui"
 
 def _imports(folder: Path) -> list[tuple[str, str]]:
     out = []
-    for path in folder.rglob("*.py"):
+    for path in sorted(folder.rglob("*.py")):
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for node in ast.walk(tree):
             if isinstance(node, ast.Import):
-                out.extend((str(path), a.name) for a in node.names)
-            elif isinstance(node, ast.ImportFrom) and node.module:
-                out.append((str(path), node.module))
+                out.extend((str(path.relative_to(PKG)), a.name) for a in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                out.append((str(path.relative_to(PKG)), node.module))
     return out
 
 
-def test_core_does_not_import_textual_or_rich() -> None:
-    bad = [(f, m) for f, m in _imports(PKG / "core") if m.split(".")[0] in ("textual", "rich")]
-    assert bad == []
+def _bad(folder: str, forbidden: tuple[str, ...]) -> list[tuple[str, str]]:
+    return [(f, m) for f, m in _imports(PKG / folder)
+            if any(m == x or m.startswith(x + ".") for x in forbidden)]
+
+
+def test_core_imports_neither_textual_rich_agents_nor_ui() -> None:
+    assert _bad("core", ("textual", "rich", "kiro_tui.agents", "kiro_tui.ui",
+                         "kiro_tui.cli", "kiro_tui.demo")) == []
 
 
 def test_agents_do_not_import_the_ui() -> None:
-    bad = [(f, m) for f, m in _imports(PKG / "agents")
-           if m.split(".")[0] == "textual" or m.startswith("kiro_tui.ui")]
-    assert bad == []
+    assert _bad("agents", ("textual", "rich", "kiro_tui.ui", "kiro_tui.cli")) == []
+
+
+def test_the_checks_see_a_layering_hole() -> None:
+    """The rule above would catch `core/` importing `agents/` (the hole it once missed)."""
+    probe = PKG / "core" / "_layer_probe.py"
+    probe.write_text("def f():\n    from kiro_tui.agents.builder import SnapshotBuilder\n",
+                     encoding="utf-8")
+    try:
+        assert _bad("core", ("kiro_tui.agents",)) == [("core/_layer_probe.py",
+                                                       "kiro_tui.agents.builder")]
+    finally:
+        probe.unlink()
+
+
+def _modules_after(code: str) -> set[str]:
+    """The modules a fresh interpreter holds after `code`, minus those the same interpreter
+    holds after doing nothing (site-packages may hold .pth startup files importing some)."""
+    show = "; import sys; print('\\n'.join(sorted(sys.modules)))"
+    bare = subprocess.run([sys.executable, "-c", "pass" + show], capture_output=True,
+                          text=True, check=True).stdout.split()
+    after = subprocess.run([sys.executable, "-c", code + show], capture_output=True,
+                           text=True, check=True).stdout.split()
+    return set(after) - set(bare)
 
 
 def test_engine_import_loads_no_ui() -> None:
-    code = ("import sys, kiro_tui.core.service, kiro_tui.core.report, kiro_tui.cli; "
-            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'rich')))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "[]"
+    got = _modules_after("import kiro_tui.core.service, kiro_tui.core.report, kiro_tui.cli")
+    assert sorted(m for m in got if m.split(".")[0] in ("textual", "rich")) == []
 
 
 def test_building_the_cli_parser_stays_light() -> None:
     """Every command builds the whole parser: the modules that register subcommands (demo, run,
-    git) import their heavy parts inside their handlers, not at the top."""
-    code = ("import sys, kiro_tui.cli as c; c.build_parser(); "
-            "print(sorted(m for m in sys.modules if m.startswith('kiro_tui.core') "
-            "or m in ('subprocess', 'threading', 'tempfile', 'datetime', 'pygit2')))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "[]"
+    git, milestones) import their heavy parts inside their handlers, not at the top."""
+    got = _modules_after("import kiro_tui.cli as c; c.build_parser()")
+    heavy = ("subprocess", "threading", "tempfile", "datetime", "pygit2", "ruamel", "textual",
+             "watchfiles")
+    assert sorted(m for m in got if m.startswith("kiro_tui.core") or m.split(".")[0] in heavy
+                  ) == []

@@ -10,7 +10,15 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 
-from kiro_tui.agents.actions import OPEN_BLOCKER, RESOLVE_BLOCKER, Action, Memory, recall, ts
+from kiro_tui.agents.actions import (
+    OPEN_BLOCKER,
+    RESOLVE_BLOCKER,
+    Action,
+    LogLine,
+    Memory,
+    recall,
+    ts,
+)
 from kiro_tui.agents.roles.dependencies import findings
 from kiro_tui.core import clock
 from kiro_tui.core.snapshot import Blocker, Snapshot
@@ -128,15 +136,15 @@ def decide(snap: Snapshot, now: datetime, memory: Memory) -> list[Action]:
             rec = {"event": "blocker_detected", **b.as_record(),
                    "level": "warning" if b.severity != "info" else "info"}
             out.append(Action(OPEN_BLOCKER, ROLE, b.milestone_id or snap.driving, b.task_id,
-                              b.phase, record=rec, blocker=b,
+                              b.phase, payload=LogLine(rec, b),
                               remember=(("open", bid, rec),), key=f"blk:{bid}"))
     for bid, rec in known.items():
         if bid not in current:
             out.append(Action(RESOLVE_BLOCKER, ROLE, rec.get("milestone_id") or snap.driving,
-                              rec.get("task_id"), rec.get("phase"), record={
+                              rec.get("task_id"), rec.get("phase"), payload=LogLine({
                                   "event": "blocker_resolved", "blocker_id": bid,
                                   "kind": rec.get("kind"), "severity": rec.get("severity"),
-                                  "message": f"resolved: {rec.get('message')}"},
+                                  "message": f"resolved: {rec.get('message')}"}),
                               remember=(("open", bid, None),), key=f"blk-clear:{bid}"))
     return out
 

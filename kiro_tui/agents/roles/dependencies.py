@@ -10,7 +10,7 @@ import os
 from dataclasses import dataclass
 from datetime import datetime
 
-from kiro_tui.agents.actions import LOG, Action, Memory, recall
+from kiro_tui.agents.actions import LOG, Action, LogLine, Memory, recall
 from kiro_tui.core.deps import (
     find_cycles,
     milestone_graph,
@@ -96,15 +96,15 @@ def decide(snap: Snapshot, now: datetime, memory: Memory) -> list[Action]:
     out: list[Action] = []
     for fid, f in current.items():
         if fid not in logged:
-            out.append(Action(LOG, ROLE, f.milestone_id or snap.driving, f.task_id, record={
+            out.append(Action(LOG, ROLE, f.milestone_id or snap.driving, f.task_id, payload=LogLine({
                 "event": "dependency_issue" if f.blocking else "dependency_waiting",
                 "level": "warning" if f.blocking else "info", "message": f.message,
-                "data": {"finding": fid, "kind": f.kind}},
+                "data": {"finding": fid, "kind": f.kind}}),
                 remember=(("findings", fid, f.message),), key=f"dep:{fid}"))
     for fid, message in logged.items():
         if fid not in current:
-            out.append(Action(LOG, ROLE, snap.driving, record={
+            out.append(Action(LOG, ROLE, snap.driving, payload=LogLine({
                 "event": "dependency_cleared", "message": f"cleared: {message}",
-                "data": {"finding": fid}},
+                "data": {"finding": fid}}),
                 remember=(("findings", fid, None),), key=f"dep-clear:{fid}"))
     return out

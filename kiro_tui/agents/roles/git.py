@@ -18,19 +18,18 @@ blocker with the suggestion, and the step is retried on later cycles until the c
 kiro-tui never resolves a conflict, never discards anything and never force-pushes.
 
 Disabled (`git.enabled: false`, or not inside a repository): idle, with the reason, logged once.
-`GitEffects.apply` runs the steps through `core.gitops` and logs git_commit / git_push /
+`GitEffects.apply` runs the steps through the Workspace and logs git_commit / git_push /
 git_branch / git_error lines (branch, sha, files, result).
 """
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kiro_tui.agents.actions import (
     GIT_BRANCH,
@@ -38,13 +37,20 @@ from kiro_tui.agents.actions import (
     GIT_PUSH,
     LOG,
     Action,
+    Commit,
+    LogLine,
     Memory,
+    Push,
     recall,
+    remember,
     ts,
 )
 from kiro_tui.core import events, sessions
 from kiro_tui.core.model import Milestone, Task
 from kiro_tui.core.snapshot import Snapshot
+
+if TYPE_CHECKING:
+    from kiro_tui.core.service import Workspace
 
 ROLE = "git_integration"
 IDLE_REASON = "not inside a git repository"
@@ -124,7 +130,8 @@ def decide(snap: Snapshot, now: datetime, memory: Memory) -> list[Action]:
     if reason:
         if recall(memory, "said").get("idle"):
             return []
-        return [Action(LOG, ROLE, mid, record={"event": "git_idle", "message": f"idle: {reason}"},
+        return [Action(LOG, ROLE, mid, payload=LogLine({"event": "git_idle",
+                                                        "message": f"idle: {reason}"}),
                        remember=(("said", "idle", reason),), key="git:idle")]
     m = snap.state.milestone(mid)
     if m is None:
@@ -161,8 +168,8 @@ def _commit(snap: Snapshot, m: Milestone, ev: GitEvent) -> Action:
     msg = gitops.message(commit_type(t), m.id, t.title, ev.phase, ev.what, task=t.id,
                          approved_by=ev.approved_by)
     return Action(GIT_COMMIT, ROLE, m.id, t.id, ev.phase,
-                  record={"message": msg, "paths": paths, "key": ev.key, "kind": ev.kind,
-                          "branch": g.branch},
+                  payload=Commit(msg, tuple(paths), ev.key, ev.kind,
+                                 on_milestone_branch=g.branch == "milestone"),
                   remember=(("done", ev.key, ev.kind),), key=f"git:commit:{ev.key}")
 
 
@@ -173,7 +180,7 @@ def _push(snap: Snapshot, tasks: int, pushed: int) -> list[Action]:
     due = tasks // g.push_every
     if due <= pushed:
         return []
-    return [Action(GIT_PUSH, ROLE, snap.driving, values=(due, tasks), record={"remote": g.remote},
+    return [Action(GIT_PUSH, ROLE, snap.driving, payload=Push(g.remote, due, tasks),
                    remember=(("pushed", "n", due),), key=f"git:push:{due}")]
 
 
@@ -181,8 +188,6 @@ def _push(snap: Snapshot, tasks: int, pushed: int) -> list[Action]:
 def seed(memory: Memory, root: Path, session_id: str) -> None:
     """Rebuild the role's memory for a (resumed) session: when it started, which events were
     committed and how many pushes were made, from the session record and its git.jsonl."""
-    from kiro_tui.agents.actions import remember
-
     s = sessions.read_session(root, session_id)
     since = ts(s.started_at) if s is not None else None
     if since is not None:
@@ -201,21 +206,28 @@ def seed(memory: Memory, root: Path, session_id: str) -> None:
 
 # ------------------------------------------------------------------------------ effects
 class GitEffects:
-    """Applies the role's actions through `core.gitops` and logs each to git.jsonl.
+    """Applies the role's actions through the Workspace and logs each to git.jsonl.
 
     A refusal (GitBlocked) is logged once as `git_error` (until it changes or clears) and
     raised again, so the coordinator records the failure and the blocker detector opens a
-    `git_conflict` blocker."""
+    `git_conflict` blocker. A refused push is not tried again before `PUSH_RETRY_FIRST`
+    seconds (doubling up to `PUSH_RETRY_MAX`), so the remote is not asked on every batch."""
 
-    PUSH_RETRY_FIRST = 15.0  # seconds before a failed push is tried again; doubles each time
+    PUSH_RETRY_FIRST = 15.0
     PUSH_RETRY_MAX = 600.0
 
-    def __init__(self, root: Path) -> None:
-        self.root = Path(root)
+    def __init__(self, ws: Workspace, *, monotonic: Callable[[], float] = time.monotonic) -> None:
+        self.ws = ws
+        self._monotonic = monotonic
         self._errors: dict[str, str] = {}
-        # after a failed push: (monotonic time of the next try, current delay, the refusal),
-        # so that a rejected push does not reach the remote again on every batch of changes
-        self._push_wait: tuple[float, float, Any] | None = None
+        self._push_next: float | None = None  # monotonic time of the next try
+        self._push_delay = 0.0
+        self._push_refusal: Any = None
+
+    @property
+    def push_delay(self) -> float | None:
+        """Seconds a refused push waits before the remote is asked again (None: no wait)."""
+        return self._push_delay if self._push_next is not None else None
 
     def apply(self, a: Action, session_id: str | None,
               log: Callable[[dict[str, Any]], None]) -> None:
@@ -224,116 +236,56 @@ class GitEffects:
         try:
             if a.kind == GIT_BRANCH:
                 rec = self._branch(a)
-            elif a.kind == GIT_COMMIT:
-                rec = self._commit(a)
-            elif a.kind == GIT_PUSH:
-                rec = self._push(a)
+            elif a.kind == GIT_COMMIT and isinstance(a.payload, Commit):
+                rec = self._commit(a, a.payload)
+            elif a.kind == GIT_PUSH and isinstance(a.payload, Push):
+                self._push(a, a.payload, session_id)
+                return
             else:
                 return
         except GitBlocked as exc:
             msg = str(exc)
             if self._errors.get(a.key) != msg:
                 self._errors[a.key] = msg
+                from kiro_tui.core.git import current_branch
+
+                key = a.payload.key if isinstance(a.payload, Commit) else None
                 log({"event": "git_error", "level": "warning", "task_id": a.task_id,
-                     "phase": a.phase, "message": exc.reason, "branch": self._branch_name(),
-                     "result": exc.kind, "suggestion": exc.suggestion,
-                     "data": {"step": a.kind, "key": (a.record or {}).get("key")}})
+                     "phase": a.phase, "message": exc.reason,
+                     "branch": current_branch(self.ws.root), "result": exc.kind,
+                     "suggestion": exc.suggestion, "data": {"step": a.kind, "key": key}})
             raise
         self._errors.pop(a.key, None)
         log(rec)
 
-    # -- steps
     def _branch(self, a: Action) -> dict[str, Any]:
-        from kiro_tui.core import git as gitops
+        name = self.ws.git_branch(a.milestone_id or "")
+        return {"event": "git_branch", "message": f"on {name}", "branch": name, "result": "ok"}
 
-        mid = a.milestone_id or ""
-        name = gitops.ensure_milestone_branch(self.root, mid, carry=(self._carry(),))
-        return {"event": "git_branch", "message": f"on {name}", "branch": name,
-                "result": "ok"}
-
-    def _commit(self, a: Action) -> dict[str, Any]:
-        from kiro_tui.core.git.commit import commit_paths
-        from kiro_tui.core.git.repo import GitBlocked
-
-        rec = a.record or {}
-        mid = a.milestone_id or ""
-        want = f"milestone/{mid}"
-        branch = self._branch_name()
-        if rec.get("branch") == "milestone" and branch is not None and branch != want:
-            raise GitBlocked("wrong_branch", f"HEAD is on {branch}, not on {want}",
-                             f"switch back to {want} (git switch {want}), then resume")
-        msg = str(rec.get("message") or "")
-        paths = list(rec.get("paths") or ())
-        for attempt in range(3):  # a log being appended while libgit2 hashes it: read again
-            try:
-                sha = commit_paths(self.root, paths, msg)
-                break
-            except GitBlocked as exc:
-                if exc.kind != "commit_failed" or attempt == 2:
-                    raise
-                time.sleep(0.02)
-        files = self._files(sha) if sha else []
+    def _commit(self, a: Action, c: Commit) -> dict[str, Any]:
+        done = self.ws.git_commit(a.milestone_id or "", list(c.paths), c.message,
+                                  on_milestone_branch=c.on_milestone_branch)
         return {"event": "git_commit", "task_id": a.task_id, "phase": a.phase,
-                "message": msg.split("\n", 1)[0], "branch": self._branch_name(),
-                "sha": sha, "files": files,
-                "result": "committed" if sha else "nothing to commit",
-                "data": {"key": rec.get("key"), "event": rec.get("kind")}}
+                "message": c.message.split("\n", 1)[0], "branch": done.branch,
+                "sha": done.sha, "files": list(done.files),
+                "result": "committed" if done.sha else "nothing to commit",
+                "data": {"key": c.key, "event": c.event}}
 
-    def _push(self, a: Action) -> dict[str, Any]:
-        from kiro_tui.core import git as gitops
+    def _push(self, a: Action, p: Push, session_id: str | None) -> None:
         from kiro_tui.core.git.repo import GitBlocked
 
-        remote = (a.record or {}).get("remote")
-        if not remote:
-            return {"event": "git_push", "message": "no remote configured", "result": "skipped",
-                    "data": {"n": a.values[0] if a.values else 0}}
-        branch = self._branch_name()
-        now = time.monotonic()
-        if self._push_wait is not None and now < self._push_wait[0]:
-            last = self._push_wait[2]
+        now = self._monotonic()
+        if self._push_next is not None and now < self._push_next:
+            last = self._push_refusal
             raise GitBlocked(last.kind, last.reason, last.suggestion)
+        path = sessions.role_log_path(self.ws.root, session_id, ROLE) if session_id else None
         try:
-            sha = gitops.push(self.root, remote, branch)
+            self.ws.push(a.milestone_id, remote=p.remote, role=ROLE, session_id=session_id,
+                         log_path=path, data={"n": p.n, "tasks": p.tasks}, log_refusal=False)
         except GitBlocked as exc:
-            delay = self.PUSH_RETRY_FIRST if self._push_wait is None else \
-                min(self.PUSH_RETRY_MAX, self._push_wait[1] * 2)
-            self._push_wait = (now + delay, delay, exc)
+            self._push_delay = self.PUSH_RETRY_FIRST if self._push_next is None else \
+                min(self.PUSH_RETRY_MAX, self._push_delay * 2)
+            self._push_next = now + self._push_delay
+            self._push_refusal = exc
             raise
-        self._push_wait = None
-        n, tasks = (*a.values, 0, 0)[:2]
-        return {"event": "git_push", "message": f"pushed {branch} to {remote} after {tasks} "
-                "completed task(s)", "branch": branch, "sha": sha, "remote": remote,
-                "result": "ok", "data": {"n": n, "tasks": tasks}}
-
-    # -- helpers
-    def _repo(self) -> Any:
-        import pygit2
-
-        found = pygit2.discover_repository(str(self.root))
-        return pygit2.Repository(found) if found else None
-
-    def _branch_name(self) -> str | None:
-        try:
-            repo = self._repo()
-            if repo is None or repo.head_is_detached:
-                return None
-            return str(repo.lookup_reference("HEAD").target).removeprefix("refs/heads/")
-        except Exception:
-            return None
-
-    def _carry(self) -> str:
-        """`.milestones` relative to the repository's working folder."""
-        repo = self._repo()
-        wd = repo.workdir if repo is not None else str(self.root)
-        rel = os.path.relpath(os.path.realpath(self.root / ".milestones"), os.path.realpath(wd))
-        return rel.replace(os.sep, "/")
-
-    def _files(self, sha: str) -> list[str]:
-        try:
-            repo = self._repo()
-            c = repo[sha]
-            diff = (repo.diff(c.parents[0], c) if c.parents
-                    else c.tree.diff_to_tree(swap=True))
-            return [d.new_file.path or d.old_file.path for d in diff.deltas]
-        except Exception:
-            return []
+        self._push_next, self._push_refusal = None, None

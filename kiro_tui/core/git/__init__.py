@@ -25,6 +25,7 @@ from kiro_tui.core.git.repo import (
     CommitInfo,
     GitBlocked,
     GitInfo,
+    PushResult,
     _branch_name,
     _conflicts,
     _open,
@@ -254,9 +255,9 @@ def ensure_milestone_branch(root: Path | str, milestone_id: str, *,
 
 
 # ---------------------------------------------------------------------------------- pushing
-def push(root: Path | str, remote: str, branch: str | None = None) -> str:
-    """Push `branch` (default: the current one) to the configured remote `remote`; returns the
-    sha the remote now has. Raises GitBlocked: no_remote, detached_head, no_branch, diverged
+def push(root: Path | str, remote: str, branch: str | None = None) -> PushResult:
+    """Push `branch` (default: the current one) to the configured remote `remote`; the result
+    has the sha the remote now has and whether anything was pushed. Raises GitBlocked: no_remote, detached_head, no_branch, diverged
     (the remote-tracking branch has commits we lack and we have commits it lacks),
     push_rejected (the remote refused a non-fast-forward), push_failed."""
     import pygit2
@@ -285,8 +286,8 @@ def push(root: Path | str, remote: str, branch: str | None = None) -> str:
             raise GitBlocked("diverged", f"{branch} and {remote}/{branch} have diverged "
                              f"({ahead} ahead, {behind} behind)",
                              f"merge or rebase onto {remote}/{branch} yourself, then push")
-        if behind:
-            return str(tracking)  # the remote already has everything we have
+        if behind:  # the remote already has everything we have
+            return PushResult(branch, remote, str(tracking), pushed=False)
 
     rejected: list[str] = []
     tried: list[bool] = []
@@ -317,4 +318,37 @@ def push(root: Path | str, remote: str, branch: str | None = None) -> str:
     if rejected:
         raise GitBlocked("push_rejected", f"push of {branch} to {remote} rejected: "
                          f"{rejected[0]}", suggestion)
-    return str(local)
+    # the remote-tracking branch already at our tip: the push had nothing to send
+    return PushResult(branch, remote, str(local), pushed=tracking != local)
+
+
+# ---------------------------------------------------------------------------------- reading
+def current_branch(root: Path | str) -> str | None:
+    """The checked-out branch's name; None when detached, unborn elsewhere or no repository."""
+    try:
+        repo = _open(root)
+        if repo.head_is_detached:
+            return None
+        return str(repo.lookup_reference("HEAD").target).removeprefix("refs/heads/")
+    except Exception:
+        return None
+
+
+def workdir_path(root: Path | str, path: Path | str) -> str:
+    """`path` relative to the repository's working folder (posix), e.g. `.milestones`."""
+    try:
+        wd = _open(root).workdir
+    except GitBlocked:
+        wd = str(root)
+    return os.path.relpath(os.path.realpath(path), os.path.realpath(wd)).replace(os.sep, "/")
+
+
+def commit_files(root: Path | str, sha: str) -> list[str]:
+    """The files commit `sha` changed (against its first parent), or [] when unknown."""
+    try:
+        repo = _open(root)
+        c: Any = repo[sha]
+        diff = repo.diff(c.parents[0], c) if c.parents else c.tree.diff_to_tree(swap=True)
+        return [d.new_file.path or d.old_file.path for d in diff.deltas]
+    except Exception:
+        return []

@@ -22,6 +22,7 @@ from kiro_tui.core.git.repo import (
     _GITLINK,
     _TMP_RE,
     LOCKS,
+    CommitResult,
     GitBlocked,
     _check_committable,
     _open,
@@ -225,3 +226,28 @@ def _sync_index(repo: Any, new: dict[str, tuple[Any, int]], removed: set[str], s
                                  f"index ({exc})", "the committed files may show as staged "
                                  "changes; run 'git reset -- <paths>' or 'git add' them") from None
             time.sleep(0.05)
+
+
+def commit_step(root: Path | str, milestone_id: str, paths: Sequence[Path | str], message: str,
+                on_milestone_branch: bool = False) -> CommitResult:
+    """One commit of the git role: `paths` only, retried when a log being appended made libgit2
+    read a file mid-write; refused (wrong_branch) when `on_milestone_branch` and HEAD is on
+    another branch than `milestone/<milestone_id>`."""
+    from kiro_tui.core import git as gitops
+
+    want = f"milestone/{milestone_id}"
+    branch = gitops.current_branch(root)
+    if on_milestone_branch and branch is not None and branch != want:
+        raise GitBlocked("wrong_branch", f"HEAD is on {branch}, not on {want}",
+                         f"switch back to {want} (git switch {want}), then resume")
+    sha: str | None = None
+    for attempt in range(3):
+        try:
+            sha = commit_paths(root, paths, message)
+            break
+        except GitBlocked as exc:
+            if exc.kind != "commit_failed" or attempt == 2:
+                raise
+            time.sleep(0.02)
+    files = tuple(gitops.commit_files(root, sha)) if sha else ()
+    return CommitResult(sha, gitops.current_branch(root), files)

@@ -58,6 +58,30 @@ class GitInfo:
 
 
 @dataclass(frozen=True, slots=True)
+class CommitResult:
+    sha: str | None  # None: nothing to commit
+    branch: str | None
+    files: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class PushResult:
+    """What a push did: `pushed` is False when the remote already had everything (the branch
+    was equal to, or behind, the remote's)."""
+
+    branch: str
+    remote: str
+    sha: str
+    pushed: bool
+
+    @property
+    def message(self) -> str:
+        if self.pushed:
+            return f"pushed {self.branch} to {self.remote} ({self.sha[:7]})"
+        return f"{self.branch} is already on {self.remote} ({self.sha[:7]}): nothing to push"
+
+
+@dataclass(frozen=True, slots=True)
 class CommitInfo:
     sha: str
     short: str

@@ -1,4 +1,4 @@
-"""The help screen: every key the dashboard answers to."""
+"""The help screen: every key the dashboard answers to, made from `ui.keys.GROUPS`."""
 
 from __future__ import annotations
 
@@ -6,24 +6,21 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
+from textual.markup import escape
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-KEYS = (
-    ("a", "approve the phase waiting for approval under the selection"),
-    ("x", "reject it, with a reason"),
-    ("n", "jump to what needs you next: a gate, then a critical blocker"),
-    ("p", "pause the selected milestone's session, or resume it"),
-    ("s", "start a session on the selected milestone, driven from this window"),
-    ("/", "filter the tree (id, title, status), or the log when it has focus"),
-    ("f", "follow the log on or off"),
-    ("l", "focus the log"),
-    ("b", "focus the blockers (Enter jumps to the task)"),
-    ("t", "focus the tree"),
-    ("?", "this help"),
-    ("ctrl+p", "command palette: every action, plus log filters by role and level"),
-    ("q", "quit (stops driving cleanly)"),
-)
+from kiro_tui.ui.keys import GROUPS, key_label
+
+PALETTE = ("ctrl+p", "command palette: every action, plus git and log filters")
+
+
+def help_rows(keymap: dict[str, str] | None = None) -> list[tuple[str, str, str]]:
+    """(group title, key, what it does) for every binding, then the palette key."""
+    rows = [(g.title, key_label(b, keymap), b.tooltip or b.description)
+            for g in GROUPS for b in g.bindings]
+    rows.append(("The app", *PALETTE))
+    return rows
 
 
 class HelpScreen(ModalScreen[None]):
@@ -31,11 +28,22 @@ class HelpScreen(ModalScreen[None]):
 
     BINDINGS = [Binding("escape,q,question_mark", "close", "Close", id="help.close")]
 
+    def __init__(self, keymap: dict[str, str] | None = None) -> None:
+        super().__init__()
+        self.keymap = keymap or {}
+
     def compose(self) -> ComposeResult:
-        rows = "\n".join(f"  [b $accent]{k:>7}[/]  {what}" for k, what in KEYS)
+        lines: list[str] = []
+        group = None
+        for title, key, what in help_rows(self.keymap):
+            if title != group:
+                lines.append(f"\n[b]{escape(title)}[/b]")
+                group = title
+            lines.append(f"  [b $accent]{escape(key):>7}[/]  {escape(what)}")
         with Vertical(id="help"):
             yield Static(Content.from_markup(
-                "[b]kiro-tui keys[/b]\n\n" + rows + "\n\n[dim]Escape closes this help.[/dim]"), id="help-text")
+                "[b]kiro-tui keys[/b]\n" + "\n".join(lines)
+                + "\n\n[dim]Escape closes this help.[/dim]"), id="help-text")
 
     def action_close(self) -> None:
         self.dismiss(None)

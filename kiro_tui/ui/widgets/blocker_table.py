@@ -37,13 +37,23 @@ class BlockerTable(DataTable[str]):
     class Jump(Message):
         """The user asked to see what a blocker concerns."""
 
-        def __init__(self, sel: Sel) -> None:
+        def __init__(self, table: BlockerTable, sel: Sel) -> None:
             super().__init__()
+            self.table = table
             self.sel = sel
+
+        @property
+        def control(self) -> BlockerTable:
+            return self.table
 
     def __init__(self, **kw: object) -> None:
         super().__init__(cursor_type="row", zebra_stripes=False, **kw)  # type: ignore[arg-type]
         self._blockers: tuple[Blocker, ...] = ()
+
+    @property
+    def blockers(self) -> tuple[Blocker, ...]:
+        """The rows shown, in order (most severe first)."""
+        return self._blockers
 
     def on_mount(self) -> None:
         self.add_columns("severity", "age", "what", "message", "suggestion")
@@ -67,6 +77,6 @@ class BlockerTable(DataTable[str]):
             return
         b = self._blockers[min(self.cursor_row, len(self._blockers) - 1)]
         if b.milestone_id:
-            self.post_message(self.Jump(Sel(b.milestone_id, b.task_id, b.phase)))
+            self.post_message(self.Jump(self, Sel(b.milestone_id, b.task_id, b.phase)))
         else:
             self.notify(f"{b.file or b.kind}: not part of a milestone", timeout=3)

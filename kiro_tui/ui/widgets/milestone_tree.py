@@ -64,9 +64,14 @@ class MilestoneTree(Tree[NodeInfo]):
     class SelectionChanged(Message):
         """The highlighted node changed."""
 
-        def __init__(self, sel: Sel | None) -> None:
+        def __init__(self, tree: MilestoneTree, sel: Sel | None) -> None:
             super().__init__()
+            self.tree = tree
             self.sel = sel
+
+        @property
+        def control(self) -> MilestoneTree:
+            return self.tree
 
     def __init__(self, **kw: object) -> None:
         super().__init__("milestones", **kw)  # type: ignore[arg-type]
@@ -232,7 +237,7 @@ class MilestoneTree(Tree[NodeInfo]):
 
     def _on_tree_node_highlighted(self, event: Tree.NodeHighlighted[NodeInfo]) -> None:
         data = event.node.data
-        self.post_message(self.SelectionChanged(data.sel if data else None))
+        self.post_message(self.SelectionChanged(self, data.sel if data else None))
 
     # ------------------------------------------------------------------ navigation
     def select(self, sel: Sel) -> bool:
