@@ -92,13 +92,22 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--samples", type=int, default=20)
     ap.add_argument("--idle", type=float, default=10.0)
-    ap.add_argument("--git", type=int, default=0, metavar="FILES",
-                    help="make the workspace a git repository with FILES committed files, so "
-                    "git_integration commits every event (default 0: no repository)")
+    ap.add_argument(
+        "--git",
+        type=int,
+        default=0,
+        metavar="FILES",
+        help="make the workspace a git repository with FILES committed files, so "
+        "git_integration commits every event (default 0: no repository)",
+    )
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="kiro-bench-"))
-    env = {**os.environ, "KIRO_USER": "bench", "HOME": str(tmp / "home"),
-           "XDG_CACHE_HOME": str(tmp / "cache")}
+    env = {
+        **os.environ,
+        "KIRO_USER": "bench",
+        "HOME": str(tmp / "home"),
+        "XDG_CACHE_HOME": str(tmp / "cache"),
+    }
     os.environ.update(env)
     root = tmp / "repo"
     Workspace.init(root)
@@ -109,9 +118,12 @@ def main() -> int:
         ws.add_task(mid, f"Task {i}", task_id=f"t{i:02d}")
     if args.git:
         make_repo(root, args.git)
-    proc = subprocess.Popen([sys.executable, "-m", "kiro_tui", "-C", str(root), "run", mid,
-                             "--json"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            env=env)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "kiro_tui", "-C", str(root), "run", mid, "--json"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
     try:
         return measure(args, ws, root, proc)
     finally:
@@ -157,8 +169,11 @@ def measure(args: argparse.Namespace, ws: Workspace, root: Path, proc: subproces
         fill(ws, mid, tid, "design")
         t0 = time.monotonic()
         ty = wait(lambda m0=m0: mtime(yaml) != m0)
-        tl = wait(lambda o0=o0, tid=tid: contains_after(exe, o0, f'"task_id": "{tid}", "phase": '
-                                                        '"design", "message"'))
+        tl = wait(
+            lambda o0=o0, tid=tid: contains_after(
+                exe, o0, f'"task_id": "{tid}", "phase": "design", "message"'
+            )
+        )
         deliver_yaml.append(ty - t0)
         deliver_log.append(tl - t0)
         wait(lambda tid=tid: status(tid, "design") == "waiting_approval")
@@ -171,8 +186,11 @@ def measure(args: argparse.Namespace, ws: Workspace, root: Path, proc: subproces
         t0 = time.monotonic()
         m0, o0, p0 = mtime(yaml), size(exe), size(prog)
         ty = wait(lambda m0=m0: mtime(yaml) != m0)
-        tl = wait(lambda o0=o0, tid=tid: contains_after(exe, o0, f'"task_id": "{tid}", "phase": '
-                                                        '"spec", "message"'))
+        tl = wait(
+            lambda o0=o0, tid=tid: contains_after(
+                exe, o0, f'"task_id": "{tid}", "phase": "spec", "message"'
+            )
+        )
         tp = wait(lambda p0=p0, tid=tid: contains_after(prog, p0, f'"task_id": "{tid}"'))
         approve_yaml.append(ty - t0)
         approve_log.append(tl - t0)
@@ -223,8 +241,10 @@ def measure(args: argparse.Namespace, ws: Workspace, root: Path, proc: subproces
     if cli_yaml:
         print(f"{'kiro-tui approve -> YAML progress block':<46} {ms(cli_yaml)}")
     print(f"{'all write -> YAML samples (first 3 rows)':<46} {ms(both)}   target < 150 ms")
-    print(f"{'idle CPU of kiro-tui run':<46} {idle_cpu:6.2f} % of a core over {w1 - w0:.0f} s"
-          "   target < 1%")
+    print(
+        f"{'idle CPU of kiro-tui run':<46} {idle_cpu:6.2f} % of a core over {w1 - w0:.0f} s"
+        "   target < 1%"
+    )
     print(f"run exited {rc} after SIGTERM")
     if args.git:
         import pygit2

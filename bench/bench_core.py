@@ -111,20 +111,39 @@ def milestone_text(i: int, mid: str, tasks: int, ms_dir: Path, with_files: bool)
             done = TS if ph_status in ("approved", "completed", "waiting_approval") else "null"
             approved = TS if ph_status == "approved" else "null"
             names = deliverables_for("feature", phase)
-            blocks.append(PHASE.format(
-                phase=phase, status=ph_status, hours=HOURS[phase], started=started,
-                completed=done, approved=approved, gate=GATES[phase],
-                deliverables=", ".join(f'"{d}"' for d in names)))
+            blocks.append(
+                PHASE.format(
+                    phase=phase,
+                    status=ph_status,
+                    hours=HOURS[phase],
+                    started=started,
+                    completed=done,
+                    approved=approved,
+                    gate=GATES[phase],
+                    deliverables=", ".join(f'"{d}"' for d in names),
+                )
+            )
             if with_files and ph_status != "pending":
                 folder = ms_dir / "deliverables" / tid / phase
                 folder.mkdir(parents=True, exist_ok=True)
                 for d in names:
                     (folder / d).write_text(f"# {d}\n\nWritten for the benchmark.\n")
-        current = next((p for p, s in zip(PHASES, phases, strict=True)
-                        if s not in ("approved", "completed")), "execute")
+        current = next(
+            (p for p, s in zip(PHASES, phases, strict=True) if s not in ("approved", "completed")),
+            "execute",
+        )
         deps = f'"task-{i:03d}-{n - 1:02d}"' if n % 5 else ""
-        out.append(TASK.format(tid=tid, n=n, mid=mid, status=status, deps=deps,
-                               current=current, phases="".join(blocks)))
+        out.append(
+            TASK.format(
+                tid=tid,
+                n=n,
+                mid=mid,
+                status=status,
+                deps=deps,
+                current=current,
+                phases="".join(blocks),
+            )
+        )
     requires = f'"m-{i - 1:03d}"' if i else ""
     status = "in_progress" if i % 3 else "planned"
     return MILESTONE.format(mid=mid, i=i, status=status, requires=requires, tasks="".join(out))
@@ -136,7 +155,8 @@ def generate(root: Path, milestones: int, tasks: int) -> None:
         (ms / sub).mkdir(parents=True, exist_ok=True)
     (ms / "config" / "kiro-config.yaml").write_text(
         "policy:\n  enforcement: strict\nphase_weights:\n  design: 15\n  spec: 25\n  task: 20\n"
-        "  execute: 40\napproval_gates:\n  design_approval: true\n  spec_approval: true\n")
+        "  execute: 40\napproval_gates:\n  design_approval: true\n  spec_approval: true\n"
+    )
     for i in range(milestones):
         mid = f"m-{i:03d}"
         # deliverable files for one milestone in ten: most phase folders do not exist
@@ -188,21 +208,41 @@ def main() -> int:
             copy = tmp / f"copy-{r}"
             shutil.copytree(root, copy, symlinks=True)
             env["XDG_CACHE_HOME"] = str(tmp / f"cache-approve-{r}")
-            approve.append(run([*kiro, "-C", str(copy), "approve", target, "task-010-01", "spec",
-                                "--note", "bench"], env))
+            approve.append(
+                run(
+                    [
+                        *kiro,
+                        "-C",
+                        str(copy),
+                        "approve",
+                        target,
+                        "task-010-01",
+                        "spec",
+                        "--note",
+                        "bench",
+                    ],
+                    env,
+                )
+            )
             shutil.rmtree(copy)
 
         size = sum(p.stat().st_size for p in (root / ".milestones/active").iterdir())
-        print(f"workspace: {args.milestones} milestones x {args.tasks} tasks, "
-              f"{size / 1e6:.1f} MB of YAML (generated in {gen:.1f} s); "
-              f"median of {args.runs} runs")
+        print(
+            f"workspace: {args.milestones} milestones x {args.tasks} tasks, "
+            f"{size / 1e6:.1f} MB of YAML (generated in {gen:.1f} s); "
+            f"median of {args.runs} runs"
+        )
         print(f"{'measure':<26}{'median':>9}{'min':>9}{'max':>9}{'target':>9}  ok")
-        for name, values, target_s in (("status --json, cold", cold, 6.0),
-                                       ("status --json, warm", warm, 1.0),
-                                       ("approve (20 tasks)", approve, 0.4)):
+        for name, values, target_s in (
+            ("status --json, cold", cold, 6.0),
+            ("status --json, warm", warm, 1.0),
+            ("approve (20 tasks)", approve, 0.4),
+        ):
             med = statistics.median(values)
-            print(f"{name:<26}{med:>8.2f}s{min(values):>8.2f}s{max(values):>8.2f}s"
-                  f"{target_s:>8.1f}s  {'yes' if med <= target_s else 'NO'}")
+            print(
+                f"{name:<26}{med:>8.2f}s{min(values):>8.2f}s{max(values):>8.2f}s"
+                f"{target_s:>8.1f}s  {'yes' if med <= target_s else 'NO'}"
+            )
         if args.keep:
             print(f"kept: {root}")
     finally:

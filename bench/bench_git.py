@@ -93,10 +93,11 @@ def main(argv: list[str] | None = None) -> int:
             for i in range(9):
                 (deliverables / f"doc{i}.md").write_text(f"run {counter[0]}\n")
             (small / ".milestones/active/m1.yaml").write_text(f"id: m1\nrun: {counter[0]}\n")
-            sha = commit_paths(small, [".milestones/active/m1.yaml",
-                                              ".milestones/deliverables/t1"],
-                                      gitops.message("feat", "m1", "T", "design", "completed",
-                                                     milestone="m1", task="t1"))
+            sha = commit_paths(
+                small,
+                [".milestones/active/m1.yaml", ".milestones/deliverables/t1"],
+                gitops.message("feat", "m1", "T", "design", "completed", milestone="m1", task="t1"),
+            )
             assert sha is not None
             return sha
 
@@ -109,16 +110,21 @@ def main(argv: list[str] | None = None) -> int:
         (big / "untracked.txt").write_text("x\n")
         info = gitops.info(big)
         assert info.dirty == 6, info
-        rows.append(("info(), 10k-file repo, 6 changed", _time(lambda: gitops.info(big),
-                                                                 args.runs)))
+        rows.append(
+            ("info(), 10k-file repo, 6 changed", _time(lambda: gitops.info(big), args.runs))
+        )
 
         for i in range(200):
             (small / "src/pkg001/mod00100.py").write_text(f"# {i}\n")
             commit_paths(small, ["src/pkg001/mod00100.py"], f"other {i}\n\nMilestone: m2\n")
         found = gitops.milestone_commits(small, "m1")
         assert len(found) >= args.runs, len(found)
-        rows.append((f"milestone_commits(), {len(found)} of ~{len(found) + 200} commits",
-                     _time(lambda: gitops.milestone_commits(small, "m1"), max(args.runs // 3, 3))))
+        rows.append(
+            (
+                f"milestone_commits(), {len(found)} of ~{len(found) + 200} commits",
+                _time(lambda: gitops.milestone_commits(small, "m1"), max(args.runs // 3, 3)),
+            )
+        )
 
     print(f"first gitops call (imports pygit2): {import_ms:.0f} ms\n")
     print(f"{'operation':<48} {'median':>8} {'min':>8} {'max':>8}   (ms, {args.runs} runs)")

@@ -51,8 +51,9 @@ class Term:
         env.pop("TEXTUAL", None)
         env.setdefault("XDG_CACHE_HOME", str(CACHE))
         self.t0 = time.perf_counter()
-        self.proc = subprocess.Popen(argv, stdin=slave, stdout=slave, stderr=slave, cwd=cwd,
-                                     env=env, start_new_session=True)
+        self.proc = subprocess.Popen(
+            argv, stdin=slave, stdout=slave, stderr=slave, cwd=cwd, env=env, start_new_session=True
+        )
         os.close(slave)
         self.buf = b""
         self.arrivals: list[tuple[int, float]] = []  # (end offset of a chunk, arrival time)
@@ -147,16 +148,25 @@ def make_big_workspace(root: Path, milestones: int, tasks: int) -> None:
           acceptance_criteria: ["done"]
 """
     for i in range(milestones):
-        out = [f'id: "bench-{i:04d}"', f'title: "Bench milestone {i}"',
-               f'status: "{"in_progress" if i % 3 else "planned"}"', "tasks:"]
+        out = [
+            f'id: "bench-{i:04d}"',
+            f'title: "Bench milestone {i}"',
+            f'status: "{"in_progress" if i % 3 else "planned"}"',
+            "tasks:",
+        ]
         for j in range(tasks):
-            out.append(f'  - id: "task-{j:03d}"\n    title: "Task {j}"\n    status: "pending"'
-                       '\n    kiro_workflow:\n      enabled: true\n      current_phase: "design"'
-                       '\n      phases:')
+            out.append(
+                f'  - id: "task-{j:03d}"\n    title: "Task {j}"\n    status: "pending"'
+                '\n    kiro_workflow:\n      enabled: true\n      current_phase: "design"'
+                "\n      phases:"
+            )
             for k, name in enumerate(("design", "spec", "task", "execute")):
                 st = "approved" if k < j % 4 else "in_progress" if k == j % 4 else "pending"
-                out.append(phase.format(name=name, status=st, gate="true" if k < 2 else "false")
-                           .rstrip("\n"))
+                out.append(
+                    phase.format(name=name, status=st, gate="true" if k < 2 else "false").rstrip(
+                        "\n"
+                    )
+                )
         (root / ".milestones" / "active" / f"bench-{i:04d}.yaml").write_text("\n".join(out) + "\n")
 
 
@@ -222,8 +232,10 @@ def bench_big_log(demo: Path) -> tuple[float, float, float]:
     finally:
         base.close()
     log = demo / ".milestones" / "logs" / "huge.jsonl"
-    line = ('{"timestamp": "2026-11-25T10:00:00Z", "event": "note", "role": "progress_monitor", '
-            '"message": "' + "x" * 150 + '"}\n').encode()
+    line = (
+        '{"timestamp": "2026-11-25T10:00:00Z", "event": "note", "role": "progress_monitor", '
+        '"message": "' + "x" * 150 + '"}\n'
+    ).encode()
     chunk = line * (8 << 20 // len(line) + 1)
     try:
         with open(log, "wb") as fh:
@@ -231,8 +243,10 @@ def bench_big_log(demo: Path) -> tuple[float, float, float]:
             while written < (1 << 30):
                 fh.write(chunk)
                 written += len(chunk)
-            fh.write(b'{"timestamp": "2099-01-01T00:00:00Z", "event": "note", '
-                     b'"role": "progress_monitor", "message": "LAST-LINE-OF-HUGE"}\n')
+            fh.write(
+                b'{"timestamp": "2099-01-01T00:00:00Z", "event": "note", '
+                b'"role": "progress_monitor", "message": "LAST-LINE-OF-HUGE"}\n'
+            )
         t = Term(kiro(demo))
         try:
             shown = t.wait_for("LAST-LINE-OF-HUGE", timeout=60)
@@ -249,11 +263,16 @@ def bench_big_log(demo: Path) -> tuple[float, float, float]:
 def log_rows(demo: Path) -> list[tuple[str, str, str]]:
     after_paint, shown, rss = bench_big_log(demo)
     rows = []
-    rows.append(("1 GB log: last line on screen after first paint",
-                 f"{after_paint * 1000:.0f} ms", f"{shown * 1000:.0f} ms from spawn; "
-                 "target <= 200 ms"))
-    rows.append(("1 GB log: RSS over the same workspace without it", f"{rss:+.1f} MB",
-                 "target < 20 MB"))
+    rows.append(
+        (
+            "1 GB log: last line on screen after first paint",
+            f"{after_paint * 1000:.0f} ms",
+            f"{shown * 1000:.0f} ms from spawn; target <= 200 ms",
+        )
+    )
+    rows.append(
+        ("1 GB log: RSS over the same workspace without it", f"{rss:+.1f} MB", "target < 20 MB")
+    )
     return rows
 
 
@@ -273,25 +292,42 @@ def main() -> int:
         if part in (None, "cold"):
             minimal, cold = bench_cold(demo, runs)
             rows.append(("minimal Textual app, first paint", f"{minimal * 1000:.0f} ms", ""))
-            rows.append(("demo dashboard, first paint", f"{cold * 1000:.0f} ms",
-                         f"{cold / minimal:.2f}x (target <= 1.6x)"))
+            rows.append(
+                (
+                    "demo dashboard, first paint",
+                    f"{cold * 1000:.0f} ms",
+                    f"{cold / minimal:.2f}x (target <= 1.6x)",
+                )
+            )
         if part in (None, "big"):
             big = tmp / "big"
             n = 100 if args.quick else 500
             make_big_workspace(big, n, 20)
             paint, filled, key = bench_big(big)
-            rows.append((f"{n} x 20 tasks, first paint", f"{paint * 1000:.0f} ms",
-                         "target <= 1000 ms"))
-            rows.append((f"{n} x 20 tasks, first milestones in the tree",
-                         f"{filled * 1000:.0f} ms", "(cold cache)"))
+            rows.append(
+                (f"{n} x 20 tasks, first paint", f"{paint * 1000:.0f} ms", "target <= 1000 ms")
+            )
+            rows.append(
+                (
+                    f"{n} x 20 tasks, first milestones in the tree",
+                    f"{filled * 1000:.0f} ms",
+                    "(cold cache)",
+                )
+            )
             rows.append(("key answered while loading", f"{key * 1000:.0f} ms", "target <= 50 ms"))
             paint2, filled2, key2 = bench_big(big)
-            rows.append((f"{n} x 20 tasks, warm cache: paint / tree / key",
-                         f"{paint2 * 1000:.0f} / {filled2 * 1000:.0f} / {key2 * 1000:.0f} ms", ""))
+            rows.append(
+                (
+                    f"{n} x 20 tasks, warm cache: paint / tree / key",
+                    f"{paint2 * 1000:.0f} / {filled2 * 1000:.0f} / {key2 * 1000:.0f} ms",
+                    "",
+                )
+            )
         if part in (None, "change"):
             med = bench_change(demo, 8 if args.quick else 20)
-            rows.append(("external change on screen (median)", f"{med * 1000:.0f} ms",
-                         "target <= 150 ms"))
+            rows.append(
+                ("external change on screen (median)", f"{med * 1000:.0f} ms", "target <= 150 ms")
+            )
         if part in (None, "log"):
             rows.extend(log_rows(demo))
     finally:

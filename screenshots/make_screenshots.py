@@ -52,8 +52,11 @@ async def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="kiro-shots-"))
     try:
         root = build(tmp / "demo-project")
-        for name, keys in (("dashboard", ("down", "down")), ("approval", ("n", "a")),
-                           ("help", ("question_mark",))):
+        for name, keys in (
+            ("dashboard", ("down", "down")),
+            ("approval", ("n", "a")),
+            ("help", ("question_mark",)),
+        ):
             print(await shoot(root, name, keys))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

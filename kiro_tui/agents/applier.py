@@ -72,8 +72,13 @@ class ActionApplier:
     @property
     def failures(self) -> Mapping[str, str]:
         """`"<role> <action key>" -> error` for the snapshot."""
-        return MappingProxyType({f"{role} {key}": err for role, keys in self._failures.items()
-                                 for key, err in keys.items()})
+        return MappingProxyType(
+            {
+                f"{role} {key}": err
+                for role, keys in self._failures.items()
+                for key, err in keys.items()
+            }
+        )
 
     @property
     def roles(self) -> Mapping[str, RoleStatus]:
@@ -81,8 +86,9 @@ class ActionApplier:
         return MappingProxyType(dict(self._states))
 
     # ------------------------------------------------------------------ applying
-    def apply_all(self, role: str, acts: list[Action], snap: Snapshot,
-                  stopping: Callable[[], bool]) -> int:
+    def apply_all(
+        self, role: str, acts: list[Action], snap: Snapshot, stopping: Callable[[], bool]
+    ) -> int:
         wrote = 0
         proposed = set()
         for a in acts:
@@ -94,8 +100,15 @@ class ActionApplier:
             except Refused as exc:
                 sig = executor.refusal_signature(a, snap)
                 remember(self.memory[role], (("refused", a.key, sig),))
-                self.log(role, {"event": "action_refused", "task_id": a.task_id,
-                                "phase": a.phase, "message": f"{a.kind} refused: {exc}"})
+                self.log(
+                    role,
+                    {
+                        "event": "action_refused",
+                        "task_id": a.task_id,
+                        "phase": a.phase,
+                        "message": f"{a.kind} refused: {exc}",
+                    },
+                )
                 wrote += 1
             except Exception as exc:  # a failure the blocker detector reports
                 msg = f"{type(exc).__name__}: {exc}"
@@ -103,9 +116,16 @@ class ActionApplier:
                 if mine.get(a.key) != msg:
                     mine[a.key] = msg
                     with contextlib.suppress(Exception):
-                        self.log(role, {"event": "action_failed", "level": "warning",
-                                        "task_id": a.task_id, "phase": a.phase,
-                                        "message": f"{a.kind} failed: {msg}"})
+                        self.log(
+                            role,
+                            {
+                                "event": "action_failed",
+                                "level": "warning",
+                                "task_id": a.task_id,
+                                "phase": a.phase,
+                                "message": f"{a.kind} failed: {msg}",
+                            },
+                        )
                         wrote += 1
             else:
                 remember(self.memory[role], a.remember)
@@ -124,21 +144,20 @@ class ActionApplier:
         ws, mid, sid = self.ws, a.milestone_id or self.milestone_id or "", self.session_id or ""
         path = sessions.role_log_path(ws.root, sid, a.role)
         if a.kind == START_PHASE:
-            ws.start_phase(mid, a.task_id or "", a.phase or "", ACTOR, role=a.role,
-                           log_path=path)
+            ws.start_phase(mid, a.task_id or "", a.phase or "", ACTOR, role=a.role, log_path=path)
             m = ws.milestone(mid)
             t = m.task(a.task_id or "") if m else None
             if t is not None:
                 self.runner.start(t, a.phase or "")
         elif a.kind == COMPLETE_PHASE:
-            ws.complete_phase(mid, a.task_id or "", a.phase or "", ACTOR, role=a.role,
-                              log_path=path)
+            ws.complete_phase(
+                mid, a.task_id or "", a.phase or "", ACTOR, role=a.role, log_path=path
+            )
         elif a.kind == COMPLETE_MILESTONE:
             ws.complete_milestone(mid, ACTOR, role=a.role, log_path=path)
         elif a.kind == WRITE_PROGRESS and isinstance(a.payload, Progress):
             p = a.payload
-            ws.write_progress(mid, p.percentage, p.completed, p.total, role=a.role,
-                              log_path=path)
+            ws.write_progress(mid, p.percentage, p.completed, p.total, role=a.role, log_path=path)
         elif a.kind in (LOG, OPEN_BLOCKER, RESOLVE_BLOCKER) and isinstance(a.payload, LogLine):
             self.log(a.role, dict(a.payload.record), mid)
         elif a.kind in git_role.KINDS:
@@ -152,9 +171,13 @@ class ActionApplier:
     def log(self, role: str, record: dict[str, Any], mid: str | None = None) -> None:
         if not self.session_id:
             return
-        self.ws.log(mid or self.milestone_id or "", dict(record), role=role,
-                    session_id=self.session_id,
-                    path=sessions.role_log_path(self.ws.root, self.session_id, role))
+        self.ws.log(
+            mid or self.milestone_id or "",
+            dict(record),
+            role=role,
+            session_id=self.session_id,
+            path=sessions.role_log_path(self.ws.root, self.session_id, role),
+        )
 
     # ------------------------------------------------------------------ role states
     def note_git_idle(self, snap: Snapshot) -> None:
@@ -169,8 +192,7 @@ class ActionApplier:
         want: dict[str, dict[str, Any]] = {}
         for role in ROLES:
             st, detail = status, None
-            if role == "git_integration" and status in ("running", "starting") and \
-                    self._git_idle:
+            if role == "git_integration" and status in ("running", "starting") and self._git_idle:
                 st, detail = "idle", self._git_idle
             err = self._role_errors.get(role)
             if err and status == "running":
@@ -179,11 +201,14 @@ class ActionApplier:
         if not force and want == self._written:
             return
         now = self.ws.clock.now_str()
-        self.ws.write_role_state(self.session_id,
-                                 {r: {**v, "heartbeat": now} for r, v in want.items()})
+        self.ws.write_role_state(
+            self.session_id, {r: {**v, "heartbeat": now} for r, v in want.items()}
+        )
         self._written = want
-        self._states = {r: RoleStatus(r, v["status"], now, v["last_error"], v["detail"])
-                        for r, v in want.items()}
+        self._states = {
+            r: RoleStatus(r, v["status"], now, v["last_error"], v["detail"])
+            for r, v in want.items()
+        }
 
     def renew(self) -> None:
         """The heartbeat: write the current states again with a fresh `heartbeat`."""
@@ -203,8 +228,9 @@ class ActionApplier:
                     remember(mem, (("open", str(ev.raw["blocker_id"]), ev.raw),))
                 elif ev.event == "blocker_resolved" and ev.raw.get("blocker_id"):
                     remember(mem, (("open", str(ev.raw["blocker_id"]), None),))
-                elif ev.event in ("task_progress", "milestone_progress") and \
-                        isinstance(d.get("progress"), int | float):
+                elif ev.event in ("task_progress", "milestone_progress") and isinstance(
+                    d.get("progress"), int | float
+                ):
                     key = ev.task_id if ev.event == "task_progress" else monitor.MILESTONE_KEY
                     if key:
                         remember(mem, (("logged", key, f"{float(d['progress']):.1f}"),))

@@ -46,8 +46,9 @@ class Driving:
 
 
 def empty_snapshot(ws: Workspace) -> Snapshot:
-    return Snapshot(state=WorkspaceState(root=ws.root, milestones=(), problems=(),
-                                         config=ws.config))
+    return Snapshot(
+        state=WorkspaceState(root=ws.root, milestones=(), problems=(), config=ws.config)
+    )
 
 
 class SnapshotBuilder:
@@ -101,8 +102,11 @@ class SnapshotBuilder:
     # ------------------------------------------------------------------ building
     def build(self, now: datetime, d: Driving) -> Snapshot:
         state = self.ws.load()
-        scope = (d.milestone_id,) if d.milestone_id else tuple(
-            m.id for m in state.milestones if not m.finished and m.location == "active")
+        scope = (
+            (d.milestone_id,)
+            if d.milestone_id
+            else tuple(m.id for m in state.milestones if not m.finished and m.location == "active")
+        )
         facts: dict[tuple[str, str, str], Any] = {}
         activity: dict[tuple[str, str], float] = {}
         for mid in scope:
@@ -121,13 +125,21 @@ class SnapshotBuilder:
             sid = om.session_id if om else None
             paused = bool(sid and om and om.status == "paused")
         self._seq += 1
-        snap = Snapshot(state=state, driving=d.milestone_id, session_id=sid, paused=paused,
-                        git=self._git_info or self.read_git(), taken_at=time.time(),
-                        seq=self._seq, facts=MappingProxyType(facts),
-                        activity=MappingProxyType(activity),
-                        open_errors=tuple(self._open_errors.values()),
-                        failures=MappingProxyType(dict(d.failures)),
-                        active_since=d.active_since if d.milestone_id else None, scope=scope)
+        snap = Snapshot(
+            state=state,
+            driving=d.milestone_id,
+            session_id=sid,
+            paused=paused,
+            git=self._git_info or self.read_git(),
+            taken_at=time.time(),
+            seq=self._seq,
+            facts=MappingProxyType(facts),
+            activity=MappingProxyType(activity),
+            open_errors=tuple(self._open_errors.values()),
+            failures=MappingProxyType(dict(d.failures)),
+            active_since=d.active_since if d.milestone_id else None,
+            scope=scope,
+        )
         found = [blockers.since_of(d.blocker_memory, b) for b in blockers.detect(snap, now)]
         if d.refusal is not None:
             found.append(d.refusal)
@@ -139,9 +151,17 @@ class SnapshotBuilder:
         if not sid:
             return {}
         raw = sessions.read_role_state(self.ws.root, sid)
-        return {role: RoleStatus(role, str(r.get("status") or "idle"), r.get("heartbeat"),
-                                 r.get("last_error"), r.get("detail"))
-                for role in ROLES if isinstance(r := raw.get(role), dict)}
+        return {
+            role: RoleStatus(
+                role,
+                str(r.get("status") or "idle"),
+                r.get("heartbeat"),
+                r.get("last_error"),
+                r.get("detail"),
+            )
+            for role in ROLES
+            if isinstance(r := raw.get(role), dict)
+        }
 
     def watch_paths(self, snap: Snapshot) -> list[Path]:
         """`.milestones/` and the folders of deliverables kept elsewhere in the repository."""
@@ -158,8 +178,7 @@ class SnapshotBuilder:
                         p = (root / dl.path).resolve().parent
                         while not p.exists() and p != root:
                             p = p.parent
-                        if p != root and str(p).startswith(str(root)) and \
-                                not str(p).startswith(ms):
+                        if p != root and str(p).startswith(str(root)) and not str(p).startswith(ms):
                             paths.append(p)
         return paths
 
@@ -168,8 +187,7 @@ class SnapshotBuilder:
         """Snapshot.git for this cycle: read again after a git step (`stepped`), else at most
         every GIT_INFO_EVERY seconds (pygit2 status costs ~1 ms per 500 files); a skipped read
         is made up by a timer (`git_due_at`), so the header is never stale for longer."""
-        if self._git_info is None or stepped or \
-                time.time() - self._git_read_at >= GIT_INFO_EVERY:
+        if self._git_info is None or stepped or time.time() - self._git_read_at >= GIT_INFO_EVERY:
             return self.read_git()
         self._git_due = True
         return self._git_info

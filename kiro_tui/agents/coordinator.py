@@ -66,12 +66,18 @@ DriveDone = Callable[[DriverClaim | None, KiroError | None], None]
 class Coordinator:
     """Feeds the five roles from file changes. See the module docstring for the interface."""
 
-    def __init__(self, ws: Workspace, *, drive: str | None = None,
-                 on_snapshot: Callable[[Snapshot], None] | None = None,
-                 on_events: Callable[[list[Event]], None] | None = None,
-                 debounce_ms: int = 50, step_ms: int = 10,
-                 exit_when_complete: bool = False,
-                 runner: executor.AgentRunner | None = None) -> None:
+    def __init__(
+        self,
+        ws: Workspace,
+        *,
+        drive: str | None = None,
+        on_snapshot: Callable[[Snapshot], None] | None = None,
+        on_events: Callable[[list[Event]], None] | None = None,
+        debounce_ms: int = 50,
+        step_ms: int = 10,
+        exit_when_complete: bool = False,
+        runner: executor.AgentRunner | None = None,
+    ) -> None:
         self.ws = ws
         self.on_snapshot = on_snapshot
         self.on_events = on_events
@@ -129,8 +135,11 @@ class Coordinator:
     # ------------------------------------------------------------------ the loop
     def run(self, stop: threading.Event) -> None:
         self._stop = stop
-        watcher = Watcher(self.builder.watch_paths(self._snapshot),
-                          debounce_ms=self.debounce_ms, step_ms=self.step_ms)
+        watcher = Watcher(
+            self.builder.watch_paths(self._snapshot),
+            debounce_ms=self.debounce_ms,
+            step_ms=self.step_ms,
+        )
         try:
             self.run_once()
             while not stop.is_set() and not self._done:
@@ -182,13 +191,19 @@ class Coordinator:
             self._active_since = time.time()
             self._was_paused = None
             self.applier.start(mid, claim.session_id)
-            self.applier.log("task_executor", {
-                "event": "driver_started",
-                "message": f"pid {os.getpid()} drives session {claim.session_id}",
-                "data": {"pid": os.getpid()}})
+            self.applier.log(
+                "task_executor",
+                {
+                    "event": "driver_started",
+                    "message": f"pid {os.getpid()} drives session {claim.session_id}",
+                    "data": {"pid": os.getpid()},
+                },
+            )
             if claim.note:
-                self.applier.log("task_executor", {"event": "driver_takeover",
-                                                   "level": "warning", "message": claim.note})
+                self.applier.log(
+                    "task_executor",
+                    {"event": "driver_takeover", "level": "warning", "message": claim.note},
+                )
             self.applier.set_status("starting", force=True)
             self._last_heartbeat = time.time()
             return claim
@@ -211,10 +226,14 @@ class Coordinator:
                 try:
                     claim = self._claim(mid)
                 except KiroError as exc:
-                    self._refusal = Blocker("driver-refused-" + mid, "driver_refused",
-                                            "warning", str(exc),
-                                            "wait for the other driver to stop, or for its "
-                                            "heartbeat to go stale", milestone_id=mid)
+                    self._refusal = Blocker(
+                        "driver-refused-" + mid,
+                        "driver_refused",
+                        "warning",
+                        str(exc),
+                        "wait for the other driver to stop, or for its heartbeat to go stale",
+                        milestone_id=mid,
+                    )
                     self._emit("driver_refused", str(exc), mid)
                     if done:
                         done(None, exc)
@@ -225,8 +244,18 @@ class Coordinator:
     def _emit(self, event: str, message: str, mid: str | None) -> None:
         if self.on_events:
             with contextlib.suppress(Exception):
-                self.on_events([Event(self.ws.clock.now_str(), event, "coordinator",
-                                      milestone_id=mid, level="error", message=message)])
+                self.on_events(
+                    [
+                        Event(
+                            self.ws.clock.now_str(),
+                            event,
+                            "coordinator",
+                            milestone_id=mid,
+                            level="error",
+                            message=message,
+                        )
+                    ]
+                )
 
     def _report(self, exc: BaseException) -> None:
         msg = f"{type(exc).__name__}: {exc}" if not isinstance(exc, KiroError) else str(exc)
@@ -242,9 +271,15 @@ class Coordinator:
         with contextlib.suppress(Exception):
             self.applier.set_status("stopped", force=True)
         with contextlib.suppress(Exception):
-            self.applier.log("task_executor", {
-                "event": "driver_stopped", "message": f"pid {os.getpid()} stopped driving"
-                if still_mine else f"pid {os.getpid()} stopped driving: taken over"})
+            self.applier.log(
+                "task_executor",
+                {
+                    "event": "driver_stopped",
+                    "message": f"pid {os.getpid()} stopped driving"
+                    if still_mine
+                    else f"pid {os.getpid()} stopped driving: taken over",
+                },
+            )
         if still_mine:
             with contextlib.suppress(Exception):
                 self.ws.release_driver(self.session_id)
@@ -254,9 +289,15 @@ class Coordinator:
     def _driving(self) -> Driving:
         if not self.driving:
             return Driving(refusal=self._refusal)
-        return Driving(self.driving, self.session_id, self._active_since,
-                       self.applier.memory["blocker_detector"], self.applier.failures,
-                       self._refusal, self.applier.roles)
+        return Driving(
+            self.driving,
+            self.session_id,
+            self._active_since,
+            self.applier.memory["blocker_detector"],
+            self.applier.failures,
+            self._refusal,
+            self.applier.roles,
+        )
 
     def _build(self) -> Snapshot:
         return self.builder.build(self._now(), self._driving())
@@ -269,8 +310,9 @@ class Coordinator:
             snap = self._build()
             if self.driving:
                 snap = self._act(snap, self._now())
-            if self.driving and (time.time() - self._last_heartbeat
-                                 >= self.ws.config.thresholds.heartbeat):
+            if self.driving and (
+                time.time() - self._last_heartbeat >= self.ws.config.thresholds.heartbeat
+            ):
                 self._heartbeat()
                 snap = replace(snap, driving=self.driving, roles=self.applier.roles)
             stepped, self.applier.git_steps = self.applier.git_steps, 0
@@ -326,9 +368,14 @@ class Coordinator:
         pid = live.driver_pid if live is not None else None
         if pid not in (None, os.getpid()):
             # someone took the session over: stop acting, and stop everything we run
-            self._refusal = Blocker("driver-lost-" + self.driving, "driver_refused", "warning",
-                                    f"session {self.session_id} was taken over by pid {pid}",
-                                    "", milestone_id=self.driving)
+            self._refusal = Blocker(
+                "driver-lost-" + self.driving,
+                "driver_refused",
+                "warning",
+                f"session {self.session_id} was taken over by pid {pid}",
+                "",
+                milestone_id=self.driving,
+            )
             self._release(still_mine=False)
             return
         self.ws.heartbeat(self.session_id)

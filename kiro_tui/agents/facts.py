@@ -17,8 +17,9 @@ from kiro_tui.core.model import Milestone, Phase
 from kiro_tui.core.snapshot import PhaseFacts
 
 
-def _signature(root: Path, task_id: str, phase: Phase) -> tuple[tuple[tuple[Any, ...], ...],
-                                                                  float | None]:
+def _signature(
+    root: Path, task_id: str, phase: Phase
+) -> tuple[tuple[tuple[Any, ...], ...], float | None]:
     sig: list[tuple[Any, ...]] = []
     newest: float | None = None
     for d in phase.deliverables:
@@ -61,14 +62,19 @@ class FactCache:
         if hit is not None and hit.signature == sig:
             return hit
         rep = dl.report(self.root, task_id, phase)
-        facts = PhaseFacts(complete=rep.complete, missing=rep.missing,
-                           digest=dl.digest(self.root, task_id, phase) if want_digest else None,
-                           newest_mtime=newest, signature=sig)
+        facts = PhaseFacts(
+            complete=rep.complete,
+            missing=rep.missing,
+            digest=dl.digest(self.root, task_id, phase) if want_digest else None,
+            newest_mtime=newest,
+            signature=sig,
+        )
         self._cache[key] = facts
         return facts
 
-    def milestone(self, m: Milestone) -> tuple[dict[tuple[str, str, str], PhaseFacts],
-                                                 dict[tuple[str, str], float]]:
+    def milestone(
+        self, m: Milestone
+    ) -> tuple[dict[tuple[str, str, str], PhaseFacts], dict[tuple[str, str], float]]:
         """Facts for the phases that matter now, and each task's newest activity time."""
         from kiro_tui.agents.actions import ts
 

@@ -42,8 +42,11 @@ def dashboard(call: Call) -> int:
     try:
         ws = call.ws
     except WorkspaceNotFound:
-        print(f"kiro-tui: no .milestones/ in {call.start.resolve()} or above; "
-              "create one with 'kiro-tui init'", file=sys.stderr)
+        print(
+            f"kiro-tui: no .milestones/ in {call.start.resolve()} or above; "
+            "create one with 'kiro-tui init'",
+            file=sys.stderr,
+        )
         return 1
     from kiro_tui.ui.app import make_app
 
@@ -78,6 +81,9 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # a traceback in front of a user is a bug; say it in one line
         if os.environ.get("KIRO_TUI_DEBUG"):
             raise
-        print(f"kiro-tui: internal error: {type(exc).__name__}: {exc} "
-              "(set KIRO_TUI_DEBUG=1 for details)", file=sys.stderr)
+        print(
+            f"kiro-tui: internal error: {type(exc).__name__}: {exc} "
+            "(set KIRO_TUI_DEBUG=1 for details)",
+            file=sys.stderr,
+        )
         return 1

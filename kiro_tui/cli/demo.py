@@ -15,8 +15,9 @@ def register(sub: Any) -> None:
     s.add_argument("--path", metavar="DIR", help="build the demo here and keep it")
     s.add_argument("--no-ui", action="store_true", help="only build the workspace")
     s.add_argument("--no-git", action="store_true", help="do not make it a git repository")
-    s.add_argument("--interval", type=float, default=2.5,
-                   help="seconds between the simulated agent's steps")
+    s.add_argument(
+        "--interval", type=float, default=2.5, help="seconds between the simulated agent's steps"
+    )
     s.set_defaults(handler=run_demo)
 
 
@@ -30,8 +31,7 @@ def run_demo(call: Call) -> int:
     keep = args.path is not None
     root = Path(args.path).resolve() if keep else Path(tempfile.mkdtemp(prefix="kiro-demo-"))
     if keep and (root / ".milestones").exists():
-        print(f"kiro-tui: {root} already holds a workspace; pick an empty folder",
-              file=sys.stderr)
+        print(f"kiro-tui: {root} already holds a workspace; pick an empty folder", file=sys.stderr)
         return 1
     try:
         build(root, git=not args.no_git)

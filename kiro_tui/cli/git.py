@@ -32,25 +32,42 @@ def _status(call: Call) -> int:
     mid = args.milestone or ws.current_milestone()
     if args.milestone:
         ws.milestone_path(args.milestone)  # a clear error for a milestone that does not exist
-    commits = gitops.milestone_commits(ws.root, mid, limit=max(args.n, 0)) \
-        if info.is_repo and not info.error and mid else []
+    commits = (
+        gitops.milestone_commits(ws.root, mid, limit=max(args.n, 0))
+        if info.is_repo and not info.error and mid
+        else []
+    )
     if args.json:
         import json
         from dataclasses import asdict
 
-        out = {"schema": 1, "root": str(ws.root), **asdict(info), "remote": remote,
-               "milestone": mid, "commits": [asdict(c) for c in commits]}
+        out = {
+            "schema": 1,
+            "root": str(ws.root),
+            **asdict(info),
+            "remote": remote,
+            "milestone": mid,
+            "commits": [asdict(c) for c in commits],
+        }
         json.dump(out, sys.stdout, ensure_ascii=False)
         sys.stdout.write("\n")
         return 0 if info.is_repo and not info.error else 1
     if not info.is_repo:
-        raise GitBlocked("not_a_repository", f"{ws.root} is not inside a git working tree",
-                                "run 'git init' there, or set git.enabled: false")
+        raise GitBlocked(
+            "not_a_repository",
+            f"{ws.root} is not inside a git working tree",
+            "run 'git init' there, or set git.enabled: false",
+        )
     if info.error:
         raise GitBlocked("broken_repository", f"cannot read the repository: {info.error}")
     where = f"detached at {info.branch}" if info.detached else f"on {info.branch}"
-    track = f", {info.ahead} ahead, {info.behind} behind {remote}" if remote else \
-        f", {info.ahead} ahead, {info.behind} behind" if info.ahead or info.behind else ""
+    track = (
+        f", {info.ahead} ahead, {info.behind} behind {remote}"
+        if remote
+        else f", {info.ahead} ahead, {info.behind} behind"
+        if info.ahead or info.behind
+        else ""
+    )
     print(f"{where}{track}, {info.dirty} changed file(s)")
     if mid:
         print(f"commits of {mid}: {len(commits) or 'none'}")

@@ -23,8 +23,10 @@ def register(sub: Any) -> None:
     s.add_argument("milestone")
     s.add_argument("--by")
     s.set_defaults(handler=start)
-    for name, helptext, fn in (("approve", "approve a phase waiting for approval", approve),
-                               ("reject", "send a phase back with a reason", reject)):
+    for name, helptext, fn in (
+        ("approve", "approve a phase waiting for approval", approve),
+        ("reject", "send a phase back with a reason", reject),
+    ):
         s = sub.add_parser(name, help=helptext)
         s.add_argument("milestone")
         s.add_argument("task")
@@ -59,8 +61,9 @@ def register(sub: Any) -> None:
     s.add_argument("milestone")
     s.add_argument("--title", required=True)
     s.add_argument("--id", dest="task_id")
-    s.add_argument("--kind", default="feature",
-                   choices=["feature", "bugfix", "api", "frontend", "other"])
+    s.add_argument(
+        "--kind", default="feature", choices=["feature", "bugfix", "api", "frontend", "other"]
+    )
     s.add_argument("--depends-on", nargs="*", default=[], metavar="TASK")
     s.add_argument("--hours", type=float, default=8)
     s.set_defaults(handler=add_task)
@@ -110,8 +113,15 @@ def validate(call: Call) -> int:
     ws = call.ws
     problems = check(ws.load())
     if call.args.json:
-        json.dump({"schema": 1, "root": str(ws.root), "ok": not problems,
-                   "problems": [p.as_json() for p in problems]}, sys.stdout)
+        json.dump(
+            {
+                "schema": 1,
+                "root": str(ws.root),
+                "ok": not problems,
+                "problems": [p.as_json() for p in problems],
+            },
+            sys.stdout,
+        )
         sys.stdout.write("\n")
     else:
         for p in problems:
@@ -129,13 +139,14 @@ def log(call: Call) -> int:
         ws.milestone_path(args.milestone)
     evs = merged_tail(ws.ms, max(args.n, 0), args.milestone)
     for ev in evs:
-        print(json.dumps(ev.raw, ensure_ascii=False) if args.json else format_event(ev),
-              flush=True)
+        print(json.dumps(ev.raw, ensure_ascii=False) if args.json else format_event(ev), flush=True)
     if args.follow:
         try:
             for ev in follow(ws.ms, args.milestone):
-                print(json.dumps(ev.raw, ensure_ascii=False) if args.json else format_event(ev),
-                      flush=True)
+                print(
+                    json.dumps(ev.raw, ensure_ascii=False) if args.json else format_event(ev),
+                    flush=True,
+                )
         except KeyboardInterrupt:
             pass
     return 0
@@ -158,8 +169,9 @@ def new(call: Call) -> int:
 
 def add_task(call: Call) -> int:
     a = call.args
-    tid = call.ws.add_task(a.milestone, a.title, a.kind, a.depends_on, task_id=a.task_id,
-                           hours=a.hours)
+    tid = call.ws.add_task(
+        a.milestone, a.title, a.kind, a.depends_on, task_id=a.task_id, hours=a.hours
+    )
     print(f"{a.milestone}: added {tid}")
     return 0
 

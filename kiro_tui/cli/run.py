@@ -38,9 +38,20 @@ def run(call: Call) -> int:
         for ev in evs:
             if ev.milestone_id not in (None, mid):
                 continue
-            line = json.dumps(ev.raw or {"timestamp": ev.timestamp, "event": ev.event,
-                                         "level": ev.level, "message": ev.message},
-                              ensure_ascii=False) if args.json else format_event(ev)
+            line = (
+                json.dumps(
+                    ev.raw
+                    or {
+                        "timestamp": ev.timestamp,
+                        "event": ev.event,
+                        "level": ev.level,
+                        "message": ev.message,
+                    },
+                    ensure_ascii=False,
+                )
+                if args.json
+                else format_event(ev)
+            )
             try:
                 print(line, flush=True)
             except BrokenPipeError:

@@ -15,8 +15,9 @@ if TYPE_CHECKING:
     from kiro_tui.core.service import Workspace
 
 
-def archive_completed(ws: Workspace, mid: str, path: Path, ctx: Ctx,
-                      session_id: str | None) -> None:
+def archive_completed(
+    ws: Workspace, mid: str, path: Path, ctx: Ctx, session_id: str | None
+) -> None:
     """Move a completed milestone to completed/<id>.yaml: atomically, under the lock of
     active/ (a writer waiting for it then finds the file gone instead of recreating it),
     and never over an existing completed/<id>.yaml (that one stays, this one stays active
@@ -29,11 +30,17 @@ def archive_completed(ws: Workspace, mid: str, path: Path, ctx: Ctx,
                 os.link(path, dest)  # fails if dest exists: no overwrite
                 os.unlink(path)
         except FileExistsError:
-            ws.log(mid, {"event": "archive_conflict", "level": "warning",
-                           "actor": ctx.actor,
-                           "message": f"{mid} is completed but completed/{mid}.yaml already "
-                                      "exists; the file stays in active/"},
-                     session_id=session_id)
+            ws.log(
+                mid,
+                {
+                    "event": "archive_conflict",
+                    "level": "warning",
+                    "actor": ctx.actor,
+                    "message": f"{mid} is completed but completed/{mid}.yaml already "
+                    "exists; the file stays in active/",
+                },
+                session_id=session_id,
+            )
         except OSError:  # no hard links here (some file systems): rename, still no clobber
             if not dest.exists():
                 os.replace(path, dest)
@@ -43,4 +50,3 @@ def archive_completed(ws: Workspace, mid: str, path: Path, ctx: Ctx,
     if session_id and sessions.session_path(ws.root, session_id).is_file():
         with contextlib.suppress(Exception):
             sessions.set_session_status(ws.root, session_id, "completed", ctx.now, ctx.actor)
-

@@ -114,8 +114,10 @@ def weights_problem(raw: Any) -> str | None:
         return "phase_weights is not a mapping of the four phases; the default weights apply"
     for phase in PHASES:
         if finite_positive(raw.get(phase), MAX_WEIGHT) is None:
-            return (f"phase_weights.{phase} is {_shown(raw.get(phase))}, not a finite number "
-                    f"above 0 and at most {MAX_WEIGHT:g}; the default weights apply")
+            return (
+                f"phase_weights.{phase} is {_shown(raw.get(phase))}, not a finite number "
+                f"above 0 and at most {MAX_WEIGHT:g}; the default weights apply"
+            )
     return None
 
 
@@ -147,15 +149,19 @@ class _Issues:
     def add(self, key: str, message: str) -> None:
         self.items.append((key, message))
 
-    def num(self, section: dict[str, Any], prefix: str, key: str, default: float,
-            bound: float) -> float:
+    def num(
+        self, section: dict[str, Any], prefix: str, key: str, default: float, bound: float
+    ) -> float:
         if key not in section or section.get(key) is None:
             return default
         value = finite_positive(section.get(key), bound)
         if value is None:
-            self.add(f"{prefix}.{key}", f"{prefix}.{key} is {_shown(section.get(key))}, not a "
-                                        f"finite number above 0 and at most {bound:g}; the "
-                                        f"default {default:g} applies")
+            self.add(
+                f"{prefix}.{key}",
+                f"{prefix}.{key} is {_shown(section.get(key))}, not a "
+                f"finite number above 0 and at most {bound:g}; the "
+                f"default {default:g} applies",
+            )
             return default
         return value
 
@@ -168,8 +174,9 @@ def _num(value: Any, default: float) -> float:
 PERSONAL_KEYS = ("theme", "keymap", "user_name")
 
 
-def apply_mapping(cfg: Config, raw: Any, *, personal: bool = True,
-                  issues: _Issues | None = None) -> Config:
+def apply_mapping(
+    cfg: Config, raw: Any, *, personal: bool = True, issues: _Issues | None = None
+) -> Config:
     """Layer a parsed config file (seed form or kiro-tui form) over `cfg`.
 
     `personal=False` (the repository's file) ignores the personal settings (theme, key map,
@@ -207,25 +214,38 @@ def apply_mapping(cfg: Config, raw: Any, *, personal: bool = True,
     th = raw.get("thresholds")
     if isinstance(th, dict):
         t = cfg.thresholds
-        changes["thresholds"] = Thresholds(**{
-            k: bad.num(th, "thresholds", k, getattr(t, k), MAX_SECONDS)
-            for k in ("stalled_task", "stalled_execution", "approval_waiting", "takeover",
-                      "heartbeat")})
+        changes["thresholds"] = Thresholds(
+            **{
+                k: bad.num(th, "thresholds", k, getattr(t, k), MAX_SECONDS)
+                for k in (
+                    "stalled_task",
+                    "stalled_execution",
+                    "approval_waiting",
+                    "takeover",
+                    "heartbeat",
+                )
+            }
+        )
     git = raw.get("git")
     if isinstance(git, dict):
         g = cfg.git
         commit_on = git.get("commit_on")
         changes["git"] = GitSettings(
             enabled=_as_bool(git.get("enabled")) if "enabled" in git else g.enabled,
-            branch=str(git["branch"]) if git.get("branch") in ("current", "milestone") else g.branch,
-            commit_on=tuple(str(x) for x in commit_on) if isinstance(commit_on, list) else g.commit_on,
+            branch=str(git["branch"])
+            if git.get("branch") in ("current", "milestone")
+            else g.branch,
+            commit_on=tuple(str(x) for x in commit_on)
+            if isinstance(commit_on, list)
+            else g.commit_on,
             remote=str(git["remote"]) if git.get("remote") else g.remote,
             push_every=int(bad.num(git, "git", "push_every", g.push_every, MAX_COUNT)),
         )
     limits = raw.get("limits")
     if isinstance(limits, dict):
-        changes["max_file_bytes"] = int(bad.num(limits, "limits", "max_file_bytes",
-                                                cfg.max_file_bytes, float(1 << 40)))
+        changes["max_file_bytes"] = int(
+            bad.num(limits, "limits", "max_file_bytes", cfg.max_file_bytes, float(1 << 40))
+        )
     if isinstance(raw.get("executor"), dict):
         changes["executor"] = dict(raw["executor"])
     if not personal:
@@ -259,8 +279,9 @@ def apply_env(cfg: Config, env: dict[str, str] | os._Environ[str]) -> Config:
     enforcement = env.get("KIRO_ENFORCEMENT_LEVEL", cfg.enforcement)
     if enforcement not in ENFORCEMENTS:
         enforcement = cfg.enforcement
-    return replace(cfg, weights=weights, weights_set=weights_set, gates=gates,
-                   enforcement=enforcement)
+    return replace(
+        cfg, weights=weights, weights_set=weights_set, gates=gates, enforcement=enforcement
+    )
 
 
 def _read_config(path: Path, root: Path | None) -> tuple[Any, list[Problem], str]:
@@ -279,8 +300,11 @@ def _read_config(path: Path, root: Path | None) -> tuple[Any, list[Problem], str
     except UnicodeDecodeError:
         return None, [Problem(rel, "not valid UTF-8 text; defaults apply")], ""
     except OSError as exc:
-        return None, [Problem(rel, f"cannot read the configuration ({exc.strerror}); "
-                                   "defaults apply")], ""
+        return (
+            None,
+            [Problem(rel, f"cannot read the configuration ({exc.strerror}); defaults apply")],
+            "",
+        )
     try:
         raw = load_fast(text, rel)
     except InvalidFile as exc:
@@ -304,18 +328,26 @@ def repo_config_problems(root: Path) -> list[Problem]:
     if raw is not None:
         issues = _Issues()
         apply_mapping(Config(), raw, personal=False, issues=issues)
-        problems.extend(Problem(REPO_CONFIG, msg, _line_of(text, key), kind="invalid_file")
-                        for key, msg in issues.items)
+        problems.extend(
+            Problem(REPO_CONFIG, msg, _line_of(text, key), kind="invalid_file")
+            for key, msg in issues.items
+        )
     return problems
 
 
-def load_config(root: Path | None, *, env: Any = None, flags: dict[str, Any] | None = None,
-                user_dir: Path | None = None) -> Config:
+def load_config(
+    root: Path | None,
+    *,
+    env: Any = None,
+    flags: dict[str, Any] | None = None,
+    user_dir: Path | None = None,
+) -> Config:
     """Build the effective configuration. Unreadable files are skipped and bad values ignored
     one by one (`repo_config_problems` reports them, and validate shows them)."""
     cfg = Config()
     files: list[tuple[Path, bool, Path | None]] = [
-        ((user_dir or user_config_dir()) / "config.yaml", True, None)]
+        ((user_dir or user_config_dir()) / "config.yaml", True, None)
+    ]
     if root is not None:
         files.append((root / ".milestones" / REPO_CONFIG, False, root))
     for path, personal, base in files:

@@ -25,8 +25,9 @@ def phase_dir(root: Path, task_id: str, phase: str) -> Path:
 
 @functools.lru_cache(maxsize=1 << 16)
 def _phase_dir_str(root: Path | str, task_id: str, phase: str) -> str:
-    return os.path.join(root, ".milestones", "deliverables", check_id(task_id, "task id"),
-                        check_phase(phase))
+    return os.path.join(
+        root, ".milestones", "deliverables", check_id(task_id, "task id"), check_phase(phase)
+    )
 
 
 def task_folders(root: Path) -> frozenset[str]:
@@ -63,8 +64,9 @@ def _check_label(d: Deliverable) -> None:
     if d.path is not None:
         rel = d.path
         if os.path.isabs(rel) or rel.startswith("~"):
-            raise InvalidId(f"deliverable path {rel!r} is absolute: it must be relative to the "
-                            "repository")
+            raise InvalidId(
+                f"deliverable path {rel!r} is absolute: it must be relative to the repository"
+            )
         if os.path.normpath(rel).split(os.sep)[0] == "..":
             raise InvalidId(f"deliverable {rel!r} resolves outside the repository")
     else:
@@ -108,7 +110,8 @@ _TEMPLATE_LINE = re.compile(
     r"|graph (?:TD|LR)|A\[Input\] --> B\[Process\]|B --> C\[Output\]"
     r"|openapi: 3\.0\.0|info:|title: .* API|version: 1\.0\.0|description: API specification "
     r"for .*|paths:|/endpoint:|get:|summary: Example endpoint|responses:|'200':"
-    r"|description: Success")
+    r"|description: Success"
+)
 _TEMPLATE_MAX = 1 << 16  # a bigger file is not an unedited template: not looked at
 
 
@@ -215,19 +218,27 @@ def _folder(root: Path, task_id: str, phase: str) -> tuple[str | None, bool]:
     if not os.path.isdir(folder):
         return folder, False
     task_dir = os.path.dirname(folder)
-    if _base_inside(os.fspath(root)) and not os.path.islink(task_dir) \
-            and not os.path.islink(folder):
+    if (
+        _base_inside(os.fspath(root))
+        and not os.path.islink(task_dir)
+        and not os.path.islink(folder)
+    ):
         return folder, True  # no link on the way down from a folder known to be inside
     return folder, _inside(root, os.path.realpath(folder))
 
 
-def report(root: Path, task_id: str, phase: Phase, folders: frozenset[str] | None = None
-           ) -> DeliverableReport:
+def report(
+    root: Path, task_id: str, phase: Phase, folders: frozenset[str] | None = None
+) -> DeliverableReport:
     """Which deliverables of a phase are present. Costs one `stat` when the phase folder does not
     exist (none when `folders`, from `task_folders`, says the task has no folder), and one
     `lstat` (plus a read of the head) per file when it does."""
-    if folders is not None and task_id not in folders and _all_safe_names(phase.deliverables) \
-            and is_valid_id(task_id):
+    if (
+        folders is not None
+        and task_id not in folders
+        and _all_safe_names(phase.deliverables)
+        and is_valid_id(task_id)
+    ):
         # the common case in a big workspace: nothing on disk yet for this task
         return DeliverableReport((), tuple([d.name for d in phase.deliverables]), (), ())
     present: list[str] = []
@@ -287,8 +298,9 @@ def _named_state(root: Path, path: str) -> str:
     return _file_state(path, st.st_size)
 
 
-def problems(root: Path, task_id: str, phase: Phase, folders: frozenset[str] | None = None
-             ) -> list[tuple[str, str]]:
+def problems(
+    root: Path, task_id: str, phase: Phase, folders: frozenset[str] | None = None
+) -> list[tuple[str, str]]:
     """(label, message) for each deliverable that is unsafe: cheap enough to run on every phase
     of a big workspace (no file system access unless the phase folder exists)."""
     looked = folders is not None and task_id not in folders
@@ -310,8 +322,7 @@ def problems(root: Path, task_id: str, phase: Phase, folders: frozenset[str] | N
             if not on_disk or folder is None:
                 continue  # nothing on disk: nothing can lead out
             path = os.path.join(folder, d.name)
-            if not usable or (os.path.islink(path)
-                              and not _inside(root, os.path.realpath(path))):
+            if not usable or (os.path.islink(path) and not _inside(root, os.path.realpath(path))):
                 raise InvalidId(f"deliverable {d.label!r} resolves outside the repository")
         except InvalidId as exc:
             out.append((d.label, exc.message))
@@ -327,8 +338,13 @@ def digest(root: Path, task_id: str, phase: Phase) -> str:
             path = resolve(root, task_id, phase.name, d)
         except InvalidId:
             continue
-        files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file()) \
-            if path.is_dir() else []
+        files = (
+            [path]
+            if path.is_file()
+            else sorted(p for p in path.rglob("*") if p.is_file())
+            if path.is_dir()
+            else []
+        )
         for f in files:
             h.update(str(f.relative_to(path) if f != path else "").encode() + b"\0")
             try:

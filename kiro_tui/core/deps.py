@@ -20,7 +20,7 @@ def find_cycles(graph: Mapping[str, Iterable[str]]) -> list[list[str]]:
             if nxt not in graph:
                 continue
             if color.get(nxt) == 1:
-                cyc = stack[stack.index(nxt):]
+                cyc = stack[stack.index(nxt) :]
                 i = cyc.index(min(cyc))
                 cycles.add(tuple(cyc[i:] + cyc[:i]))
             elif color.get(nxt) is None:

@@ -9,8 +9,14 @@ from pathlib import Path
 class KiroError(Exception):
     """Base class: an error with a one-line message meant for the user."""
 
-    def __init__(self, message: str, *, file: Path | str | None = None, line: int | None = None,
-                 column: int | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: Path | str | None = None,
+        line: int | None = None,
+        column: int | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.file = str(file) if file is not None else None
@@ -74,5 +80,10 @@ class Problem:
         return f"{loc}: {self.message}"
 
     def as_json(self) -> dict[str, object]:
-        return {"file": self.file, "line": self.line, "column": self.column,
-                "kind": self.kind, "message": self.message}
+        return {
+            "file": self.file,
+            "line": self.line,
+            "column": self.column,
+            "kind": self.kind,
+            "message": self.message,
+        }

@@ -97,8 +97,16 @@ def parse_line(line: str | bytes, source: str) -> Event | None:
         return None
     if not isinstance(obj, dict):
         return None
-    name = next((obj[k] for k in _NAME_KEYS if isinstance(obj.get(k), str | int) and
-                 not isinstance(obj.get(k), bool) and obj.get(k) != ""), None)
+    name = next(
+        (
+            obj[k]
+            for k in _NAME_KEYS
+            if isinstance(obj.get(k), str | int)
+            and not isinstance(obj.get(k), bool)
+            and obj.get(k) != ""
+        ),
+        None,
+    )
     if name is None:
         return None
     found = obj.get("data")
@@ -132,10 +140,15 @@ def long_line(head: bytes, length: int, source: str) -> Event:
     m = _EVENT_IN_HEAD.search(head)
     name = m.group(1).decode() if m else "line_too_long"
     shown = head[:200].decode("utf-8", "replace")
-    return Event(timestamp="", event=name, source=source, level="warning",
-                 message=f"[line of {length:,} bytes cut] {shown}…",
-                 data={"truncated": True, "bytes": length},
-                 raw={"truncated": True, "bytes": length, "head": shown})
+    return Event(
+        timestamp="",
+        event=name,
+        source=source,
+        level="warning",
+        message=f"[line of {length:,} bytes cut] {shown}…",
+        data={"truncated": True, "bytes": length},
+        raw={"truncated": True, "bytes": length, "head": shown},
+    )
 
 
 @dataclass
@@ -184,8 +197,15 @@ def _open(path: Path) -> tuple[int | None, str | None]:
         return None, None
 
 
-def _forward(fd: int, start: int, end: int, source: str, res: ReadResult,
-             pending: bytes = b"", pending_len: int = 0) -> tuple[bytes, int]:
+def _forward(
+    fd: int,
+    start: int,
+    end: int,
+    source: str,
+    res: ReadResult,
+    pending: bytes = b"",
+    pending_len: int = 0,
+) -> tuple[bytes, int]:
     """Read [start, end) in chunks, lines cut at MAX_LINE; the unfinished last line back."""
     pos = start
     while pos < end:
@@ -197,10 +217,10 @@ def _forward(fd: int, start: int, end: int, source: str, res: ReadResult,
         for i, part in enumerate(parts):
             if i == len(parts) - 1:
                 room = MAX_LINE + 1 - len(pending)
-                pending += part[:max(room, 0)]
+                pending += part[: max(room, 0)]
                 pending_len += len(part)
                 break
-            head = (pending + part[:MAX_LINE + 1])[:MAX_LINE]
+            head = (pending + part[: MAX_LINE + 1])[:MAX_LINE]
             _one(head, pending_len + len(part), source, res)
             pending, pending_len = b"", 0
     return pending, pending_len
@@ -244,7 +264,7 @@ def tail(path: Path, n: int = 200, source: str | None = None, block: int = 1 << 
             pos -= step
             parts = os.pread(fd, step, pos).split(b"\n")
             for piece in reversed(parts[1:]):  # each piece ends a line that is now whole
-                line, length = (piece + carry)[:MAX_LINE + 1], len(piece) + carry_len
+                line, length = (piece + carry)[: MAX_LINE + 1], len(piece) + carry_len
                 carry, carry_len = b"", 0
                 if at_end:  # no newline after it: still being written (or nothing)
                     at_end = False
@@ -254,7 +274,7 @@ def tail(path: Path, n: int = 200, source: str | None = None, block: int = 1 << 
                 if len(res.events) >= n:
                     break
             else:
-                carry = (parts[0] + carry)[:MAX_LINE + 1]
+                carry = (parts[0] + carry)[: MAX_LINE + 1]
                 carry_len += len(parts[0])
                 continue
             break
@@ -298,8 +318,9 @@ class Follower:
             if size == self.offset:
                 return []
             res = ReadResult([], 0, False)
-            self.pending, self.pending_len = _forward(fd, self.offset, size, self.source, res,
-                                                      self.pending, self.pending_len)
+            self.pending, self.pending_len = _forward(
+                fd, self.offset, size, self.source, res, self.pending, self.pending_len
+            )
             self.offset = size
             return res.events
         finally:
@@ -345,8 +366,11 @@ def merged_read(ms_dir: Path, n: int = 200, milestone: str | None = None) -> Mer
     the log pane and `kiro-tui log` to say so)."""
     out: list[Event] = []
     unreadable = truncated = 0
-    problems = [why for f in (ms_dir / "logs", ms_dir / "state" / "events")
-                if f.is_dir() and (why := _folder_problem(f)) is not None]
+    problems = [
+        why
+        for f in (ms_dir / "logs", ms_dir / "state" / "events")
+        if f.is_dir() and (why := _folder_problem(f)) is not None
+    ]
     for path, source in log_files(ms_dir):
         res = tail(path, n, source)
         unreadable += res.skipped

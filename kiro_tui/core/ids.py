@@ -32,8 +32,10 @@ def is_valid_id(value: object) -> bool:
 def check_id(value: object, what: str = "id") -> str:
     """Return `value` if it is a valid id, else raise InvalidId with a clear message."""
     if not is_valid_id(value):
-        raise InvalidId(f"invalid {what} {value!r}: ids are letters, digits, '.', '_' or '-' "
-                        "(starting with a letter or digit, at most 128, no '..')")
+        raise InvalidId(
+            f"invalid {what} {value!r}: ids are letters, digits, '.', '_' or '-' "
+            "(starting with a letter or digit, at most 128, no '..')"
+        )
     assert isinstance(value, str)
     return value
 
@@ -53,8 +55,7 @@ def next_phase(phase: str) -> str | None:
 def slugify(title: str) -> str:
     """Lower-case letters, digits and `-`; accented letters keep their base letter
     (`Ünïcode tâsk` -> `unicode-task`: NFKD, then the combining marks are dropped)."""
-    plain = "".join(c for c in unicodedata.normalize("NFKD", title)
-                    if not unicodedata.combining(c))
+    plain = "".join(c for c in unicodedata.normalize("NFKD", title) if not unicodedata.combining(c))
     slug = re.sub(r"[^a-z0-9]+", "-", plain.casefold()).strip("-")
     return slug[:100].rstrip("-") or "untitled"
 

@@ -17,6 +17,7 @@ TASK_STATUSES = ("pending", "in_progress", "completed", "blocked", "cancelled")
 PHASE_STATUSES = ("pending", "in_progress", "completed", "waiting_approval", "approved", "blocked")
 TASK_KINDS = ("feature", "bugfix", "api", "frontend", "other")
 
+
 @dataclass(frozen=True, slots=True)
 class Deliverable:
     """A phase deliverable: a `name` under the task's phase folder, or a repo-relative `path`."""
@@ -189,9 +190,17 @@ _M_T = _MILESTONE_FIELDS.index("tasks")
 _M_P = _MILESTONE_FIELDS.index("problems")
 _PROBLEM_FIELDS = [f.name for f in fields(Problem)]
 # changes whenever a model class changes shape: part of the cache's version
-MODEL_SHAPE = "|".join(",".join(x) for x in (
-    _PHASE_FIELDS, _TASK_FIELDS, _MILESTONE_FIELDS, _PROBLEM_FIELDS,
-    [f.name for f in fields(Deliverable)], [f.name for f in fields(Review)]))
+MODEL_SHAPE = "|".join(
+    ",".join(x)
+    for x in (
+        _PHASE_FIELDS,
+        _TASK_FIELDS,
+        _MILESTONE_FIELDS,
+        _PROBLEM_FIELDS,
+        [f.name for f in fields(Deliverable)],
+        [f.name for f in fields(Review)],
+    )
+)
 
 
 def pack_problems(problems: tuple[Problem, ...] | list[Problem]) -> tuple[Any, ...]:
@@ -242,4 +251,3 @@ def unpack_milestone(packed: tuple[Any, ...]) -> Milestone:
     mv[_M_T] = tuple(tasks)
     mv[_M_P] = unpack_problems(packed[_M_P])
     return Milestone(*mv)
-

@@ -67,8 +67,9 @@ def _deliverables(value: Any, problems: list[str]) -> tuple[Deliverable, ...]:
     return tuple(out)
 
 
-def gate_for(phase_name: str, phase_raw: dict[str, Any], milestone_raw: dict[str, Any],
-             config: Config) -> bool:
+def gate_for(
+    phase_name: str, phase_raw: dict[str, Any], milestone_raw: dict[str, Any], config: Config
+) -> bool:
     """FORMAT.md section 4: the first setting that is set wins; a missing key is not 'false'."""
     own = phase_raw.get("approval_required")
     if isinstance(own, bool):
@@ -98,27 +99,38 @@ def milestone_gates(raw: dict[str, Any], config: Config) -> dict[str, bool]:
     return {p: gate_for(p, {}, raw, config) for p in PHASES}
 
 
-def build_phase(name: str, raw: Any, milestone_raw: dict[str, Any], config: Config,
-                issues: list[str]) -> Phase:
+def build_phase(
+    name: str, raw: Any, milestone_raw: dict[str, Any], config: Config, issues: list[str]
+) -> Phase:
     raw = raw if isinstance(raw, dict) else {}
     get = raw.get
     status = get("status")
-    status = status if type(status) is str and status in PHASE_STATUSES else \
-        str(status or "pending").strip().lower()
+    status = (
+        status
+        if type(status) is str and status in PHASE_STATUSES
+        else str(status or "pending").strip().lower()
+    )
     if status not in PHASE_STATUSES:
         issues.append(f"phase {name} has unknown status {status!r}")
     history = []
     for h in get("review_history") or ():
         if isinstance(h, dict):
-            history.append(Review(action=str(h.get("action", "")), by=_s(h.get("by")),
-                                  at=_s(h.get("at")), comment=_s(h.get("comment"))))
+            history.append(
+                Review(
+                    action=str(h.get("action", "")),
+                    by=_s(h.get("by")),
+                    at=_s(h.get("at")),
+                    comment=_s(h.get("comment")),
+                )
+            )
     criteria = get("acceptance_criteria")
     return Phase(  # positional, in field order: this runs for every phase of the workspace
         name,
         status,
         gate_for(name, raw, milestone_raw, config),
         _deliverables(get("deliverables"), issues),
-        tuple([str(x) for x in criteria if x is not None]) if type(criteria) is list
+        tuple([str(x) for x in criteria if x is not None])
+        if type(criteria) is list
         else _str_tuple(criteria),
         _s(get("description")),
         _num(get("estimated_hours")),
@@ -142,9 +154,15 @@ def is_kiro_task(raw: dict[str, Any]) -> bool:
     return isinstance(kw, dict) and kw.get("enabled", True) is not False
 
 
-def build_task(raw: dict[str, Any], milestone_raw: dict[str, Any], config: Config,
-               issues: list[str], *, task_id: str | None = None,
-               problem: str | None = None) -> Task:
+def build_task(
+    raw: dict[str, Any],
+    milestone_raw: dict[str, Any],
+    config: Config,
+    issues: list[str],
+    *,
+    task_id: str | None = None,
+    problem: str | None = None,
+) -> Task:
     """A Task from its mapping; `task_id` and `problem` are given for a task whose own id is
     invalid (shown read only under that label)."""
     status_raw = str(raw.get("status") or "pending")
@@ -189,8 +207,16 @@ def invalid_task_label(tid: Any, position: int) -> str:
     return str(tid)
 
 
-def build_milestone(raw: Any, *, rel_path: str, location: str, stem: str, config: Config,
-                    text: str = "", archive: bool = False) -> tuple[Milestone | None, list[Problem]]:
+def build_milestone(
+    raw: Any,
+    *,
+    rel_path: str,
+    location: str,
+    stem: str,
+    config: Config,
+    text: str = "",
+    archive: bool = False,
+) -> tuple[Milestone | None, list[Problem]]:
     """Build a Milestone from a parsed document; returns (None, problems) when unusable."""
 
     def line_of(needle: str) -> int | None:
@@ -202,8 +228,13 @@ def build_milestone(raw: Any, *, rel_path: str, location: str, stem: str, config
     if raw is None:
         return None, [Problem(rel_path, "file is empty: a milestone needs id, title and status")]
     if not isinstance(raw, dict):
-        return None, [Problem(rel_path, f"top level is a {type(raw).__name__}, not a mapping "
-                                        "with id, title and status", line=1)]
+        return None, [
+            Problem(
+                rel_path,
+                f"top level is a {type(raw).__name__}, not a mapping with id, title and status",
+                line=1,
+            )
+        ]
     missing = [k for k in ("id", "title", "status") if raw.get(k) in (None, "")]
     if missing:
         return None, [Problem(rel_path, f"missing required key(s): {', '.join(missing)}", line=1)]
@@ -212,8 +243,13 @@ def build_milestone(raw: Any, *, rel_path: str, location: str, stem: str, config
         return None, [Problem(rel_path, f"invalid milestone id {mid!r}", line=line_of("id:"))]
     mid = str(mid)
     if mid != stem:
-        return None, [Problem(rel_path, f"milestone id {mid!r} does not match the file name "
-                                        f"{stem!r}", line=line_of("id:"))]
+        return None, [
+            Problem(
+                rel_path,
+                f"milestone id {mid!r} does not match the file name {stem!r}",
+                line=line_of("id:"),
+            )
+        ]
     problems: list[Problem] = []
     tasks: list[Task] = []
     seen: set[str] = set()
@@ -231,10 +267,11 @@ def build_milestone(raw: Any, *, rel_path: str, location: str, stem: str, config
         if not is_valid_id(tid):
             # shown and counted, read only; its id is never joined into a path (FORMAT.md 2)
             label = invalid_task_label(tid, len(tasks) + 1)
-            problem = (f"invalid task id {tid!r}: shown read only (ids are letters, digits, "
-                       f"'.', '_' or '-'); rename it with 'kiro-tui fix-ids {mid}'")
-            problems.append(Problem(rel_path, problem, line=line_of(str(tid)),
-                                    kind="invalid_id"))
+            problem = (
+                f"invalid task id {tid!r}: shown read only (ids are letters, digits, "
+                f"'.', '_' or '-'); rename it with 'kiro-tui fix-ids {mid}'"
+            )
+            problems.append(Problem(rel_path, problem, line=line_of(str(tid)), kind="invalid_id"))
         key = label if label is not None else str(tid)
         if key in seen:
             problems.append(Problem(rel_path, f"duplicate task id {tid!r}", line=line_of(str(tid))))
@@ -273,12 +310,13 @@ def build_milestone(raw: Any, *, rel_path: str, location: str, stem: str, config
         requires=requires,
         tasks=tuple(tasks),
         weights=tuple(milestone_weights(raw, config).items()),
-        enforcement=enforcement if enforcement in ("strict", "flexible", "progressive")
+        enforcement=enforcement
+        if enforcement in ("strict", "flexible", "progressive")
         else config.enforcement,
         session_id=_s(execution.get("session_id")),
         started_at=_s(execution.get("started_at")),
-        written_progress=int(pct) if isinstance(pct, int | float) and not isinstance(pct, bool)
+        written_progress=int(pct)
+        if isinstance(pct, int | float) and not isinstance(pct, bool)
         else None,
         problems=tuple(problems),
     ), problems
-

@@ -13,14 +13,17 @@ from kiro_tui.core.text import plain
 from kiro_tui.core.validate import check
 
 
-def task_json(state: WorkspaceState, m: Milestone, t: Task,
-              folders: frozenset[str] | None = None) -> dict[str, Any]:
+def task_json(
+    state: WorkspaceState, m: Milestone, t: Task, folders: frozenset[str] | None = None
+) -> dict[str, Any]:
     phases: dict[str, Any] = {}
     for ph in t.phases:
         rep = dl.report(state.root, t.id, ph, folders)
-        phases[ph.name] = {"status": ph.status, "gate": ph.gate,
-                           "deliverables": {"present": list(rep.present),
-                                            "missing": list(rep.missing)}}
+        phases[ph.name] = {
+            "status": ph.status,
+            "gate": ph.gate,
+            "deliverables": {"present": list(rep.present), "missing": list(rep.missing)},
+        }
     return {
         "id": t.id,
         "title": t.title,
@@ -33,8 +36,9 @@ def task_json(state: WorkspaceState, m: Milestone, t: Task,
     }
 
 
-def milestone_json(state: WorkspaceState, m: Milestone,
-                   folders: frozenset[str] | None = None) -> dict[str, Any]:
+def milestone_json(
+    state: WorkspaceState, m: Milestone, folders: frozenset[str] | None = None
+) -> dict[str, Any]:
     return {
         "id": m.id,
         "title": m.title,
@@ -54,8 +58,7 @@ def status_json(state: WorkspaceState, only: str | None = None) -> dict[str, Any
         "schema": 1,
         "root": str(state.root),
         "milestones": [milestone_json(state, m, folders) for m in ms],
-        "problems": [{"file": p.file, "line": p.line, "message": p.message}
-                     for p in check(state)],
+        "problems": [{"file": p.file, "line": p.line, "message": p.message} for p in check(state)],
     }
 
 
@@ -64,8 +67,14 @@ def bar(pct: float, width: int = 20) -> str:
     return "█" * filled + "░" * (width - filled)
 
 
-PHASE_GLYPH = {"pending": "·", "in_progress": "▶", "completed": "✓", "waiting_approval": "?",
-               "approved": "✔", "blocked": "✗"}
+PHASE_GLYPH = {
+    "pending": "·",
+    "in_progress": "▶",
+    "completed": "✓",
+    "waiting_approval": "?",
+    "approved": "✔",
+    "blocked": "✗",
+}
 
 
 def status_text(state: WorkspaceState, only: str | None = None, width: int = 80) -> str:
@@ -79,12 +88,17 @@ def status_text(state: WorkspaceState, only: str | None = None, width: int = 80)
         room = width - len(tail) - 1
         lines.append(f"{head[:room]:<{room}} {tail}")
         if m.requires:
-            lines.append(f"  requires: {', '.join(m.requires)}"
-                         + ("" if startable(m, state.by_id) or m.finished else "  (not startable)"))
+            lines.append(
+                f"  requires: {', '.join(m.requires)}"
+                + ("" if startable(m, state.by_id) or m.finished else "  (not startable)")
+            )
         for t in m.tasks:
             tp = task_progress(t, m.weight_map)
-            glyphs = " ".join(PHASE_GLYPH.get(p.status, "?") + p.name[0].upper()
-                              for p in t.phases) if t.is_kiro else "plain      "
+            glyphs = (
+                " ".join(PHASE_GLYPH.get(p.status, "?") + p.name[0].upper() for p in t.phases)
+                if t.is_kiro
+                else "plain      "
+            )
             waiting = " ⚑" if any(p.status == "waiting_approval" for p in t.phases) else ""
             ttail = f"{glyphs}  {t.status:<11} {bar(tp, 10)} {tp:5.1f}%{waiting}"
             room = width - len(ttail) - 3

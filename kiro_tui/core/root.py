@@ -19,5 +19,6 @@ def find_root(start: Path | str | None = None) -> Path:
     for folder in (here, *here.parents):
         if (folder / MS).is_dir():
             return folder
-    raise WorkspaceNotFound(f"no .milestones/ folder in {here} or any parent "
-                            "(run 'kiro-tui init' to create one)")
+    raise WorkspaceNotFound(
+        f"no .milestones/ folder in {here} or any parent (run 'kiro-tui init' to create one)"
+    )

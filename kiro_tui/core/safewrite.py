@@ -106,8 +106,11 @@ def _wait(fd: int, path: Path, timeout: float) -> None:
             waiter.abandon()
             if waiter.done.is_set() and waiter.error is None:
                 return  # got it at the last moment (abandon closed the duplicate)
-            raise LockTimeout(f"another kiro-tui has held the lock for {path.name} for "
-                              f"{timeout:g} s without any progress", file=path)
+            raise LockTimeout(
+                f"another kiro-tui has held the lock for {path.name} for "
+                f"{timeout:g} s without any progress",
+                file=path,
+            )
     waiter.finish()
     if waiter.error is not None:
         raise InvalidFile(f"cannot lock its folder: {waiter.error.strerror}", file=path)
@@ -146,8 +149,9 @@ def _identity(st: os.stat_result) -> tuple[int, int, int]:
     return (st.st_ino, st.st_mtime_ns, st.st_size)
 
 
-def _read_for_edit(path: Path, root: Path | None, max_bytes: int | None
-                   ) -> tuple[str, os.stat_result]:
+def _read_for_edit(
+    path: Path, root: Path | None, max_bytes: int | None
+) -> tuple[str, os.stat_result]:
     try:
         raw, st = safeio.read_bytes_stat(path, root, max_bytes=max_bytes or safeio.MAX_FILE_BYTES)
     except FileNotFoundError:
@@ -167,8 +171,9 @@ def _being_written(st: os.stat_result) -> bool:
     return time.time() - st.st_mtime < IN_PLACE_RECENT
 
 
-def _apply(path: Path, text: str, fn: Callable[[Any], T], focus_task: str | None
-           ) -> tuple[T, str, Any]:
+def _apply(
+    path: Path, text: str, fn: Callable[[Any], T], focus_task: str | None
+) -> tuple[T, str, Any]:
     """(fn's result, the new text, the round-trip document or None) for `text`."""
     from kiro_tui.core.yaml.focused_edit import edit_focused
     from kiro_tui.core.yaml.roundtrip import RoundTrip
@@ -201,8 +206,9 @@ class _Swap:
     def close(self) -> None:
         os.close(self.dfd)
 
-    def replace(self, new: str, expect: os.stat_result,
-                before_rename: Callable[[], None] | None) -> bool:
+    def replace(
+        self, new: str, expect: os.stat_result, before_rename: Callable[[], None] | None
+    ) -> bool:
         """Whether `new` was written (False: someone else wrote meanwhile, nothing of ours
         is left in place)."""
         st = safecreate.refuse_link(self.name, self.dfd, str(self.path))
@@ -213,8 +219,11 @@ class _Swap:
             if before_rename is not None:
                 before_rename()
             now = safecreate.refuse_link(self.name, self.dfd, str(self.path))
-            if now is None or _identity(now) != _identity(expect) or \
-                    now.st_ctime_ns != expect.st_ctime_ns:
+            if (
+                now is None
+                or _identity(now) != _identity(expect)
+                or now.st_ctime_ns != expect.st_ctime_ns
+            ):
                 return False
             if not safecreate.exchange(self.dfd, tmp, self.name):
                 os.replace(tmp, self.name, src_dir_fd=self.dfd, dst_dir_fd=self.dfd)
@@ -241,10 +250,16 @@ class _Swap:
             safecreate.exchange(self.dfd, tmp, self.name)
 
 
-def edit_yaml(path: Path, fn: Callable[[Any], T], *, attempts: int = 20,
-              before_rename: Callable[[], None] | None = None,
-              focus_task: str | None = None, max_bytes: int | None = None,
-              under_lock: Callable[[T], None] | None = None) -> tuple[T, bool]:
+def edit_yaml(
+    path: Path,
+    fn: Callable[[Any], T],
+    *,
+    attempts: int = 20,
+    before_rename: Callable[[], None] | None = None,
+    focus_task: str | None = None,
+    max_bytes: int | None = None,
+    under_lock: Callable[[T], None] | None = None,
+) -> tuple[T, bool]:
     """Read-modify-write `path` under a lock; returns (fn's result, whether the file was written).
 
     `fn` edits the round-trip document in place and may raise (nothing is written then). If the
@@ -275,9 +290,16 @@ def edit_yaml(path: Path, fn: Callable[[Any], T], *, attempts: int = 20,
         return out
 
 
-def _edit(swap: _Swap, path: Path, root: Path | None, fn: Callable[[Any], T], attempts: int,
-          before_rename: Callable[[], None] | None, focus_task: str | None,
-          max_bytes: int | None) -> tuple[T, bool]:
+def _edit(
+    swap: _Swap,
+    path: Path,
+    root: Path | None,
+    fn: Callable[[Any], T],
+    attempts: int,
+    before_rename: Callable[[], None] | None,
+    focus_task: str | None,
+    max_bytes: int | None,
+) -> tuple[T, bool]:
     waited_until: float | None = None
     tries = 0
     while tries < attempts:
@@ -303,5 +325,6 @@ def _edit(swap: _Swap, path: Path, root: Path | None, fn: Callable[[Any], T], at
         if doc is not None:
             _remember_doc(path, new, doc)
         return result, True
-    raise ConcurrentEdit("the file kept changing while kiro-tui tried to write it; nothing "
-                         "was written", file=path)
+    raise ConcurrentEdit(
+        "the file kept changing while kiro-tui tried to write it; nothing was written", file=path
+    )

@@ -46,9 +46,15 @@ class DriverClaim:
 class Workspace:
     """A `.milestones/` workspace: loading for display and every action that changes it."""
 
-    def __init__(self, root: Path, config: Config | None = None, *,
-                 persist_cache: bool = True, cache_dir: Path | None = None,
-                 clock: Clock | None = None) -> None:
+    def __init__(
+        self,
+        root: Path,
+        config: Config | None = None,
+        *,
+        persist_cache: bool = True,
+        cache_dir: Path | None = None,
+        clock: Clock | None = None,
+    ) -> None:
         self.root = root
         self.ms = root / MS
         self.config = config or load_config(root)
@@ -56,8 +62,9 @@ class Workspace:
         self.loader = Loader(root, self.config, cache_dir=cache_dir, persist_cache=persist_cache)
 
     @classmethod
-    def open(cls, start: Path | str | None = None, *, flags: dict[str, Any] | None = None,
-             **kw: Any) -> Self:
+    def open(
+        cls, start: Path | str | None = None, *, flags: dict[str, Any] | None = None, **kw: Any
+    ) -> Self:
         root = find_root(start)
         return cls(root, load_config(root, flags=flags), **kw)
 
@@ -79,13 +86,18 @@ class Workspace:
 
     def milestone_path(self, mid: str) -> Path:
         check_id(mid, "milestone id")
-        for p in (self.ms / "active" / f"{mid}.yaml", self.ms / "active" / f"{mid}.yml",
-                  self.ms / "completed" / f"{mid}.yaml", self.ms / "completed" / f"{mid}.yml"):
+        for p in (
+            self.ms / "active" / f"{mid}.yaml",
+            self.ms / "active" / f"{mid}.yml",
+            self.ms / "completed" / f"{mid}.yaml",
+            self.ms / "completed" / f"{mid}.yml",
+        ):
             if p.is_file():
                 return p
         if (self.ms / "completed" / mid / "definition.yaml").is_file():
-            raise Refused(f"milestone {mid} is archived (completed/{mid}/definition.yaml) and is "
-                          "read only")
+            raise Refused(
+                f"milestone {mid} is archived (completed/{mid}/definition.yaml) and is read only"
+            )
         raise NotFound(f"no milestone {mid!r} in {self.ms / 'active'} or completed/")
 
     def milestone(self, mid: str) -> Milestone | None:
@@ -100,8 +112,9 @@ class Workspace:
 
     def current_milestone(self) -> str | None:
         try:
-            text = safeio.read_text(self.ms / "active" / "current.txt", self.root,
-                                    max_bytes=4096).strip()
+            text = safeio.read_text(
+                self.ms / "active" / "current.txt", self.root, max_bytes=4096
+            ).strip()
         except (OSError, ValueError, KiroError):
             return None
         first = text.splitlines()[0].strip() if text else ""
@@ -125,13 +138,23 @@ class Workspace:
 
     # ------------------------------------------------------------------ core of every action
     def _ctx(self, actor: str | None) -> Ctx:
-        return Ctx(root=self.root, config=self.config, now=self.clock.now_str(),
-                   actor=self.actor(actor))
+        return Ctx(
+            root=self.root, config=self.config, now=self.clock.now_str(), actor=self.actor(actor)
+        )
 
-    def log(self, mid: str, record: dict[str, Any], *, role: str = "user",
-            session_id: str | None = None, path: Path | None = None) -> dict[str, Any]:
-        rec: dict[str, Any] = {"timestamp": record.pop("timestamp", None) or
-                               self.clock.now_str(), "event": record.pop("event")}
+    def log(
+        self,
+        mid: str,
+        record: dict[str, Any],
+        *,
+        role: str = "user",
+        session_id: str | None = None,
+        path: Path | None = None,
+    ) -> dict[str, Any]:
+        rec: dict[str, Any] = {
+            "timestamp": record.pop("timestamp", None) or self.clock.now_str(),
+            "event": record.pop("event"),
+        }
         rec["milestone_id"] = mid
         if session_id:
             rec["session_id"] = session_id
@@ -140,8 +163,16 @@ class Workspace:
         rec.setdefault("level", "info")
         return events.append(path or self.execution_log(mid), rec)
 
-    def act(self, mid: str, fn: Edit, actor: str | None = None, *, role: str = "user",
-            log_path: Path | None = None, focus_task: str | None = None) -> Outcome:
+    def act(
+        self,
+        mid: str,
+        fn: Edit,
+        actor: str | None = None,
+        *,
+        role: str = "user",
+        log_path: Path | None = None,
+        focus_task: str | None = None,
+    ) -> Outcome:
         """Apply a workflow edit to milestone `mid` safely, then log and apply effects.
 
         `focus_task`: `fn` changes only that task and top-level keys (see safewrite.edit_yaml)."""
@@ -152,8 +183,9 @@ class Workspace:
 
         def edit(doc: dict[str, Any]) -> Outcome:
             if str(doc.get("id")) != mid:
-                raise InvalidFile(f"milestone id {doc.get('id')!r} does not match the file name",
-                                  file=path)
+                raise InvalidFile(
+                    f"milestone id {doc.get('id')!r} does not match the file name", file=path
+                )
             ex = doc.get("execution")
             sid = ex.get("session_id") if isinstance(ex, dict) else None
             session[0] = str(sid) if is_valid_id(sid) else None
@@ -177,50 +209,99 @@ class Workspace:
             archive_completed(self, mid, path, ctx, session[0])
         return out
 
-    def _phase_act(self, mid: str, task_id: str, phase: str, fn: Edit, actor: str | None,
-                   kw: dict[str, Any]) -> Outcome:
+    def _phase_act(
+        self, mid: str, task_id: str, phase: str, fn: Edit, actor: str | None, kw: dict[str, Any]
+    ) -> Outcome:
         check_id(task_id, "task id")
         check_phase(phase)
         return self.act(mid, fn, actor, focus_task=task_id, **kw)
 
     # ------------------------------------------------------------------ phase actions
-    def start_phase(self, mid: str, task_id: str, phase: str, actor: str | None = None,
-                    **kw: Any) -> Outcome:
-        return self._phase_act(mid, task_id, phase, lambda d, c: workflow.start_phase(
-            d, task_id, phase, c), actor, kw)
+    def start_phase(
+        self, mid: str, task_id: str, phase: str, actor: str | None = None, **kw: Any
+    ) -> Outcome:
+        return self._phase_act(
+            mid, task_id, phase, lambda d, c: workflow.start_phase(d, task_id, phase, c), actor, kw
+        )
 
-    def complete_phase(self, mid: str, task_id: str, phase: str, actor: str | None = None,
-                       **kw: Any) -> Outcome:
-        return self._phase_act(mid, task_id, phase, lambda d, c: workflow.complete_phase(
-            d, task_id, phase, c), actor, kw)
+    def complete_phase(
+        self, mid: str, task_id: str, phase: str, actor: str | None = None, **kw: Any
+    ) -> Outcome:
+        return self._phase_act(
+            mid,
+            task_id,
+            phase,
+            lambda d, c: workflow.complete_phase(d, task_id, phase, c),
+            actor,
+            kw,
+        )
 
-    def approve(self, mid: str, task_id: str, phase: str, actor: str | None = None,
-                note: str | None = None, **kw: Any) -> Outcome:
-        return self._phase_act(mid, task_id, phase, lambda d, c: workflow.approve_phase(
-            d, task_id, phase, c, note), actor, kw)
+    def approve(
+        self,
+        mid: str,
+        task_id: str,
+        phase: str,
+        actor: str | None = None,
+        note: str | None = None,
+        **kw: Any,
+    ) -> Outcome:
+        return self._phase_act(
+            mid,
+            task_id,
+            phase,
+            lambda d, c: workflow.approve_phase(d, task_id, phase, c, note),
+            actor,
+            kw,
+        )
 
-    def reject(self, mid: str, task_id: str, phase: str, reason: str, actor: str | None = None,
-               **kw: Any) -> Outcome:
-        return self._phase_act(mid, task_id, phase, lambda d, c: workflow.reject_phase(
-            d, task_id, phase, c, reason), actor, kw)
+    def reject(
+        self, mid: str, task_id: str, phase: str, reason: str, actor: str | None = None, **kw: Any
+    ) -> Outcome:
+        return self._phase_act(
+            mid,
+            task_id,
+            phase,
+            lambda d, c: workflow.reject_phase(d, task_id, phase, c, reason),
+            actor,
+            kw,
+        )
 
-    def block(self, mid: str, task_id: str, phase: str, reason: str, actor: str | None = None,
-              **kw: Any) -> Outcome:
-        return self._phase_act(mid, task_id, phase, lambda d, c: workflow.block_phase(
-            d, task_id, phase, c, reason), actor, kw)
+    def block(
+        self, mid: str, task_id: str, phase: str, reason: str, actor: str | None = None, **kw: Any
+    ) -> Outcome:
+        return self._phase_act(
+            mid,
+            task_id,
+            phase,
+            lambda d, c: workflow.block_phase(d, task_id, phase, c, reason),
+            actor,
+            kw,
+        )
 
-    def unblock(self, mid: str, task_id: str, phase: str, actor: str | None = None,
-                **kw: Any) -> Outcome:
-        return self._phase_act(mid, task_id, phase, lambda d, c: workflow.unblock_phase(
-            d, task_id, phase, c), actor, kw)
+    def unblock(
+        self, mid: str, task_id: str, phase: str, actor: str | None = None, **kw: Any
+    ) -> Outcome:
+        return self._phase_act(
+            mid,
+            task_id,
+            phase,
+            lambda d, c: workflow.unblock_phase(d, task_id, phase, c),
+            actor,
+            kw,
+        )
 
     # ------------------------------------------------------------------ milestone actions
-    def write_progress(self, mid: str, percentage: int, completed: int, total: int,
-                       **kw: Any) -> Outcome:
+    def write_progress(
+        self, mid: str, percentage: int, completed: int, total: int, **kw: Any
+    ) -> Outcome:
         """Keep `progress` true; writes nothing when the values are already there."""
-        return self.act(mid, lambda d, c: workflow.write_progress(d, c, percentage, completed,
-                                                                  total),
-                        kw.pop("actor", "kiro-tui"), focus_task=TOP_LEVEL, **kw)
+        return self.act(
+            mid,
+            lambda d, c: workflow.write_progress(d, c, percentage, completed, total),
+            kw.pop("actor", "kiro-tui"),
+            focus_task=TOP_LEVEL,
+            **kw,
+        )
 
     def complete_milestone(self, mid: str, actor: str | None = None, **kw: Any) -> Outcome:
         """Complete (and archive) `mid` when all its tasks are done; otherwise nothing."""
@@ -241,19 +322,25 @@ class Workspace:
                     required[req] = other
         unmet = unmet_requires(m, required)
         if unmet:
-            raise Refused(f"cannot start {mid}: it requires {', '.join(unmet)} to be completed "
-                          "first")
+            raise Refused(
+                f"cannot start {mid}: it requires {', '.join(unmet)} to be completed first"
+            )
         if m.status == "paused":
             raise Refused(f"cannot start {mid}: it is paused (use 'kiro-tui resume {mid}')")
         live = sessions.read_session(self.root, m.session_id) if m.session_id else None
         ctx = self._ctx(actor)
-        new = not (live is not None and live.status in ("active", "paused")
-                   and m.status == "in_progress")
+        new = not (
+            live is not None and live.status in ("active", "paused") and m.status == "in_progress"
+        )
         sid = sessions.session_id_for(mid, ctx.now) if new or live is None else live.id
         if new:
             sessions.create_session(self.root, mid, sid, ctx.now, ctx.actor)
-        out = self.act(mid, lambda d, c: workflow.start_milestone(d, c, mid, sid, new),
-                       ctx.actor, focus_task=TOP_LEVEL)
+        out = self.act(
+            mid,
+            lambda d, c: workflow.start_milestone(d, c, mid, sid, new),
+            ctx.actor,
+            focus_task=TOP_LEVEL,
+        )
         atomic_write(self.ms / "active" / "current.txt", f"{mid}\n")
         return out
 
@@ -266,8 +353,9 @@ class Workspace:
     def _session_for(self, mid: str) -> str:
         m = self._loaded(mid)
         if not m.session_id or sessions.read_session(self.root, m.session_id) is None:
-            raise Refused(f"milestone {mid} has no execution session (start it with "
-                          f"'kiro-tui start {mid}')")
+            raise Refused(
+                f"milestone {mid} has no execution session (start it with 'kiro-tui start {mid}')"
+            )
         return m.session_id
 
     def pause(self, mid: str, actor: str | None = None) -> Outcome:
@@ -276,8 +364,13 @@ class Workspace:
     def resume(self, mid: str, actor: str | None = None) -> Outcome:
         return self._session_edit(mid, workflow.resume_milestone, "active", actor)
 
-    def _session_edit(self, mid: str, fn: Callable[[dict[str, Any], Ctx, str, str], Outcome],
-                      status: str, actor: str | None) -> Outcome:
+    def _session_edit(
+        self,
+        mid: str,
+        fn: Callable[[dict[str, Any], Ctx, str, str], Outcome],
+        status: str,
+        actor: str | None,
+    ) -> Outcome:
         """Edit the milestone (pause/resume), then set its session's status."""
         sid = self._session_for(mid)
         out = self.act(mid, lambda d, c: fn(d, c, mid, sid), actor, focus_task=TOP_LEVEL)
@@ -286,8 +379,14 @@ class Workspace:
         return out
 
     # ------------------------------------------------------------------ creating
-    def new_milestone(self, mid: str, title: str, requires: list[str],
-                      actor: str | None = None, description: str | None = None) -> Path:
+    def new_milestone(
+        self,
+        mid: str,
+        title: str,
+        requires: list[str],
+        actor: str | None = None,
+        description: str | None = None,
+    ) -> Path:
         from kiro_tui.core.templates import new_milestone
         from kiro_tui.core.yaml.roundtrip import dump_new
 
@@ -302,22 +401,37 @@ class Workspace:
         ctx = self._ctx(actor)
         path = self.ms / "active" / f"{mid}.yaml"
         text = f"# Milestone {mid} - created by kiro-tui\n" + dump_new(
-            new_milestone(mid, title, requires, ctx.now, description))
+            new_milestone(mid, title, requires, ctx.now, description)
+        )
         atomic_write(path, text)
-        self.log(mid, {"event": "milestone_created", "actor": ctx.actor,
-                       "message": f"milestone {mid} created: {title}"})
+        self.log(
+            mid,
+            {
+                "event": "milestone_created",
+                "actor": ctx.actor,
+                "message": f"milestone {mid} created: {title}",
+            },
+        )
         return path
 
-    def add_task(self, mid: str, title: str, kind: str = "feature",
-                 depends_on: list[str] | None = None, actor: str | None = None,
-                 task_id: str | None = None, hours: float = 8) -> str:
+    def add_task(
+        self,
+        mid: str,
+        title: str,
+        kind: str = "feature",
+        depends_on: list[str] | None = None,
+        actor: str | None = None,
+        task_id: str | None = None,
+        hours: float = 8,
+    ) -> str:
         if kind not in TASK_KINDS:
             raise Refused(f"unknown task kind {kind!r}: use one of {', '.join(TASK_KINDS)}")
         if not title.strip():
             raise Refused("a task needs a title")
         deps = [check_id(d, "task id") for d in depends_on or []]
-        out = self.act(mid, lambda d, c: workflow.add_task(d, c, mid, title, kind, deps, task_id,
-                                                           hours), actor)
+        out = self.act(
+            mid, lambda d, c: workflow.add_task(d, c, mid, title, kind, deps, task_id, hours), actor
+        )
         return str(out.events[-1]["task_id"])
 
     def migrate(self, mid: str, actor: str | None = None) -> Outcome:
@@ -380,17 +494,26 @@ class Workspace:
         carry = gitops.workdir_path(self.root, self.ms)
         return gitops.ensure_milestone_branch(self.root, mid, carry=(carry,))
 
-    def git_commit(self, mid: str, paths: list[str], message: str, *,
-                   on_milestone_branch: bool = False) -> CommitResult:
+    def git_commit(
+        self, mid: str, paths: list[str], message: str, *, on_milestone_branch: bool = False
+    ) -> CommitResult:
         """Commit exactly `paths`; `on_milestone_branch` refuses a HEAD on another branch than
         `milestone/<mid>` (see core.git.commit.commit_step)."""
         from kiro_tui.core.git.commit import commit_step
 
         return commit_step(self.root, mid, paths, message, on_milestone_branch)
 
-    def push(self, mid: str | None = None, *, remote: str | None = None,
-             role: str = "git_integration", session_id: str | None = None, log_path: Path | None = None,
-             data: dict[str, Any] | None = None, log_refusal: bool = True) -> PushResult:
+    def push(
+        self,
+        mid: str | None = None,
+        *,
+        remote: str | None = None,
+        role: str = "git_integration",
+        session_id: str | None = None,
+        log_path: Path | None = None,
+        data: dict[str, Any] | None = None,
+        log_refusal: bool = True,
+    ) -> PushResult:
         """Push the current branch to `remote` (default `git.remote`): the one push of kiro-tui.
 
         With `mid`, one `git_push` line goes to the log (`log_path`, else the milestone's): the
@@ -401,21 +524,48 @@ class Workspace:
 
         remote = remote or self.config.git.remote
         if not remote:
-            raise GitBlocked("no_remote", "no remote to push to",
-                             "set git.remote (e.g. `git:` then `  remote: origin`) in "
-                             ".milestones/config/kiro-config.yaml, or pass --remote NAME")
-        record: dict[str, Any] = {"event": "git_push", "remote": remote,
-                                  "branch": gitops.current_branch(self.root), "data": data}
+            raise GitBlocked(
+                "no_remote",
+                "no remote to push to",
+                "set git.remote (e.g. `git:` then `  remote: origin`) in "
+                ".milestones/config/kiro-config.yaml, or pass --remote NAME",
+            )
+        record: dict[str, Any] = {
+            "event": "git_push",
+            "remote": remote,
+            "branch": gitops.current_branch(self.root),
+            "data": data,
+        }
         try:
             result = gitops.push(self.root, remote)
         except GitBlocked as exc:
             if mid and log_refusal:
-                self.log(mid, {**record, "level": "warning", "message": exc.reason,
-                               "result": exc.kind, "suggestion": exc.suggestion or None},
-                         role=role, session_id=session_id, path=log_path)
+                self.log(
+                    mid,
+                    {
+                        **record,
+                        "level": "warning",
+                        "message": exc.reason,
+                        "result": exc.kind,
+                        "suggestion": exc.suggestion or None,
+                    },
+                    role=role,
+                    session_id=session_id,
+                    path=log_path,
+                )
             raise
         if mid:
-            self.log(mid, {**record, "branch": result.branch, "message": result.message,
-                           "sha": result.sha, "result": "ok" if result.pushed else "up_to_date"},
-                     role=role, session_id=session_id, path=log_path)
+            self.log(
+                mid,
+                {
+                    **record,
+                    "branch": result.branch,
+                    "message": result.message,
+                    "sha": result.sha,
+                    "result": "ok" if result.pushed else "up_to_date",
+                },
+                role=role,
+                session_id=session_id,
+                path=log_path,
+            )
         return result

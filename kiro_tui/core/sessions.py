@@ -150,8 +150,13 @@ def driver_identity() -> dict[str, Any]:
     return {"pid": os.getpid(), "host": socket.gethostname(), "user": user}
 
 
-def claim_driver(root: Path, session_id: str, now: str, takeover_after: float,
-                 ident: dict[str, Any] | None = None) -> str | None:
+def claim_driver(
+    root: Path,
+    session_id: str,
+    now: str,
+    takeover_after: float,
+    ident: dict[str, Any] | None = None,
+) -> str | None:
     """Become the session's driver. Returns a takeover note, or None. Raises Refused when another
     live driver's heartbeat is fresh."""
     from ruamel.yaml.comments import CommentedMap
@@ -161,18 +166,28 @@ def claim_driver(root: Path, session_id: str, now: str, takeover_after: float,
 
     def fn(s: dict[str, Any]) -> None:
         drv = s.get("driver")
-        if isinstance(drv, dict) and drv.get("pid") and (drv.get("pid"), drv.get("host")) != (
-                me["pid"], me["host"]):
+        if (
+            isinstance(drv, dict)
+            and drv.get("pid")
+            and (drv.get("pid"), drv.get("host")) != (me["pid"], me["host"])
+        ):
             hb = clock.parse_ts(drv.get("heartbeat"))
             at = clock.parse_ts(now)
             age = at.timestamp() - hb.timestamp() if hb and at else None
             alive = _pid_alive(drv.get("pid")) if drv.get("host") == me["host"] else True
             if alive and age is not None and age < takeover_after:
-                raise Refused(f"session {session_id} is driven by pid {drv.get('pid')} on "
-                              f"{drv.get('host')} (heartbeat {int(age)}s ago); it may be taken "
-                              f"over after {int(takeover_after)}s without a heartbeat")
-            why = ("its process is gone" if not alive else "it has no heartbeat" if age is None
-                   else f"its heartbeat is {int(age)}s old")
+                raise Refused(
+                    f"session {session_id} is driven by pid {drv.get('pid')} on "
+                    f"{drv.get('host')} (heartbeat {int(age)}s ago); it may be taken "
+                    f"over after {int(takeover_after)}s without a heartbeat"
+                )
+            why = (
+                "its process is gone"
+                if not alive
+                else "it has no heartbeat"
+                if age is None
+                else f"its heartbeat is {int(age)}s old"
+            )
             note.append(f"took over from pid {drv.get('pid')} on {drv.get('host')}: {why}")
         d = CommentedMap()
         d["pid"] = me["pid"]
@@ -192,6 +207,7 @@ def _is_me(drv: Any, ident: dict[str, Any] | None) -> bool:
 
 def heartbeat(root: Path, session_id: str, now: str, ident: dict[str, Any] | None = None) -> bool:
     """Refresh our heartbeat; False (and nothing written) when we are not the driver any more."""
+
     def fn(s: dict[str, Any]) -> bool:
         drv = s.get("driver")
         if isinstance(drv, dict) and _is_me(drv, ident):

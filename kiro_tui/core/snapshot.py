@@ -30,11 +30,21 @@ class Blocker:
     since: str | None = None  # ISO timestamp when first detected
 
     def as_record(self) -> dict[str, Any]:
-        return {k: v for k, v in {
-            "blocker_id": self.blocker_id, "kind": self.kind, "severity": self.severity,
-            "milestone_id": self.milestone_id, "task_id": self.task_id, "phase": self.phase,
-            "file": self.file, "message": self.message, "suggestion": self.suggestion,
-        }.items() if v is not None}
+        return {
+            k: v
+            for k, v in {
+                "blocker_id": self.blocker_id,
+                "kind": self.kind,
+                "severity": self.severity,
+                "milestone_id": self.milestone_id,
+                "task_id": self.task_id,
+                "phase": self.phase,
+                "file": self.file,
+                "message": self.message,
+                "suggestion": self.suggestion,
+            }.items()
+            if v is not None
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +54,6 @@ class RoleStatus:
     heartbeat: str | None = None
     last_error: str | None = None
     detail: str | None = None
-
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,9 +88,15 @@ class Snapshot:
     taken_at: float = 0.0
     seq: int = 0
     # inputs of the roles' decide() (filled by the coordinator; tests build them by hand)
-    facts: Mapping[tuple[str, str, str], PhaseFacts] = field(default_factory=lambda: _NOFACTS)  # (mid, tid, phase)
-    activity: Mapping[tuple[str, str], float] = field(default_factory=lambda: _NOACT)  # (mid, tid) -> epoch s
+    facts: Mapping[tuple[str, str, str], PhaseFacts] = field(
+        default_factory=lambda: _NOFACTS
+    )  # (mid, tid, phase)
+    activity: Mapping[tuple[str, str], float] = field(
+        default_factory=lambda: _NOACT
+    )  # (mid, tid) -> epoch s
     open_errors: tuple[Any, ...] = ()  # error-level events (core.events.Event) not yet followed up
-    failures: Mapping[str, str] = field(default_factory=lambda: _NOFAIL)  # action key -> error, from roles
+    failures: Mapping[str, str] = field(
+        default_factory=lambda: _NOFAIL
+    )  # action key -> error, from roles
     active_since: float | None = None  # epoch s when driving (re)started or was last resumed
     scope: tuple[str, ...] = ()  # milestone ids the roles look at

@@ -22,16 +22,29 @@ from kiro_tui.core.root import MS
 
 # not milestones: files the original /milestone/* commands write beside them (archive-index by
 # /milestone/archive; the report files belong beside completed/<id>/definition.yaml)
-SKIP_NAMES = {"current.txt", "dependencies.yaml", "dependencies.yml", "archive-index.yaml",
-              "archive-index.yml", "completion-report.yaml", "performance-analysis.yaml",
-              "lessons-learned.yaml", "stakeholder-feedback.yaml"}
+SKIP_NAMES = {
+    "current.txt",
+    "dependencies.yaml",
+    "dependencies.yml",
+    "archive-index.yaml",
+    "archive-index.yml",
+    "completion-report.yaml",
+    "performance-analysis.yaml",
+    "lessons-learned.yaml",
+    "stakeholder-feedback.yaml",
+}
 CACHE_VERSION = 3
 
 
-
 def skipped_name(name: str) -> bool:
-    return (name.startswith(".") or name in SKIP_NAMES or name.endswith(".tmp")
-            or ".tmp." in name or ".bak." in name or ".backup." in name)
+    return (
+        name.startswith(".")
+        or name in SKIP_NAMES
+        or name.endswith(".tmp")
+        or ".tmp." in name
+        or ".bak." in name
+        or ".backup." in name
+    )
 
 
 def milestone_files(root: Path) -> Iterator[tuple[Path, str, str, bool]]:
@@ -128,8 +141,7 @@ class _FileCache:
             self.file.parent.mkdir(parents=True, exist_ok=True)
             tmp = self.file.with_name(f".{self.file.name}.{os.getpid()}.tmp")
             with open(tmp, "wb") as fh:
-                pickle.dump((_cache_version(), self.entries), fh,
-                            protocol=pickle.HIGHEST_PROTOCOL)
+                pickle.dump((_cache_version(), self.entries), fh, protocol=pickle.HIGHEST_PROTOCOL)
             os.replace(tmp, self.file)
             self.dirty = False
         except OSError:
@@ -144,8 +156,7 @@ def _cache_version() -> str:
 
 def _settings_key(config: Config) -> str:
     """What of the settings a built milestone depends on (weights, gates, enforcement)."""
-    return repr((sorted(config.weights.items()), sorted(config.gates.items()),
-                 config.enforcement))
+    return repr((sorted(config.weights.items()), sorted(config.gates.items()), config.enforcement))
 
 
 class Loader:
@@ -154,15 +165,22 @@ class Loader:
     Shared by the coordinator thread and the UI's workers: `load` and `load_one` hold one
     lock, so the built entries and the cache are never changed by two threads at once."""
 
-    def __init__(self, root: Path, config: Config, *, cache_dir: Path | None = None,
-                 persist_cache: bool = True) -> None:
+    def __init__(
+        self,
+        root: Path,
+        config: Config,
+        *,
+        cache_dir: Path | None = None,
+        persist_cache: bool = True,
+    ) -> None:
         self._lock = threading.RLock()
         self.root = root
         self.config = config
         self.cache = _FileCache(root, cache_dir, persist_cache)
         self._settings = _settings_key(config)
-        self._built: dict[str, tuple[tuple[int, int, int, int], Milestone | None,
-                                     tuple[Problem, ...]]] = {}
+        self._built: dict[
+            str, tuple[tuple[int, int, int, int], Milestone | None, tuple[Problem, ...]]
+        ] = {}
 
     def _read(self, path: Path, rel: str) -> tuple[Any, str | None, str]:
         """(data, error, text) of one file; error is `line\tcolumn\tmessage` when located.
@@ -187,8 +205,9 @@ class Loader:
         except InvalidFile as exc:
             return None, f"{exc.line or ''}\t{exc.column or ''}\t{exc.message}", text
 
-    def _build(self, path: Path, rel: str, location: str, stem: str, archive: bool
-               ) -> tuple[Milestone | None, tuple[Problem, ...]]:
+    def _build(
+        self, path: Path, rel: str, location: str, stem: str, archive: bool
+    ) -> tuple[Milestone | None, tuple[Problem, ...]]:
         data, err, text = self._read(path, rel)
         if err is not None:
             parts = err.split("\t")
@@ -197,22 +216,32 @@ class Loader:
                 col = int(parts[1]) if parts[1] else None
                 return None, (Problem(rel, parts[2], line, col),)
             return None, (Problem(rel, err),)
-        m, plist = build_milestone(data, rel_path=rel, location=location, stem=stem,
-                                   config=self.config, archive=archive)
+        m, plist = build_milestone(
+            data, rel_path=rel, location=location, stem=stem, config=self.config, archive=archive
+        )
         if any(p.line is None for p in plist):  # build again with the text to find lines
-            m, plist = build_milestone(data, rel_path=rel, location=location, stem=stem,
-                                       config=self.config, archive=archive, text=text)
+            m, plist = build_milestone(
+                data,
+                rel_path=rel,
+                location=location,
+                stem=stem,
+                config=self.config,
+                archive=archive,
+                text=text,
+            )
         return m, tuple(plist)
 
-    def load_one(self, path: Path, location: str, stem: str, archive: bool, *,
-                 persisted: bool = True) -> tuple[Milestone | None, tuple[Problem, ...]]:
+    def load_one(
+        self, path: Path, location: str, stem: str, archive: bool, *, persisted: bool = True
+    ) -> tuple[Milestone | None, tuple[Problem, ...]]:
         """One milestone file. `persisted=False` skips the cache file in the user's folder
         (reading it costs more than parsing one file)."""
         with self._lock:
             return self._load_one(path, location, stem, archive, persisted)
 
-    def _load_one(self, path: Path, location: str, stem: str, archive: bool, persisted: bool
-                  ) -> tuple[Milestone | None, tuple[Problem, ...]]:
+    def _load_one(
+        self, path: Path, location: str, stem: str, archive: bool, persisted: bool
+    ) -> tuple[Milestone | None, tuple[Problem, ...]]:
         from kiro_tui.core.model import (
             pack_milestone,
             pack_problems,
@@ -233,8 +262,7 @@ class Loader:
         if built and built[0] == key:
             return built[1], built[2]
         want = (self._settings, location, stem, archive)
-        hit = self.cache.entries.get(rel) if persisted or self.cache._entries is not None \
-            else None
+        hit = self.cache.entries.get(rel) if persisted or self.cache._entries is not None else None
         m: Milestone | None = None
         probs: tuple[Problem, ...] | None = None
         if isinstance(hit, tuple) and len(hit) == 4 and hit[0] == key and hit[1] == want:
@@ -246,8 +274,12 @@ class Loader:
         if probs is None:
             m, probs = self._build(path, rel, location, stem, archive)
             if persisted or self.cache._entries is not None:
-                self.cache.entries[rel] = (key, want, pack_milestone(m) if m else None,
-                                           pack_problems(probs))
+                self.cache.entries[rel] = (
+                    key,
+                    want,
+                    pack_milestone(m) if m else None,
+                    pack_problems(probs),
+                )
                 self.cache.dirty = True
         self._built[rel] = (key, m, probs)
         return m, probs
@@ -271,8 +303,13 @@ class Loader:
                 if m is None:
                     continue
                 if m.id in seen:
-                    problems.append(Problem(m.path, f"milestone {m.id!r} is also defined in "
-                                                    f"{seen[m.id]}; this copy is ignored"))
+                    problems.append(
+                        Problem(
+                            m.path,
+                            f"milestone {m.id!r} is also defined in "
+                            f"{seen[m.id]}; this copy is ignored",
+                        )
+                    )
                     continue
                 seen[m.id] = m.path
                 milestones.append(m)
@@ -283,6 +320,11 @@ class Loader:
         for rel in [k for k in self._built if k not in rels]:
             del self._built[rel]
         self.cache.save()
-        return WorkspaceState(root=self.root, milestones=tuple(milestones),
-                              problems=tuple(problems), config=self.config,
-                              loaded_at=time.time(), by_id={m.id: m for m in milestones})
+        return WorkspaceState(
+            root=self.root,
+            milestones=tuple(milestones),
+            problems=tuple(problems),
+            config=self.config,
+            loaded_at=time.time(),
+            by_id={m.id: m for m in milestones},
+        )

@@ -7,38 +7,85 @@ from typing import Any
 from kiro_tui.core.config import Config
 from kiro_tui.core.ids import PHASES
 
-TASK_DELIVERABLES = ["implementation_tasks.md", "story_breakdown.md", "dependency_map.md",
-                     "risk_assessment.md"]
+TASK_DELIVERABLES = [
+    "implementation_tasks.md",
+    "story_breakdown.md",
+    "dependency_map.md",
+    "risk_assessment.md",
+]
 DELIVERABLES: dict[str, dict[str, list[str]]] = {
     "feature": {
-        "design": ["architecture_diagram.md", "api_specification.yaml", "data_model.md",
-                   "security_design.md"],
-        "spec": ["technical_specification.md", "test_plan.md", "acceptance_criteria.md",
-                 "rollout_plan.md"],
-        "execute": ["implementation_code", "unit_tests", "integration_tests", "documentation",
-                    "deployment_config"],
+        "design": [
+            "architecture_diagram.md",
+            "api_specification.yaml",
+            "data_model.md",
+            "security_design.md",
+        ],
+        "spec": [
+            "technical_specification.md",
+            "test_plan.md",
+            "acceptance_criteria.md",
+            "rollout_plan.md",
+        ],
+        "execute": [
+            "implementation_code",
+            "unit_tests",
+            "integration_tests",
+            "documentation",
+            "deployment_config",
+        ],
     },
     "bugfix": {
         "design": ["root_cause_analysis.md", "fix_approach.md", "regression_prevention.md"],
         "spec": ["fix_specification.md", "test_scenarios.md", "validation_plan.md"],
-        "execute": ["fix_implementation", "regression_tests", "validation_results",
-                    "monitoring_updates"],
+        "execute": [
+            "fix_implementation",
+            "regression_tests",
+            "validation_results",
+            "monitoring_updates",
+        ],
     },
     "api": {
-        "design": ["api_design.yaml", "endpoint_specification.md", "authentication_flow.md",
-                   "rate_limiting.md"],
-        "spec": ["openapi_spec.yaml", "integration_tests.md", "performance_criteria.md",
-                 "monitoring_plan.md"],
-        "execute": ["api_implementation", "api_tests", "api_documentation", "postman_collection",
-                    "performance_results"],
+        "design": [
+            "api_design.yaml",
+            "endpoint_specification.md",
+            "authentication_flow.md",
+            "rate_limiting.md",
+        ],
+        "spec": [
+            "openapi_spec.yaml",
+            "integration_tests.md",
+            "performance_criteria.md",
+            "monitoring_plan.md",
+        ],
+        "execute": [
+            "api_implementation",
+            "api_tests",
+            "api_documentation",
+            "postman_collection",
+            "performance_results",
+        ],
     },
     "frontend": {
-        "design": ["ui_mockups.md", "component_hierarchy.md", "state_management.md",
-                   "accessibility_plan.md"],
-        "spec": ["component_specs.md", "interaction_flows.md", "responsive_design.md",
-                 "browser_support.md"],
-        "execute": ["component_implementation", "ui_tests", "accessibility_tests",
-                    "storybook_stories", "performance_metrics"],
+        "design": [
+            "ui_mockups.md",
+            "component_hierarchy.md",
+            "state_management.md",
+            "accessibility_plan.md",
+        ],
+        "spec": [
+            "component_specs.md",
+            "interaction_flows.md",
+            "responsive_design.md",
+            "browser_support.md",
+        ],
+        "execute": [
+            "component_implementation",
+            "ui_tests",
+            "accessibility_tests",
+            "storybook_stories",
+            "performance_metrics",
+        ],
     },
     "other": {
         "design": ["design_document.md", "technical_approach.md", "integration_plan.md"],
@@ -53,10 +100,16 @@ DESCRIPTIONS = {
     "execute": "Implementation and testing",
 }
 CRITERIA = {
-    "design": ["Architecture documented and reviewed", "API contracts defined",
-               "System boundaries established"],
-    "spec": ["Technical specifications complete", "Test plans documented",
-             "Acceptance criteria defined"],
+    "design": [
+        "Architecture documented and reviewed",
+        "API contracts defined",
+        "System boundaries established",
+    ],
+    "spec": [
+        "Technical specifications complete",
+        "Test plans documented",
+        "Acceptance criteria defined",
+    ],
     "task": ["Implementation tasks defined", "Story points estimated", "Dependencies mapped"],
     "execute": ["Code implemented and tested", "Documentation updated", "Deployment ready"],
 }
@@ -68,8 +121,13 @@ def deliverables_for(kind: str, phase: str) -> list[str]:
     return list(DELIVERABLES.get(kind, DELIVERABLES["other"])[phase])
 
 
-def kiro_workflow(kind: str, hours: float, config: Config, weights: dict[str, float] | None = None,
-                  gates: dict[str, bool] | None = None) -> Any:
+def kiro_workflow(
+    kind: str,
+    hours: float,
+    config: Config,
+    weights: dict[str, float] | None = None,
+    gates: dict[str, bool] | None = None,
+) -> Any:
     """A new `kiro_workflow` block (round-trip types, flow-style lists like the seed writes).
 
     `weights` and `gates` are the milestone's (FORMAT.md sections 4 and 7); without them the
@@ -102,9 +160,17 @@ def kiro_workflow(kind: str, hours: float, config: Config, weights: dict[str, fl
     return kw
 
 
-def new_task(task_id: str, title: str, kind: str, depends_on: list[str], config: Config,
-             now: str, hours: float = 8, weights: dict[str, float] | None = None,
-             gates: dict[str, bool] | None = None) -> Any:
+def new_task(
+    task_id: str,
+    title: str,
+    kind: str,
+    depends_on: list[str],
+    config: Config,
+    now: str,
+    hours: float = 8,
+    weights: dict[str, float] | None = None,
+    gates: dict[str, bool] | None = None,
+) -> Any:
     from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
     deps = CommentedSeq(depends_on)
@@ -121,8 +187,9 @@ def new_task(task_id: str, title: str, kind: str, depends_on: list[str], config:
     return t
 
 
-def new_milestone(mid: str, title: str, requires: list[str], now: str,
-                  description: str | None = None) -> Any:
+def new_milestone(
+    mid: str, title: str, requires: list[str], now: str, description: str | None = None
+) -> Any:
     from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
     req = CommentedSeq(requires)
@@ -161,11 +228,13 @@ def starter_text(name: str, task_id: str, phase: str) -> str | None:
 
     title = name.rsplit(".", 1)[0].replace("_", " ").capitalize()
     if name.endswith(".md"):
-        return STARTER.format(marker=TEMPLATE_MARKER, title=title, name=name, phase=phase,
-                              task_id=task_id)
+        return STARTER.format(
+            marker=TEMPLATE_MARKER, title=title, name=name, phase=phase, task_id=task_id
+        )
     if name.endswith((".yaml", ".yml")):
-        body = STARTER.format(marker=TEMPLATE_MARKER, title=title, name=name, phase=phase,
-                              task_id=task_id)
+        body = STARTER.format(
+            marker=TEMPLATE_MARKER, title=title, name=name, phase=phase, task_id=task_id
+        )
         return "".join(f"# {line}\n" if line else "#\n" for line in body.splitlines())
     return None
 

@@ -35,25 +35,42 @@ def check(state: WorkspaceState) -> list[Problem]:
     out.extend(load_requests(state.root)[1])  # approvals/*.yaml that cannot be used
     for cyc in find_cycles(milestone_graph(state.milestones)):
         first = state.by_id[cyc[0]]
-        out.append(Problem(first.path, "milestone dependency cycle: "
-                           + " -> ".join([*cyc, cyc[0]]), kind="dependency_cycle"))
+        out.append(
+            Problem(
+                first.path,
+                "milestone dependency cycle: " + " -> ".join([*cyc, cyc[0]]),
+                kind="dependency_cycle",
+            )
+        )
     folders = dl.task_folders(state.root)
     for m in state.milestones:
         for req in m.requires:
             if req not in state.by_id:
-                out.append(Problem(m.path, f"requires unknown milestone {req!r}",
-                                   kind="dependency_unmet"))
+                out.append(
+                    Problem(m.path, f"requires unknown milestone {req!r}", kind="dependency_unmet")
+                )
         ids = {t.id for t in m.tasks}
         for t in m.tasks:
             for dep in t.depends_on:
                 if dep not in ids:
-                    out.append(Problem(m.path, f"task {t.id} depends on unknown task {dep!r}",
-                                       kind="dependency_unmet"))
+                    out.append(
+                        Problem(
+                            m.path,
+                            f"task {t.id} depends on unknown task {dep!r}",
+                            kind="dependency_unmet",
+                        )
+                    )
             for ph in t.phases:
                 for _label, message in dl.problems(state.root, t.id, ph, folders):
-                    out.append(Problem(m.path, f"task {t.id} {ph.name}: {message}",
-                                       kind="invalid_path"))
+                    out.append(
+                        Problem(m.path, f"task {t.id} {ph.name}: {message}", kind="invalid_path")
+                    )
         for cyc in find_cycles(task_graph(m)):
-            out.append(Problem(m.path, "task dependency cycle: " + " -> ".join([*cyc, cyc[0]]),
-                               kind="dependency_cycle"))
+            out.append(
+                Problem(
+                    m.path,
+                    "task dependency cycle: " + " -> ".join([*cyc, cyc[0]]),
+                    kind="dependency_cycle",
+                )
+            )
     return [_plain(p) for p in out]

@@ -55,11 +55,15 @@ def find_task(doc: dict[str, Any], task_id: str) -> dict[str, Any]:
 
 def _phase_map(doc: dict[str, Any], task: dict[str, Any], phase: str) -> dict[str, Any]:
     if not is_valid_id(task.get("id")):
-        raise Refused(f"task {task.get('id')!r} has an invalid id and is read only (rename it "
-                      f"with 'kiro-tui fix-ids {doc.get('id')}')")
+        raise Refused(
+            f"task {task.get('id')!r} has an invalid id and is read only (rename it "
+            f"with 'kiro-tui fix-ids {doc.get('id')}')"
+        )
     if not is_kiro_task(task):
-        raise Refused(f"task {task.get('id')} is a plain task with no kiro phases "
-                      f"(run 'kiro-tui migrate {doc.get('id')}' first)")
+        raise Refused(
+            f"task {task.get('id')} is a plain task with no kiro phases "
+            f"(run 'kiro-tui migrate {doc.get('id')}' first)"
+        )
     phases = task["kiro_workflow"].get("phases")
     if not isinstance(phases, dict) or not isinstance(phases.get(phase), dict):
         raise Refused(f"task {task.get('id')} has no {phase} phase")
@@ -100,10 +104,14 @@ def _check_start(doc: dict[str, Any], task: dict[str, Any], phase: str, ctx: Ctx
         ep = _phase_model(doc, task, earlier, ctx)
         if not ep.passed:
             need = "approved" if ep.gate else "completed"
-            shown = "completed, waiting for approval" if ep.waiting and \
-                ep.status == "completed" else ep.status
-            raise Refused(f"cannot start {phase} of {tid}: {earlier} is {shown}, "
-                          f"it must be {need} first")
+            shown = (
+                "completed, waiting for approval"
+                if ep.waiting and ep.status == "completed"
+                else ep.status
+            )
+            raise Refused(
+                f"cannot start {phase} of {tid}: {earlier} is {shown}, it must be {need} first"
+            )
     model = build_task(task, doc, ctx.config, [])
     unmet = []
     for dep in model.depends_on:
@@ -119,8 +127,9 @@ def _check_start(doc: dict[str, Any], task: dict[str, Any], phase: str, ctx: Ctx
     _milestone_open(doc, f"start {phase} of {tid}")
 
 
-def _do_start(doc: dict[str, Any], task: dict[str, Any], phase: str, ctx: Ctx,
-              out: Outcome) -> None:
+def _do_start(
+    doc: dict[str, Any], task: dict[str, Any], phase: str, ctx: Ctx, out: Outcome
+) -> None:
     pm = _phase_map(doc, task, phase)
     _set(pm, "status", "in_progress")
     _set(pm, "started_at", ctx.now)
@@ -128,8 +137,12 @@ def _do_start(doc: dict[str, Any], task: dict[str, Any], phase: str, ctx: Ctx,
     if norm_task_status(task.get("status")) == "pending":
         task["status"] = "in_progress"
     out.starters.append((str(task["id"]), phase))
-    out.add("phase_started", task_id=str(task["id"]), phase=phase,
-            message=f"{task['id']}: {phase} started")
+    out.add(
+        "phase_started",
+        task_id=str(task["id"]),
+        phase=phase,
+        message=f"{task['id']}: {phase} started",
+    )
 
 
 def start_phase(doc: dict[str, Any], task_id: str, phase: str, ctx: Ctx) -> Outcome:
@@ -141,8 +154,7 @@ def start_phase(doc: dict[str, Any], task_id: str, phase: str, ctx: Ctx) -> Outc
     return out
 
 
-def _advance(doc: dict[str, Any], task: dict[str, Any], phase: str, ctx: Ctx,
-             out: Outcome) -> None:
+def _advance(doc: dict[str, Any], task: dict[str, Any], phase: str, ctx: Ctx, out: Outcome) -> None:
     """After `phase` has passed: start the next one, or complete the task (and milestone)."""
     nxt = next_phase(phase)
     tid = str(task["id"])
@@ -185,8 +197,10 @@ def complete_phase(doc: dict[str, Any], task_id: str, phase: str, ctx: Ctx) -> O
     rep = dl.report(ctx.root, task_id, model)
     if rep.missing:
         detail = ", ".join(rep.missing[:5]) + (" ..." if len(rep.missing) > 5 else "")
-        raise Refused(f"cannot complete {phase} of {task_id}: deliverables missing or still "
-                      f"templates: {detail}")
+        raise Refused(
+            f"cannot complete {phase} of {task_id}: deliverables missing or still "
+            f"templates: {detail}"
+        )
     if pm.get("rejected_at"):
         before = pm.get("rejected_digest")
         if before:
@@ -196,8 +210,10 @@ def complete_phase(doc: dict[str, Any], task_id: str, phase: str, ctx: Ctx) -> O
             rejected = parse_ts(pm.get("rejected_at"))
             changed = rejected is None or bool(newest and newest > rejected.timestamp())
         if not changed:
-            raise Refused(f"cannot complete {phase} of {task_id}: no deliverable changed since "
-                          f"it was rejected at {pm.get('rejected_at')}")
+            raise Refused(
+                f"cannot complete {phase} of {task_id}: no deliverable changed since "
+                f"it was rejected at {pm.get('rejected_at')}"
+            )
     _set(pm, "completed_at", ctx.now)
     started = parse_ts(pm.get("started_at"))
     ended = parse_ts(ctx.now)
@@ -228,15 +244,17 @@ def _history(pm: dict[str, Any], entry: dict[str, Any]) -> None:
     hist.append(item)
 
 
-def approve_phase(doc: dict[str, Any], task_id: str, phase: str, ctx: Ctx,
-                  note: str | None = None) -> Outcome:
+def approve_phase(
+    doc: dict[str, Any], task_id: str, phase: str, ctx: Ctx, note: str | None = None
+) -> Outcome:
     check_phase(phase)
     task = find_task(doc, task_id)
     pm = _phase_map(doc, task, phase)
     model = _phase_model(doc, task, phase, ctx)
     if not model.waiting:
-        raise Refused(f"cannot approve {phase} of {task_id}: it is {model.status}, not "
-                      "waiting_approval")
+        raise Refused(
+            f"cannot approve {phase} of {task_id}: it is {model.status}, not waiting_approval"
+        )
     pm["status"] = "approved"
     _set(pm, "approved_at", ctx.now)
     _set(pm, "approved_by", ctx.actor)
@@ -245,8 +263,15 @@ def approve_phase(doc: dict[str, Any], task_id: str, phase: str, ctx: Ctx,
     _set(pm, "approved_digest", digest)
     _history(pm, {"action": "approved", "by": ctx.actor, "at": ctx.now, "comment": note or ""})
     out = Outcome(message=f"{task_id}: {phase} approved by {ctx.actor}")
-    out.add("phase_approved", task_id=task_id, phase=phase, actor=ctx.actor,
-            message=out.message, data={"note": note} if note else None, digest=digest)
+    out.add(
+        "phase_approved",
+        task_id=task_id,
+        phase=phase,
+        actor=ctx.actor,
+        message=out.message,
+        data={"note": note} if note else None,
+        digest=digest,
+    )
     _advance(doc, task, phase, ctx, out)
     return out
 
@@ -259,15 +284,20 @@ def reject_phase(doc: dict[str, Any], task_id: str, phase: str, ctx: Ctx, reason
     pm = _phase_map(doc, task, phase)
     model = _phase_model(doc, task, phase, ctx)
     if not model.waiting:
-        raise Refused(f"cannot reject {phase} of {task_id}: it is {model.status}, not "
-                      "waiting_approval")
+        raise Refused(
+            f"cannot reject {phase} of {task_id}: it is {model.status}, not waiting_approval"
+        )
     pm["status"] = "in_progress"
     _set(pm, "rejected_at", ctx.now)
     _set(pm, "rejected_by", ctx.actor)
     _set(pm, "rejection_reason", reason)
     _set(pm, "rejected_digest", dl.digest(ctx.root, task_id, model))
-    entry: dict[str, Any] = {"action": "request_changes", "by": ctx.actor, "at": ctx.now,
-                             "comment": reason}
+    entry: dict[str, Any] = {
+        "action": "request_changes",
+        "by": ctx.actor,
+        "at": ctx.now,
+        "comment": reason,
+    }
     # the phase is in progress again: the times that said it was done (the original commands
     # read `approved_at` as approved) are cleared, and kept in the history entry
     for key in ("completed_at", "approved_at"):
@@ -276,8 +306,15 @@ def reject_phase(doc: dict[str, Any], task_id: str, phase: str, ctx: Ctx, reason
             pm[key] = None
     _history(pm, entry)
     out = Outcome(message=f"{task_id}: {phase} sent back by {ctx.actor}: {reason}")
-    out.add("phase_rejected", task_id=task_id, phase=phase, actor=ctx.actor, level="warning",
-            message=out.message, data={"reason": reason})
+    out.add(
+        "phase_rejected",
+        task_id=task_id,
+        phase=phase,
+        actor=ctx.actor,
+        level="warning",
+        message=out.message,
+        data={"reason": reason},
+    )
     return out
 
 
@@ -295,8 +332,15 @@ def block_phase(doc: dict[str, Any], task_id: str, phase: str, ctx: Ctx, reason:
         pm[PREVIOUS_BLOCKED_AT] = pm["blocked_at"]
     _set(pm, "blocked_at", ctx.now)
     out = Outcome(message=f"{task_id}: {phase} blocked: {reason}")
-    out.add("phase_blocked", task_id=task_id, phase=phase, actor=ctx.actor, level="warning",
-            message=out.message, reason=reason or "blocked")
+    out.add(
+        "phase_blocked",
+        task_id=task_id,
+        phase=phase,
+        actor=ctx.actor,
+        level="warning",
+        message=out.message,
+        reason=reason or "blocked",
+    )
     return out
 
 
@@ -341,8 +385,9 @@ def migrate_task(task: dict[str, Any], enforcement: str, phases_template: Any) -
     kw = phases_template(task, hours)
     for name, st in zip(PHASES, statuses, strict=True):
         kw["phases"][name]["status"] = st
-    kw["current_phase"] = next((p for p, s in zip(PHASES, statuses, strict=True)
-                                if s != "completed"), "execute")
+    kw["current_phase"] = next(
+        (p for p, s in zip(PHASES, statuses, strict=True) if s != "completed"), "execute"
+    )
     task["kiro_workflow"] = kw
     return True
 
@@ -355,8 +400,9 @@ def start_milestone(doc: dict[str, Any], ctx: Ctx, mid: str, sid: str, new: bool
     """Mark the milestone in progress and record its session (`new`: a session just made)."""
     from ruamel.yaml.comments import CommentedMap
 
-    out = Outcome(message=f"{mid}: session {sid} started" if new else
-                  f"{mid}: session {sid} continues")
+    out = Outcome(
+        message=f"{mid}: session {sid} started" if new else f"{mid}: session {sid} continues"
+    )
     if norm_milestone_status(doc.get("status")) != "in_progress":
         doc["status"] = "in_progress"
     ex = doc.get("execution")
@@ -399,16 +445,20 @@ def complete_milestone(doc: dict[str, Any], ctx: Ctx) -> Outcome:
     return out
 
 
-def write_progress(doc: dict[str, Any], ctx: Ctx, percentage: int, completed: int,
-                   total: int) -> Outcome:
+def write_progress(
+    doc: dict[str, Any], ctx: Ctx, percentage: int, completed: int, total: int
+) -> Outcome:
     """Keep `progress` true; changes nothing when the values are already there."""
     from ruamel.yaml.comments import CommentedMap
 
     prog = doc.get("progress")
     if not isinstance(prog, dict):
         doc["progress"] = prog = CommentedMap()
-    done_key = "completed_tasks" if "completed_tasks" in prog and \
-        "tasks_completed" not in prog else "tasks_completed"
+    done_key = (
+        "completed_tasks"
+        if "completed_tasks" in prog and "tasks_completed" not in prog
+        else "tasks_completed"
+    )
     want = {"percentage": percentage, done_key: completed, "total_tasks": total}
     if any(prog.get(k) != v for k, v in want.items()):
         prog.update(want)
@@ -416,8 +466,16 @@ def write_progress(doc: dict[str, Any], ctx: Ctx, percentage: int, completed: in
     return Outcome()
 
 
-def add_task(doc: dict[str, Any], ctx: Ctx, mid: str, title: str, kind: str, deps: list[str],
-             task_id: str | None, hours: float) -> Outcome:
+def add_task(
+    doc: dict[str, Any],
+    ctx: Ctx,
+    mid: str,
+    title: str,
+    kind: str,
+    deps: list[str],
+    task_id: str | None,
+    hours: float,
+) -> Outcome:
     """Append a kiro task; the new id is the `task_added` event's `task_id`."""
     from ruamel.yaml.comments import CommentedSeq
 
@@ -435,8 +493,19 @@ def add_task(doc: dict[str, Any], ctx: Ctx, mid: str, title: str, kind: str, dep
     tid = check_id(task_id, "task id") if task_id is not None else task_id_from_title(title, ids)
     if tid in ids:
         raise Refused(f"milestone {mid} already has a task {tid}")
-    tasks.append(new_task(tid, title, kind, deps, ctx.config, ctx.now, hours,
-                          milestone_weights(doc, ctx.config), milestone_gates(doc, ctx.config)))
+    tasks.append(
+        new_task(
+            tid,
+            title,
+            kind,
+            deps,
+            ctx.config,
+            ctx.now,
+            hours,
+            milestone_weights(doc, ctx.config),
+            milestone_gates(doc, ctx.config),
+        )
+    )
     prog = doc.get("progress")
     if isinstance(prog, dict) and "total_tasks" in prog:
         prog["total_tasks"] = len(tasks)
@@ -460,11 +529,22 @@ def migrate_milestone(doc: dict[str, Any], ctx: Ctx, mid: str) -> Outcome:
     moved = []
     for t in doc.get("tasks") or []:
         if isinstance(t, dict) and migrate_task(
-                t, level, lambda task, h: kiro_workflow(str(task.get("kind") or "feature"), h,
-                                                        cfg, weights, gates)):
+            t,
+            level,
+            lambda task, h: kiro_workflow(
+                str(task.get("kind") or "feature"), h, cfg, weights, gates
+            ),
+        ):
             moved.append(str(t.get("id")))
-            out.add("task_migrated", task_id=str(t.get("id")), actor=ctx.actor,
-                    message=f"{t.get('id')} migrated to kiro phases ({level})")
-    out.message = (f"{mid}: migrated {', '.join(moved)} ({level})" if moved else
-                   f"{mid}: nothing to migrate under enforcement '{level}'")
+            out.add(
+                "task_migrated",
+                task_id=str(t.get("id")),
+                actor=ctx.actor,
+                message=f"{t.get('id')} migrated to kiro phases ({level})",
+            )
+    out.message = (
+        f"{mid}: migrated {', '.join(moved)} ({level})"
+        if moved
+        else f"{mid}: nothing to migrate under enforcement '{level}'"
+    )
     return out

@@ -17,29 +17,92 @@ BROKEN_FILE = "notes-draft.yaml"
 # (milestone id, title, requires, status, location, tasks)
 # task: (id, title, kind, depends_on, {phase: status}, assigned_to)
 PLAN: list[tuple[str, str, list[str], str, str, list[tuple[Any, ...]]]] = [
-    ("demo-000", "Project foundations", [], "completed", "completed", [
-        ("task-repo-setup", "Repository and CI setup", "other", [], "done", "dana"),
-        ("task-config", "Configuration loading", "feature", ["task-repo-setup"], "done", "claude"),
-    ]),
-    (DRIVEN, "User authentication", ["demo-000"], "in_progress", "active", [
-        ("task-login-api", "Login API", "api", [],
-         {"design": "approved", "spec": "waiting_approval"}, "claude"),
-        ("task-session-store", "Session store", "feature", [],
-         {"design": "approved", "spec": "approved", "task": "completed", "execute": "in_progress"},
-         AGENT),
-        ("task-login-form", "Login form", "frontend", ["task-login-api"], {}, AGENT),
-        ("task-rate-limit", "Rate limiting bug", "bugfix", [],
-         {"design": "in_progress"}, "claude"),
-        ("task-audit-log", "Audit log", "other", [],
-         {"design": "approved", "spec": "blocked"}, "sam"),
-    ]),
-    ("demo-002", "Billing", [DRIVEN], "planned", "active", [
-        ("task-invoices", "Invoice generation", "feature", [], {}, None),
-        ("task-payments", "Payment provider", "api", ["task-invoices"], {}, None),
-    ]),
-    ("demo-003", "Mobile app", [DRIVEN, "demo-002"], "planned", "active", [
-        ("task-mobile-shell", "App shell", "frontend", [], {}, None),
-    ]),
+    (
+        "demo-000",
+        "Project foundations",
+        [],
+        "completed",
+        "completed",
+        [
+            ("task-repo-setup", "Repository and CI setup", "other", [], "done", "dana"),
+            (
+                "task-config",
+                "Configuration loading",
+                "feature",
+                ["task-repo-setup"],
+                "done",
+                "claude",
+            ),
+        ],
+    ),
+    (
+        DRIVEN,
+        "User authentication",
+        ["demo-000"],
+        "in_progress",
+        "active",
+        [
+            (
+                "task-login-api",
+                "Login API",
+                "api",
+                [],
+                {"design": "approved", "spec": "waiting_approval"},
+                "claude",
+            ),
+            (
+                "task-session-store",
+                "Session store",
+                "feature",
+                [],
+                {
+                    "design": "approved",
+                    "spec": "approved",
+                    "task": "completed",
+                    "execute": "in_progress",
+                },
+                AGENT,
+            ),
+            ("task-login-form", "Login form", "frontend", ["task-login-api"], {}, AGENT),
+            (
+                "task-rate-limit",
+                "Rate limiting bug",
+                "bugfix",
+                [],
+                {"design": "in_progress"},
+                "claude",
+            ),
+            (
+                "task-audit-log",
+                "Audit log",
+                "other",
+                [],
+                {"design": "approved", "spec": "blocked"},
+                "sam",
+            ),
+        ],
+    ),
+    (
+        "demo-002",
+        "Billing",
+        [DRIVEN],
+        "planned",
+        "active",
+        [
+            ("task-invoices", "Invoice generation", "feature", [], {}, None),
+            ("task-payments", "Payment provider", "api", ["task-invoices"], {}, None),
+        ],
+    ),
+    (
+        "demo-003",
+        "Mobile app",
+        [DRIVEN, "demo-002"],
+        "planned",
+        "active",
+        [
+            ("task-mobile-shell", "App shell", "frontend", [], {}, None),
+        ],
+    ),
 ]
 
 CONTENT = """# {title}
@@ -63,8 +126,9 @@ def _ts(base: Any, minutes: float) -> str:
 def write_deliverable(root: Path, task_id: str, phase: str, name: str, text: str = "") -> Path:
     folder = root / ".milestones" / "deliverables" / task_id / phase
     folder.mkdir(parents=True, exist_ok=True)
-    body = text or CONTENT.format(title=name.rsplit(".", 1)[0].replace("_", " ").capitalize(),
-                                  task=task_id, phase=phase)
+    body = text or CONTENT.format(
+        title=name.rsplit(".", 1)[0].replace("_", " ").capitalize(), task=task_id, phase=phase
+    )
     if "." not in name:  # a folder deliverable (implementation_code, unit_tests, ...)
         (folder / name).mkdir(exist_ok=True)
         path = folder / name / "README.md"
@@ -91,8 +155,9 @@ def build(root: Path, *, git: bool = True) -> Path:
     sessions_made: list[tuple[str, str]] = []
     for order, (mid, title, requires, status, location, tasks) in enumerate(PLAN):
         age = (len(PLAN) - order) * 90
-        doc = new_milestone(mid, title, requires, _ts(now, age + 120),
-                            description=f"{title}: demo milestone")
+        doc = new_milestone(
+            mid, title, requires, _ts(now, age + 120), description=f"{title}: demo milestone"
+        )
         doc["status"] = status
         done = 0
         for tid, ttitle, kind, deps, phases, who in tasks:
@@ -100,8 +165,11 @@ def build(root: Path, *, git: bool = True) -> Path:
             if who:
                 t["assigned_to"] = who
             ph = t["kiro_workflow"]["phases"]
-            wanted = {p: ("approved" if ph[p]["approval_required"] else "completed")
-                      for p in PHASES} if phases == "done" else phases
+            wanted = (
+                {p: ("approved" if ph[p]["approval_required"] else "completed") for p in PHASES}
+                if phases == "done"
+                else phases
+            )
             minutes = age
             for p in PHASES:
                 st = wanted.get(p)
@@ -119,9 +187,14 @@ def build(root: Path, *, git: bool = True) -> Path:
                     ph[p]["approved_at"] = _ts(now, minutes - 5)
                     ph[p]["approved_by"] = "dana"
                     ph[p]["approval_notes"] = "Looks right"
-                    ph[p]["review_history"] = [{"action": "approved", "by": "dana",
-                                                "at": _ts(now, minutes - 5),
-                                                "comment": "Looks right"}]
+                    ph[p]["review_history"] = [
+                        {
+                            "action": "approved",
+                            "by": "dana",
+                            "at": _ts(now, minutes - 5),
+                            "comment": "Looks right",
+                        }
+                    ]
                 if st == "blocked":
                     ph[p]["blocked_reason"] = "waiting for the security team's review"
                 if st == "in_progress":
@@ -141,7 +214,8 @@ def build(root: Path, *, git: bool = True) -> Path:
                 for f in (root / ".milestones" / "deliverables" / tid).rglob("*"):
                     os.utime(f, (stamp, stamp))
             all_passed = phases == "done" or all(
-                wanted.get(p) in ("approved", "completed") for p in PHASES)
+                wanted.get(p) in ("approved", "completed") for p in PHASES
+            )
             if all_passed:
                 t["status"] = "completed"
                 done += 1
@@ -163,7 +237,8 @@ def build(root: Path, *, git: bool = True) -> Path:
         atomic_write(ms / location / f"{mid}.yaml", dump_new(doc))
     # a file that fails to load: shows as a blocker
     (ms / "active" / BROKEN_FILE).write_text(
-        "id: notes-draft\ntitle: [unfinished\nstatus: planned\n", encoding="utf-8")
+        "id: notes-draft\ntitle: [unfinished\nstatus: planned\n", encoding="utf-8"
+    )
     _write_sessions_and_logs(root, ms, sessions_made, now)
     atomic_write(ms / "active" / "current.txt", f"{DRIVEN}\n")
     if git:
@@ -181,28 +256,60 @@ def _write_sessions_and_logs(root: Path, ms: Path, made: list[tuple[str, str]], 
     lines = [
         (95, "milestone_started", None, None, "user", "dana", "demo-001: session started"),
         (80, "phase_approved", "task-login-api", "design", "user", "dana", "design approved"),
-        (60, "phase_completed", "task-login-api", "spec", "task_executor", "claude",
-         "spec complete, waiting for approval"),
+        (
+            60,
+            "phase_completed",
+            "task-login-api",
+            "spec",
+            "task_executor",
+            "claude",
+            "spec complete, waiting for approval",
+        ),
         (45, "phase_approved", "task-session-store", "spec", "user", "dana", "spec approved"),
-        (30, "phase_started", "task-session-store", "execute", "task_executor", AGENT,
-         "execute started"),
-        (20, "phase_blocked", "task-audit-log", "spec", "user", "sam",
-         "blocked: waiting for the security team's review"),
+        (
+            30,
+            "phase_started",
+            "task-session-store",
+            "execute",
+            "task_executor",
+            AGENT,
+            "execute started",
+        ),
+        (
+            20,
+            "phase_blocked",
+            "task-audit-log",
+            "spec",
+            "user",
+            "sam",
+            "blocked: waiting for the security team's review",
+        ),
     ]
     for minutes, ev, tid, phase, role, actor, msg in lines:
-        rec = {"timestamp": _ts(now, minutes), "event": ev, "milestone_id": DRIVEN,
-               "task_id": tid, "phase": phase, "role": role, "level": "info", "actor": actor,
-               "message": msg}
-        events.append(ms / "logs" / f"execution-{DRIVEN}.jsonl",
-                      {k: v for k, v in rec.items() if v is not None})
+        rec = {
+            "timestamp": _ts(now, minutes),
+            "event": ev,
+            "milestone_id": DRIVEN,
+            "task_id": tid,
+            "phase": phase,
+            "role": role,
+            "level": "info",
+            "actor": actor,
+            "message": msg,
+        }
+        events.append(
+            ms / "logs" / f"execution-{DRIVEN}.jsonl",
+            {k: v for k, v in rec.items() if v is not None},
+        )
 
 
 def _git_init(root: Path) -> None:
     import pygit2
 
     repo = pygit2.init_repository(str(root), initial_head="main")
-    (root / "README.md").write_text("# demo project\n\nA kiro-tui demo repository.\n",
-                                    encoding="utf-8")
+    (root / "README.md").write_text(
+        "# demo project\n\nA kiro-tui demo repository.\n", encoding="utf-8"
+    )
     repo.index.add_all()
     repo.index.write()
     tree = repo.index.write_tree()
@@ -215,8 +322,11 @@ def start_agent(root: Path, interval: float = 2.5) -> subprocess.Popen[bytes]:
 
     return subprocess.Popen(
         [sys.executable, "-m", "kiro_tui.demo.agent", str(root), "--interval", str(interval)],
-        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        start_new_session=True)
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
 
 
 def stop_agent(proc: subprocess.Popen[bytes]) -> None:

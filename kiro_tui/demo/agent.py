@@ -15,8 +15,13 @@ from kiro_tui.core import events
 from kiro_tui.core.errors import KiroError
 
 AGENT = "demo-agent"
-NOTES = ("reading the surrounding code", "drafting", "checking the acceptance criteria",
-         "running the tests", "tidying up")
+NOTES = (
+    "reading the surrounding code",
+    "drafting",
+    "checking the acceptance criteria",
+    "running the tests",
+    "tidying up",
+)
 
 
 def step(ws: object, tick: int) -> str | None:
@@ -39,18 +44,43 @@ def step(ws: object, tick: int) -> str | None:
         if rep.missing:
             name = rep.missing[0]
             write_deliverable(ws.root, t.id, p.name, name)  # type: ignore[attr-defined]
-            events.append(log, {"event": "deliverable_written", "milestone_id": m.id,
-                                "session_id": m.session_id, "task_id": t.id, "phase": p.name,
-                                "role": "task_executor", "level": "info", "actor": AGENT,
-                                "message": f"{NOTES[tick % len(NOTES)]}: wrote {name}"})
+            events.append(
+                log,
+                {
+                    "event": "deliverable_written",
+                    "milestone_id": m.id,
+                    "session_id": m.session_id,
+                    "task_id": t.id,
+                    "phase": p.name,
+                    "role": "task_executor",
+                    "level": "info",
+                    "actor": AGENT,
+                    "message": f"{NOTES[tick % len(NOTES)]}: wrote {name}",
+                },
+            )
             return f"wrote {t.id}/{p.name}/{name}"
         try:
-            out = ws.complete_phase(m.id, t.id, p.name, AGENT,  # type: ignore[attr-defined]
-                                    role="task_executor")
+            out = ws.complete_phase(
+                m.id,
+                t.id,
+                p.name,
+                AGENT,  # type: ignore[attr-defined]
+                role="task_executor",
+            )
         except KiroError as exc:
-            events.append(log, {"event": "executor_note", "milestone_id": m.id,
-                                "task_id": t.id, "phase": p.name, "role": "task_executor",
-                                "level": "warning", "actor": AGENT, "message": str(exc)})
+            events.append(
+                log,
+                {
+                    "event": "executor_note",
+                    "milestone_id": m.id,
+                    "task_id": t.id,
+                    "phase": p.name,
+                    "role": "task_executor",
+                    "level": "warning",
+                    "actor": AGENT,
+                    "message": str(exc),
+                },
+            )
             continue
         return out.message or f"completed {t.id}/{p.name}"
     for t in mine:  # nothing in progress: start the next phase that may start

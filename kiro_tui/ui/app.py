@@ -42,8 +42,15 @@ class KiroApp(App[int]):
     snapshot: reactive[Snapshot | None] = reactive(None, always_update=True)
     """The current snapshot; replaced whole, only on the UI thread."""
 
-    def __init__(self, root: Path, *, drive: str | None = None, watch: bool = True,
-                 ws: Workspace | None = None, clock: Clock | None = None) -> None:
+    def __init__(
+        self,
+        root: Path,
+        *,
+        drive: str | None = None,
+        watch: bool = True,
+        ws: Workspace | None = None,
+        clock: Clock | None = None,
+    ) -> None:
         super().__init__()
         self.root = root
         self.drive = drive
@@ -86,8 +93,9 @@ class KiroApp(App[int]):
                 self.post_message(ActionDone(str(error), error=True))
             elif claim is not None:
                 text = claim.message or f"{mid}: driving session {claim.session_id}"
-                self.post_message(ActionDone(f"{text} (note: {claim.note})" if claim.note
-                                             else text))
+                self.post_message(
+                    ActionDone(f"{text} (note: {claim.note})" if claim.note else text)
+                )
 
         self.drive = mid
         return self.source.drive(mid, done)
@@ -109,8 +117,9 @@ class KiroApp(App[int]):
         try:
             ws = self.workspace()
             self.call_from_thread(self._apply_personal, ws)
-            self.source = SnapshotSource(ws, self.post_message, watch=self.watching,
-                                         drive=self.drive)
+            self.source = SnapshotSource(
+                ws, self.post_message, watch=self.watching, drive=self.drive
+            )
         finally:
             self._source_ready.set()
         self.source.initial_events()
@@ -148,8 +157,7 @@ class KiroApp(App[int]):
     # ------------------------------------------------------------------ messages
     def on_snapshot_arrived(self, message: SnapshotArrived) -> None:
         current = self.snapshot
-        if current is not None and message.snapshot.seq and \
-                message.snapshot.seq < current.seq:
+        if current is not None and message.snapshot.seq and message.snapshot.seq < current.seq:
             return
         self.snapshot = message.snapshot
 
@@ -172,18 +180,26 @@ class KiroApp(App[int]):
             self._notice(worker.result)
         elif event.state == WorkerState.ERROR and worker.error is not None:
             exc = worker.error
-            text = str(exc) if isinstance(exc, KiroError) else \
-                f"internal error: {type(exc).__name__}: {exc}"
+            text = (
+                str(exc)
+                if isinstance(exc, KiroError)
+                else f"internal error: {type(exc).__name__}: {exc}"
+            )
             self._notice(" ".join(text.split()), error=True)
 
     def _notice(self, text: str, *, error: bool = False) -> None:
         self.last_notice = text
-        self.notify(text, severity="error" if error else "information",
-                    timeout=6 if error else 3)
+        self.notify(text, severity="error" if error else "information", timeout=6 if error else 3)
 
 
-def make_app(root: Path | str, *, drive: str | None = None, watch: bool = True,
-             ws: Workspace | None = None, clock: Clock | None = None) -> KiroApp:
+def make_app(
+    root: Path | str,
+    *,
+    drive: str | None = None,
+    watch: bool = True,
+    ws: Workspace | None = None,
+    clock: Clock | None = None,
+) -> KiroApp:
     """The one way to build the dashboard, shared by the CLI and the tests.
 
     The coordinator makes every snapshot. `watch=True` runs its loop (live files, the roles

@@ -17,8 +17,15 @@ Command = tuple[str, str, Callable[[], object]]
 
 def palette_entries(keymap: dict[str, str] | None = None) -> list[tuple[str, str, str]]:
     """(title, help, action) of every binding and palette-only command."""
-    out = [(b.description, f"{b.tooltip or b.description} (key: {key_label(b, keymap)}; "
-            f"{g.title.lower()})", b.action) for g in GROUPS for b in g.bindings]
+    out = [
+        (
+            b.description,
+            f"{b.tooltip or b.description} (key: {key_label(b, keymap)}; {g.title.lower()})",
+            b.action,
+        )
+        for g in GROUPS
+        for b in g.bindings
+    ]
     out.extend((title, help_text, action) for title, action, help_text in PALETTE_ONLY)
     return out
 
@@ -34,15 +41,31 @@ class KiroCommands(Provider):
         main = app.main
         out: list[Command] = [
             (title, help_text, partial(app.run_action, action, main))
-            for title, help_text, action in palette_entries(app.keymap)]
+            for title, help_text, action in palette_entries(app.keymap)
+        ]
         for role in ("user", *ROLES):
-            out.append((f"Log: only role {role}", "filter the log by role",
-                        partial(main.set_log_filter, role=role)))
+            out.append(
+                (
+                    f"Log: only role {role}",
+                    "filter the log by role",
+                    partial(main.set_log_filter, role=role),
+                )
+            )
         for level in LEVELS:
-            out.append((f"Log: only level {level}", "filter the log by level",
-                        partial(main.set_log_filter, level=level)))
-        out.append(("Log: clear filters", "show every event",
-                    partial(main.set_log_filter, role="", level="", text="")))
+            out.append(
+                (
+                    f"Log: only level {level}",
+                    "filter the log by level",
+                    partial(main.set_log_filter, level=level),
+                )
+            )
+        out.append(
+            (
+                "Log: clear filters",
+                "show every event",
+                partial(main.set_log_filter, role="", level="", text=""),
+            )
+        )
         return out
 
     async def discover(self) -> Hits:

@@ -17,41 +17,89 @@ class KeyGroup:
 
 
 GROUPS: tuple[KeyGroup, ...] = (
-    KeyGroup("Gates and sessions", (
-        Binding("a", "approve", "Approve", id="kiro.approve",
-                tooltip="approve the phase waiting for approval under the selection"),
-        Binding("x", "reject", "Reject", id="kiro.reject",
-                tooltip="send it back, with a reason"),
-        Binding("n", "next", "Next for you", id="kiro.next",
-                tooltip="jump to what needs you next: a gate, then a critical blocker"),
-        Binding("p", "pause", "Pause/resume", id="kiro.pause",
-                tooltip="pause the selected milestone's session, or resume it"),
-        Binding("s", "start", "Start", id="kiro.start",
-                tooltip="start a session on the selected milestone, driven from this window"),
-    )),
-    KeyGroup("Moving around", (
-        Binding("slash", "filter", "Filter", id="kiro.filter",
-                tooltip="filter the tree (id, title, status), or the log when it has focus"),
-        Binding("f", "follow", "Follow", id="kiro.follow",
-                tooltip="follow the log on or off"),
-        Binding("l", "focus_log", "Log", id="kiro.focus_log", tooltip="focus the log"),
-        Binding("b", "focus_blockers", "Blockers", id="kiro.focus_blockers",
-                tooltip="focus the blockers (Enter jumps to the task)"),
-        Binding("t", "focus_tree", "Tree", id="kiro.focus_tree", show=False,
-                tooltip="focus the tree"),
-    )),
-    KeyGroup("The app", (
-        Binding("question_mark", "help", "Help", id="kiro.help", tooltip="every key"),
-        Binding("q", "quit", "Quit", id="kiro.quit", tooltip="quit (stops driving cleanly)"),
-    )),
+    KeyGroup(
+        "Gates and sessions",
+        (
+            Binding(
+                "a",
+                "approve",
+                "Approve",
+                id="kiro.approve",
+                tooltip="approve the phase waiting for approval under the selection",
+            ),
+            Binding(
+                "x", "reject", "Reject", id="kiro.reject", tooltip="send it back, with a reason"
+            ),
+            Binding(
+                "n",
+                "next",
+                "Next for you",
+                id="kiro.next",
+                tooltip="jump to what needs you next: a gate, then a critical blocker",
+            ),
+            Binding(
+                "p",
+                "pause",
+                "Pause/resume",
+                id="kiro.pause",
+                tooltip="pause the selected milestone's session, or resume it",
+            ),
+            Binding(
+                "s",
+                "start",
+                "Start",
+                id="kiro.start",
+                tooltip="start a session on the selected milestone, driven from this window",
+            ),
+        ),
+    ),
+    KeyGroup(
+        "Moving around",
+        (
+            Binding(
+                "slash",
+                "filter",
+                "Filter",
+                id="kiro.filter",
+                tooltip="filter the tree (id, title, status), or the log when it has focus",
+            ),
+            Binding("f", "follow", "Follow", id="kiro.follow", tooltip="follow the log on or off"),
+            Binding("l", "focus_log", "Log", id="kiro.focus_log", tooltip="focus the log"),
+            Binding(
+                "b",
+                "focus_blockers",
+                "Blockers",
+                id="kiro.focus_blockers",
+                tooltip="focus the blockers (Enter jumps to the task)",
+            ),
+            Binding(
+                "t",
+                "focus_tree",
+                "Tree",
+                id="kiro.focus_tree",
+                show=False,
+                tooltip="focus the tree",
+            ),
+        ),
+    ),
+    KeyGroup(
+        "The app",
+        (
+            Binding("question_mark", "help", "Help", id="kiro.help", tooltip="every key"),
+            Binding("q", "quit", "Quit", id="kiro.quit", tooltip="quit (stops driving cleanly)"),
+        ),
+    ),
 )
 
 BINDINGS: list[BindingType] = [b for g in GROUPS for b in g.bindings]
 
 # commands only the palette offers (no key): (title, action, help)
 PALETTE_ONLY: tuple[tuple[str, str, str], ...] = (
-    ("Git: commits of the selected milestone", "git_commits",
-     "message, sha, time and files of each commit with its Milestone trailer"),
+    (
+        "Git: commits of the selected milestone",
+        "git_commits",
+        "message, sha, time and files of each commit with its Milestone trailer",
+    ),
     ("Git: push now", "git_push", "push the current branch to the configured git.remote"),
 )
 

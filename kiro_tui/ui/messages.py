@@ -59,8 +59,13 @@ class CommitsLoaded(Message):
     """A milestone's commits for the git panel; `note` is the one line shown instead when there
     is nothing to list (not a repository, no commits, an error)."""
 
-    def __init__(self, milestone_id: str, commits: list[CommitInfo], note: str | None = None,
-                 branch: str | None = None) -> None:
+    def __init__(
+        self,
+        milestone_id: str,
+        commits: list[CommitInfo],
+        note: str | None = None,
+        branch: str | None = None,
+    ) -> None:
         super().__init__()
         self.milestone_id = milestone_id
         self.commits = commits

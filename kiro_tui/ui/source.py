@@ -28,8 +28,9 @@ PRELOAD_FROM = 40  # milestone files: from this many on, show milestones as they
 class SnapshotSource:
     """The coordinator behind one app (`drive` only when `watch`: nothing drives otherwise)."""
 
-    def __init__(self, ws: Workspace, post: Callable[[Any], object], *, watch: bool,
-                 drive: str | None = None) -> None:
+    def __init__(
+        self, ws: Workspace, post: Callable[[Any], object], *, watch: bool, drive: str | None = None
+    ) -> None:
         from kiro_tui.agents.coordinator import Coordinator
 
         self.ws = ws
@@ -43,8 +44,13 @@ class SnapshotSource:
             post(EventsArrived(list(evs)))
 
         self.coordinator: Coordinator = Coordinator(
-            ws, drive=drive if watch else None, on_snapshot=on_snapshot,
-            on_events=on_events if watch else None, debounce_ms=50, step_ms=10)
+            ws,
+            drive=drive if watch else None,
+            on_snapshot=on_snapshot,
+            on_events=on_events if watch else None,
+            debounce_ms=50,
+            step_ms=10,
+        )
         self._once = threading.Lock()
 
     def initial_events(self) -> None:
@@ -96,6 +102,11 @@ class SnapshotSource:
                 got.append(m)
             if time.monotonic() - last > every or i == len(files) - 1:
                 last = time.monotonic()
-                state = WorkspaceState(root=ws.root, milestones=tuple(got), problems=(),
-                                       config=ws.config, by_id={x.id: x for x in got})
+                state = WorkspaceState(
+                    root=ws.root,
+                    milestones=tuple(got),
+                    problems=(),
+                    config=ws.config,
+                    by_id={x.id: x for x in got},
+                )
                 self._post(SnapshotArrived(Snapshot(state=state)))

@@ -12,8 +12,15 @@ if TYPE_CHECKING:  # the core is imported when data arrives, not before the firs
     from kiro_tui.core.store import WorkspaceState
 
 GLYPH = {
-    "pending": "·", "planned": "·", "in_progress": "◐", "completed": "✓", "approved": "✔",
-    "waiting_approval": "?", "blocked": "✗", "paused": "‖", "cancelled": "—",
+    "pending": "·",
+    "planned": "·",
+    "in_progress": "◐",
+    "completed": "✓",
+    "approved": "✔",
+    "waiting_approval": "?",
+    "blocked": "✗",
+    "paused": "‖",
+    "cancelled": "—",
 }
 WAITING_MARK = "⚑"
 BLOCKED_MARK = "⛔"
@@ -59,8 +66,9 @@ def task_waiting(t: Task) -> bool:
 
 
 def task_blocked(t: Task, blocked_ids: frozenset[str]) -> bool:
-    return t.status == "blocked" or any(p.status == "blocked" for p in t.phases) \
-        or t.id in blocked_ids
+    return (
+        t.status == "blocked" or any(p.status == "blocked" for p in t.phases) or t.id in blocked_ids
+    )
 
 
 def blocked_task_ids(snap: Snapshot) -> frozenset[str]:
@@ -107,7 +115,8 @@ def task_matches(t: Task, text: str) -> bool:
         return True
     needle = text.lower()
     return any(f and needle in f.lower() for f in (t.id, t.title, t.status)) or any(
-        needle in p.status for p in t.phases)
+        needle in p.status for p in t.phases
+    )
 
 
 def find_waiting(state: WorkspaceState, sel: Sel | None) -> Target | None:

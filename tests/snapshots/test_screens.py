@@ -25,9 +25,14 @@ def _fixed_clock(monkeypatch: pytest.MonkeyPatch) -> None:
 async def _settle(pilot: Any) -> None:
     app = pilot.app
     app.theme = "textual-dark"
-    await wait_for(pilot, lambda: (app.snapshot is not None and app.query_one("#log").kept)
-                   or (app.snapshot is not None and not app.snapshot.state.milestones),
-                   "data on screen")
+    await wait_for(
+        pilot,
+        lambda: (
+            (app.snapshot is not None and app.query_one("#log").kept)
+            or (app.snapshot is not None and not app.snapshot.state.milestones)
+        ),
+        "data on screen",
+    )
     await app.workers.wait_for_complete()
     await pilot.pause()
 
@@ -73,5 +78,6 @@ def test_empty_workspace(tmp_path: Path, snap_compare: Any) -> None:
     """Right after `kiro-tui init`: an empty tree, and the detail pane saying there are no
     milestones yet and how to create one; no blockers, an empty log."""
     Workspace.init(tmp_path / "empty")
-    assert snap_compare(make_app(tmp_path / "empty", watch=False), terminal_size=SIZE,
-                        run_before=_settle)
+    assert snap_compare(
+        make_app(tmp_path / "empty", watch=False), terminal_size=SIZE, run_before=_settle
+    )

@@ -13,8 +13,9 @@ from textual.pilot import Pilot
 DEADLINE = 15.0
 
 
-async def wait_for(pilot: Pilot[Any], cond: Callable[[], Any], what: str,
-                   timeout: float = DEADLINE) -> None:
+async def wait_for(
+    pilot: Pilot[Any], cond: Callable[[], Any], what: str, timeout: float = DEADLINE
+) -> None:
     end = time.monotonic() + timeout
     while time.monotonic() < end:
         if cond():
@@ -25,8 +26,11 @@ async def wait_for(pilot: Pilot[Any], cond: Callable[[], Any], what: str,
 
 async def ready(pilot: Pilot[Any]) -> None:
     app = pilot.app
-    await wait_for(pilot, lambda: app.snapshot is not None and app.query_one("#tree").selection,
-                   "the first snapshot")
+    await wait_for(
+        pilot,
+        lambda: app.snapshot is not None and app.query_one("#tree").selection,
+        "the first snapshot",
+    )
     await pilot.pause()
 
 
@@ -36,15 +40,22 @@ async def quiet(pilot: Pilot[Any], timeout: float = DEADLINE) -> None:
     from textual.worker import WorkerState
 
     app = pilot.app
-    await wait_for(pilot, lambda: all(w.state in (WorkerState.SUCCESS, WorkerState.ERROR,
-                                                   WorkerState.CANCELLED)
-                                      for w in app.workers if w.group != "coordinator"),
-                   "the workers to finish", timeout)
+    await wait_for(
+        pilot,
+        lambda: all(
+            w.state in (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED)
+            for w in app.workers
+            if w.group != "coordinator"
+        ),
+        "the workers to finish",
+        timeout,
+    )
     source = app.source
     if source is not None and source.watch:
         source.coordinator.wake()
-        await wait_for(pilot, lambda: source.coordinator.wait_idle(0), "the coordinator idle",
-                       timeout)
+        await wait_for(
+            pilot, lambda: source.coordinator.wait_idle(0), "the coordinator idle", timeout
+        )
     await pilot.pause()
 
 

@@ -28,8 +28,14 @@ def test_demo_builds_a_realistic_workspace(tmp_path: Path) -> None:
     assert {m.status for m in state.milestones} >= {"completed", "in_progress", "planned"}
     assert any(m.requires for m in state.milestones)
     statuses = {p.status for m in state.milestones for t in m.tasks for p in t.phases}
-    assert statuses == {"pending", "in_progress", "completed", "waiting_approval", "approved",
-                        "blocked"}
+    assert statuses == {
+        "pending",
+        "in_progress",
+        "completed",
+        "waiting_approval",
+        "approved",
+        "blocked",
+    }
     assert state.problems  # a file that fails to load, shown as a blocker
     assert (root / ".milestones/active/current.txt").read_text().strip() == DRIVEN
 
@@ -73,8 +79,11 @@ async def test_palette_runs_an_action(seed: Path) -> None:
         await ready(pilot)
         await pilot.press("n", "ctrl+p")
         await pilot.press(*"Approve")
-        await wait_for(pilot, lambda: _highlighted_command(app) == "Approve",
-                       "the palette to offer the command")
+        await wait_for(
+            pilot,
+            lambda: _highlighted_command(app) == "Approve",
+            "the palette to offer the command",
+        )
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, DecisionScreen), "the approval modal")
 

@@ -25,8 +25,9 @@ def make_repo(root: Path, remote: str | None = None) -> pygit2.Repository:
     git.remote of the workspace's config."""
     if remote:
         cfg = root / CONFIG
-        cfg.write_text(cfg.read_text(encoding="utf-8") + f"\ngit:\n  remote: {remote}\n",
-                       encoding="utf-8")
+        cfg.write_text(
+            cfg.read_text(encoding="utf-8") + f"\ngit:\n  remote: {remote}\n", encoding="utf-8"
+        )
     repo = pygit2.init_repository(str(root), initial_head="main")
     repo.config["user.name"] = "Alice"
     repo.config["user.email"] = "alice@example.com"
@@ -49,8 +50,9 @@ def test_git_markup_shows_counts_and_detached_head() -> None:
     assert "⎇ main" in plain and "↑2" in plain and "↓1" in plain and "±3" in plain
     clean = git_markup(GitInfo(is_repo=True, branch="main"))
     assert "↑" not in clean and "↓" not in clean and "±" not in clean
-    assert "detached at abc1234" in git_markup(GitInfo(is_repo=True, branch="abc1234",
-                                                       detached=True))
+    assert "detached at abc1234" in git_markup(
+        GitInfo(is_repo=True, branch="abc1234", detached=True)
+    )
     assert "git error" in git_markup(GitInfo(is_repo=True, error="boom"))
 
 
@@ -79,8 +81,7 @@ async def test_git_panel_lists_the_milestone_commits_from_the_palette(seed: Path
     make_repo(seed)
     (seed / "docs").mkdir()
     (seed / "docs/login.md").write_text("# Login API\n", encoding="utf-8")
-    msg = gitops.message("feat", "milestone-001", "Login API", "spec", "completed",
-                         task="task-001")
+    msg = gitops.message("feat", "milestone-001", "Login API", "spec", "completed", task="task-001")
     sha = commit_paths(seed, ["docs/login.md"], msg)
     assert sha
     app = make_app(seed)
@@ -92,9 +93,12 @@ async def test_git_panel_lists_the_milestone_commits_from_the_palette(seed: Path
 
         def offered() -> bool:
             lists = app.screen.query("CommandList")
-            return bool(lists) and lists.first().option_count > 0 and \
-                "Git: commits of the selected milestone" in str(
-                    lists.first().get_option_at_index(0).prompt)
+            return (
+                bool(lists)
+                and lists.first().option_count > 0
+                and "Git: commits of the selected milestone"
+                in str(lists.first().get_option_at_index(0).prompt)
+            )
 
         await wait_for(pilot, offered, "the palette offers the git panel")
         await pilot.press("enter")
@@ -119,8 +123,11 @@ async def test_git_panel_says_so_outside_a_repository_and_without_commits(seed: 
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
         app.main.action_git_commits()
-        await wait_for(pilot, lambda: isinstance(app.screen, GitPanelScreen) and
-                       app.screen.commits is not None, "the panel's answer")
+        await wait_for(
+            pilot,
+            lambda: isinstance(app.screen, GitPanelScreen) and app.screen.commits is not None,
+            "the panel's answer",
+        )
         assert "not inside a git repository" in (app.screen.note or "")
         await pilot.press("escape")
     make_repo(seed)
@@ -128,13 +135,15 @@ async def test_git_panel_says_so_outside_a_repository_and_without_commits(seed: 
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
         app.main.action_git_commits()
-        await wait_for(pilot, lambda: isinstance(app.screen, GitPanelScreen) and
-                       app.screen.commits is not None, "the panel's answer")
+        await wait_for(
+            pilot,
+            lambda: isinstance(app.screen, GitPanelScreen) and app.screen.commits is not None,
+            "the panel's answer",
+        )
         assert app.screen.note == "no commits of milestone-001 on main yet"
 
 
-async def test_push_now_reaches_the_bare_remote_and_is_logged(seed: Path, tmp_path: Path
-                                                               ) -> None:
+async def test_push_now_reaches_the_bare_remote_and_is_logged(seed: Path, tmp_path: Path) -> None:
     repo = make_repo(seed, remote="origin")
     bare = pygit2.init_repository(str(tmp_path / "remote.git"), bare=True)
     repo.remotes.create("origin", str(tmp_path / "remote.git"))
@@ -152,22 +161,21 @@ async def test_push_now_reaches_the_bare_remote_and_is_logged(seed: Path, tmp_pa
     assert recs[-1]["remote"] == "origin" and recs[-1]["result"] == "ok"
 
 
-async def test_push_now_when_behind_says_nothing_was_pushed(seed: Path, tmp_path: Path
-                                                            ) -> None:
+async def test_push_now_when_behind_says_nothing_was_pushed(seed: Path, tmp_path: Path) -> None:
     """The bug this fixes: "Git: push now" said "pushed" (and logged ok) when the branch was
     behind the remote and nothing was pushed."""
     repo = make_repo(seed, remote="origin")
     pygit2.init_repository(str(tmp_path / "remote.git"), bare=True)
     repo.remotes.create("origin", str(tmp_path / "remote.git"))
     gitops.push(seed, "origin")
-    other = pygit2.clone_repository(str(tmp_path / "remote.git"), str(tmp_path / "other"),
-                                    checkout_branch="main")
+    other = pygit2.clone_repository(
+        str(tmp_path / "remote.git"), str(tmp_path / "other"), checkout_branch="main"
+    )
     (tmp_path / "other" / "theirs.txt").write_text("theirs\n", encoding="utf-8")
     other.index.add("theirs.txt")
     other.index.write()
     sig = pygit2.Signature("Bob", "bob@example.com")
-    other.create_commit("HEAD", sig, sig, "theirs", other.index.write_tree(),
-                        [other.head.target])
+    other.create_commit("HEAD", sig, sig, "theirs", other.index.write_tree(), [other.head.target])
     other.remotes["origin"].push(["refs/heads/main:refs/heads/main"])
     repo.remotes["origin"].fetch()
     app = make_app(seed)

@@ -35,16 +35,23 @@ async def test_approve_with_note_writes_yaml_and_log(seed: Path) -> None:
         await pilot.press(*"ship it")
         await pilot.press("enter")
         assert not isinstance(app.screen, DecisionScreen)
-        await wait_for(pilot, lambda: phase_of(seed, *SPEC_ARGS).status == "approved",
-                       "spec approved on disk")
+        await wait_for(
+            pilot, lambda: phase_of(seed, *SPEC_ARGS).status == "approved", "spec approved on disk"
+        )
         await quiet(pilot)
         ph = phase_of(seed, *SPEC_ARGS)
         assert ph.approved_by == "tester" and ph.approval_notes == "ship it"
         recs = [r for r in log_records(seed, "milestone-001") if r["event"] == "phase_approved"]
         assert recs and recs[-1]["role"] == "user" and recs[-1]["task_id"] == "task-001"
         # the screen follows: the tree no longer shows spec as waiting
-        await wait_for(pilot, lambda: app.snapshot.state.milestone("milestone-001")
-                       .task("task-001").phase("spec").status == "approved", "new snapshot")
+        await wait_for(
+            pilot,
+            lambda: (
+                app.snapshot.state.milestone("milestone-001").task("task-001").phase("spec").status
+                == "approved"
+            ),
+            "new snapshot",
+        )
 
 
 SPEC_ARGS = ("milestone-001", "task-001", "spec")
@@ -72,14 +79,17 @@ async def test_reject_requires_a_reason(seed: Path) -> None:
         await pilot.press("enter")  # empty reason: refused, the modal stays
         assert isinstance(app.screen, DecisionScreen)
         await pilot.press(*"needs a rollback plan", "enter")
-        await wait_for(pilot, lambda: phase_of(seed, *SPEC_ARGS).status == "in_progress",
-                       "spec sent back")
+        await wait_for(
+            pilot, lambda: phase_of(seed, *SPEC_ARGS).status == "in_progress", "spec sent back"
+        )
         await quiet(pilot)
     ph = phase_of(seed, *SPEC_ARGS)
     assert ph.rejection_reason == "needs a rollback plan" and ph.rejected_by == "tester"
     assert ph.review_history[-1].action == "request_changes"
-    assert any(r["event"] == "phase_rejected" and r["role"] == "user"
-               for r in log_records(seed, "milestone-001"))
+    assert any(
+        r["event"] == "phase_rejected" and r["role"] == "user"
+        for r in log_records(seed, "milestone-001")
+    )
 
 
 async def test_approve_with_nothing_waiting_says_so(seed: Path) -> None:
@@ -98,13 +108,20 @@ async def test_pause_and_resume(seed: Path) -> None:
         await ready(pilot)
         assert app.query_one(MilestoneTree).selection == Sel("milestone-001")
         await pilot.press("p")
-        await wait_for(pilot, lambda: milestone_status(seed, "milestone-001") == "paused",
-                       "paused on disk")
-        await wait_for(pilot, lambda: app.snapshot.state.milestone("milestone-001").status
-                       == "paused", "paused on screen")
+        await wait_for(
+            pilot, lambda: milestone_status(seed, "milestone-001") == "paused", "paused on disk"
+        )
+        await wait_for(
+            pilot,
+            lambda: app.snapshot.state.milestone("milestone-001").status == "paused",
+            "paused on screen",
+        )
         await pilot.press("p")
-        await wait_for(pilot, lambda: milestone_status(seed, "milestone-001") == "in_progress",
-                       "resumed on disk")
+        await wait_for(
+            pilot,
+            lambda: milestone_status(seed, "milestone-001") == "in_progress",
+            "resumed on disk",
+        )
         await quiet(pilot)
     events = [r["event"] for r in log_records(seed, "milestone-001")]
     assert "session_paused" in events and "session_resumed" in events
@@ -128,8 +145,9 @@ async def test_start_drives_from_this_window(seed: Path) -> None:
             await ready(pilot)
             assert app.query_one(MilestoneTree).selection == Sel("milestone-001")
             await pilot.press("s")
-            await wait_for(pilot, lambda: app.snapshot.driving == "milestone-001",
-                           "driving milestone-001")
+            await wait_for(
+                pilot, lambda: app.snapshot.driving == "milestone-001", "driving milestone-001"
+            )
             m = Workspace(seed, persist_cache=False).load().milestone("milestone-001")
             assert m is not None and m.session_id
             assert (seed / ".milestones" / "sessions" / f"{m.session_id}.yaml").is_file()
@@ -158,8 +176,11 @@ async def test_filter_by_status_and_clear(seed: Path) -> None:
         await pilot.press("slash")
         assert app.query_one("#filter", Input).has_focus
         await pilot.press(*"planned")
-        await wait_for(pilot, lambda: [c.data.sel.mid for c in tree.root.children]
-                       == ["milestone-002"], "only milestone-002 shown")
+        await wait_for(
+            pilot,
+            lambda: [c.data.sel.mid for c in tree.root.children] == ["milestone-002"],
+            "only milestone-002 shown",
+        )
         await pilot.press("enter")
         assert tree.has_focus
         await pilot.press("slash", "escape")
@@ -213,8 +234,11 @@ async def test_enter_on_a_blocker_jumps_to_its_task(seed: Path) -> None:
     try:
         async with app.run_test(size=SIZE) as pilot:
             await ready(pilot)
-            await wait_for(pilot, lambda: any(b.task_id for b in app.snapshot.blockers),
-                           "a blocker about a task")
+            await wait_for(
+                pilot,
+                lambda: any(b.task_id for b in app.snapshot.blockers),
+                "a blocker about a task",
+            )
             table = app.query_one(BlockerTable)
             await pilot.press("b")
             target = next(i for i, b in enumerate(table.blockers) if b.task_id)
@@ -234,26 +258,33 @@ async def test_external_change_reaches_tree_and_log(seed: Path) -> None:
         async with app.run_test(size=SIZE) as pilot:
             await ready(pilot)
             tree = app.query_one(MilestoneTree)
-            await wait_for(pilot, lambda: any(c.data.sel.tid == "task-002"
-                                              for c in tree.root.children[0].children),
-                           "milestone-001 expanded")
+            await wait_for(
+                pilot,
+                lambda: any(c.data.sel.tid == "task-002" for c in tree.root.children[0].children),
+                "milestone-001 expanded",
+            )
             ms = seed / ".milestones"
             path = ms / "active" / "milestone-001.yaml"
-            path.write_text(path.read_text().replace('title: "Login API"',
-                                                     'title: "Login API v2"'))
+            path.write_text(path.read_text().replace('title: "Login API"', 'title: "Login API v2"'))
             with open(ms / "logs" / "execution-milestone-001.jsonl", "a") as fh:
-                fh.write('{"timestamp": "2026-11-25T15:00:00Z", "event": "note", '
-                         '"role": "editor", "message": "written by another process"}\n')
+                fh.write(
+                    '{"timestamp": "2026-11-25T15:00:00Z", "event": "note", '
+                    '"role": "editor", "message": "written by another process"}\n'
+                )
 
             def label_updated() -> bool:
-                node = next(c for c in tree.root.children[0].children
-                            if c.data.sel.tid == "task-001")
+                node = next(
+                    c for c in tree.root.children[0].children if c.data.sel.tid == "task-001"
+                )
                 return "Login API v2" in str(node.label)
 
             await wait_for(pilot, label_updated, "the new title in the tree")
             log = app.query_one(EventLog)
-            await wait_for(pilot, lambda: any("written by another process" in ln
-                                              for ln in log.lines), "the new log line")
+            await wait_for(
+                pilot,
+                lambda: any("written by another process" in ln for ln in log.lines),
+                "the new log line",
+            )
     finally:
         app.stop_event.set()
 
@@ -278,8 +309,10 @@ async def test_every_binding_is_in_help_and_palette(seed: Path) -> None:
     for b in keys.BINDINGS:
         assert b.id and b.tooltip
         assert (keys.key_label(b), b.tooltip) in {(k, what) for _g, k, what in rows}
-        assert any(action == b.action and keys.key_label(b) in help_text
-                   for _t, help_text, action in entries)
+        assert any(
+            action == b.action and keys.key_label(b) in help_text
+            for _t, help_text, action in entries
+        )
     app = make_app(seed)
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
@@ -303,11 +336,15 @@ async def test_user_keymap_theme_and_name(seed: Path) -> None:
         await pilot.press("n", "y")
         assert isinstance(app.screen, DecisionScreen)
         await pilot.press("enter")
-        await wait_for(pilot, lambda: phase_of(seed, *SPEC_ARGS).status == "approved",
-                       "approved with the remapped key")
+        await wait_for(
+            pilot,
+            lambda: phase_of(seed, *SPEC_ARGS).status == "approved",
+            "approved with the remapped key",
+        )
         app.theme = "textual-light"
-        await wait_for(pilot, lambda: load_config(None).theme == "textual-light",
-                       "the picked theme saved")
+        await wait_for(
+            pilot, lambda: load_config(None).theme == "textual-light", "the picked theme saved"
+        )
     assert phase_of(seed, *SPEC_ARGS).approved_by == "Robin"
 
 

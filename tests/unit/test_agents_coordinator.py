@@ -95,8 +95,7 @@ def phase_status(ws: Workspace, tid: str, phase: str) -> str:
     return m.task(tid).phase(phase).status  # type: ignore[union-attr]
 
 
-def test_observer_publishes_snapshots_and_writes_nothing(seed: Path,
-                                                         snaps: list[Snapshot]) -> None:
+def test_observer_publishes_snapshots_and_writes_nothing(seed: Path, snaps: list[Snapshot]) -> None:
     ws = Workspace(seed, persist_cache=False)
     got_events: list = []
     coord = Coordinator(ws, on_snapshot=snaps.append, on_events=got_events.extend)
@@ -109,8 +108,13 @@ def test_observer_publishes_snapshots_and_writes_nothing(seed: Path,
         other = Workspace(seed, persist_cache=False)
         other.start_milestone("milestone-001", "alice")
         other.approve("milestone-001", "task-001", "spec", "alice")
-        wait_for(lambda: snaps[-1].state.milestone("milestone-001").task("task-001")
-                 .phase("spec").status == "approved", "the approval to show")
+        wait_for(
+            lambda: (
+                snaps[-1].state.milestone("milestone-001").task("task-001").phase("spec").status
+                == "approved"
+            ),
+            "the approval to show",
+        )
         wait_for(lambda: any(e.event == "phase_approved" for e in got_events), "the log line")
     assert coord.writes == 0
     after = {str(p) for p in seed.rglob("*")} - set(before)
@@ -124,16 +128,13 @@ def test_drive_to_completion_goes_quiet(tmp_path: Path) -> None:
         wait_for(lambda: phase_status(ws, "a", "design") == "in_progress", "a design started")
         for tid in ("a", "b"):
             for phase in ("design", "spec"):
-                wait_for(status_is(ws, tid, phase, "in_progress"),
-                         f"{tid} {phase} started")
+                wait_for(status_is(ws, tid, phase, "in_progress"), f"{tid} {phase} started")
                 fill(tmp_path, tid, phase, "m")
-                wait_for(status_is(ws, tid, phase, "waiting_approval"),
-                         f"{tid} {phase} waiting")
+                wait_for(status_is(ws, tid, phase, "waiting_approval"), f"{tid} {phase} waiting")
                 ws.approve("m", tid, phase, "alice")
                 coord.wake()
             for phase in ("task", "execute"):
-                wait_for(status_is(ws, tid, phase, "in_progress"),
-                         f"{tid} {phase} started")
+                wait_for(status_is(ws, tid, phase, "in_progress"), f"{tid} {phase} started")
                 fill(tmp_path, tid, phase, "m")
         wait_for(lambda: milestone(ws).status == "completed", "completion")
         wait_for(lambda: coord.snapshot.state.by_id["m"].written_progress == 100, "100%")
@@ -166,10 +167,16 @@ def test_blockers_appear_and_clear_once_and_survive_a_restart(tmp_path: Path) ->
     coord = Coordinator(ws, drive="m")
     blk = lambda: [json.loads(x) for x in _lines(tmp_path, "blockers.jsonl")]  # noqa: E731
     with Running(coord):
-        wait_for(lambda: any(r["event"] == "blocker_detected" and r["kind"] == "stalled_task"
-                             for r in blk()), "a stalled_task blocker")
-        wait_for(lambda: any(b.kind == "stalled_task" for b in coord.snapshot.blockers),
-                 "the blocker in the published snapshot")
+        wait_for(
+            lambda: any(
+                r["event"] == "blocker_detected" and r["kind"] == "stalled_task" for r in blk()
+            ),
+            "a stalled_task blocker",
+        )
+        wait_for(
+            lambda: any(b.kind == "stalled_task" for b in coord.snapshot.blockers),
+            "the blocker in the published snapshot",
+        )
     # a restart rebuilds the open set from blockers.jsonl: nothing is announced again
     coord2 = Coordinator(Workspace(tmp_path, persist_cache=False), drive="m")
     with Running(coord2):
@@ -198,15 +205,25 @@ def test_paused_milestone_roles_do_not_act(tmp_path: Path) -> None:
         wait_for(lambda: phase_status(ws, "a", "design") == "in_progress", "a design started")
         ws.pause("m", "alice")
         wait_for(lambda: coord.snapshot.paused, "the pause to be seen")
-        wait_for(lambda: {v["status"] for v in sessions.read_role_state(
-            tmp_path, coord.session_id or "").values()} == {"paused"}, "roles paused")
+        wait_for(
+            lambda: (
+                {
+                    v["status"]
+                    for v in sessions.read_role_state(tmp_path, coord.session_id or "").values()
+                }
+                == {"paused"}
+            ),
+            "roles paused",
+        )
         writes = coord.writes
         fill(tmp_path, "a", "design", "m")
         wait_for(lambda: _settled(coord), "quiet while paused")
         assert coord.writes == writes and phase_status(ws, "a", "design") == "in_progress"
         ws.resume("m", "alice")
-        wait_for(lambda: phase_status(ws, "a", "design") == "waiting_approval",
-                 "the phase to complete after resume")
+        wait_for(
+            lambda: phase_status(ws, "a", "design") == "waiting_approval",
+            "the phase to complete after resume",
+        )
 
 
 def test_second_in_process_driver_is_refused(tmp_path: Path) -> None:
@@ -217,15 +234,19 @@ def test_second_in_process_driver_is_refused(tmp_path: Path) -> None:
         snaps: list[Snapshot] = []
         evs: list = []
         # same pid counts as the same driver, so pretend to be another process
-        second = Coordinator(Workspace(tmp_path, persist_cache=False), on_snapshot=snaps.append,
-                             on_events=evs.extend)
+        second = Coordinator(
+            Workspace(tmp_path, persist_cache=False), on_snapshot=snaps.append, on_events=evs.extend
+        )
         sid = first.session_id or ""
-        sessions.claim_driver(tmp_path, sid, "2099-01-01T00:00:00Z", 60,
-                              {"pid": 1, "host": "elsewhere", "user": "x"})
+        sessions.claim_driver(
+            tmp_path, sid, "2099-01-01T00:00:00Z", 60, {"pid": 1, "host": "elsewhere", "user": "x"}
+        )
         with Running(second):
             second.drive("m")
-            wait_for(lambda: snaps and any(b.kind == "driver_refused"
-                                           for b in snaps[-1].blockers), "a driver_refused")
+            wait_for(
+                lambda: snaps and any(b.kind == "driver_refused" for b in snaps[-1].blockers),
+                "a driver_refused",
+            )
             assert any(e.event == "driver_refused" and e.level == "error" for e in evs)
             assert second.driving is None
 
@@ -235,18 +256,30 @@ def test_error_events_and_broken_files_open_and_resolve_blockers(tmp_path: Path)
     coord = Coordinator(ws, drive="m")
 
     def records(kind: str, event: str) -> list[dict]:
-        return [r for r in map(json.loads, _lines(tmp_path, "blockers.jsonl"))
-                if r["event"] == event and (r.get("kind") == kind or event == "blocker_resolved")]
+        return [
+            r
+            for r in map(json.loads, _lines(tmp_path, "blockers.jsonl"))
+            if r["event"] == event and (r.get("kind") == kind or event == "blocker_resolved")
+        ]
 
     with Running(coord):
         wait_for(status_is(ws, "a", "design", "in_progress"), "a design started")
         # an agent reports an error in a log of its own
         agent_log = tmp_path / ".milestones/logs/agent-a.jsonl"
         crashed = clock.now()
-        agent_log.write_text(json.dumps({"timestamp": clock.fmt(crashed),
-                                         "event": "agent_crashed", "milestone_id": "m",
-                                         "task_id": "a", "level": "error",
-                                         "message": "agent exited 1"}) + "\n")
+        agent_log.write_text(
+            json.dumps(
+                {
+                    "timestamp": clock.fmt(crashed),
+                    "event": "agent_crashed",
+                    "milestone_id": "m",
+                    "task_id": "a",
+                    "level": "error",
+                    "message": "agent exited 1",
+                }
+            )
+            + "\n"
+        )
         wait_for(lambda: records("error_event", "blocker_detected"), "an error_event blocker")
         # a milestone file that cannot be parsed
         bad = tmp_path / ".milestones/active/bad.yaml"
@@ -254,14 +287,27 @@ def test_error_events_and_broken_files_open_and_resolve_blockers(tmp_path: Path)
         wait_for(lambda: records("invalid_file", "blocker_detected"), "an invalid_file blocker")
         # the task moves again: the error is followed up; the file is removed
         with agent_log.open("a") as fh:
-            fh.write(json.dumps({"timestamp": clock.fmt(crashed + timedelta(seconds=1)),
-                                 "event": "agent_started",
-                                 "milestone_id": "m", "task_id": "a"}) + "\n")
+            fh.write(
+                json.dumps(
+                    {
+                        "timestamp": clock.fmt(crashed + timedelta(seconds=1)),
+                        "event": "agent_started",
+                        "milestone_id": "m",
+                        "task_id": "a",
+                    }
+                )
+                + "\n"
+            )
         bad.unlink()
-        opened = {r["blocker_id"] for r in records("error_event", "blocker_detected")
-                  + records("invalid_file", "blocker_detected")}
-        wait_for(lambda: opened <= {r["blocker_id"] for r in
-                                    records("", "blocker_resolved")}, "both to resolve")
+        opened = {
+            r["blocker_id"]
+            for r in records("error_event", "blocker_detected")
+            + records("invalid_file", "blocker_detected")
+        }
+        wait_for(
+            lambda: opened <= {r["blocker_id"] for r in records("", "blocker_resolved")},
+            "both to resolve",
+        )
     assert len(records("error_event", "blocker_detected")) == 1
     assert len(records("invalid_file", "blocker_detected")) == 1
 
@@ -314,22 +360,29 @@ def test_a_failing_action_is_a_blocker_until_it_succeeds(tmp_path: Path) -> None
     coord = Coordinator(ws, drive="m")
 
     def records(event: str) -> list[dict]:
-        return [r for r in map(json.loads, _lines(tmp_path, "blockers.jsonl"))
-                if r["event"] == event]
+        return [
+            r for r in map(json.loads, _lines(tmp_path, "blockers.jsonl")) if r["event"] == event
+        ]
 
     with Running(coord):
         wait_for(status_is(ws, "a", "design", "in_progress"), "a design started")
         fill(tmp_path, "a", "design", "m")
-        wait_for(lambda: [r for r in records("blocker_detected")
-                          if r["kind"] == "executor_failed"], "an executor_failed blocker")
-        wait_for(lambda: role_status(tmp_path, coord, "task_executor") == "error",
-                 "the executor role in error")
+        wait_for(
+            lambda: [r for r in records("blocker_detected") if r["kind"] == "executor_failed"],
+            "an executor_failed blocker",
+        )
+        wait_for(
+            lambda: role_status(tmp_path, coord, "task_executor") == "error",
+            "the executor role in error",
+        )
         broken.clear()
         fill(tmp_path, "a", "design", "m")  # any change wakes the loop; it retries
         wait_for(status_is(ws, "a", "design", "waiting_approval"), "the retry to work")
         wait_for(lambda: records("blocker_resolved"), "the blocker to resolve")
-        wait_for(lambda: role_status(tmp_path, coord, "task_executor") == "running",
-                 "the role to recover")
+        wait_for(
+            lambda: role_status(tmp_path, coord, "task_executor") == "running",
+            "the role to recover",
+        )
     failed = [e for e in role_events(tmp_path, "execution.jsonl") if e.event == "action_failed"]
     assert len(failed) == 1 and "disk full" in (failed[0].message or "")
 
@@ -360,18 +413,24 @@ def test_a_takeover_stops_the_runner_and_marks_the_roles_stopped(tmp_path: Path)
     runner = RecordingRunner()
     coord = Coordinator(ws, drive="m", runner=runner)
     with Running(coord):
-        wait_for(lambda: coord.driving == "m" and
-                 role_status(tmp_path, coord, "task_executor") == "running",
-                 "driving, roles running")
+        wait_for(
+            lambda: (
+                coord.driving == "m" and role_status(tmp_path, coord, "task_executor") == "running"
+            ),
+            "driving, roles running",
+        )
         sid = coord.session_id or ""
-        sessions.claim_driver(tmp_path, sid, clock.now_str(), 0,
-                              {"pid": 1, "host": "elsewhere", "user": "x"})
+        sessions.claim_driver(
+            tmp_path, sid, clock.now_str(), 0, {"pid": 1, "host": "elsewhere", "user": "x"}
+        )
         wait_for(lambda: coord.driving is None, "driving to stop after the takeover")
         assert "stop" in runner.calls
         assert role_states_are(tmp_path, coord, "stopped")
         coord.wake()
-        wait_for(lambda: any(b.kind == "driver_refused" for b in coord.snapshot.blockers),
-                 "the takeover shown as a blocker")
+        wait_for(
+            lambda: any(b.kind == "driver_refused" for b in coord.snapshot.blockers),
+            "the takeover shown as a blocker",
+        )
         live = sessions.read_session(tmp_path, sid)
         assert live is not None and live.driver_pid == 1  # the new driver keeps its claim
 

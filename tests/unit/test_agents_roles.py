@@ -42,8 +42,16 @@ def snap_of(root: Path, driving: str | None = M1, paused: bool = False, **kw: ob
             f, a = cache.milestone(m)
             facts.update(f)
             activity.update(a)
-    return Snapshot(state=state, driving=driving, paused=paused, facts=facts, activity=activity,
-                    scope=scope, session_id="exec-x" if driving else None, **kw)  # type: ignore[arg-type]
+    return Snapshot(
+        state=state,
+        driving=driving,
+        paused=paused,
+        facts=facts,
+        activity=activity,
+        scope=scope,
+        session_id="exec-x" if driving else None,
+        **kw,
+    )  # type: ignore[arg-type]
 
 
 def fill(root: Path, task_id: str, phase: str, mid: str = M1) -> None:
@@ -66,6 +74,7 @@ def kinds(actions: list) -> list[tuple]:
 
 # ---------------------------------------------------------------- task_executor
 
+
 def test_executor_waits_for_deliverables_then_completes(seed: Path) -> None:
     snap = snap_of(seed)
     assert executor.decide(snap, NOW, {}) == []  # task-002 design: 1 of 3 deliverables
@@ -81,7 +90,8 @@ def test_executor_does_nothing_while_observing_or_paused(seed: Path) -> None:
 
 
 def test_executor_starts_next_phase_after_an_approval_and_first_phase_when_deps_done(
-        seed: Path) -> None:
+    seed: Path,
+) -> None:
     ws = Workspace(seed, persist_cache=False)
     ws.add_task(M1, "Later", task_id="t-late", depends_on=["task-003"])  # task-003 completed
     ws.add_task(M1, "Blocked", task_id="t-wait", depends_on=["task-002"])
@@ -126,12 +136,18 @@ def test_noop_runner_is_the_default_seam() -> None:
 
 # ---------------------------------------------------------------- progress_monitor
 
+
 def test_monitor_logs_each_change_once_and_writes_progress(seed: Path) -> None:
     snap = snap_of(seed)
     acts = monitor.decide(snap, NOW, {})
     logged = {a.task_id: a.payload.record["data"]["progress"] for a in acts if a.kind == LOG}
-    assert logged == {"task-001": 33.8, "task-002": 7.5, "task-003": 100.0, "task-004": 50.0,
-                      None: 47.8}
+    assert logged == {
+        "task-001": 33.8,
+        "task-002": 7.5,
+        "task-003": 100.0,
+        "task-004": 50.0,
+        None: 47.8,
+    }
     [w] = [a for a in acts if a.kind == WRITE_PROGRESS]
     assert w.payload == Progress(47, 1, 4)
     mem: dict = {}
@@ -148,6 +164,7 @@ def test_monitor_logs_each_change_once_and_writes_progress(seed: Path) -> None:
 
 # ---------------------------------------------------------------- git_integration
 
+
 def test_git_role_says_idle_once(seed: Path) -> None:
     snap = snap_of(seed)
     [a] = git_role.decide(snap, NOW, {})
@@ -158,6 +175,7 @@ def test_git_role_says_idle_once(seed: Path) -> None:
 
 
 # ---------------------------------------------------------------- dependency_validator
+
 
 def test_dependencies_find_cycles_and_log_once(broken: Path) -> None:
     snap = snap_of(broken, driving=None)
@@ -186,13 +204,15 @@ def test_dependencies_report_waiting_tasks_and_shared_paths(seed: Path) -> None:
     for name in ("milestone-001", "milestone-002"):
         p = seed / ".milestones/active" / f"{name}.yaml"
         text = p.read_text(encoding="utf-8")
-        p.write_text(text.replace(old, 'deliverables: [{path: "docs/shared.md"}, ', 1),
-                     encoding="utf-8")
+        p.write_text(
+            text.replace(old, 'deliverables: [{path: "docs/shared.md"}, ', 1), encoding="utf-8"
+        )
     conflicts = [f for f in dependencies.findings(snap_of(seed)) if f.kind == "path_conflict"]
     assert len(conflicts) == 1 and "milestone-001, milestone-002" in conflicts[0].message
 
 
 # ---------------------------------------------------------------- blocker_detector
+
 
 def test_blockers_detect_stalls_and_waiting_approval(seed: Path) -> None:
     snap = snap_of(seed)
@@ -224,8 +244,15 @@ def test_blockers_open_once_and_resolve_once(seed: Path) -> None:
 
 def test_blockers_invalid_files_error_events_failures(broken: Path) -> None:
     snap = snap_of(broken, driving=None)
-    err = Event("2026-11-25T14:00:00Z", "agent_crashed", "logs/x.jsonl", milestone_id="cycle-a",
-                task_id="t1", level="error", message="boom")
+    err = Event(
+        "2026-11-25T14:00:00Z",
+        "agent_crashed",
+        "logs/x.jsonl",
+        milestone_id="cycle-a",
+        task_id="t1",
+        level="error",
+        message="boom",
+    )
     snap = replace(snap, open_errors=(err,), failures={"m:t:design:complete": "OSError: disk"})
     kinds_found = {b.kind for b in blockers.detect(snap, NOW)}
     assert {"invalid_file", "dependency_cycle", "error_event", "executor_failed"} <= kinds_found

@@ -48,8 +48,13 @@ def phase(root: Path, task: str, name: str, mid: str = M1) -> dict[str, Any]:
 
 def cli(root: Path, *argv: str, **kw: Any) -> subprocess.CompletedProcess[str]:
     """The real program in a child process."""
-    return subprocess.run([sys.executable, "-m", "kiro_tui", "-C", str(root), *argv],
-                          capture_output=True, text=True, timeout=60, **kw)
+    return subprocess.run(
+        [sys.executable, "-m", "kiro_tui", "-C", str(root), *argv],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        **kw,
+    )
 
 
 # ---------------------------------------------------------------- the program itself
@@ -94,10 +99,22 @@ def test_subprocess_broken_pipe_is_quiet(seed: Path) -> None:
     log = seed / ".milestones/logs/execution-milestone-001.jsonl"
     with open(log, "a") as fh:
         for i in range(5000):
-            fh.write(json.dumps({"timestamp": NOW, "event": "tick", "milestone_id": M1,
-                                 "message": f"line {i} " + "z" * 80}) + "\n")
-    proc = subprocess.Popen([sys.executable, "-m", "kiro_tui", "-C", str(seed), "log", "-n",
-                             "5000"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            fh.write(
+                json.dumps(
+                    {
+                        "timestamp": NOW,
+                        "event": "tick",
+                        "milestone_id": M1,
+                        "message": f"line {i} " + "z" * 80,
+                    }
+                )
+                + "\n"
+            )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "kiro_tui", "-C", str(seed), "log", "-n", "5000"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     assert proc.stdout is not None and proc.stderr is not None
     proc.stdout.readline()
     proc.stdout.close()
@@ -108,9 +125,12 @@ def test_subprocess_broken_pipe_is_quiet(seed: Path) -> None:
 
 
 def test_subprocess_log_follow(seed: Path) -> None:
-    proc = subprocess.Popen([sys.executable, "-m", "kiro_tui", "-C", str(seed), "log", "-n",
-                             "0", "--follow", "--json"], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "kiro_tui", "-C", str(seed), "log", "-n", "0", "--follow", "--json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert proc.stdout is not None
         log = seed / ".milestones/logs/execution-milestone-001.jsonl"
@@ -135,10 +155,8 @@ def test_subprocess_log_follow(seed: Path) -> None:
 
 
 PHASE_KEYS = {"status", "gate", "deliverables"}
-TASK_KEYS = {"id", "title", "status", "progress", "kind", "current_phase", "depends_on",
-             "phases"}
-MILESTONE_KEYS = {"id", "title", "status", "location", "progress", "requires", "startable",
-                  "tasks"}
+TASK_KEYS = {"id", "title", "status", "progress", "kind", "current_phase", "depends_on", "phases"}
+MILESTONE_KEYS = {"id", "title", "status", "location", "progress", "requires", "startable", "tasks"}
 
 
 def test_status_json_schema(seed: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -167,7 +185,11 @@ def test_status_json_schema(seed: Path, capsys: pytest.CaptureFixture[str]) -> N
     by_id = {m["id"]: m for m in data["milestones"]}
     m1 = by_id[M1]
     assert (m1["title"], m1["status"], m1["location"], m1["progress"]) == (
-        "User authentication", "in_progress", "active", 47.8)
+        "User authentication",
+        "in_progress",
+        "active",
+        47.8,
+    )
     assert m1["requires"] == ["milestone-000"] and m1["startable"] is True
     assert by_id["milestone-002"]["startable"] is False
     assert by_id["milestone-002"]["status"] == "planned"
@@ -175,18 +197,27 @@ def test_status_json_schema(seed: Path, capsys: pytest.CaptureFixture[str]) -> N
     assert by_id["milestone-000"]["startable"] is False  # finished
     tasks = {t["id"]: t for t in m1["tasks"]}
     assert {k: t["progress"] for k, t in tasks.items()} == {
-        "task-001": 33.8, "task-002": 7.5, "task-003": 100.0, "task-004": 50.0}
+        "task-001": 33.8,
+        "task-002": 7.5,
+        "task-003": 100.0,
+        "task-004": 50.0,
+    }
     t2 = tasks["task-002"]
     assert t2["depends_on"] == ["task-001"] and t2["current_phase"] == "design"
     assert t2["phases"]["design"] == {
-        "status": "in_progress", "gate": True,
-        "deliverables": {"present": ["root_cause_analysis.md"],
-                         "missing": ["fix_approach.md", "regression_prevention.md"]}}
+        "status": "in_progress",
+        "gate": True,
+        "deliverables": {
+            "present": ["root_cause_analysis.md"],
+            "missing": ["fix_approach.md", "regression_prevention.md"],
+        },
+    }
     assert tasks["task-004"]["kind"] == "plain"
 
 
-def test_status_json_of_one_milestone_and_problems(broken: Path,
-                                                   capsys: pytest.CaptureFixture[str]) -> None:
+def test_status_json_of_one_milestone_and_problems(
+    broken: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     code, out, _ = run(capsys, "-C", str(broken), "status", "cycle-a", "--json")
     assert code == 0
     data = json.loads(out)
@@ -197,13 +228,17 @@ def test_status_json_of_one_milestone_and_problems(broken: Path,
     assert bad["line"] == 2
 
 
-def test_status_human_fits_80_columns(seed: Path, broken: Path,
-                                      capsys: pytest.CaptureFixture[str]) -> None:
+def test_status_human_fits_80_columns(
+    seed: Path, broken: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     from kiro_tui.core.service import Workspace
 
     ws = Workspace.open(seed)
-    ws.new_milestone("m-" + "x" * 120, "A very long title " * 10, ["milestone-001"] * 1 + [
-        f"req-{i:03d}-{'y' * 20}" for i in range(8)])
+    ws.new_milestone(
+        "m-" + "x" * 120,
+        "A very long title " * 10,
+        ["milestone-001"] * 1 + [f"req-{i:03d}-{'y' * 20}" for i in range(8)],
+    )
     ws.add_task("m-" + "x" * 120, "Task title " * 20, task_id="t-" + "z" * 120)
     for root in (seed, broken):
         code, out, _ = run(capsys, "-C", str(root), "status")
@@ -216,8 +251,9 @@ def test_status_human_fits_80_columns(seed: Path, broken: Path,
     assert "milestone-002" not in out
 
 
-def test_status_unknown_milestone(seed: Path, broken: Path,
-                                  capsys: pytest.CaptureFixture[str]) -> None:
+def test_status_unknown_milestone(
+    seed: Path, broken: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert "no milestone 'nope'" in refused(capsys, "-C", str(seed), "status", "nope")
     assert "could not be loaded" in refused(capsys, "-C", str(broken), "status", "bad-yaml")
     assert "invalid milestone id" in refused(capsys, "-C", str(seed), "status", "../x")
@@ -247,8 +283,11 @@ def test_validate(seed: Path, broken: Path, capsys: pytest.CaptureFixture[str]) 
     code, out, _ = run(capsys, "-C", str(broken), "validate", "--json")
     data = json.loads(out)
     assert code == 1 and data["ok"] is False and data["schema"] == 1
-    assert {p["kind"] for p in data["problems"]} >= {"invalid_file", "dependency_cycle",
-                                                     "invalid_id"}
+    assert {p["kind"] for p in data["problems"]} >= {
+        "invalid_file",
+        "dependency_cycle",
+        "invalid_id",
+    }
 
 
 # ---------------------------------------------------------------- actions
@@ -271,23 +310,35 @@ def test_approve_reject_and_by(seed: Path, capsys: pytest.CaptureFixture[str]) -
     err = refused(capsys, "-C", str(seed), "reject", M1, "task-001", "spec", "--reason", "  ")
     assert "a reason is required" in err
     assert tree(seed) == before
-    code, out, _ = run(capsys, "-C", str(seed), "reject", M1, "task-001", "spec",
-                       "--reason", "more tests", "--by", "rita")
+    code, out, _ = run(
+        capsys,
+        "-C",
+        str(seed),
+        "reject",
+        M1,
+        "task-001",
+        "spec",
+        "--reason",
+        "more tests",
+        "--by",
+        "rita",
+    )
     assert code == 0 and "sent back by rita: more tests" in out
     assert phase(seed, "task-001", "spec")["rejected_by"] == "rita"
-    assert "no deliverable changed" in refused(capsys, "-C", str(seed), "phase", "complete", M1,
-                                               "task-001", "spec")
+    assert "no deliverable changed" in refused(
+        capsys, "-C", str(seed), "phase", "complete", M1, "task-001", "spec"
+    )
     (seed / ".milestones/deliverables/task-001/spec/test_plan.md").write_text("more tests\n")
     assert run(capsys, "-C", str(seed), "phase", "complete", M1, "task-001", "spec")[0] == 0
-    code, out, _ = run(capsys, "-C", str(seed), "approve", M1, "task-001", "spec",
-                       "--note", "good")
+    code, out, _ = run(capsys, "-C", str(seed), "approve", M1, "task-001", "spec", "--note", "good")
     assert (code, out) == (0, "task-001: spec approved by tester\n")
     ph = phase(seed, "task-001", "spec")
     assert ph["approved_by"] == "tester" and ph["approval_notes"] == "good"
 
 
-def test_by_defaults_to_git_user_then_login(seed: Path, capsys: pytest.CaptureFixture[str],
-                                            monkeypatch: pytest.MonkeyPatch) -> None:
+def test_by_defaults_to_git_user_then_login(
+    seed: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     import pygit2
 
     monkeypatch.delenv("KIRO_USER")
@@ -299,24 +350,41 @@ def test_by_defaults_to_git_user_then_login(seed: Path, capsys: pytest.CaptureFi
 
 
 def test_phase_commands(seed: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(capsys, "-C", str(seed), "phase", "start", "milestone-002", "task-010",
-                       "design")
+    code, out, _ = run(
+        capsys, "-C", str(seed), "phase", "start", "milestone-002", "task-010", "design"
+    )
     assert (code, out) == (0, "task-010: design started\n")
-    code, out, _ = run(capsys, "-C", str(seed), "phase", "block", "milestone-002", "task-010",
-                       "design", "--reason", "vendor")
-    assert code == 0 and phase(seed, "task-010", "design", "milestone-002")[
-        "blocked_reason"] == "vendor"
-    assert run(capsys, "-C", str(seed), "phase", "unblock", "milestone-002", "task-010",
-               "design")[0] == 0
-    err = refused(capsys, "-C", str(seed), "phase", "complete", "milestone-002", "task-010",
-                  "design")
+    code, out, _ = run(
+        capsys,
+        "-C",
+        str(seed),
+        "phase",
+        "block",
+        "milestone-002",
+        "task-010",
+        "design",
+        "--reason",
+        "vendor",
+    )
+    assert (
+        code == 0
+        and phase(seed, "task-010", "design", "milestone-002")["blocked_reason"] == "vendor"
+    )
+    assert (
+        run(capsys, "-C", str(seed), "phase", "unblock", "milestone-002", "task-010", "design")[0]
+        == 0
+    )
+    err = refused(
+        capsys, "-C", str(seed), "phase", "complete", "milestone-002", "task-010", "design"
+    )
     assert "templates" in err
-    assert "waiting for task-010" in refused(capsys, "-C", str(seed), "phase", "start",
-                                             "milestone-002", "task-011", "design")
-    assert "unknown phase" in refused(capsys, "-C", str(seed), "phase", "start", M1,
-                                      "task-001", "deploy")
-    assert "no task" in refused(capsys, "-C", str(seed), "phase", "start", M1, "task-9",
-                                "design")
+    assert "waiting for task-010" in refused(
+        capsys, "-C", str(seed), "phase", "start", "milestone-002", "task-011", "design"
+    )
+    assert "unknown phase" in refused(
+        capsys, "-C", str(seed), "phase", "start", M1, "task-001", "deploy"
+    )
+    assert "no task" in refused(capsys, "-C", str(seed), "phase", "start", M1, "task-9", "design")
     assert run(capsys, "-C", str(seed), "phase", "finish", M1, "task-001", "design")[0] == 2
 
 
@@ -327,20 +395,31 @@ def test_init_new_add_task_migrate(tmp_path: Path, capsys: pytest.CaptureFixture
     assert code == 0 and (root / ".milestones/config/kiro-config.yaml").is_file()
     code, out, _ = run(capsys, "-C", str(root), "new", "m1", "--title", "First")
     assert (code, out) == (0, "created .milestones/active/m1.yaml\n")
-    code, out, _ = run(capsys, "-C", str(root), "new", "m2", "--title", "Second", "--requires",
-                       "m1", "m0")
+    code, out, _ = run(
+        capsys, "-C", str(root), "new", "m2", "--title", "Second", "--requires", "m1", "m0"
+    )
     assert code == 0
     assert "already exists" in refused(capsys, "-C", str(root), "new", "m1", "--title", "x")
-    code, out, _ = run(capsys, "-C", str(root), "add-task", "m1", "--title", "Login form",
-                       "--kind", "frontend")
+    code, out, _ = run(
+        capsys, "-C", str(root), "add-task", "m1", "--title", "Login form", "--kind", "frontend"
+    )
     assert (code, out) == (0, "m1: added task-login-form\n")
-    code, out, _ = run(capsys, "-C", str(root), "add-task", "m1", "--title", "API",
-                       "--depends-on", "task-login-form")
+    code, out, _ = run(
+        capsys,
+        "-C",
+        str(root),
+        "add-task",
+        "m1",
+        "--title",
+        "API",
+        "--depends-on",
+        "task-login-form",
+    )
     assert (code, out) == (0, "m1: added task-api\n")
-    assert "no task 'task-x'" in refused(capsys, "-C", str(root), "add-task", "m1", "--title",
-                                         "y", "--depends-on", "task-x")
-    assert run(capsys, "-C", str(root), "add-task", "m1", "--title", "z", "--kind",
-               "chore")[0] == 2
+    assert "no task 'task-x'" in refused(
+        capsys, "-C", str(root), "add-task", "m1", "--title", "y", "--depends-on", "task-x"
+    )
+    assert run(capsys, "-C", str(root), "add-task", "m1", "--title", "z", "--kind", "chore")[0] == 2
     code, out, _ = run(capsys, "-C", str(root), "status", "--json")
     data = json.loads(out)
     m2 = next(m for m in data["milestones"] if m["id"] == "m2")
@@ -365,7 +444,10 @@ def test_log(seed: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "-C", str(seed), "log")
     assert code == 0
     assert [x.split("  ")[0] for x in out.splitlines()] == [
-        "2026-11-21 09:59:00", "2026-11-21 10:00:00", "2026-11-21 13:00:00"]
+        "2026-11-21 09:59:00",
+        "2026-11-21 10:00:00",
+        "2026-11-21 13:00:00",
+    ]
     assert run(capsys, "-C", str(seed), "approve", M1, "task-001", "spec")[0] == 0
     code, out, _ = run(capsys, "-C", str(seed), "log", M1, "-n", "2", "--json")
     recs = [json.loads(x) for x in out.splitlines()]
@@ -386,8 +468,14 @@ def test_log_of_the_broken_workspace(broken: Path, capsys: pytest.CaptureFixture
 
 
 def test_usage_errors_exit_2(seed: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    for argv in (["approve", M1, "task-001"], ["reject", M1, "task-001", "spec"],
-                 ["status", "--bogus"], ["new", "m9"], ["nonsense"], ["-C"]):
+    for argv in (
+        ["approve", M1, "task-001"],
+        ["reject", M1, "task-001", "spec"],
+        ["status", "--bogus"],
+        ["new", "m9"],
+        ["nonsense"],
+        ["-C"],
+    ):
         code, out, err = run(capsys, "-C", str(seed), *argv)
         assert code == 2, argv
         assert err.count("\n") == 1 and err.startswith("kiro-tui: "), err
@@ -397,8 +485,9 @@ def test_usage_errors_exit_2(seed: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert code == 0 and "status" in out
 
 
-def test_minus_c_and_cwd(seed: Path, capsys: pytest.CaptureFixture[str],
-                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_minus_c_and_cwd(
+    seed: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     sub = seed / "deep" / "er"
     sub.mkdir(parents=True)
     monkeypatch.chdir(sub)
@@ -410,23 +499,30 @@ def test_minus_c_and_cwd(seed: Path, capsys: pytest.CaptureFixture[str],
     assert "no such folder" in err
 
 
-def test_no_workspace(tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_no_workspace(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
-    for argv in (["status"], ["validate"], ["start", "m1"], ["log"],
-                 ["approve", "m1", "t", "design"]):
+    for argv in (
+        ["status"],
+        ["validate"],
+        ["start", "m1"],
+        ["log"],
+        ["approve", "m1", "t", "design"],
+    ):
         err = refused(capsys, *argv)
         assert "no .milestones/ folder" in err and "kiro-tui init" in err
 
 
-def test_broken_files_refuse_in_one_line(broken: Path, capsys: pytest.CaptureFixture[str]
-                                         ) -> None:
+def test_broken_files_refuse_in_one_line(broken: Path, capsys: pytest.CaptureFixture[str]) -> None:
     before = tree(broken)
-    assert "bad-yaml.yaml:2:" in refused(capsys, "-C", str(broken), "add-task", "bad-yaml",
-                                         "--title", "x")
+    assert "bad-yaml.yaml:2:" in refused(
+        capsys, "-C", str(broken), "add-task", "bad-yaml", "--title", "x"
+    )
     assert "does not match" in refused(capsys, "-C", str(broken), "migrate", "wrong-name")
-    assert "invalid task id" in refused(capsys, "-C", str(broken), "approve", "evil",
-                                        "../../escape", "design")
+    assert "invalid task id" in refused(
+        capsys, "-C", str(broken), "approve", "evil", "../../escape", "design"
+    )
     assert tree(broken) == before
     assert os.listdir(broken / ".milestones/active")  # still there, untouched
 

@@ -28,8 +28,15 @@ def problems_by_file(root: Path) -> dict[str, list[str]]:
 def test_every_broken_file_is_reported(broken: Path) -> None:
     probs = problems_by_file(broken)
     names = {Path(f).name for f in probs}
-    assert names == {"bad-yaml.yaml", "empty.yaml", "not-a-mapping.yaml", "wrong-name.yaml",
-                     "evil.yaml", "cycle-a.yaml", "task-cycle.yaml"}
+    assert names == {
+        "bad-yaml.yaml",
+        "empty.yaml",
+        "not-a-mapping.yaml",
+        "wrong-name.yaml",
+        "evil.yaml",
+        "cycle-a.yaml",
+        "task-cycle.yaml",
+    }
     for file, msgs in probs.items():
         assert file.startswith("active/"), file
         for m in msgs:
@@ -81,7 +88,8 @@ def test_evil_task_id_and_deliverable_are_refused(broken: Path) -> None:
     state = Workspace.open(broken).load()
     evil = state.milestone("evil")
     assert evil is not None and [(t.id, t.read_only) for t in evil.tasks] == [
-        ("../../escape", True)]  # shown read only (issue 10 item 8), never joined into a path
+        ("../../escape", True)
+    ]  # shown read only (issue 10 item 8), never joined into a path
     line = next(p.line for p in state.problems if "escape" in p.message)
     assert line == 5
 
@@ -99,22 +107,29 @@ def test_evil_ids_are_never_joined_into_a_path(broken: Path) -> None:
     assert tree(broken.parent) == before
 
 
-@pytest.mark.parametrize(("mid", "exc", "pattern"), [
-    ("bad-yaml", InvalidFile, r"bad-yaml.yaml:2:\d+: YAML syntax error"),
-    ("empty", InvalidFile, r"not a mapping"),
-    ("not-a-mapping", InvalidFile, r"not a mapping"),
-    ("wrong-name", InvalidFile, r"does not match the file name"),
-])
-def test_actions_on_broken_files_refuse_and_write_nothing(broken: Path, mid: str,
-                                                          exc: type[Exception],
-                                                          pattern: str) -> None:
+@pytest.mark.parametrize(
+    ("mid", "exc", "pattern"),
+    [
+        ("bad-yaml", InvalidFile, r"bad-yaml.yaml:2:\d+: YAML syntax error"),
+        ("empty", InvalidFile, r"not a mapping"),
+        ("not-a-mapping", InvalidFile, r"not a mapping"),
+        ("wrong-name", InvalidFile, r"does not match the file name"),
+    ],
+)
+def test_actions_on_broken_files_refuse_and_write_nothing(
+    broken: Path, mid: str, exc: type[Exception], pattern: str
+) -> None:
     ws = Workspace.open(broken)
     before = tree(broken)
     with pytest.raises(exc, match=pattern) as info:
         ws.add_task(mid, "A task")
     assert "\n" not in str(info.value)
-    for action in (lambda: ws.start_milestone(mid), lambda: ws.pause(mid),
-                   lambda: ws.start_phase(mid, "t1", "design"), lambda: ws.migrate(mid)):
+    for action in (
+        lambda: ws.start_milestone(mid),
+        lambda: ws.pause(mid),
+        lambda: ws.start_phase(mid, "t1", "design"),
+        lambda: ws.migrate(mid),
+    ):
         with pytest.raises(KiroError):
             action()
     assert tree(broken) == before
@@ -154,17 +169,26 @@ def test_folder_form_and_skipped_names(broken: Path) -> None:
     ms = broken / ".milestones"
     (ms / "completed/arch").mkdir(parents=True)
     (ms / "completed/arch/definition.yaml").write_text(
-        "id: arch\ntitle: Archived\nstatus: archived\ntasks: []\n")
-    for junk in ("x.yaml.tmp", "y.yaml.bak.1", "z.backup.yaml.backup.2", ".hidden.yaml",
-                 "dependencies.yaml", "current.txt", "w.tmp.123"):
+        "id: arch\ntitle: Archived\nstatus: archived\ntasks: []\n"
+    )
+    for junk in (
+        "x.yaml.tmp",
+        "y.yaml.bak.1",
+        "z.backup.yaml.backup.2",
+        ".hidden.yaml",
+        "dependencies.yaml",
+        "current.txt",
+        "w.tmp.123",
+    ):
         (ms / "active" / junk).write_text("- not\n- a milestone\n")
     state = Workspace.open(broken).load()
     arch = state.milestone("arch")
     assert arch is not None and arch.archive and arch.status == "completed"
     assert arch.raw_status == "archived"
     files = {p.file for p in state.problems}
-    assert not any(j in f for f in files for j in ("tmp", "bak", "backup", "hidden",
-                                                   "dependencies", "current"))
+    assert not any(
+        j in f for f in files for j in ("tmp", "bak", "backup", "hidden", "dependencies", "current")
+    )
     with pytest.raises(KiroError, match="read only"):
         Workspace.open(broken).add_task("arch", "x")
 
@@ -172,8 +196,7 @@ def test_folder_form_and_skipped_names(broken: Path) -> None:
 def test_duplicate_milestone_id_is_a_problem(broken: Path) -> None:
     ms = broken / ".milestones"
     (ms / "completed").mkdir(exist_ok=True)
-    (ms / "completed/cycle-a.yaml").write_text(
-        "id: cycle-a\ntitle: Again\nstatus: completed\n")
+    (ms / "completed/cycle-a.yaml").write_text("id: cycle-a\ntitle: Again\nstatus: completed\n")
     state = Workspace.open(broken).load()
     assert any("also defined" in p.message for p in state.problems)
     assert state.milestone("cycle-a").location == "active"  # type: ignore[union-attr]
@@ -214,7 +237,7 @@ def test_append_after_unfinished_line_starts_a_new_line(broken: Path) -> None:
     events.append(path, {"event": "milestone_started", "milestone_id": "cycle-a"})
     data = path.read_bytes()
     assert data.startswith(before)
-    assert data.endswith(b"\n") and data[len(before):len(before) + 1] == b"\n"
+    assert data.endswith(b"\n") and data[len(before) : len(before) + 1] == b"\n"
     res = events.read_all(path)
     assert [e.event for e in res.events] == ["milestone_activated", "milestone_started"]
     assert res.skipped == 3  # the unfinished line is now a finished, broken one

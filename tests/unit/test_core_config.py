@@ -50,19 +50,25 @@ def test_defaults(repo: Path) -> None:
     assert cfg.weights == DEFAULT_WEIGHTS
     assert cfg.enforcement == "progressive"
     assert [cfg.gate_default(p) for p in ("design", "spec", "task", "execute")] == [
-        True, True, False, False]
+        True,
+        True,
+        False,
+        False,
+    ]
     assert cfg.thresholds.stalled_task == 300 and cfg.thresholds.stalled_execution == 600
     assert cfg.thresholds.takeover == 60
 
 
-def test_each_layer_overrides_the_one_below(repo: Path, user_cfg: Path,
-                                            monkeypatch: pytest.MonkeyPatch) -> None:
+def test_each_layer_overrides_the_one_below(
+    repo: Path, user_cfg: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     user_cfg.write_text(
         "phase_weights: {design: 1, spec: 1, task: 1, execute: 1}\n"
         "enforcement: flexible\n"
         "approval_gates: {design_approval: false, task_approval: true}\n"
         "thresholds: {stalled_task: 100, takeover: 30}\n"
-        "theme: dracula\nkeymap: {approve: ctrl+a}\n")
+        "theme: dracula\nkeymap: {approve: ctrl+a}\n"
+    )
     cfg = load_config(repo)
     assert cfg.weights == {"design": 1, "spec": 1, "task": 1, "execute": 1}
     assert cfg.enforcement == "flexible"
@@ -75,7 +81,8 @@ def test_each_layer_overrides_the_one_below(repo: Path, user_cfg: Path,
         "phase_weights:\n  design: 2\n  spec: 2\n  task: 2\n  execute: 2\n"
         "approval_gates:\n  design_approval: true\n"
         "thresholds:\n  stalled_task: 200\n"
-        "theme: light\n")  # personal settings are not taken from the repository
+        "theme: light\n"
+    )  # personal settings are not taken from the repository
     cfg = load_config(repo)
     assert cfg.weights == {"design": 2, "spec": 2, "task": 2, "execute": 2}
     assert cfg.enforcement == "strict"
@@ -91,20 +98,26 @@ def test_each_layer_overrides_the_one_below(repo: Path, user_cfg: Path,
     assert cfg.gate_default("task") is False
     assert cfg.enforcement == "progressive"
 
-    cfg = load_config(repo, flags={"enforcement": "flexible",
-                                   "phase_weights": {"design": 4, "spec": 4, "task": 4,
-                                                     "execute": 4},
-                                   "approval_gates": {"task_approval": True}})
+    cfg = load_config(
+        repo,
+        flags={
+            "enforcement": "flexible",
+            "phase_weights": {"design": 4, "spec": 4, "task": 4, "execute": 4},
+            "approval_gates": {"task_approval": True},
+        },
+    )
     assert cfg.enforcement == "flexible"
     assert cfg.weights == {"design": 4, "spec": 4, "task": 4, "execute": 4}
     assert cfg.gate_default("task") is True
 
 
-def test_bad_values_are_ignored_not_fatal(repo: Path, user_cfg: Path,
-                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_bad_values_are_ignored_not_fatal(
+    repo: Path, user_cfg: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     user_cfg.write_text("phase_weights: [1, 2]\nenforcement: sometimes\n")
-    repo_cfg(repo).write_text("approval_gates: {design_approval: maybe}\nthresholds: "
-                              "{stalled_task: -5}\n")
+    repo_cfg(repo).write_text(
+        "approval_gates: {design_approval: maybe}\nthresholds: {stalled_task: -5}\n"
+    )
     monkeypatch.setenv("KIRO_DESIGN_WEIGHT", "-1")
     monkeypatch.setenv("KIRO_ENFORCEMENT_LEVEL", "nope")
     monkeypatch.setenv("KIRO_SPEC_APPROVAL", "perhaps")
@@ -135,7 +148,11 @@ def test_seed_config(seed: Path) -> None:
     assert cfg.enforcement == "strict"
     assert cfg.weights == DEFAULT_WEIGHTS and cfg.weights_set
     assert [cfg.gate_default(p) for p in ("design", "spec", "task", "execute")] == [
-        True, True, False, False]
+        True,
+        True,
+        False,
+        False,
+    ]
 
 
 def test_init_writes_a_config_that_loads(tmp_path: Path) -> None:

@@ -13,16 +13,20 @@ from kiro_tui.core import events
 SEED_LOGS = ".milestones"
 
 
-def test_append_writes_whole_lines_and_adds_a_timestamp(tmp_path: Path,
-                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_append_writes_whole_lines_and_adds_a_timestamp(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("KIRO_TUI_FAKE_NOW", "2026-11-25T14:03:07Z")
     path = tmp_path / "logs" / "execution-m1.jsonl"
     rec = events.append(path, {"event": "phase_started", "message": "réussi ✓"})
     assert rec["timestamp"] == "2026-11-25T14:03:07Z"
     data = path.read_bytes()
     assert data.endswith(b"\n") and data.count(b"\n") == 1
-    assert json.loads(data) == {"timestamp": "2026-11-25T14:03:07Z", "event": "phase_started",
-                                "message": "réussi ✓"}
+    assert json.loads(data) == {
+        "timestamp": "2026-11-25T14:03:07Z",
+        "event": "phase_started",
+        "message": "réussi ✓",
+    }
     assert "réussi ✓".encode() in data  # UTF-8, not \\u escapes
     events.append(path, {"timestamp": "2026-01-01T00:00:00Z", "event": "x"})
     assert json.loads(path.read_bytes().splitlines()[1])["timestamp"] == "2026-01-01T00:00:00Z"
@@ -85,8 +89,12 @@ def test_seed_state_events_file(seed: Path) -> None:
 def _big_log(path: Path, count: int) -> None:
     with open(path, "wb") as fh:
         for i in range(count):
-            fh.write(json.dumps({"timestamp": "2026-11-21T10:00:00Z", "event": "tick", "i": i,
-                                 "pad": "y" * 200}).encode() + b"\n")
+            fh.write(
+                json.dumps(
+                    {"timestamp": "2026-11-21T10:00:00Z", "event": "tick", "i": i, "pad": "y" * 200}
+                ).encode()
+                + b"\n"
+            )
 
 
 def test_tail_of_a_multi_megabyte_file(tmp_path: Path) -> None:
@@ -146,20 +154,36 @@ def test_follower(tmp_path: Path) -> None:
 
 def test_merged_tail_orders_and_filters(seed: Path) -> None:
     ms = seed / ".milestones"
-    events.append(ms / "logs" / "execution-milestone-002.jsonl",
-                  {"timestamp": "2026-11-21T09:00:00Z", "event": "other",
-                   "milestone_id": "milestone-002"})
-    events.append(ms / "logs" / "exec-milestone-001-x" / "execution.jsonl",
-                  {"timestamp": "2026-11-21T11:00:00+02:00", "event": "role_line",
-                   "milestone_id": "milestone-001", "role": "task_executor"})
+    events.append(
+        ms / "logs" / "execution-milestone-002.jsonl",
+        {"timestamp": "2026-11-21T09:00:00Z", "event": "other", "milestone_id": "milestone-002"},
+    )
+    events.append(
+        ms / "logs" / "exec-milestone-001-x" / "execution.jsonl",
+        {
+            "timestamp": "2026-11-21T11:00:00+02:00",
+            "event": "role_line",
+            "milestone_id": "milestone-001",
+            "role": "task_executor",
+        },
+    )
     evs = events.merged_tail(ms, 50)
-    assert [e.event for e in evs] == ["other", "role_line", "state_initialized",
-                                      "milestone_activated", "kiro_phase_updated"]
-    assert {e.source for e in evs} >= {"logs/execution-milestone-001.jsonl",
-                                       "logs/exec-milestone-001-x/execution.jsonl",
-                                       "state/events/milestone-milestone-001.jsonl"}
+    assert [e.event for e in evs] == [
+        "other",
+        "role_line",
+        "state_initialized",
+        "milestone_activated",
+        "kiro_phase_updated",
+    ]
+    assert {e.source for e in evs} >= {
+        "logs/execution-milestone-001.jsonl",
+        "logs/exec-milestone-001-x/execution.jsonl",
+        "state/events/milestone-milestone-001.jsonl",
+    }
     only = events.merged_tail(ms, 50, "milestone-001")
     assert "other" not in [e.event for e in only]
-    assert [e.event for e in events.merged_tail(ms, 2)] == ["milestone_activated",
-                                                            "kiro_phase_updated"]
+    assert [e.event for e in events.merged_tail(ms, 2)] == [
+        "milestone_activated",
+        "kiro_phase_updated",
+    ]
     assert events.merged_tail(ms, 0) == []

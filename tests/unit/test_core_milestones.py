@@ -32,26 +32,36 @@ def ws(seed: Path) -> Workspace:
 
 
 def session(root: Path, sid: str) -> dict[str, Any]:
-    return load_fast((root / ".milestones" / "sessions" / f"{sid}.yaml").read_text(), "s")["session"]
+    return load_fast((root / ".milestones" / "sessions" / f"{sid}.yaml").read_text(), "s")[
+        "session"
+    ]
 
 
 def log_events(root: Path, mid: str = M1) -> list[str]:
-    return [e.event for e in read_all(root / ".milestones" / "logs" / f"execution-{mid}.jsonl").events]
+    return [
+        e.event for e in read_all(root / ".milestones" / "logs" / f"execution-{mid}.jsonl").events
+    ]
 
 
 # ---------------------------------------------------------------- start
 
 
-def test_start_milestone_writes_session_execution_current_and_event(ws: Workspace,
-                                                                    seed: Path) -> None:
+def test_start_milestone_writes_session_execution_current_and_event(
+    ws: Workspace, seed: Path
+) -> None:
     (seed / ".milestones" / "active" / "current.txt").unlink()
     out = ws.start_milestone(M1, actor="alice")
     assert SID in out.message
     s = session(seed, SID)
     assert s["id"] == SID and s["milestone_id"] == M1 and s["status"] == "active"
     assert s["started_at"] == NOW and s["pauses"] == []
-    assert s["agent_types"] == ["task_executor", "progress_monitor", "git_integration",
-                                "dependency_validator", "blocker_detector"]
+    assert s["agent_types"] == [
+        "task_executor",
+        "progress_monitor",
+        "git_integration",
+        "dependency_validator",
+        "blocker_detector",
+    ]
     d = doc(seed)
     # started_at is kept from the first activation; session_id is the latest session
     assert d["execution"] == {"started_at": "2026-11-21T10:00:00Z", "session_id": SID}
@@ -74,8 +84,9 @@ def test_start_milestone_first_time_sets_started_at(tmp_path: Path) -> None:
     assert d["execution"] == {"started_at": NOW, "session_id": "exec-m1-20261125-140307"}
 
 
-def test_start_again_continues_the_live_session(ws: Workspace, seed: Path,
-                                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_start_again_continues_the_live_session(
+    ws: Workspace, seed: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     ws.start_milestone(M1)
     n = len(log_events(seed))
     monkeypatch.setenv("KIRO_TUI_FAKE_NOW", "2026-11-25T15:00:00Z")
@@ -83,17 +94,18 @@ def test_start_again_continues_the_live_session(ws: Workspace, seed: Path,
     assert "continues" in out.message
     assert doc(seed)["execution"]["session_id"] == SID
     assert len(log_events(seed)) == n
-    assert sorted(p.name for p in (seed / ".milestones/sessions").glob("*.yaml")) == [
-        f"{SID}.yaml"]
+    assert sorted(p.name for p in (seed / ".milestones/sessions").glob("*.yaml")) == [f"{SID}.yaml"]
 
 
 def test_start_milestone_refused_when_requirements_unmet(ws: Workspace, seed: Path) -> None:
-    assert_refused(seed, lambda: ws.start_milestone("milestone-002"),
-                   r"cannot start milestone-002: it requires milestone-001 to be completed")
+    assert_refused(
+        seed,
+        lambda: ws.start_milestone("milestone-002"),
+        r"cannot start milestone-002: it requires milestone-001 to be completed",
+    )
 
 
-def test_start_milestone_refused_when_required_milestone_missing(ws: Workspace,
-                                                                 seed: Path) -> None:
+def test_start_milestone_refused_when_required_milestone_missing(ws: Workspace, seed: Path) -> None:
     ws.new_milestone("m9", "Needs ghost", ["ghost"])
     assert_refused(seed, lambda: ws.start_milestone("m9"), r"requires ghost")
 
@@ -103,17 +115,18 @@ def test_start_milestone_refused_when_finished_paused_unknown(ws: Workspace, see
     ws.start_milestone(M1)
     ws.pause(M1)
     assert_refused(seed, lambda: ws.start_milestone(M1), r"paused.*resume")
-    assert_refused(seed, lambda: ws.start_milestone("nope"), r"no milestone 'nope'",
-                   exc=NotFound)
-    assert_refused(seed, lambda: ws.start_milestone("../evil"), r"invalid milestone id",
-                   exc=InvalidId)
+    assert_refused(seed, lambda: ws.start_milestone("nope"), r"no milestone 'nope'", exc=NotFound)
+    assert_refused(
+        seed, lambda: ws.start_milestone("../evil"), r"invalid milestone id", exc=InvalidId
+    )
 
 
 def test_start_milestone_when_requirement_completed(ws: Workspace, seed: Path) -> None:
     active = seed / ".milestones/active"
     text = (active / "milestone-001.yaml").read_text()
     (active / "milestone-001.yaml").write_text(
-        text.replace('status: "in_progress"', 'status: "completed"', 1))
+        text.replace('status: "in_progress"', 'status: "completed"', 1)
+    )
     ws.start_milestone("milestone-002")
     d = doc(seed, "milestone-002")
     assert d["status"] == "in_progress"
@@ -138,8 +151,7 @@ def test_pause_and_resume(ws: Workspace, seed: Path, monkeypatch: pytest.MonkeyP
     assert doc(seed)["status"] == "in_progress"
     s = session(seed, SID)
     assert s["status"] == "active"
-    assert s["pauses"] == [{"paused_at": NOW, "resumed_at": "2026-11-25T16:00:00Z",
-                            "by": "carol"}]
+    assert s["pauses"] == [{"paused_at": NOW, "resumed_at": "2026-11-25T16:00:00Z", "by": "carol"}]
     assert_refused(seed, lambda: ws.resume(M1), r"it is in_progress, not paused")
     assert log_events(seed)[-3:] == ["milestone_started", "session_paused", "session_resumed"]
 
@@ -175,44 +187,87 @@ def test_new_milestone(ws: Workspace, seed: Path) -> None:
     assert m is not None and m.requires == ("milestone-001",)
     assert log_events(seed, "m-new") == ["milestone_created"]
     assert_refused(seed, lambda: ws.new_milestone("m-new", "Again", []), r"already exists")
-    assert_refused(seed, lambda: ws.new_milestone("milestone-000", "Again", []),
-                   r"already exists")
-    assert_refused(seed, lambda: ws.new_milestone("a/b", "x", []), r"invalid milestone id",
-                   exc=InvalidId)
-    assert_refused(seed, lambda: ws.new_milestone("ok", "x", ["../up"]),
-                   r"invalid milestone id", exc=InvalidId)
+    assert_refused(seed, lambda: ws.new_milestone("milestone-000", "Again", []), r"already exists")
+    assert_refused(
+        seed, lambda: ws.new_milestone("a/b", "x", []), r"invalid milestone id", exc=InvalidId
+    )
+    assert_refused(
+        seed, lambda: ws.new_milestone("ok", "x", ["../up"]), r"invalid milestone id", exc=InvalidId
+    )
     assert_refused(seed, lambda: ws.new_milestone("ok", "  ", []), r"needs a title")
 
 
 KINDS = {
-    "feature": (["architecture_diagram.md", "api_specification.yaml", "data_model.md",
-                 "security_design.md"],
-                ["technical_specification.md", "test_plan.md", "acceptance_criteria.md",
-                 "rollout_plan.md"],
-                ["implementation_code", "unit_tests", "integration_tests", "documentation",
-                 "deployment_config"]),
-    "bugfix": (["root_cause_analysis.md", "fix_approach.md", "regression_prevention.md"],
-               ["fix_specification.md", "test_scenarios.md", "validation_plan.md"],
-               ["fix_implementation", "regression_tests", "validation_results",
-                "monitoring_updates"]),
-    "api": (["api_design.yaml", "endpoint_specification.md", "authentication_flow.md",
-             "rate_limiting.md"],
-            ["openapi_spec.yaml", "integration_tests.md", "performance_criteria.md",
-             "monitoring_plan.md"],
-            ["api_implementation", "api_tests", "api_documentation", "postman_collection",
-             "performance_results"]),
-    "frontend": (["ui_mockups.md", "component_hierarchy.md", "state_management.md",
-                  "accessibility_plan.md"],
-                 ["component_specs.md", "interaction_flows.md", "responsive_design.md",
-                  "browser_support.md"],
-                 ["component_implementation", "ui_tests", "accessibility_tests",
-                  "storybook_stories", "performance_metrics"]),
-    "other": (["design_document.md", "technical_approach.md", "integration_plan.md"],
-              ["technical_spec.md", "test_strategy.md", "success_metrics.md"],
-              ["implementation", "tests", "documentation", "deployment_ready"]),
+    "feature": (
+        [
+            "architecture_diagram.md",
+            "api_specification.yaml",
+            "data_model.md",
+            "security_design.md",
+        ],
+        ["technical_specification.md", "test_plan.md", "acceptance_criteria.md", "rollout_plan.md"],
+        [
+            "implementation_code",
+            "unit_tests",
+            "integration_tests",
+            "documentation",
+            "deployment_config",
+        ],
+    ),
+    "bugfix": (
+        ["root_cause_analysis.md", "fix_approach.md", "regression_prevention.md"],
+        ["fix_specification.md", "test_scenarios.md", "validation_plan.md"],
+        ["fix_implementation", "regression_tests", "validation_results", "monitoring_updates"],
+    ),
+    "api": (
+        [
+            "api_design.yaml",
+            "endpoint_specification.md",
+            "authentication_flow.md",
+            "rate_limiting.md",
+        ],
+        [
+            "openapi_spec.yaml",
+            "integration_tests.md",
+            "performance_criteria.md",
+            "monitoring_plan.md",
+        ],
+        [
+            "api_implementation",
+            "api_tests",
+            "api_documentation",
+            "postman_collection",
+            "performance_results",
+        ],
+    ),
+    "frontend": (
+        ["ui_mockups.md", "component_hierarchy.md", "state_management.md", "accessibility_plan.md"],
+        [
+            "component_specs.md",
+            "interaction_flows.md",
+            "responsive_design.md",
+            "browser_support.md",
+        ],
+        [
+            "component_implementation",
+            "ui_tests",
+            "accessibility_tests",
+            "storybook_stories",
+            "performance_metrics",
+        ],
+    ),
+    "other": (
+        ["design_document.md", "technical_approach.md", "integration_plan.md"],
+        ["technical_spec.md", "test_strategy.md", "success_metrics.md"],
+        ["implementation", "tests", "documentation", "deployment_ready"],
+    ),
 }
-TASK_PHASE = ["implementation_tasks.md", "story_breakdown.md", "dependency_map.md",
-              "risk_assessment.md"]
+TASK_PHASE = [
+    "implementation_tasks.md",
+    "story_breakdown.md",
+    "dependency_map.md",
+    "risk_assessment.md",
+]
 
 
 @pytest.mark.parametrize("kind", sorted(KINDS))
@@ -232,9 +287,17 @@ def test_add_task_of_each_kind(ws: Workspace, seed: Path, kind: str) -> None:
     assert ph["task"]["deliverables"] == TASK_PHASE
     assert ph["execute"]["deliverables"] == execute
     assert [ph[p]["estimated_hours"] for p in ("design", "spec", "task", "execute")] == [
-        1.2, 2.0, 1.6, 3.2]
+        1.2,
+        2.0,
+        1.6,
+        3.2,
+    ]
     assert [ph[p]["approval_required"] for p in ("design", "spec", "task", "execute")] == [
-        True, True, False, False]
+        True,
+        True,
+        False,
+        False,
+    ]
     assert all(ph[p]["status"] == "pending" for p in ph)
     m = ws.load().milestone("milestone-002")
     assert m is not None
@@ -249,18 +312,29 @@ def test_add_task_ids_dependencies_and_hours(ws: Workspace, seed: Path) -> None:
     t = task_raw(seed, a, "milestone-002")
     assert t["dependencies"] == ["task-010"]
     assert t["estimated_hours"] == 20
-    assert [t["kiro_workflow"]["phases"][p]["estimated_hours"]
-            for p in ("design", "spec", "task", "execute")] == [3.0, 5.0, 4.0, 8.0]
-    assert_refused(seed, lambda: ws.add_task("milestone-002", "x", depends_on=["task-ghost"]),
-                   r"no task 'task-ghost'")
-    assert_refused(seed, lambda: ws.add_task("milestone-002", "x", depends_on=["../x"]),
-                   r"invalid task id", exc=InvalidId)
+    assert [
+        t["kiro_workflow"]["phases"][p]["estimated_hours"]
+        for p in ("design", "spec", "task", "execute")
+    ] == [3.0, 5.0, 4.0, 8.0]
+    assert_refused(
+        seed,
+        lambda: ws.add_task("milestone-002", "x", depends_on=["task-ghost"]),
+        r"no task 'task-ghost'",
+    )
+    assert_refused(
+        seed,
+        lambda: ws.add_task("milestone-002", "x", depends_on=["../x"]),
+        r"invalid task id",
+        exc=InvalidId,
+    )
     assert_refused(seed, lambda: ws.add_task("milestone-002", "x", "chore"), r"unknown task kind")
     assert_refused(seed, lambda: ws.add_task("milestone-002", " "), r"needs a title")
-    assert_refused(seed, lambda: ws.add_task("milestone-002", "Again", task_id="task-010"),
-                   r"already has a task task-010")
-    assert_refused(seed, lambda: ws.add_task("milestone-404", "x"), r"no milestone",
-                   exc=NotFound)
+    assert_refused(
+        seed,
+        lambda: ws.add_task("milestone-002", "Again", task_id="task-010"),
+        r"already has a task task-010",
+    )
+    assert_refused(seed, lambda: ws.add_task("milestone-404", "x"), r"no milestone", exc=NotFound)
     assert log_events(seed, "milestone-002") == ["task_added", "task_added"]
 
 
@@ -271,16 +345,23 @@ def test_add_task_uses_the_milestones_weights_and_gates(tmp_path: Path) -> None:
     ws = Workspace.open(root)
     ws.new_milestone("m1", "Weighted", [])
     path = root / ".milestones/active/m1.yaml"
-    path.write_text(path.read_text().replace(
-        "tasks: []", "kiro_configuration:\n  phase_weights: {design: 1, spec: 1, task: 1, "
-        "execute: 1}\n  approval_gates:\n    design_to_spec: {required: false}\n"
-        "    execute_completion: {required: true}\ntasks: []"))
+    path.write_text(
+        path.read_text().replace(
+            "tasks: []",
+            "kiro_configuration:\n  phase_weights: {design: 1, spec: 1, task: 1, "
+            "execute: 1}\n  approval_gates:\n    design_to_spec: {required: false}\n"
+            "    execute_completion: {required: true}\ntasks: []",
+        )
+    )
     tid = ws.add_task("m1", "Even")
     ph = task_raw(root, tid, "m1")["kiro_workflow"]["phases"]
-    assert [ph[p]["estimated_hours"] for p in ("design", "spec", "task", "execute")] == [
-        2, 2, 2, 2]
+    assert [ph[p]["estimated_hours"] for p in ("design", "spec", "task", "execute")] == [2, 2, 2, 2]
     assert [ph[p]["approval_required"] for p in ("design", "spec", "task", "execute")] == [
-        False, True, False, True]
+        False,
+        True,
+        False,
+        True,
+    ]
 
 
 def test_add_task_to_a_seed_file_keeps_its_style(ws: Workspace, seed: Path) -> None:
@@ -301,7 +382,11 @@ def _plain_milestone(root: Path, enforcement: str | None) -> Workspace:
     ws.new_milestone("m1", "Plain", [])
     kc = f"kiro_configuration:\n  enforcement: {enforcement}\n" if enforcement else ""
     path = root / ".milestones/active/m1.yaml"
-    path.write_text(path.read_text().replace("tasks: []", kc + """tasks:
+    path.write_text(
+        path.read_text().replace(
+            "tasks: []",
+            kc
+            + """tasks:
   - id: t-pending
     title: Pending
     status: pending
@@ -321,7 +406,9 @@ def _plain_milestone(root: Path, enforcement: str | None) -> Workspace:
   - id: t-nohours
     title: No hours
     status: pending
-"""))
+""",
+        )
+    )
     return ws
 
 
@@ -337,8 +424,12 @@ def test_migrate_strict_migrates_every_plain_task(tmp_path: Path) -> None:
     out = ws.migrate("m1")
     assert "strict" in out.message
     assert _statuses(tmp_path, "t-pending") == ["pending"] * 4
-    assert _statuses(tmp_path, "t-running") == ["completed", "completed", "completed",
-                                                "in_progress"]
+    assert _statuses(tmp_path, "t-running") == [
+        "completed",
+        "completed",
+        "completed",
+        "in_progress",
+    ]
     assert _statuses(tmp_path, "t-done") == ["completed"] * 4
     assert _statuses(tmp_path, "t-small") == ["pending"] * 4
     assert _statuses(tmp_path, "t-nohours") == ["pending"] * 4
@@ -346,8 +437,10 @@ def test_migrate_strict_migrates_every_plain_task(tmp_path: Path) -> None:
     assert t["status"] == "in_progress"  # the task status itself is kept
     assert t["kiro_workflow"]["current_phase"] == "execute"
     assert t["kiro_workflow"]["phases"]["design"]["deliverables"][0] == "architecture_diagram.md"
-    assert [t["kiro_workflow"]["phases"][p]["estimated_hours"]
-            for p in ("design", "spec", "task", "execute")] == [1.8, 3.0, 2.4, 4.8]
+    assert [
+        t["kiro_workflow"]["phases"][p]["estimated_hours"]
+        for p in ("design", "spec", "task", "execute")
+    ] == [1.8, 3.0, 2.4, 4.8]
     assert log_events(tmp_path, "m1").count("task_migrated") == 5
     # once migrated there is nothing left to do, and nothing is written
     path = tmp_path / ".milestones/active/m1.yaml"
@@ -375,8 +468,7 @@ def test_migrate_flexible_never(tmp_path: Path) -> None:
     assert path.read_bytes() == before
 
 
-def test_migrate_level_from_config_and_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-                                           ) -> None:
+def test_migrate_level_from_config_and_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     ws = _plain_milestone(tmp_path, None)  # init writes enforcement: progressive
     assert ws.config.enforcement == "progressive"
     monkeypatch.setenv("KIRO_ENFORCEMENT_LEVEL", "strict")

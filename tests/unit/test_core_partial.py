@@ -15,9 +15,12 @@ from tests.conftest import FIXTURES
 from tests.unit.test_core_yaml import YQ_STYLE
 
 SEED = FIXTURES / "seed-basic/.milestones"
-FILES = [SEED / "active/milestone-001.yaml", SEED / "active/milestone-002.yaml",
-         SEED / "completed/milestone-000.yaml",
-         FIXTURES / "broken/.milestones/active/task-cycle.yaml"]
+FILES = [
+    SEED / "active/milestone-001.yaml",
+    SEED / "active/milestone-002.yaml",
+    SEED / "completed/milestone-000.yaml",
+    FIXTURES / "broken/.milestones/active/task-cycle.yaml",
+]
 
 
 def edit_task(task_id: str, also_top: bool = True) -> Any:
@@ -32,6 +35,7 @@ def edit_task(task_id: str, also_top: bool = True) -> Any:
         if also_top:
             d["status"] = "paused"
         return "ok"
+
     return fn
 
 
@@ -57,15 +61,18 @@ def test_yq_style_and_unchanged(tmp_path: Path) -> None:
     assert same == (None, YQ_STYLE)
 
 
-@pytest.mark.parametrize("text", [
-    "id: m\ntasks: [{id: a, status: pending}, {id: b, status: pending}]\n",  # flow list
-    "id: m\ntasks:\n  - &x {id: a, status: pending}\n  - id: b\n    status: pending\n",
-    "id: m\ntasks:\n  - id: a\n    status: pending\n  - id: a\n    status: pending\n",  # twice
-    "id: m\ntasks:\n  -\n    id: a\n    status: pending\n",  # dash alone on its line
-    "id: m\ntasks:\n  - id: a\n    status: !!str pending\n",
-    "id: m\nother:\n  tasks:\n    - id: a\n",  # no top-level task list
-    "id: m\ntasks:\n  - id: 5\n    status: pending\n  - id: a\n    status: pending\n",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "id: m\ntasks: [{id: a, status: pending}, {id: b, status: pending}]\n",  # flow list
+        "id: m\ntasks:\n  - &x {id: a, status: pending}\n  - id: b\n    status: pending\n",
+        "id: m\ntasks:\n  - id: a\n    status: pending\n  - id: a\n    status: pending\n",  # twice
+        "id: m\ntasks:\n  -\n    id: a\n    status: pending\n",  # dash alone on its line
+        "id: m\ntasks:\n  - id: a\n    status: !!str pending\n",
+        "id: m\nother:\n  tasks:\n    - id: a\n",  # no top-level task list
+        "id: m\ntasks:\n  - id: 5\n    status: pending\n  - id: a\n    status: pending\n",
+    ],
+)
 def test_documents_that_do_not_fit_fall_back(text: str, tmp_path: Path) -> None:
     assert edit_focused(text, "x", edit_task("a"), "a") is None
     p = tmp_path / "m.yaml"
@@ -119,8 +126,12 @@ def test_other_tasks_are_seen_with_id_and_status(tmp_path: Path) -> None:
         seen.extend((t.get("id"), t.get("status")) for t in d["tasks"])
 
     assert edit_focused(text, "x", look, "task-002") == (None, text)
-    assert seen == [("task-001", "in_progress"), ("task-002", "in_progress"),
-                    ("task-003", "completed"), ("task-004", "in_progress")]
+    assert seen == [
+        ("task-001", "in_progress"),
+        ("task-002", "in_progress"),
+        ("task-003", "completed"),
+        ("task-004", "in_progress"),
+    ]
 
 
 def test_keys_after_the_task_list_still_fit() -> None:

@@ -17,8 +17,28 @@ from kiro_tui.core.validate import check
 from tests.unit.test_core_workflow import tree
 
 GOOD = ["m1", "milestone-001", "A", "a.b_c-d", "x" * 128, "9lives", "v1.2.3"]
-BAD = ["", ".hidden", "-dash", "_under", "a/b", "a\\b", "..", "a..b", "../x", "x" * 129,
-       "a b", "tab\t", "ü", "a:b", "~home", "/abs", "a\nb", None, 12, ["a"]]
+BAD = [
+    "",
+    ".hidden",
+    "-dash",
+    "_under",
+    "a/b",
+    "a\\b",
+    "..",
+    "a..b",
+    "../x",
+    "x" * 129,
+    "a b",
+    "tab\t",
+    "ü",
+    "a:b",
+    "~home",
+    "/abs",
+    "a\nb",
+    None,
+    12,
+    ["a"],
+]
 
 
 @pytest.mark.parametrize("value", GOOD)
@@ -57,15 +77,17 @@ def test_slugs() -> None:
 def test_service_refuses_bad_ids_before_any_path(seed: Path, bad: str) -> None:
     ws = Workspace.open(seed)
     before = tree(seed.parent)
-    for action in (lambda: ws.approve(bad, "task-001", "spec"),
-                   lambda: ws.approve("milestone-001", bad, "spec"),
-                   lambda: ws.start_milestone(bad),
-                   lambda: ws.pause(bad),
-                   lambda: ws.new_milestone(bad, "t", []),
-                   lambda: ws.add_task("milestone-001", "t", task_id=bad),
-                   lambda: ws.execution_log(bad),
-                   lambda: session_path(seed, bad),
-                   lambda: dl.phase_dir(seed, bad, "design")):
+    for action in (
+        lambda: ws.approve(bad, "task-001", "spec"),
+        lambda: ws.approve("milestone-001", bad, "spec"),
+        lambda: ws.start_milestone(bad),
+        lambda: ws.pause(bad),
+        lambda: ws.new_milestone(bad, "t", []),
+        lambda: ws.add_task("milestone-001", "t", task_id=bad),
+        lambda: ws.execution_log(bad),
+        lambda: session_path(seed, bad),
+        lambda: dl.phase_dir(seed, bad, "design"),
+    ):
         with pytest.raises(InvalidId):
             action()
     assert tree(seed.parent) == before
@@ -81,7 +103,8 @@ def phase(*ds: Deliverable) -> Phase:
 def test_name_deliverables_live_in_the_phase_folder(tmp_path: Path) -> None:
     d = Deliverable("notes.md")
     assert dl.resolve(tmp_path, "t1", "design", d) == (
-        tmp_path / ".milestones/deliverables/t1/design/notes.md")
+        tmp_path / ".milestones/deliverables/t1/design/notes.md"
+    )
     for bad in ("../notes.md", "a/b.md", "..", ".", "a\\b"):
         with pytest.raises(InvalidId):
             dl.resolve(tmp_path, "t1", "design", Deliverable(bad))
@@ -103,8 +126,9 @@ def test_path_deliverables_are_relative_to_the_repository(tmp_path: Path) -> Non
     assert dl.state(tmp_path, "t1", "design", inner) == "present"
 
 
-@pytest.mark.parametrize("path", ["/etc/passwd", "~/secret", "../outside.md",
-                                  "docs/../../outside.md"])
+@pytest.mark.parametrize(
+    "path", ["/etc/passwd", "~/secret", "../outside.md", "docs/../../outside.md"]
+)
 def test_escaping_path_deliverables_are_refused(tmp_path: Path, path: str) -> None:
     root = tmp_path / "repo"
     root.mkdir()
@@ -160,7 +184,9 @@ def test_workflow_refuses_escaping_deliverables(seed: Path) -> None:
         'deliverables: ["architecture_diagram.md", "api_specification.yaml", "data_model.md", '
         '"security_design.md"]',
         'deliverables: [{type: doc, path: "../outside.md"}, {path: "/tmp/abs.md"}, '
-        '"../x.md", {type: doc, path: "docs/inside.md"}]', 1)
+        '"../x.md", {type: doc, path: "docs/inside.md"}]',
+        1,
+    )
     path.write_text(text)
     ws = Workspace.open(seed)
     msgs = [p.message for p in check(ws.load()) if p.file.endswith("milestone-002.yaml")]
@@ -202,11 +228,17 @@ def test_fast_paths_agree_with_the_plain_checks(seed: Path, tmp_path: Path) -> N
                 assert set(rep.invalid) == {label for label, _ in dl.problems(seed, t.id, ph)}
                 seen_invalid += len(rep.invalid)
     assert seen_invalid == 5  # task-010 design (4) and task-011's linked file
-    rep = dl.report(seed, "task-011", state.milestone("milestone-002").task(  # type: ignore[union-attr]
-        "task-011").phase("design"))  # type: ignore[union-attr]
+    rep = dl.report(
+        seed,
+        "task-011",
+        state.milestone("milestone-002")
+        .task(  # type: ignore[union-attr]
+            "task-011"
+        )
+        .phase("design"),
+    )  # type: ignore[union-attr]
     assert rep.invalid == ("root_cause_analysis.md",)
-    assert rep.missing == ("root_cause_analysis.md", "fix_approach.md",
-                           "regression_prevention.md")
+    assert rep.missing == ("root_cause_analysis.md", "fix_approach.md", "regression_prevention.md")
 
 
 def test_starter_files_are_never_written_through_a_link_out(seed: Path, tmp_path: Path) -> None:

@@ -47,32 +47,59 @@ def test_written_is_a_floor() -> None:
 
 
 def test_credits() -> None:
-    assert [progress.phase_credit(s) for s in (
-        "completed", "approved", "waiting_approval", "in_progress", "pending", "blocked")] == [
-        1, 1, 0.75, 0.5, 0, 0]
+    assert [
+        progress.phase_credit(s)
+        for s in ("completed", "approved", "waiting_approval", "in_progress", "pending", "blocked")
+    ] == [1, 1, 0.75, 0.5, 0, 0]
 
 
 def test_empty_and_cancelled(tmp_path: Path) -> None:
     cfg = Config()
-    m, _ = build_milestone({"id": "m", "title": "t", "status": "planned"}, rel_path="m",
-                           location="active", stem="m", config=cfg)
+    m, _ = build_milestone(
+        {"id": "m", "title": "t", "status": "planned"},
+        rel_path="m",
+        location="active",
+        stem="m",
+        config=cfg,
+    )
     assert m is not None and progress.milestone_progress(m) == 0.0
-    raw = {"id": "m", "title": "t", "status": "planned", "tasks": [
-        {"id": "a", "status": "cancelled"}, {"id": "b", "status": "completed"},
-        {"id": "c", "status": "failed"}, {"id": "d", "status": "complete"}]}
+    raw = {
+        "id": "m",
+        "title": "t",
+        "status": "planned",
+        "tasks": [
+            {"id": "a", "status": "cancelled"},
+            {"id": "b", "status": "completed"},
+            {"id": "c", "status": "failed"},
+            {"id": "d", "status": "complete"},
+        ],
+    }
     m, _ = build_milestone(raw, rel_path="m", location="active", stem="m", config=cfg)
     assert m is not None
     assert [t.status for t in m.tasks] == ["cancelled", "completed", "blocked", "completed"]
     assert progress.milestone_progress(m) == pytest.approx(200 / 3)
-    m, _ = build_milestone({**raw, "tasks": raw["tasks"][:1]}, rel_path="m", location="active",
-                           stem="m", config=cfg)
+    m, _ = build_milestone(
+        {**raw, "tasks": raw["tasks"][:1]}, rel_path="m", location="active", stem="m", config=cfg
+    )
     assert m is not None and progress.milestone_progress(m) == 0.0
 
 
 def _milestone(weights: object = None, **kw: object):  # type: ignore[no-untyped-def]
-    raw: dict[str, object] = {"id": "m", "title": "t", "status": "planned", "tasks": [{
-        "id": "a", "status": "in_progress", "kiro_workflow": {"enabled": True, "phases": {
-            "design": {"status": "approved"}, "spec": {"status": "in_progress"}}}}]}
+    raw: dict[str, object] = {
+        "id": "m",
+        "title": "t",
+        "status": "planned",
+        "tasks": [
+            {
+                "id": "a",
+                "status": "in_progress",
+                "kiro_workflow": {
+                    "enabled": True,
+                    "phases": {"design": {"status": "approved"}, "spec": {"status": "in_progress"}},
+                },
+            }
+        ],
+    }
     if weights is not None:
         raw["kiro_configuration"] = {"phase_weights": weights}
     return build_milestone(raw, rel_path="m", location="active", stem="m", **kw)[0]
@@ -84,13 +111,16 @@ def test_weights_from_the_milestone() -> None:
     assert progress.milestone_progress(m) == 37.5
 
 
-@pytest.mark.parametrize("bad", [
-    {"design": 1, "spec": 1, "task": 1},  # one missing
-    {"design": 1, "spec": 0, "task": 1, "execute": 1},  # not positive
-    {"design": 1, "spec": "x", "task": 1, "execute": 1},
-    {"design": True, "spec": 1, "task": 1, "execute": 1},
-    [15, 25, 20, 40],
-])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"design": 1, "spec": 1, "task": 1},  # one missing
+        {"design": 1, "spec": 0, "task": 1, "execute": 1},  # not positive
+        {"design": 1, "spec": "x", "task": 1, "execute": 1},
+        {"design": True, "spec": 1, "task": 1, "execute": 1},
+        [15, 25, 20, 40],
+    ],
+)
 def test_partial_or_bad_milestone_weights_fall_back(bad: object) -> None:
     cfg = Config(weights={"design": 10, "spec": 10, "task": 40, "execute": 40})
     m = _milestone(bad, config=cfg)
@@ -98,8 +128,9 @@ def test_partial_or_bad_milestone_weights_fall_back(bad: object) -> None:
     assert progress.milestone_progress(m) == 15.0
 
 
-def test_weights_from_config_file_env_and_defaults(seed: Path, tmp_path: Path,
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_weights_from_config_file_env_and_defaults(
+    seed: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     cfg_file = seed / ".milestones/config/kiro-config.yaml"
     assert load_config(seed).weights == {"design": 15, "spec": 25, "task": 20, "execute": 40}
     cfg_file.write_text(cfg_file.read_text().replace("design: 15", "design: 55"))
@@ -143,8 +174,14 @@ def test_gate_phase_setting_wins() -> None:
 
 def test_gate_milestone_beats_config() -> None:
     cfg = Config(gates={"design": True, "spec": True, "task": True, "execute": True})
-    ms = _gates({"design_to_spec": {"required": False}, "spec_to_task": {"required": False},
-                 "task_to_execute": {"required": False}, "execute_completion": {"required": False}})
+    ms = _gates(
+        {
+            "design_to_spec": {"required": False},
+            "spec_to_task": {"required": False},
+            "task_to_execute": {"required": False},
+            "execute_completion": {"required": False},
+        }
+    )
     for p in ("design", "spec", "task", "execute"):
         assert gate_for(p, {}, ms, cfg) is False, p
     ms = _gates({"task_to_execute": {"required": True}, "execute_completion": {"required": True}})
@@ -162,23 +199,37 @@ def test_gate_config_beats_defaults_and_missing_is_not_false() -> None:
     assert gate_for("execute", {}, ms, cfg) is False  # default
     # nothing anywhere: the defaults, true for design and spec
     assert [gate_for(p, {}, {}, Config()) for p in ("design", "spec", "task", "execute")] == [
-        True, True, False, False]
+        True,
+        True,
+        False,
+        False,
+    ]
 
 
-def test_gate_from_seed_config_file_and_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-                                            ) -> None:
+def test_gate_from_seed_config_file_and_env(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     root = tmp_path / "r"
     (root / ".milestones/config").mkdir(parents=True)
     (root / ".milestones/config/kiro-config.yaml").write_text(
-        "approval_gates:\n  design_approval: false\n  task_approval: true\n")
+        "approval_gates:\n  design_approval: false\n  task_approval: true\n"
+    )
     cfg = load_config(root)
     assert [cfg.gate_default(p) for p in ("design", "spec", "task", "execute")] == [
-        False, True, True, False]
+        False,
+        True,
+        True,
+        False,
+    ]
     monkeypatch.setenv("KIRO_DESIGN_APPROVAL", "true")
     monkeypatch.setenv("KIRO_EXECUTE_APPROVAL", "yes")
     cfg = load_config(root)
     assert [cfg.gate_default(p) for p in ("design", "spec", "task", "execute")] == [
-        True, True, True, True]
+        True,
+        True,
+        True,
+        True,
+    ]
 
 
 def test_seed_gates_shown(state) -> None:  # type: ignore[no-untyped-def]

@@ -33,8 +33,11 @@ def raw(root: Path) -> dict:  # type: ignore[type-arg]
 def set_driver(root: Path, pid: int, host: str, heartbeat: str | None) -> None:
     hb = f'"{heartbeat}"' if heartbeat else "null"
     path = sessions.session_path(root, SID)
-    path.write_text(path.read_text().replace(
-        "driver: null", f"driver: {{pid: {pid}, host: {host}, user: bob, heartbeat: {hb}}}"))
+    path.write_text(
+        path.read_text().replace(
+            "driver: null", f"driver: {{pid: {pid}, host: {host}, user: bob, heartbeat: {hb}}}"
+        )
+    )
 
 
 def test_session_id_and_record(root: Path) -> None:
@@ -53,8 +56,10 @@ def test_claim_a_free_session(root: Path) -> None:
     assert drv["pid"] == os.getpid() and drv["host"] == socket.gethostname()
     assert drv["heartbeat"] == NOW
     s = sessions.read_session(root, SID)
-    assert s is not None and s.heartbeat_age(
-        sessions.clock.parse_ts("2026-11-25T14:03:17Z").timestamp()) == 10  # type: ignore[union-attr]
+    assert (
+        s is not None
+        and s.heartbeat_age(sessions.clock.parse_ts("2026-11-25T14:03:17Z").timestamp()) == 10
+    )  # type: ignore[union-attr]
     # claiming again is a refresh, not a takeover
     assert sessions.claim_driver(root, SID, "2026-11-25T14:04:00Z", 60) is None
     assert raw(root)["driver"]["heartbeat"] == "2026-11-25T14:04:00Z"
@@ -78,8 +83,12 @@ def test_a_stale_heartbeat_is_taken_over(root: Path) -> None:
 
 
 def test_a_dead_process_is_taken_over_at_once(root: Path) -> None:
-    proc = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
-                          capture_output=True, text=True, check=True)
+    proc = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     dead = int(proc.stdout)
     set_driver(root, dead, socket.gethostname(), NOW)
     note = sessions.claim_driver(root, SID, NOW, 60)
@@ -122,7 +131,8 @@ def test_status_and_pauses(root: Path) -> None:
     s = raw(root)
     assert s["pauses"] == [
         {"paused_at": NOW, "resumed_at": "2026-11-25T15:00:00Z", "by": "carol"},
-        {"paused_at": "2026-11-25T16:00:00Z", "resumed_at": None, "by": "dan"}]
+        {"paused_at": "2026-11-25T16:00:00Z", "resumed_at": None, "by": "dan"},
+    ]
     assert sessions.read_session(root, SID).paused  # type: ignore[union-attr]
     sessions.set_session_status(root, SID, "completed", "2026-11-25T17:00:00Z", "dan")
     assert raw(root)["ended_at"] == "2026-11-25T17:00:00Z"
@@ -153,22 +163,38 @@ def test_role_state_merges_into_the_original_tools_file(root: Path) -> None:
     an `agents` map with plain-string values stay; our roles are merged in."""
     import json
 
-    original = {"session_id": SID, "milestone_id": "m1", "started_at": NOW,
-                "coordination_mode": "parallel",
-                "agents": {"task_executor": "spawning", "custom_agent": {"status": "busy"},
-                           "git_integration": {"status": "idle", "pid": 42}}}
+    original = {
+        "session_id": SID,
+        "milestone_id": "m1",
+        "started_at": NOW,
+        "coordination_mode": "parallel",
+        "agents": {
+            "task_executor": "spawning",
+            "custom_agent": {"status": "busy"},
+            "git_integration": {"status": "idle", "pid": 42},
+        },
+    }
     path = sessions.state_path(root, SID)
     path.parent.mkdir(parents=True)
     path.write_text(json.dumps(original))
     assert sessions.read_role_state(root, SID)["task_executor"] == {"status": "spawning"}
-    sessions.write_role_state(root, SID, {
-        "task_executor": {"status": "running", "heartbeat": NOW, "last_error": None},
-        "git_integration": {"status": "running", "heartbeat": NOW, "last_error": None}})
+    sessions.write_role_state(
+        root,
+        SID,
+        {
+            "task_executor": {"status": "running", "heartbeat": NOW, "last_error": None},
+            "git_integration": {"status": "running", "heartbeat": NOW, "last_error": None},
+        },
+    )
     data = json.loads(path.read_text())
-    assert {k: data[k] for k in ("session_id", "milestone_id", "started_at",
-                                 "coordination_mode")} == {k: original[k] for k in (
-        "session_id", "milestone_id", "started_at", "coordination_mode")}
+    assert {
+        k: data[k] for k in ("session_id", "milestone_id", "started_at", "coordination_mode")
+    } == {k: original[k] for k in ("session_id", "milestone_id", "started_at", "coordination_mode")}
     assert data["agents"]["custom_agent"] == {"status": "busy"}
-    assert data["agents"]["git_integration"] == {"status": "running", "pid": 42,
-                                                 "heartbeat": NOW, "last_error": None}
+    assert data["agents"]["git_integration"] == {
+        "status": "running",
+        "pid": 42,
+        "heartbeat": NOW,
+        "last_error": None,
+    }
     assert sessions.read_role_state(root, SID)["task_executor"]["status"] == "running"

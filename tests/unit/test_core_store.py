@@ -84,7 +84,8 @@ def test_a_changed_file_is_parsed_again(seed: Path) -> None:
     os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
     assert path.stat().st_size == st.st_size and path.stat().st_mtime_ns == st.st_mtime_ns
     assert Workspace.open(seed).load().milestone("milestone-001").title == (  # type: ignore[union-attr]
-        "User authenticatoin")
+        "User authenticatoin"
+    )
 
 
 def test_the_same_loader_sees_changes(seed: Path) -> None:
@@ -109,13 +110,19 @@ def test_deleted_files_leave_the_persisted_cache(seed: Path) -> None:
     assert sorted(entries) == ["active/milestone-001.yaml", "completed/milestone-000.yaml"]
 
 
-@pytest.mark.parametrize("junk", [b"", b"not a pickle", pickle.dumps((_cache_version(), [1, 2])),
-                                  pickle.dumps((_cache_version(), {"x": 1})),
-                                  pickle.dumps((_cache_version(),
-                                                {"active/milestone-001.yaml": 1})),
-                                  pickle.dumps((_cache_version(),
-                                                {"active/milestone-001.yaml": (1, 2, 3, 4)})),
-                                  pickle.dumps((CACHE_VERSION, {})), pickle.dumps("x")])
+@pytest.mark.parametrize(
+    "junk",
+    [
+        b"",
+        b"not a pickle",
+        pickle.dumps((_cache_version(), [1, 2])),
+        pickle.dumps((_cache_version(), {"x": 1})),
+        pickle.dumps((_cache_version(), {"active/milestone-001.yaml": 1})),
+        pickle.dumps((_cache_version(), {"active/milestone-001.yaml": (1, 2, 3, 4)})),
+        pickle.dumps((CACHE_VERSION, {})),
+        pickle.dumps("x"),
+    ],
+)
 def test_a_bad_cache_file_is_ignored(seed: Path, junk: bytes) -> None:
     Workspace.open(seed).load()
     (cache,) = cache_files()
@@ -136,8 +143,9 @@ def test_an_unwritable_cache_folder_is_not_fatal(seed: Path, tmp_path: Path) -> 
     assert loader.load().milestone("milestone-001") is not None
 
 
-def test_config_changes_apply_to_cached_documents(seed: Path,
-                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_config_changes_apply_to_cached_documents(
+    seed: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from kiro_tui.core.progress import milestone_progress
 
     m = Workspace.open(seed).load().milestone("milestone-001")
@@ -155,8 +163,12 @@ def test_scan_skips_and_archive_folder(seed: Path) -> None:
     (ms / "completed/emptydir").mkdir()
     (ms / "active/notes.txt").write_text("not yaml")
     state = Workspace.open(seed).load()
-    assert [m.id for m in state.milestones] == ["milestone-001", "milestone-002", "milestone-000",
-                                                "old"]
+    assert [m.id for m in state.milestones] == [
+        "milestone-001",
+        "milestone-002",
+        "milestone-000",
+        "old",
+    ]
     assert state.milestone("old").archive  # type: ignore[union-attr]
     assert not state.problems
 

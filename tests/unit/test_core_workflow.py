@@ -33,8 +33,9 @@ def tree(root: Path) -> dict[str, bytes | None]:
     return out
 
 
-def assert_refused(root: Path, action: Callable[[], Any], pattern: str,
-                   exc: type[Exception] = Refused) -> str:
+def assert_refused(
+    root: Path, action: Callable[[], Any], pattern: str, exc: type[Exception] = Refused
+) -> str:
     """`action` raises `exc` with a one-line message matching `pattern`, and nothing on disk
     changes (not even a lock file)."""
     before = tree(root)
@@ -57,8 +58,9 @@ def doc(root: Path, mid: str = M1, where: str = "active") -> dict[str, Any]:
     return load_fast(path.read_text(encoding="utf-8"), path)
 
 
-def phase_raw(root: Path, task: str, phase: str, mid: str = M1, where: str = "active"
-              ) -> dict[str, Any]:
+def phase_raw(
+    root: Path, task: str, phase: str, mid: str = M1, where: str = "active"
+) -> dict[str, Any]:
     for t in doc(root, mid, where)["tasks"]:
         if t["id"] == task:
             return t["kiro_workflow"]["phases"][phase]
@@ -69,8 +71,7 @@ def task_raw(root: Path, task: str, mid: str = M1, where: str = "active") -> dic
     return next(t for t in doc(root, mid, where)["tasks"] if t["id"] == task)
 
 
-def fill(root: Path, task: str, phase: str, names: list[str], text: str = "real content\n"
-         ) -> None:
+def fill(root: Path, task: str, phase: str, names: list[str], text: str = "real content\n") -> None:
     folder = root / ".milestones" / "deliverables" / task / phase
     folder.mkdir(parents=True, exist_ok=True)
     for name in names:
@@ -114,42 +115,56 @@ def fresh(tmp_path: Path, kind: str = "other", **env: str) -> tuple[Workspace, s
 
 def test_start_refused_when_earlier_phase_not_passed(ws: Workspace, seed: Path) -> None:
     # task-002: design in_progress, spec pending
-    assert_refused(seed, lambda: ws.start_phase(M1, "task-002", "spec"),
-                   r"cannot start spec of task-002: design is in_progress")
+    assert_refused(
+        seed,
+        lambda: ws.start_phase(M1, "task-002", "spec"),
+        r"cannot start spec of task-002: design is in_progress",
+    )
     # task-001: design approved, spec waiting_approval (not passed): task refused
-    assert_refused(seed, lambda: ws.start_phase(M1, "task-001", "task"),
-                   r"spec is waiting_approval, it must be approved first")
+    assert_refused(
+        seed,
+        lambda: ws.start_phase(M1, "task-001", "task"),
+        r"spec is waiting_approval, it must be approved first",
+    )
 
 
 def test_start_refused_when_not_pending(ws: Workspace, seed: Path) -> None:
-    assert_refused(seed, lambda: ws.start_phase(M1, "task-002", "design"),
-                   r"it is in_progress, not pending")
-    assert_refused(seed, lambda: ws.start_phase(M1, "task-003", "execute"),
-                   r"it is completed, not pending")
+    assert_refused(
+        seed, lambda: ws.start_phase(M1, "task-002", "design"), r"it is in_progress, not pending"
+    )
+    assert_refused(
+        seed, lambda: ws.start_phase(M1, "task-003", "execute"), r"it is completed, not pending"
+    )
 
 
 def test_start_refused_when_dependencies_unmet(ws: Workspace, seed: Path) -> None:
-    assert_refused(seed, lambda: ws.start_phase("milestone-002", "task-011", "design"),
-                   r"waiting for task-010")
+    assert_refused(
+        seed, lambda: ws.start_phase("milestone-002", "task-011", "design"), r"waiting for task-010"
+    )
 
 
 def test_start_refused_when_milestone_paused(ws: Workspace, seed: Path) -> None:
     path = seed / ".milestones" / "active" / "milestone-002.yaml"
     path.write_text(path.read_text().replace('status: "planning"', 'status: "paused"', 1))
-    assert_refused(seed, lambda: ws.start_phase("milestone-002", "task-010", "design"),
-                   r"milestone milestone-002 is paused")
+    assert_refused(
+        seed,
+        lambda: ws.start_phase("milestone-002", "task-010", "design"),
+        r"milestone milestone-002 is paused",
+    )
     path.write_text(path.read_text().replace('status: "paused"', 'status: "cancelled"', 1))
-    assert_refused(seed, lambda: ws.start_phase("milestone-002", "task-010", "design"),
-                   r"milestone milestone-002 is cancelled")
+    assert_refused(
+        seed,
+        lambda: ws.start_phase("milestone-002", "task-010", "design"),
+        r"milestone milestone-002 is cancelled",
+    )
 
 
 def test_start_refused_on_plain_task_unknown_task_and_phase(ws: Workspace, seed: Path) -> None:
-    assert_refused(seed, lambda: ws.start_phase(M1, "task-004", "design"),
-                   r"plain task.*migrate")
-    assert_refused(seed, lambda: ws.start_phase(M1, "task-999", "design"), r"no task",
-                   exc=NotFound)
-    assert_refused(seed, lambda: ws.start_phase(M1, "task-001", "deploy"), r"unknown phase",
-                   exc=InvalidId)
+    assert_refused(seed, lambda: ws.start_phase(M1, "task-004", "design"), r"plain task.*migrate")
+    assert_refused(seed, lambda: ws.start_phase(M1, "task-999", "design"), r"no task", exc=NotFound)
+    assert_refused(
+        seed, lambda: ws.start_phase(M1, "task-001", "deploy"), r"unknown phase", exc=InvalidId
+    )
 
 
 def test_start_effects(ws: Workspace, seed: Path, now: str) -> None:
@@ -162,8 +177,12 @@ def test_start_effects(ws: Workspace, seed: Path, now: str) -> None:
     assert t["status"] == "in_progress"
     assert t["kiro_workflow"]["current_phase"] == "design"
     folder = seed / ".milestones" / "deliverables" / "task-010" / "design"
-    for name in ("architecture_diagram.md", "data_model.md", "security_design.md",
-                 "api_specification.yaml"):
+    for name in (
+        "architecture_diagram.md",
+        "data_model.md",
+        "security_design.md",
+        "api_specification.yaml",
+    ):
         assert TEMPLATE_MARKER in (folder / name).read_text(), name
     # the starter of a .yaml deliverable is still valid YAML (all comments)
     assert load_fast((folder / "api_specification.yaml").read_text(), "x") is None
@@ -185,8 +204,9 @@ def test_start_keeps_existing_deliverables(ws: Workspace, seed: Path) -> None:
 
 def test_complete_refused_while_deliverables_missing(ws: Workspace, seed: Path) -> None:
     # task-002 design: 1 of 3 present (plus a README.md that is not a deliverable)
-    msg = assert_refused(seed, lambda: ws.complete_phase(M1, "task-002", "design"),
-                         r"deliverables missing")
+    msg = assert_refused(
+        seed, lambda: ws.complete_phase(M1, "task-002", "design"), r"deliverables missing"
+    )
     assert "fix_approach.md" in msg and "regression_prevention.md" in msg
     assert "root_cause_analysis.md" not in msg
 
@@ -195,8 +215,7 @@ def test_complete_refused_while_template_marker_or_empty(ws: Workspace, seed: Pa
     folder = seed / ".milestones" / "deliverables" / "task-002" / "design"
     (folder / "fix_approach.md").write_text(f"{TEMPLATE_MARKER}\n# Fix approach\nsome text\n")
     (folder / "regression_prevention.md").write_text("written\n")
-    msg = assert_refused(seed, lambda: ws.complete_phase(M1, "task-002", "design"),
-                         r"templates")
+    msg = assert_refused(seed, lambda: ws.complete_phase(M1, "task-002", "design"), r"templates")
     assert "fix_approach.md" in msg and "regression_prevention" not in msg
     (folder / "fix_approach.md").write_text("")
     assert_refused(seed, lambda: ws.complete_phase(M1, "task-002", "design"), r"fix_approach")
@@ -206,10 +225,14 @@ def test_complete_refused_while_template_marker_or_empty(ws: Workspace, seed: Pa
 
 
 def test_complete_refused_when_not_in_progress(ws: Workspace, seed: Path) -> None:
-    assert_refused(seed, lambda: ws.complete_phase(M1, "task-001", "spec"),
-                   r"it is waiting_approval, not in_progress")
-    assert_refused(seed, lambda: ws.complete_phase(M1, "task-001", "task"),
-                   r"it is pending, not in_progress")
+    assert_refused(
+        seed,
+        lambda: ws.complete_phase(M1, "task-001", "spec"),
+        r"it is waiting_approval, not in_progress",
+    )
+    assert_refused(
+        seed, lambda: ws.complete_phase(M1, "task-001", "task"), r"it is pending, not in_progress"
+    )
 
 
 def test_complete_with_gate_waits_for_approval(ws: Workspace, seed: Path, now: str) -> None:
@@ -251,7 +274,8 @@ def test_approve_records_everything(ws: Workspace, seed: Path, now: str) -> None
     assert ph["approval_notes"] == "looks right"
     assert re.fullmatch(r"sha256:[0-9a-f]{64}", ph["approved_digest"])
     assert ph["review_history"] == [
-        {"action": "approved", "by": "alice", "at": now, "comment": "looks right"}]
+        {"action": "approved", "by": "alice", "at": now, "comment": "looks right"}
+    ]
     # the next phase starts
     nxt = phase_raw(seed, "task-001", "task")
     assert nxt["status"] == "in_progress" and nxt["started_at"] == now
@@ -279,10 +303,16 @@ def test_approve_digest_follows_contents(ws: Workspace, seed: Path) -> None:
 
 
 def test_approve_refused_unless_waiting(ws: Workspace, seed: Path) -> None:
-    assert_refused(seed, lambda: ws.approve(M1, "task-001", "design"),
-                   r"cannot approve design of task-001: it is approved, not waiting_approval")
-    assert_refused(seed, lambda: ws.approve(M1, "task-002", "design"),
-                   r"it is in_progress, not waiting_approval")
+    assert_refused(
+        seed,
+        lambda: ws.approve(M1, "task-001", "design"),
+        r"cannot approve design of task-001: it is approved, not waiting_approval",
+    )
+    assert_refused(
+        seed,
+        lambda: ws.approve(M1, "task-002", "design"),
+        r"it is in_progress, not waiting_approval",
+    )
     assert_refused(seed, lambda: ws.approve(M1, "task-004", "design"), r"plain task")
 
 
@@ -300,12 +330,16 @@ def test_reject_requires_reason(ws: Workspace, seed: Path) -> None:
 
 
 def test_reject_refused_unless_waiting(ws: Workspace, seed: Path) -> None:
-    assert_refused(seed, lambda: ws.reject(M1, "task-002", "design", "no"),
-                   r"it is in_progress, not waiting_approval")
+    assert_refused(
+        seed,
+        lambda: ws.reject(M1, "task-002", "design", "no"),
+        r"it is in_progress, not waiting_approval",
+    )
 
 
-def test_reject_then_complete_needs_a_changed_deliverable(ws: Workspace, seed: Path,
-                                                          now: str) -> None:
+def test_reject_then_complete_needs_a_changed_deliverable(
+    ws: Workspace, seed: Path, now: str
+) -> None:
     out = ws.reject(M1, "task-001", "spec", "test plan lacks load tests", actor="bob")
     assert "sent back" in out.message
     ph = phase_raw(seed, "task-001", "spec")
@@ -315,20 +349,30 @@ def test_reject_then_complete_needs_a_changed_deliverable(ws: Workspace, seed: P
     assert ph["rejection_reason"] == "test plan lacks load tests"
     # the phase is in progress again: completed_at is cleared and kept in the history
     assert ph["completed_at"] is None
-    assert ph["review_history"] == [{"action": "request_changes", "by": "bob", "at": now,
-                                     "comment": "test plan lacks load tests",
-                                     "completed_at": "2026-11-22T09:00:00Z"}]
+    assert ph["review_history"] == [
+        {
+            "action": "request_changes",
+            "by": "bob",
+            "at": now,
+            "comment": "test plan lacks load tests",
+            "completed_at": "2026-11-22T09:00:00Z",
+        }
+    ]
     assert phase_raw(seed, "task-001", "task")["status"] == "pending"
     evs = read_all(seed / ".milestones" / "logs" / "execution-milestone-001.jsonl").events
     assert evs[-1].event == "phase_rejected" and evs[-1].level == "warning"
 
-    assert_refused(seed, lambda: ws.complete_phase(M1, "task-001", "spec"),
-                   r"no deliverable changed since it was rejected")
+    assert_refused(
+        seed,
+        lambda: ws.complete_phase(M1, "task-001", "spec"),
+        r"no deliverable changed since it was rejected",
+    )
     # touching a file without changing it is not a change
     p = seed / ".milestones/deliverables/task-001/spec/test_plan.md"
     p.write_bytes(p.read_bytes())
-    assert_refused(seed, lambda: ws.complete_phase(M1, "task-001", "spec"),
-                   r"no deliverable changed")
+    assert_refused(
+        seed, lambda: ws.complete_phase(M1, "task-001", "spec"), r"no deliverable changed"
+    )
     p.write_text(p.read_text() + "\n## Load tests\n")
     ws.complete_phase(M1, "task-001", "spec")
     assert phase_raw(seed, "task-001", "spec")["status"] == "waiting_approval"
@@ -344,26 +388,31 @@ def test_second_rejection_needs_a_new_change(ws: Workspace, seed: Path) -> None:
     p.write_text("v2\n")
     ws.complete_phase(M1, "task-001", "spec")
     ws.reject(M1, "task-001", "spec", "second")
-    assert_refused(seed, lambda: ws.complete_phase(M1, "task-001", "spec"),
-                   r"no deliverable changed")
+    assert_refused(
+        seed, lambda: ws.complete_phase(M1, "task-001", "spec"), r"no deliverable changed"
+    )
     p.write_text("v3\n")
     ws.complete_phase(M1, "task-001", "spec")
 
 
-def test_rejection_written_by_another_tool_uses_mtime(ws: Workspace, seed: Path,
-                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_rejection_written_by_another_tool_uses_mtime(
+    ws: Workspace, seed: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A rejection without kiro-tui's digest (e.g. the slash commands): a deliverable modified
     after `rejected_at` counts as changed."""
     path = seed / ".milestones/active/milestone-001.yaml"
     text = path.read_text()
     # task-002 design: in_progress, rejected long after the deliverables were written
-    text = text.replace('started_at: "2026-11-22T10:00:00Z"',
-                        'started_at: "2026-11-22T10:00:00Z"\n          rejected_at: '
-                        '"2099-01-01T00:00:00Z"', 1)
+    text = text.replace(
+        'started_at: "2026-11-22T10:00:00Z"',
+        'started_at: "2026-11-22T10:00:00Z"\n          rejected_at: "2099-01-01T00:00:00Z"',
+        1,
+    )
     path.write_text(text)
     fill(seed, "task-002", "design", ["fix_approach.md", "regression_prevention.md"])
-    assert_refused(seed, lambda: ws.complete_phase(M1, "task-002", "design"),
-                   r"no deliverable changed")
+    assert_refused(
+        seed, lambda: ws.complete_phase(M1, "task-002", "design"), r"no deliverable changed"
+    )
     text = path.read_text().replace('"2099-01-01T00:00:00Z"', '"2000-01-01T00:00:00Z"')
     path.write_text(text)
     ws.complete_phase(M1, "task-002", "design")
@@ -372,13 +421,17 @@ def test_rejection_written_by_another_tool_uses_mtime(ws: Workspace, seed: Path,
 # ---------------------------------------------------------------- block / unblock
 
 
-@pytest.mark.parametrize(("task", "phase", "status"), [
-    ("task-002", "design", "in_progress"),
-    ("task-001", "spec", "waiting_approval"),
-    ("task-001", "task", "pending"),
-])
-def test_block_and_unblock_restore_status(ws: Workspace, seed: Path, task: str, phase: str,
-                                          status: str) -> None:
+@pytest.mark.parametrize(
+    ("task", "phase", "status"),
+    [
+        ("task-002", "design", "in_progress"),
+        ("task-001", "spec", "waiting_approval"),
+        ("task-001", "task", "pending"),
+    ],
+)
+def test_block_and_unblock_restore_status(
+    ws: Workspace, seed: Path, task: str, phase: str, status: str
+) -> None:
     ws.block(M1, task, phase, "waiting for the vendor")
     ph = phase_raw(seed, task, phase)
     assert ph["status"] == "blocked"
@@ -392,16 +445,20 @@ def test_block_and_unblock_restore_status(ws: Workspace, seed: Path, task: str, 
 
 
 def test_block_unblock_refused(ws: Workspace, seed: Path) -> None:
-    assert_refused(seed, lambda: ws.block(M1, "task-001", "design", "x"),
-                   r"cannot block design of task-001: it is approved")
-    assert_refused(seed, lambda: ws.block(M1, "task-003", "execute", "x"),
-                   r"it is completed")
-    assert_refused(seed, lambda: ws.unblock(M1, "task-002", "design"),
-                   r"it is in_progress, not blocked")
+    assert_refused(
+        seed,
+        lambda: ws.block(M1, "task-001", "design", "x"),
+        r"cannot block design of task-001: it is approved",
+    )
+    assert_refused(seed, lambda: ws.block(M1, "task-003", "execute", "x"), r"it is completed")
+    assert_refused(
+        seed, lambda: ws.unblock(M1, "task-002", "design"), r"it is in_progress, not blocked"
+    )
     ws.block(M1, "task-002", "design", "x")
     assert_refused(seed, lambda: ws.block(M1, "task-002", "design", "again"), r"it is blocked")
-    assert_refused(seed, lambda: ws.complete_phase(M1, "task-002", "design"),
-                   r"it is blocked, not in_progress")
+    assert_refused(
+        seed, lambda: ws.complete_phase(M1, "task-002", "design"), r"it is blocked, not in_progress"
+    )
 
 
 def test_untouched_file_round_trip_after_block_unblock(ws: Workspace, seed: Path) -> None:
@@ -415,8 +472,13 @@ def test_untouched_file_round_trip_after_block_unblock(ws: Workspace, seed: Path
 # ---------------------------------------------------------------- whole task and milestone
 
 
-def drive(ws: Workspace, mid: str, tid: str, kind: str, phases: tuple[str, ...] = (
-        "design", "spec", "task", "execute")) -> None:
+def drive(
+    ws: Workspace,
+    mid: str,
+    tid: str,
+    kind: str,
+    phases: tuple[str, ...] = ("design", "spec", "task", "execute"),
+) -> None:
     """Carry a task through `phases` (start design first), approving where a gate waits."""
     root = ws.root
     for phase in phases:
@@ -443,8 +505,11 @@ def test_last_task_completes_and_archives_the_milestone(tmp_path: Path, now: str
     m = ws.load().milestone("m1")
     assert m is not None and m.location == "completed" and m.status == "completed"
     evs = read_all(ws.ms / "logs" / "execution-m1.jsonl").events
-    assert [e.event for e in evs[-3:]] == ["phase_completed", "task_completed",
-                                           "milestone_completed"]
+    assert [e.event for e in evs[-3:]] == [
+        "phase_completed",
+        "task_completed",
+        "milestone_completed",
+    ]
     sid = m.session_id
     assert sid is not None
     sess = load_fast((ws.ms / "sessions" / f"{sid}.yaml").read_text(), "s")
@@ -512,8 +577,12 @@ def test_phase_gate_from_milestone_configuration(tmp_path: Path, now: str) -> No
     ws, tid = fresh(tmp_path, "other")
     path = ws.ms / "active" / "m1.yaml"
     text = re.sub(r"(?m)^ +approval_required: true\n", "", path.read_text(), count=1)
-    text = text.replace("tasks:\n", "kiro_configuration:\n  approval_gates:\n    design_to_spec:\n"
-                        "      required: false\ntasks:\n", 1)
+    text = text.replace(
+        "tasks:\n",
+        "kiro_configuration:\n  approval_gates:\n    design_to_spec:\n"
+        "      required: false\ntasks:\n",
+        1,
+    )
     path.write_text(text)
     ws.start_phase("m1", tid, "design")
     fill(ws.root, tid, "design", deliverables_for("other", "design"))
@@ -537,9 +606,13 @@ def test_archive_never_overwrites_a_completed_file(tmp_path: Path, now: str) -> 
 
 def test_unreadable_rejection_time_does_not_hold_the_phase(ws: Workspace, seed: Path) -> None:
     path = seed / ".milestones/active/milestone-001.yaml"
-    path.write_text(path.read_text().replace(
-        'started_at: "2026-11-22T10:00:00Z"',
-        'started_at: "2026-11-22T10:00:00Z"\n          rejected_at: "last tuesday"', 1))
+    path.write_text(
+        path.read_text().replace(
+            'started_at: "2026-11-22T10:00:00Z"',
+            'started_at: "2026-11-22T10:00:00Z"\n          rejected_at: "last tuesday"',
+            1,
+        )
+    )
     fill(seed, "task-002", "design", ["fix_approach.md", "regression_prevention.md"])
     ws.complete_phase(M1, "task-002", "design")
     assert phase_raw(seed, "task-002", "design")["status"] == "waiting_approval"

@@ -87,8 +87,10 @@ def drive_tasks(ws: Workspace, coord: Coordinator, root: Path, tids: tuple[str, 
         for phase in ("task", "execute"):
             wait_for(status_is(ws, tid, phase, "in_progress"), f"{tid} {phase} started")
             fill(root, tid, phase, "m")
-        wait_for(lambda t=tid: milestone(ws).task(t).status == "completed",  # type: ignore[union-attr]
-                 f"{tid} completed")
+        wait_for(
+            lambda t=tid: milestone(ws).task(t).status == "completed",  # type: ignore[union-attr]
+            f"{tid} completed",
+        )
 
 
 def trailers(msg: str) -> dict[str, str]:
@@ -103,8 +105,7 @@ def ours(repo: pygit2.Repository, ref: str = "HEAD") -> list[Any]:
         tip = repo.revparse_single(ref).id
     except KeyError:
         return []
-    out = [c for c in repo.walk(tip)
-           if trailers(c.message).get("Milestone") == "m"]
+    out = [c for c in repo.walk(tip) if trailers(c.message).get("Milestone") == "m"]
     return out[::-1]
 
 
@@ -123,10 +124,15 @@ def subjects(tids: tuple[str, ...]) -> list[str]:
     out = []
     for tid in tids:
         t = tid.upper()
-        out += [f"feat(m): {t} - design completed", f"feat(m): {t} - design approved",
-                f"feat(m): {t} - spec completed", f"feat(m): {t} - spec approved",
-                f"feat(m): {t} - task completed", f"feat(m): {t} - execute completed",
-                f"feat(m): {t} - completed"]
+        out += [
+            f"feat(m): {t} - design completed",
+            f"feat(m): {t} - design approved",
+            f"feat(m): {t} - spec completed",
+            f"feat(m): {t} - spec approved",
+            f"feat(m): {t} - task completed",
+            f"feat(m): {t} - execute completed",
+            f"feat(m): {t} - completed",
+        ]
     return out
 
 
@@ -185,11 +191,18 @@ def test_driving_to_completion_commits_each_event_and_pushes(tmp_path: Path) -> 
         files = changed(repo, c)
         assert files, subject
         for f in files:
-            assert (f in (".milestones/active/m.yaml", ".milestones/completed/m.yaml",
-                          ".milestones/logs/execution-m.jsonl",
-                          f".milestones/sessions/{sid}.yaml")
-                    or f.startswith((f".milestones/logs/{sid}/", f".milestones/sessions/{sid}/",
-                                     f".milestones/deliverables/{tid}/"))), (subject, f)
+            assert f in (
+                ".milestones/active/m.yaml",
+                ".milestones/completed/m.yaml",
+                ".milestones/logs/execution-m.jsonl",
+                f".milestones/sessions/{sid}.yaml",
+            ) or f.startswith(
+                (
+                    f".milestones/logs/{sid}/",
+                    f".milestones/sessions/{sid}/",
+                    f".milestones/deliverables/{tid}/",
+                )
+            ), (subject, f)
     # the task's deliverables are in its own commits
     a_design = next(c for c in commits if c.message.startswith("feat(m): A - design completed"))
     assert any(f.startswith(".milestones/deliverables/a/design/") for f in changed(repo, a_design))
@@ -215,8 +228,13 @@ def test_driving_to_completion_commits_each_event_and_pushes(tmp_path: Path) -> 
     log = role_events(root, "git.jsonl")
     commits_logged = [e for e in log if e.event == "git_commit"]
     assert len(commits_logged) == 21
-    assert all(e.raw["branch"] == "main" and e.raw["sha"] and e.raw["files"] and
-               e.raw["result"] == "committed" for e in commits_logged)
+    assert all(
+        e.raw["branch"] == "main"
+        and e.raw["sha"]
+        and e.raw["files"]
+        and e.raw["result"] == "committed"
+        for e in commits_logged
+    )
     push = next(e for e in log if e.event == "git_push")
     assert push.raw["result"] == "ok" and push.data["tasks"] == 2
     assert not [e for e in log if e.event in ("git_error", "action_failed")]
@@ -235,12 +253,18 @@ def test_detached_head_opens_a_blocker_until_fixed(tmp_path: Path) -> None:
         wait_for(status_is(ws, "a", "design", "in_progress"), "a design started")
         fill(root, "a", "design", "m")
         wait_for(status_is(ws, "a", "design", "waiting_approval"), "a design waiting")
-        blk = wait_for(lambda: [b for b in coord.snapshot.blockers if b.kind == "git_conflict"],
-                       "a git blocker")
+        blk = wait_for(
+            lambda: [b for b in coord.snapshot.blockers if b.kind == "git_conflict"],
+            "a git blocker",
+        )
         assert "detached" in blk[0].message and "switch to a branch" in blk[0].suggestion
-        wait_for(lambda: any(e.event == "blocker_detected" and e.raw.get("kind") ==
-                             "git_conflict" for e in role_events(root, "blockers.jsonl")),
-                 "the blocker record")
+        wait_for(
+            lambda: any(
+                e.event == "blocker_detected" and e.raw.get("kind") == "git_conflict"
+                for e in role_events(root, "blockers.jsonl")
+            ),
+            "the blocker record",
+        )
         assert pygit2.Repository(str(root)).head.target == head  # nothing committed
         err = [e for e in role_events(root, "git.jsonl") if e.event == "git_error"]
         assert len(err) == 1 and err[0].raw["result"] == "detached_head"
@@ -248,8 +272,13 @@ def test_detached_head_opens_a_blocker_until_fixed(tmp_path: Path) -> None:
         pygit2.Repository(str(root)).set_head("refs/heads/main")
         coord.wake()
         wait_for(lambda: len(ours(pygit2.Repository(str(root)))) == 1, "the commit")
-        wait_for(lambda: any(e.event == "blocker_resolved" and e.raw.get("kind") == "git_conflict"
-                             for e in role_events(root, "blockers.jsonl")), "blocker resolved")
+        wait_for(
+            lambda: any(
+                e.event == "blocker_resolved" and e.raw.get("kind") == "git_conflict"
+                for e in role_events(root, "blockers.jsonl")
+            ),
+            "blocker resolved",
+        )
     assert len([e for e in role_events(root, "git.jsonl") if e.event == "git_error"]) == 1
 
 
@@ -262,8 +291,10 @@ def test_milestone_branch_refused_with_local_changes_then_switched(tmp_path: Pat
     ws = Workspace(root, persist_cache=False)
     coord = Coordinator(ws, drive="m")
     with Running(coord):
-        blk = wait_for(lambda: [b for b in coord.snapshot.blockers if b.kind == "git_conflict"],
-                       "the refusal as a blocker")
+        blk = wait_for(
+            lambda: [b for b in coord.snapshot.blockers if b.kind == "git_conflict"],
+            "the refusal as a blocker",
+        )
         assert "not switching to milestone/m" in blk[0].message and "notes.txt" in blk[0].message
         assert "commit or stash" in blk[0].suggestion
         assert pygit2.Repository(str(root)).head.shorthand == "main"
@@ -274,8 +305,10 @@ def test_milestone_branch_refused_with_local_changes_then_switched(tmp_path: Pat
         # the user commits their work: the switch happens, then the pending commit
         commit_all(pygit2.Repository(str(root)), "notes", "notes.txt")
         coord.wake()
-        wait_for(lambda: len(ours(pygit2.Repository(str(root)), "refs/heads/milestone/m")) == 1,
-                 "the commit on milestone/m")
+        wait_for(
+            lambda: len(ours(pygit2.Repository(str(root)), "refs/heads/milestone/m")) == 1,
+            "the commit on milestone/m",
+        )
     repo = pygit2.Repository(str(root))
     assert repo.head.shorthand == "milestone/m"
     assert ours(repo, "refs/heads/main") == []
@@ -292,8 +325,15 @@ def test_git_disabled_is_idle_with_the_reason(tmp_path: Path) -> None:
     with Running(coord):
         fill(root, "a", "design", "m")
         wait_for(status_is(ws, "a", "design", "waiting_approval"), "a design waiting")
-        wait_for(lambda: (coord.snapshot.roles.get("git_integration") or
-                          type("x", (), {"status": ""})).status == "idle", "idle status")
+        wait_for(
+            lambda: (
+                (
+                    coord.snapshot.roles.get("git_integration") or type("x", (), {"status": ""})
+                ).status
+                == "idle"
+            ),
+            "idle status",
+        )
         st = coord.snapshot.roles["git_integration"]
         assert st.detail and "enabled is false" in st.detail
         assert coord.snapshot.git.is_repo and coord.snapshot.git.branch == "main"

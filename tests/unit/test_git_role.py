@@ -28,8 +28,14 @@ def snap(root: Path, git: GitSettings | None = None, repo: bool = True, **kw: ob
     state = Workspace(root, persist_cache=False).load()
     if git is not None:
         state = replace(state, config=replace(state.config, git=git))
-    return Snapshot(state=state, driving="m", session_id="exec-m-1", scope=("m",),
-                    git=GitInfo(is_repo=repo, branch="main"), **kw)  # type: ignore[arg-type]
+    return Snapshot(
+        state=state,
+        driving="m",
+        session_id="exec-m-1",
+        scope=("m",),
+        git=GitInfo(is_repo=repo, branch="main"),
+        **kw,
+    )  # type: ignore[arg-type]
 
 
 def set_phase(root: Path, tid: str, phase: str, **fields: str) -> None:
@@ -78,15 +84,24 @@ def test_idle_when_disabled_or_not_a_repository(tmp_path: Path) -> None:
 
 def test_one_commit_per_event_in_order_with_trailers(tmp_path: Path) -> None:
     small_workspace(tmp_path)
-    set_phase(tmp_path, "a", "design", status="approved", completed_at=T0,
-              approved_at="2026-11-25T14:05:00Z", approved_by="alice")
-    set_phase(tmp_path, "a", "spec", status="waiting_approval",
-              completed_at="2026-11-25T14:10:00Z")
+    set_phase(
+        tmp_path,
+        "a",
+        "design",
+        status="approved",
+        completed_at=T0,
+        approved_at="2026-11-25T14:05:00Z",
+        approved_by="alice",
+    )
+    set_phase(tmp_path, "a", "spec", status="waiting_approval", completed_at="2026-11-25T14:10:00Z")
     steps = run(snap(tmp_path), {})
     assert [a.kind for a in steps] == [GIT_COMMIT] * 3
     subjects = [a.payload.message.split("\n")[0] for a in steps]
-    assert subjects == ["feat(m): A - design completed", "feat(m): A - design approved",
-                        "feat(m): A - spec completed"]
+    assert subjects == [
+        "feat(m): A - design completed",
+        "feat(m): A - design approved",
+        "feat(m): A - spec completed",
+    ]
     approved = steps[1].payload.message
     assert approved.endswith("Milestone: m\nTask: a\nPhase: design\nApproved-by: alice\n")
     assert "Approved-by" not in steps[0].payload.message
@@ -97,11 +112,19 @@ def test_one_commit_per_event_in_order_with_trailers(tmp_path: Path) -> None:
 
 def test_events_before_the_session_and_unconfigured_ones_are_skipped(tmp_path: Path) -> None:
     small_workspace(tmp_path)
-    set_phase(tmp_path, "a", "design", status="approved", completed_at=T0,
-              approved_at="2026-11-25T14:05:00Z", approved_by="alice")
+    set_phase(
+        tmp_path,
+        "a",
+        "design",
+        status="approved",
+        completed_at=T0,
+        approved_at="2026-11-25T14:05:00Z",
+        approved_by="alice",
+    )
     mem: dict = {"session": {"since": datetime(2026, 11, 25, 14, 3, tzinfo=UTC).timestamp()}}
-    assert [a.payload.message.split("\n")[0] for a in run(snap(tmp_path), mem)] == \
-        ["feat(m): A - design approved"]
+    assert [a.payload.message.split("\n")[0] for a in run(snap(tmp_path), mem)] == [
+        "feat(m): A - design approved"
+    ]
     only = GitSettings(commit_on=("phase_approved",))
     assert [a.payload.event for a in run(snap(tmp_path, only), {})] == ["phase_approved"]
 
@@ -113,8 +136,9 @@ def test_rejected_then_completed_again_is_a_new_event(tmp_path: Path) -> None:
     assert len(run(snap(tmp_path), mem)) == 1
     set_phase(tmp_path, "a", "design", status="in_progress")
     assert run(snap(tmp_path), mem) == []  # being reworked: nothing to commit
-    set_phase(tmp_path, "a", "design", status="waiting_approval",
-              completed_at="2026-11-25T14:30:00Z")
+    set_phase(
+        tmp_path, "a", "design", status="waiting_approval", completed_at="2026-11-25T14:30:00Z"
+    )
     assert len(run(snap(tmp_path), mem)) == 1
 
 
@@ -123,12 +147,22 @@ def test_task_completed_then_push_every_n_tasks(tmp_path: Path) -> None:
     for tid in ("a", "b"):
         for i, ph in enumerate(("design", "spec", "task", "execute")):
             extra = {"task_status": "completed"} if ph == "execute" else {}
-            set_phase(tmp_path, tid, ph, status="completed",
-                      completed_at=f"2026-11-25T14:{10 * (tid == 'b') + i:02d}:00Z", **extra)
+            set_phase(
+                tmp_path,
+                tid,
+                ph,
+                status="completed",
+                completed_at=f"2026-11-25T14:{10 * (tid == 'b') + i:02d}:00Z",
+                **extra,
+            )
     g = GitSettings(commit_on=("task_completed",), remote="origin", push_every=1)
     steps = run(snap(tmp_path, g), {})
     assert [(a.kind, a.task_id) for a in steps] == [
-        (GIT_COMMIT, "a"), (GIT_PUSH, None), (GIT_COMMIT, "b"), (GIT_PUSH, None)]
+        (GIT_COMMIT, "a"),
+        (GIT_PUSH, None),
+        (GIT_COMMIT, "b"),
+        (GIT_PUSH, None),
+    ]
     assert steps[0].payload.message.startswith("feat(m): A - completed\n")
     assert "Phase:" not in steps[0].payload.message
     assert [(a.payload.n, a.payload.tasks) for a in steps if a.kind == GIT_PUSH] == [(1, 1), (2, 2)]
@@ -136,8 +170,11 @@ def test_task_completed_then_push_every_n_tasks(tmp_path: Path) -> None:
     no_remote = run(snap(tmp_path, replace(g, remote=None)), {})
     assert GIT_PUSH not in [a.kind for a in no_remote]
     # a failing push does not hold commits back: it is retried beside them
-    failing = snap(tmp_path, g, failures=MappingProxyType(
-        {"git_integration git:push:1": "GitBlocked: rejected; fetch"}))
+    failing = snap(
+        tmp_path,
+        g,
+        failures=MappingProxyType({"git_integration git:push:1": "GitBlocked: rejected; fetch"}),
+    )
     acts = git_role.decide(failing, NOW, {"done": {steps[0].payload.key: "task_completed"}})
     assert [a.kind for a in acts] == [GIT_COMMIT, GIT_PUSH]
 
@@ -148,9 +185,15 @@ def test_milestone_branch_first_and_failures_become_git_blockers(tmp_path: Path)
     s = snap(tmp_path, GitSettings(branch="milestone"))
     [a] = git_role.decide(s, NOW, {})
     assert a.kind == GIT_BRANCH and a.key == "git:branch"
-    failed = replace(s, failures=MappingProxyType({
-        "git_integration git:branch": "GitBlocked: not switching to milestone/m: 1 file(s) have "
-        "uncommitted changes (notes.txt); commit or stash them, then resume"}))
+    failed = replace(
+        s,
+        failures=MappingProxyType(
+            {
+                "git_integration git:branch": "GitBlocked: not switching to milestone/m: 1 file(s) have "
+                "uncommitted changes (notes.txt); commit or stash them, then resume"
+            }
+        ),
+    )
     [b] = [b for b in blockers.detect(failed, NOW) if b.kind == "git_conflict"]
     assert b.message.startswith("git: not switching") and b.suggestion.startswith("commit or")
 
@@ -169,7 +212,8 @@ def test_seed_rebuilds_memory_from_git_jsonl(tmp_path: Path) -> None:
 
 
 def test_a_failing_push_waits_before_it_reaches_the_remote_again(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A refused push is not tried on every batch of changes: it waits 15 s, then twice as long
     each time (up to 10 min), and a push that works again resets the wait."""
     import pygit2
@@ -197,8 +241,7 @@ def test_a_failing_push_waits_before_it_reaches_the_remote_again(
     monkeypatch.setattr(gitops, "push", counting_push)
     now = [1000.0]
     effects = git_role.GitEffects(ws, monotonic=lambda: now[0])
-    push = Action(GIT_PUSH, "git_integration", "m", payload=Push("origin", 1, 1),
-                  key="git:push:1")
+    push = Action(GIT_PUSH, "git_integration", "m", payload=Push("origin", 1, 1), key="git:push:1")
     logged: list[dict] = []
     with pytest.raises(GitBlocked):  # no such remote yet
         effects.apply(push, sid, logged.append)
@@ -218,6 +261,9 @@ def test_a_failing_push_waits_before_it_reaches_the_remote_again(
     now[0] += 31.0
     effects.apply(push, sid, logged.append)
     assert len(calls) == 3 and effects.push_delay is None
-    rec = json.loads(sessions.role_log_path(tmp_path / "work", sid, "git_integration")
-                     .read_text().splitlines()[-1])
+    rec = json.loads(
+        sessions.role_log_path(tmp_path / "work", sid, "git_integration")
+        .read_text()
+        .splitlines()[-1]
+    )
     assert rec["event"] == "git_push" and rec["result"] == "ok" and rec["data"]["n"] == 1

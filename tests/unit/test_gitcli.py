@@ -20,8 +20,9 @@ def _workspace(root: Path, *, remote: str | None = "origin") -> pygit2.Repositor
     Workspace.init(root)
     cfg = root / ".milestones/config/kiro-config.yaml"
     if remote:
-        cfg.write_text(cfg.read_text().replace("  push_every: 3\n",
-                                               f"  push_every: 3\n  remote: {remote}\n"))
+        cfg.write_text(
+            cfg.read_text().replace("  push_every: 3\n", f"  push_every: 3\n  remote: {remote}\n")
+        )
     write(root, ".milestones/active/m1.yaml", "id: m1\ntitle: One\nstatus: in_progress\n")
     write(root, ".milestones/active/current.txt", "m1\n")
     commit_all(repo, "workspace")
@@ -38,8 +39,11 @@ def test_status_text_and_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     root = tmp_path / "w"
     _workspace(root)
     write(root, ".milestones/active/m1.yaml", "id: m1\ntitle: One\nstatus: completed\n")
-    sha = commit_paths(root, [".milestones/active/m1.yaml"], gitops.message(
-        "feat", "m1", "Login", "design", "approved", milestone="m1", task="t1"))
+    sha = commit_paths(
+        root,
+        [".milestones/active/m1.yaml"],
+        gitops.message("feat", "m1", "Login", "design", "approved", milestone="m1", task="t1"),
+    )
     write(root, "README.md", "changed\n")
     assert main(["-C", str(root), "git", "status"]) == 0
     out = capsys.readouterr().out
@@ -47,8 +51,12 @@ def test_status_text_and_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     assert "commits of m1: 1" in out and "feat(m1): Login - design approved" in out
     assert main(["-C", str(root), "git", "status", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
-    assert (data["branch"], data["dirty"], data["remote"], data["milestone"]) == \
-        ("main", 1, "origin", "m1")
+    assert (data["branch"], data["dirty"], data["remote"], data["milestone"]) == (
+        "main",
+        1,
+        "origin",
+        "m1",
+    )
     assert data["commits"][0]["sha"] == sha
     assert data["commits"][0]["files"] == [".milestones/active/m1.yaml"]
 
@@ -62,8 +70,9 @@ def test_status_outside_a_repository(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert json.loads(capsys.readouterr().out)["is_repo"] is False
 
 
-def test_push_to_configured_remote_and_log(tmp_path: Path,
-                                           capsys: pytest.CaptureFixture[str]) -> None:
+def test_push_to_configured_remote_and_log(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     root = tmp_path / "w"
     repo = _workspace(root)
     bare = _bare(tmp_path, repo)
@@ -76,8 +85,9 @@ def test_push_to_configured_remote_and_log(tmp_path: Path,
     assert rec["sha"] == str(repo.head.target) and rec["role"] == "git_integration"
 
 
-def test_push_without_remote_is_one_clear_line(tmp_path: Path,
-                                               capsys: pytest.CaptureFixture[str]) -> None:
+def test_push_without_remote_is_one_clear_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     root = tmp_path / "w"
     _workspace(root, remote=None)
     assert main(["-C", str(root), "git", "push"]) == 1
@@ -87,8 +97,9 @@ def test_push_without_remote_is_one_clear_line(tmp_path: Path,
     assert "no git remote named 'nope'" in capsys.readouterr().err
 
 
-def test_rejected_push_is_logged_and_exits_1(tmp_path: Path,
-                                             capsys: pytest.CaptureFixture[str]) -> None:
+def test_rejected_push_is_logged_and_exits_1(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     root = tmp_path / "w"
     repo = _workspace(root)
     _bare(tmp_path, repo)
@@ -108,7 +119,8 @@ def test_rejected_push_is_logged_and_exits_1(tmp_path: Path,
 
 
 def test_push_when_behind_the_remote_says_nothing_was_pushed(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """The remote has commits we lack and we have none it lacks: nothing is pushed, and the
     CLI and the log say so (the same record the dashboard and the git role write)."""
     root = tmp_path / "w"

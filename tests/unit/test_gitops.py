@@ -24,8 +24,9 @@ def write(root: Path, rel: str, text: str) -> Path:
     return p
 
 
-def make_repo(path: Path, files: dict[str, str] | None = None, *, user: bool = True
-              ) -> pygit2.Repository:
+def make_repo(
+    path: Path, files: dict[str, str] | None = None, *, user: bool = True
+) -> pygit2.Repository:
     repo = pygit2.init_repository(str(path), initial_head="main")
     if user:
         repo.config["user.name"] = "Alice"
@@ -96,14 +97,17 @@ def test_first_commit_on_unborn_head(tmp_path: Path) -> None:
     sha = commit_paths(tmp_path, [".milestones"], "chore(m1): start\n")
     assert sha and not repo.head_is_unborn and str(repo.head.target) == sha
     assert repo.head.shorthand == "main"
-    assert set(tree_files(repo)) == {".milestones/active/m1.yaml",
-                                     ".milestones/logs/execution-m1.jsonl"}
+    assert set(tree_files(repo)) == {
+        ".milestones/active/m1.yaml",
+        ".milestones/logs/execution-m1.jsonl",
+    }
     assert repo.status() == {"mine.txt": FileStatus.WT_NEW}
 
 
 @pytest.mark.parametrize("index_moved", [False, True], ids=["fast", "index-changed-meanwhile"])
 def test_commit_only_listed_paths_keeps_every_user_change(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, index_moved: bool) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, index_moved: bool
+) -> None:
     if index_moved:  # as if someone wrote the index while we committed: re-read, then update
         monkeypatch.setattr(gitcommit, "_index_stamp", lambda repo: object())
     repo = make_repo(tmp_path, BASE)
@@ -144,8 +148,9 @@ def test_commit_only_listed_paths_keeps_every_user_change(
     # unrelated index entries are exactly as they were; ours now match the commit
     idx_after = index_state(repo)
     ours = {p for p in set(idx_before) | set(idx_after) if p.startswith(".milestones/")}
-    assert {p: v for p, v in idx_after.items() if p not in ours} == \
-        {p: v for p, v in idx_before.items() if p not in ours}
+    assert {p: v for p, v in idx_after.items() if p not in ours} == {
+        p: v for p, v in idx_before.items() if p not in ours
+    }
     tree = commit.tree
     for p in ours:
         if p in after:
@@ -154,8 +159,9 @@ def test_commit_only_listed_paths_keeps_every_user_change(
             assert p not in idx_after
     # so git status shows the user's changes exactly as before, and nothing of ours
     status_after = repo.status()
-    assert status_after == {p: f for p, f in status_before.items()
-                            if not p.startswith(".milestones/")}
+    assert status_after == {
+        p: f for p, f in status_before.items() if not p.startswith(".milestones/")
+    }
     assert status_after["README.md"] == FileStatus.INDEX_MODIFIED | FileStatus.WT_MODIFIED
     assert status_after["staged-new.txt"] == FileStatus.INDEX_NEW
     assert status_after["src/app.py"] == FileStatus.WT_MODIFIED
@@ -238,12 +244,23 @@ def test_executable_bit_and_symlink(tmp_path: Path) -> None:
 
 
 def test_message_and_trailers() -> None:
-    msg = gitops.message("feat", "m1", "Login form", "design", "approved", milestone="m1",
-                         task="task-login", approved_by="alice")
-    assert msg == ("feat(m1): Login form - design approved\n\n"
-                   "Milestone: m1\nTask: task-login\nPhase: design\nApproved-by: alice\n")
-    msg = gitops.message("chore", "m1", "Login\nform", None, "task completed", milestone="m1",
-                         task="t1")
+    msg = gitops.message(
+        "feat",
+        "m1",
+        "Login form",
+        "design",
+        "approved",
+        milestone="m1",
+        task="task-login",
+        approved_by="alice",
+    )
+    assert msg == (
+        "feat(m1): Login form - design approved\n\n"
+        "Milestone: m1\nTask: task-login\nPhase: design\nApproved-by: alice\n"
+    )
+    msg = gitops.message(
+        "chore", "m1", "Login\nform", None, "task completed", milestone="m1", task="t1"
+    )
     assert msg == "chore(m1): Login form - task completed\n\nMilestone: m1\nTask: t1\n"
 
 
@@ -251,19 +268,29 @@ def test_milestone_commits_found_by_trailer(tmp_path: Path) -> None:
     repo = make_repo(tmp_path, BASE)
     write(tmp_path, ".milestones/active/m1.yaml", "id: m1\nstatus: in_progress\n")
     write(tmp_path, ".milestones/deliverables/t1/design/design.md", "d\n")
-    a = commit_paths(tmp_path, OURS, gitops.message(
-        "feat", "m1", "T", "design", "completed", milestone="m1", task="t1"))
+    a = commit_paths(
+        tmp_path,
+        OURS,
+        gitops.message("feat", "m1", "T", "design", "completed", milestone="m1", task="t1"),
+    )
     write(tmp_path, "other.txt", "x\n")
     commit_all(repo, "unrelated\n\nMilestone: m2\n")
     write(tmp_path, ".milestones/active/m1.yaml", "id: m1\nstatus: completed\n")
-    b = commit_paths(tmp_path, OURS, gitops.message(
-        "feat", "m1", "T", "design", "approved", milestone="m1", task="t1", approved_by="bob"))
+    b = commit_paths(
+        tmp_path,
+        OURS,
+        gitops.message(
+            "feat", "m1", "T", "design", "approved", milestone="m1", task="t1", approved_by="bob"
+        ),
+    )
     assert a is not None and b is not None
     found = gitops.milestone_commits(tmp_path, "m1")
     assert [c.sha for c in found] == [b, a]
     assert found[0].files == (".milestones/active/m1.yaml",)
-    assert set(found[1].files) == {".milestones/active/m1.yaml",
-                                   ".milestones/deliverables/t1/design/design.md"}
+    assert set(found[1].files) == {
+        ".milestones/active/m1.yaml",
+        ".milestones/deliverables/t1/design/design.md",
+    }
     assert found[0].summary == "feat(m1): T - design approved"
     assert found[0].author == "Alice" and found[0].task == "t1" and found[0].phase == "design"
     assert found[0].time.endswith("Z") and found[0].short == b[:7]
@@ -286,15 +313,24 @@ def test_signature_from_config_else_fallback(tmp_path: Path) -> None:
 
 def test_paths_for_event(tmp_path: Path) -> None:
     paths = gitops.paths_for_event(
-        tmp_path, tmp_path / ".milestones/completed/m1.yaml", "m1", "exec-m1-20261125-140307",
-        "t1", ["src/login.py", str(tmp_path / "docs/api.md"), "../outside.txt"])
+        tmp_path,
+        tmp_path / ".milestones/completed/m1.yaml",
+        "m1",
+        "exec-m1-20261125-140307",
+        "t1",
+        ["src/login.py", str(tmp_path / "docs/api.md"), "../outside.txt"],
+    )
     assert paths == [
-        ".milestones/completed/m1.yaml", ".milestones/active/m1.yaml",
+        ".milestones/completed/m1.yaml",
+        ".milestones/active/m1.yaml",
         ".milestones/logs/execution-m1.jsonl",
         ".milestones/logs/exec-m1-20261125-140307",
         ".milestones/sessions/exec-m1-20261125-140307.yaml",
         ".milestones/sessions/exec-m1-20261125-140307",
-        ".milestones/deliverables/t1", "src/login.py", "docs/api.md"]
+        ".milestones/deliverables/t1",
+        "src/login.py",
+        "docs/api.md",
+    ]
 
 
 def test_move_from_active_to_completed_is_one_commit(tmp_path: Path) -> None:

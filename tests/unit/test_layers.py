@@ -25,13 +25,21 @@ def _imports(folder: Path) -> list[tuple[str, str]]:
 
 
 def _bad(folder: str, forbidden: tuple[str, ...]) -> list[tuple[str, str]]:
-    return [(f, m) for f, m in _imports(PKG / folder)
-            if any(m == x or m.startswith(x + ".") for x in forbidden)]
+    return [
+        (f, m)
+        for f, m in _imports(PKG / folder)
+        if any(m == x or m.startswith(x + ".") for x in forbidden)
+    ]
 
 
 def test_core_imports_neither_textual_rich_agents_nor_ui() -> None:
-    assert _bad("core", ("textual", "rich", "kiro_tui.agents", "kiro_tui.ui",
-                         "kiro_tui.cli", "kiro_tui.demo")) == []
+    assert (
+        _bad(
+            "core",
+            ("textual", "rich", "kiro_tui.agents", "kiro_tui.ui", "kiro_tui.cli", "kiro_tui.demo"),
+        )
+        == []
+    )
 
 
 def test_agents_do_not_import_the_ui() -> None:
@@ -41,11 +49,13 @@ def test_agents_do_not_import_the_ui() -> None:
 def test_the_checks_see_a_layering_hole() -> None:
     """The rule above would catch `core/` importing `agents/` (the hole it once missed)."""
     probe = PKG / "core" / "_layer_probe.py"
-    probe.write_text("def f():\n    from kiro_tui.agents.builder import SnapshotBuilder\n",
-                     encoding="utf-8")
+    probe.write_text(
+        "def f():\n    from kiro_tui.agents.builder import SnapshotBuilder\n", encoding="utf-8"
+    )
     try:
-        assert _bad("core", ("kiro_tui.agents",)) == [("core/_layer_probe.py",
-                                                       "kiro_tui.agents.builder")]
+        assert _bad("core", ("kiro_tui.agents",)) == [
+            ("core/_layer_probe.py", "kiro_tui.agents.builder")
+        ]
     finally:
         probe.unlink()
 
@@ -54,10 +64,12 @@ def _modules_after(code: str) -> set[str]:
     """The modules a fresh interpreter holds after `code`, minus those the same interpreter
     holds after doing nothing (site-packages may hold .pth startup files importing some)."""
     show = "; import sys; print('\\n'.join(sorted(sys.modules)))"
-    bare = subprocess.run([sys.executable, "-c", "pass" + show], capture_output=True,
-                          text=True, check=True).stdout.split()
-    after = subprocess.run([sys.executable, "-c", code + show], capture_output=True,
-                           text=True, check=True).stdout.split()
+    bare = subprocess.run(
+        [sys.executable, "-c", "pass" + show], capture_output=True, text=True, check=True
+    ).stdout.split()
+    after = subprocess.run(
+        [sys.executable, "-c", code + show], capture_output=True, text=True, check=True
+    ).stdout.split()
     return set(after) - set(bare)
 
 
@@ -70,7 +82,14 @@ def test_building_the_cli_parser_stays_light() -> None:
     """Every command builds the whole parser: the modules that register subcommands (demo, run,
     git, milestones) import their heavy parts inside their handlers, not at the top."""
     got = _modules_after("import kiro_tui.cli as c; c.build_parser()")
-    heavy = ("subprocess", "threading", "tempfile", "datetime", "pygit2", "ruamel", "textual",
-             "watchfiles")
-    assert sorted(m for m in got if m.startswith("kiro_tui.core") or m.split(".")[0] in heavy
-                  ) == []
+    heavy = (
+        "subprocess",
+        "threading",
+        "tempfile",
+        "datetime",
+        "pygit2",
+        "ruamel",
+        "textual",
+        "watchfiles",
+    )
+    assert sorted(m for m in got if m.startswith("kiro_tui.core") or m.split(".")[0] in heavy) == []

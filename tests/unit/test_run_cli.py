@@ -29,8 +29,13 @@ pytestmark = pytest.mark.slow
 
 
 def kiro(root: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    res = subprocess.run([sys.executable, "-m", "kiro_tui", "-C", str(root), *args],
-                         capture_output=True, text=True, timeout=60, env=os.environ.copy())
+    res = subprocess.run(
+        [sys.executable, "-m", "kiro_tui", "-C", str(root), *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=os.environ.copy(),
+    )
     if check:
         assert res.returncode == 0, res.stderr
     return res
@@ -55,7 +60,11 @@ class Run:
     def __init__(self, root: Path, mid: str = "m") -> None:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "kiro_tui", "-C", str(root), "run", mid, "--json"],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=os.environ.copy())
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=os.environ.copy(),
+        )
         STARTED.append(self.proc)
         self.lines: list[dict] = []
         self.reader = threading.Thread(target=self._read, daemon=True)
@@ -98,22 +107,21 @@ def test_run_drives_a_milestone_to_completion(tmp_path: Path) -> None:
     kiro(tmp_path, "pause", "m")
     wait_for(lambda: role_states(tmp_path, sid) == {"paused"}, "roles paused")
     fill(tmp_path, "a", "design", "m")
-    wait_for(lambda: run.events().count("phase_started") and "session_paused" in run.events(),
-             "the pause to be printed")
+    wait_for(
+        lambda: run.events().count("phase_started") and "session_paused" in run.events(),
+        "the pause to be printed",
+    )
     assert phase_status(ws, "a", "design") == "in_progress"
     kiro(tmp_path, "resume", "m")
     for tid in ("a", "b"):
         for phase in ("design", "spec"):
             if not (tid == "a" and phase == "design"):
-                wait_for(status_is(ws, tid, phase, "in_progress"),
-                         f"{tid} {phase} started")
+                wait_for(status_is(ws, tid, phase, "in_progress"), f"{tid} {phase} started")
                 fill(tmp_path, tid, phase, "m")
-            wait_for(status_is(ws, tid, phase, "waiting_approval"),
-                     f"{tid} {phase} waiting")
+            wait_for(status_is(ws, tid, phase, "waiting_approval"), f"{tid} {phase} waiting")
             kiro(tmp_path, "approve", "m", tid, phase)
         for phase in ("task", "execute"):
-            wait_for(status_is(ws, tid, phase, "in_progress"),
-                     f"{tid} {phase} started")
+            wait_for(status_is(ws, tid, phase, "in_progress"), f"{tid} {phase} started")
             fill(tmp_path, tid, phase, "m")
     assert run.finish() == 0
     assert ws.load().milestone("m").status == "completed"  # type: ignore[union-attr]
@@ -136,8 +144,10 @@ def test_sigkill_then_restart_takes_over_and_sigterm_stops_cleanly(tmp_path: Pat
     ws = small_workspace(tmp_path, {"stalled_task": 1})
     run = Run(tmp_path)
     wait_for(lambda: phase_status(ws, "a", "design") == "in_progress", "a design started")
-    wait_for(lambda: any("stalled_task" in x for x in _lines(tmp_path, "blockers.jsonl")),
-             "a stalled blocker")
+    wait_for(
+        lambda: any("stalled_task" in x for x in _lines(tmp_path, "blockers.jsonl")),
+        "a stalled blocker",
+    )
     sid = session_of(ws)
     run.kill(signal.SIGKILL)
     run.finish()
@@ -148,10 +158,18 @@ def test_sigkill_then_restart_takes_over_and_sigterm_stops_cleanly(tmp_path: Pat
     wait_for(lambda: "driver_takeover" in again.events(), "a takeover event")
     took = next(x for x in again.lines if x["event"] == "driver_takeover")
     assert "process is gone" in took["message"]
-    wait_for(lambda: any("blocker_resolved" in x for x in _lines(tmp_path, "blockers.jsonl")),
-             "the stall to resolve")
-    detected = [x for x in _lines(tmp_path, "blockers.jsonl") if "blocker_detected" in x
-                and "stalled_task" in x and '"task_id": "a"' in x and '"phase": "design"' in x]
+    wait_for(
+        lambda: any("blocker_resolved" in x for x in _lines(tmp_path, "blockers.jsonl")),
+        "the stall to resolve",
+    )
+    detected = [
+        x
+        for x in _lines(tmp_path, "blockers.jsonl")
+        if "blocker_detected" in x
+        and "stalled_task" in x
+        and '"task_id": "a"' in x
+        and '"phase": "design"' in x
+    ]
     assert len(detected) == 1  # not re-announced after the restart
     again.kill(signal.SIGTERM)
     assert again.finish() == 0

@@ -40,18 +40,32 @@ def detect(snap: Snapshot, now: datetime) -> list[Blocker]:
     t_now = now.timestamp()
     out: list[Blocker] = []
     for p in snap.state.problems:
-        out.append(Blocker(_bid("invalid_file", p.file, p.message), "invalid_file", "critical",
-                           f"{p.file}: {p.message}", "fix the file; 'kiro-tui validate' shows "
-                           "every problem", file=p.file))
+        out.append(
+            Blocker(
+                _bid("invalid_file", p.file, p.message),
+                "invalid_file",
+                "critical",
+                f"{p.file}: {p.message}",
+                "fix the file; 'kiro-tui validate' shows every problem",
+                file=p.file,
+            )
+        )
     for f in findings(snap):
         if not f.blocking:
             continue
-        out.append(Blocker(_bid(f.kind, f.id), "dependency_cycle" if f.kind == "dependency_cycle"
-                           else "dependency_unmet", "warning" if f.kind != "dependency_cycle"
-                           else "critical", f.message,
-                           "complete or remove the dependency" if f.kind != "dependency_cycle"
-                           else "break the cycle by removing one dependency",
-                           milestone_id=f.milestone_id, task_id=f.task_id))
+        out.append(
+            Blocker(
+                _bid(f.kind, f.id),
+                "dependency_cycle" if f.kind == "dependency_cycle" else "dependency_unmet",
+                "warning" if f.kind != "dependency_cycle" else "critical",
+                f.message,
+                "complete or remove the dependency"
+                if f.kind != "dependency_cycle"
+                else "break the cycle by removing one dependency",
+                milestone_id=f.milestone_id,
+                task_id=f.task_id,
+            )
+        )
     for mid in snap.scope:
         m = snap.state.milestone(mid)
         if m is None or m.finished:
@@ -66,49 +80,100 @@ def detect(snap: Snapshot, now: datetime) -> list[Blocker]:
                 if ph.status == "waiting_approval":
                     since = ts(ph.completed_at) or act
                     if since and t_now - since > th.approval_waiting:
-                        out.append(Blocker(
-                            _bid("approval_waiting", m.id, t.id, ph.name, ph.completed_at),
-                            "approval_waiting", "warning",
-                            f"{t.id} {ph.name} has waited {_age(t_now - since)} for approval",
-                            f"kiro-tui approve {m.id} {t.id} {ph.name} (or reject with a reason)",
-                            m.id, t.id, ph.name))
-                if ph.status == "approved" and ph.approved_digest and facts is not None and \
-                        facts.digest and facts.digest != ph.approved_digest:
-                    out.append(Blocker(
-                        _bid("stale_approval", m.id, t.id, ph.name, ph.approved_digest),
-                        "stale_approval", "warning",
-                        f"{t.id} {ph.name}: deliverables changed after approval",
-                        "review the change; revert it or have the phase approved again",
-                        m.id, t.id, ph.name))
+                        out.append(
+                            Blocker(
+                                _bid("approval_waiting", m.id, t.id, ph.name, ph.completed_at),
+                                "approval_waiting",
+                                "warning",
+                                f"{t.id} {ph.name} has waited {_age(t_now - since)} for approval",
+                                f"kiro-tui approve {m.id} {t.id} {ph.name} (or reject with a reason)",
+                                m.id,
+                                t.id,
+                                ph.name,
+                            )
+                        )
+                if (
+                    ph.status == "approved"
+                    and ph.approved_digest
+                    and facts is not None
+                    and facts.digest
+                    and facts.digest != ph.approved_digest
+                ):
+                    out.append(
+                        Blocker(
+                            _bid("stale_approval", m.id, t.id, ph.name, ph.approved_digest),
+                            "stale_approval",
+                            "warning",
+                            f"{t.id} {ph.name}: deliverables changed after approval",
+                            "review the change; revert it or have the phase approved again",
+                            m.id,
+                            t.id,
+                            ph.name,
+                        )
+                    )
             cur = t.active_phase
-            if not paused and cur is not None and cur.status == "in_progress" and \
-                    t.status != "blocked" and act and t_now - act > th.stalled_task:
-                out.append(Blocker(
-                    _bid("stalled_task", m.id, t.id, cur.name), "stalled_task", "warning",
-                    f"{t.id} {cur.name}: no change for {_age(t_now - act)}",
-                    "write the deliverables, or block the phase with a reason",
-                    m.id, t.id, cur.name))
+            if (
+                not paused
+                and cur is not None
+                and cur.status == "in_progress"
+                and t.status != "blocked"
+                and act
+                and t_now - act > th.stalled_task
+            ):
+                out.append(
+                    Blocker(
+                        _bid("stalled_task", m.id, t.id, cur.name),
+                        "stalled_task",
+                        "warning",
+                        f"{t.id} {cur.name}: no change for {_age(t_now - act)}",
+                        "write the deliverables, or block the phase with a reason",
+                        m.id,
+                        t.id,
+                        cur.name,
+                    )
+                )
         if m.id == snap.driving and not paused and m.status == "in_progress":
             since = max(newest, snap.active_since or 0.0)
             if since and t_now - since > th.stalled_execution:
-                out.append(Blocker(_bid("stalled_execution", m.id, snap.session_id),
-                                   "stalled_execution", "warning",
-                                   f"session {snap.session_id}: no progress for "
-                                   f"{_age(t_now - since)}",
-                                   "check the agents or pause the session", m.id))
+                out.append(
+                    Blocker(
+                        _bid("stalled_execution", m.id, snap.session_id),
+                        "stalled_execution",
+                        "warning",
+                        f"session {snap.session_id}: no progress for {_age(t_now - since)}",
+                        "check the agents or pause the session",
+                        m.id,
+                    )
+                )
     for ev in snap.open_errors:
-        out.append(Blocker(_bid("error_event", ev.source, ev.task_id, ev.phase, ev.event),
-                           "error_event", "critical", f"{ev.source}: {ev.text()}",
-                           "see the log; the blocker clears when the task moves again",
-                           ev.milestone_id, ev.task_id, ev.phase, file=ev.source,
-                           since=ev.timestamp))
+        out.append(
+            Blocker(
+                _bid("error_event", ev.source, ev.task_id, ev.phase, ev.event),
+                "error_event",
+                "critical",
+                f"{ev.source}: {ev.text()}",
+                "see the log; the blocker clears when the task moves again",
+                ev.milestone_id,
+                ev.task_id,
+                ev.phase,
+                file=ev.source,
+                since=ev.timestamp,
+            )
+        )
     for key, err in sorted(snap.failures.items()):
         if key.startswith("git_integration "):
             out.append(_git_blocker(key, err, snap.driving))
             continue
-        out.append(Blocker(_bid("executor_failed", key), "executor_failed", "critical",
-                           f"{key}: {err}", "see the role logs; fix the cause and it retries",
-                           snap.driving))
+        out.append(
+            Blocker(
+                _bid("executor_failed", key),
+                "executor_failed",
+                "critical",
+                f"{key}: {err}",
+                "see the role logs; fix the cause and it retries",
+                snap.driving,
+            )
+        )
     seen: set[str] = set()
     unique = []
     for b in out:
@@ -121,8 +186,14 @@ def detect(snap: Snapshot, now: datetime) -> list[Blocker]:
 def _git_blocker(key: str, err: str, mid: str | None) -> Blocker:
     """A git step the git_integration role could not take (GitBlocked: "reason; suggestion")."""
     reason, _, hint = err.removeprefix("GitBlocked: ").partition("; ")
-    return Blocker(_bid("git_conflict", key), "git_conflict", "critical", f"git: {reason}",
-                   hint or "see git.jsonl; fix the cause and kiro-tui retries", mid)
+    return Blocker(
+        _bid("git_conflict", key),
+        "git_conflict",
+        "critical",
+        f"git: {reason}",
+        hint or "see git.jsonl; fix the cause and kiro-tui retries",
+        mid,
+    )
 
 
 def decide(snap: Snapshot, now: datetime, memory: Memory) -> list[Action]:
@@ -133,19 +204,45 @@ def decide(snap: Snapshot, now: datetime, memory: Memory) -> list[Action]:
     out: list[Action] = []
     for bid, b in current.items():
         if bid not in known:
-            rec = {"event": "blocker_detected", **b.as_record(),
-                   "level": "warning" if b.severity != "info" else "info"}
-            out.append(Action(OPEN_BLOCKER, ROLE, b.milestone_id or snap.driving, b.task_id,
-                              b.phase, payload=LogLine(rec, b),
-                              remember=(("open", bid, rec),), key=f"blk:{bid}"))
+            rec = {
+                "event": "blocker_detected",
+                **b.as_record(),
+                "level": "warning" if b.severity != "info" else "info",
+            }
+            out.append(
+                Action(
+                    OPEN_BLOCKER,
+                    ROLE,
+                    b.milestone_id or snap.driving,
+                    b.task_id,
+                    b.phase,
+                    payload=LogLine(rec, b),
+                    remember=(("open", bid, rec),),
+                    key=f"blk:{bid}",
+                )
+            )
     for bid, rec in known.items():
         if bid not in current:
-            out.append(Action(RESOLVE_BLOCKER, ROLE, rec.get("milestone_id") or snap.driving,
-                              rec.get("task_id"), rec.get("phase"), payload=LogLine({
-                                  "event": "blocker_resolved", "blocker_id": bid,
-                                  "kind": rec.get("kind"), "severity": rec.get("severity"),
-                                  "message": f"resolved: {rec.get('message')}"}),
-                              remember=(("open", bid, None),), key=f"blk-clear:{bid}"))
+            out.append(
+                Action(
+                    RESOLVE_BLOCKER,
+                    ROLE,
+                    rec.get("milestone_id") or snap.driving,
+                    rec.get("task_id"),
+                    rec.get("phase"),
+                    payload=LogLine(
+                        {
+                            "event": "blocker_resolved",
+                            "blocker_id": bid,
+                            "kind": rec.get("kind"),
+                            "severity": rec.get("severity"),
+                            "message": f"resolved: {rec.get('message')}",
+                        }
+                    ),
+                    remember=(("open", bid, None),),
+                    key=f"blk-clear:{bid}",
+                )
+            )
     return out
 
 

@@ -40,8 +40,14 @@ def findings(snap: Snapshot, scope: tuple[str, ...] | None = None) -> list[Findi
     for cyc in find_cycles(milestone_graph(state.milestones)):
         if ids and not set(cyc) & set(ids):
             continue
-        out.append(Finding(f"mcycle:{'>'.join(cyc)}", "dependency_cycle",
-                           "milestone dependency cycle: " + " -> ".join([*cyc, cyc[0]]), cyc[0]))
+        out.append(
+            Finding(
+                f"mcycle:{'>'.join(cyc)}",
+                "dependency_cycle",
+                "milestone dependency cycle: " + " -> ".join([*cyc, cyc[0]]),
+                cyc[0],
+            )
+        )
     claims: dict[str, list[str]] = {}
     for m in state.milestones:
         if m.finished:
@@ -55,9 +61,14 @@ def findings(snap: Snapshot, scope: tuple[str, ...] | None = None) -> list[Findi
                             owners.append(m.id)
     for path, owners in sorted(claims.items()):
         if len(owners) > 1 and (not ids or set(owners) & set(ids)):
-            out.append(Finding(f"path:{path}", "path_conflict",
-                               f"deliverable path {path} is claimed by {', '.join(owners)}",
-                               owners[0]))
+            out.append(
+                Finding(
+                    f"path:{path}",
+                    "path_conflict",
+                    f"deliverable path {path} is claimed by {', '.join(owners)}",
+                    owners[0],
+                )
+            )
     for mid in ids:
         mm = state.milestone(mid)
         if mm is None or mm.finished:
@@ -65,26 +76,50 @@ def findings(snap: Snapshot, scope: tuple[str, ...] | None = None) -> list[Findi
         m = mm
         unmet = unmet_requires(m, state.by_id)
         if unmet and m.status in ("in_progress", "paused", "blocked"):
-            out.append(Finding(f"requires:{m.id}:{','.join(unmet)}", "dependency_unmet",
-                               f"{m.id} requires {', '.join(unmet)} to be completed first", m.id))
+            out.append(
+                Finding(
+                    f"requires:{m.id}:{','.join(unmet)}",
+                    "dependency_unmet",
+                    f"{m.id} requires {', '.join(unmet)} to be completed first",
+                    m.id,
+                )
+            )
         known = {t.id for t in m.tasks}
         for cyc in find_cycles(task_graph(m)):
-            out.append(Finding(f"tcycle:{m.id}:{'>'.join(cyc)}", "dependency_cycle",
-                               f"{m.id}: task dependency cycle: " + " -> ".join([*cyc, cyc[0]]),
-                               m.id, cyc[0]))
+            out.append(
+                Finding(
+                    f"tcycle:{m.id}:{'>'.join(cyc)}",
+                    "dependency_cycle",
+                    f"{m.id}: task dependency cycle: " + " -> ".join([*cyc, cyc[0]]),
+                    m.id,
+                    cyc[0],
+                )
+            )
         for t in m.tasks:
             missing = [d for d in t.depends_on if d not in known]
             if missing:
-                out.append(Finding(f"unknown:{m.id}:{t.id}:{','.join(missing)}",
-                                   "dependency_unmet",
-                                   f"{t.id} depends on unknown task(s) {', '.join(missing)}",
-                                   m.id, t.id))
+                out.append(
+                    Finding(
+                        f"unknown:{m.id}:{t.id}:{','.join(missing)}",
+                        "dependency_unmet",
+                        f"{t.id} depends on unknown task(s) {', '.join(missing)}",
+                        m.id,
+                        t.id,
+                    )
+                )
             elif t.status == "pending" and m.status == "in_progress":
                 waiting = unmet_task_deps(t, m)
                 if waiting:
-                    out.append(Finding(f"waiting:{m.id}:{t.id}:{','.join(waiting)}", "waiting",
-                                       f"{t.id} waits for {', '.join(waiting)}", m.id, t.id,
-                                       blocking=False))
+                    out.append(
+                        Finding(
+                            f"waiting:{m.id}:{t.id}:{','.join(waiting)}",
+                            "waiting",
+                            f"{t.id} waits for {', '.join(waiting)}",
+                            m.id,
+                            t.id,
+                            blocking=False,
+                        )
+                    )
     return out
 
 
@@ -96,15 +131,40 @@ def decide(snap: Snapshot, now: datetime, memory: Memory) -> list[Action]:
     out: list[Action] = []
     for fid, f in current.items():
         if fid not in logged:
-            out.append(Action(LOG, ROLE, f.milestone_id or snap.driving, f.task_id, payload=LogLine({
-                "event": "dependency_issue" if f.blocking else "dependency_waiting",
-                "level": "warning" if f.blocking else "info", "message": f.message,
-                "data": {"finding": fid, "kind": f.kind}}),
-                remember=(("findings", fid, f.message),), key=f"dep:{fid}"))
+            out.append(
+                Action(
+                    LOG,
+                    ROLE,
+                    f.milestone_id or snap.driving,
+                    f.task_id,
+                    payload=LogLine(
+                        {
+                            "event": "dependency_issue" if f.blocking else "dependency_waiting",
+                            "level": "warning" if f.blocking else "info",
+                            "message": f.message,
+                            "data": {"finding": fid, "kind": f.kind},
+                        }
+                    ),
+                    remember=(("findings", fid, f.message),),
+                    key=f"dep:{fid}",
+                )
+            )
     for fid, message in logged.items():
         if fid not in current:
-            out.append(Action(LOG, ROLE, snap.driving, payload=LogLine({
-                "event": "dependency_cleared", "message": f"cleared: {message}",
-                "data": {"finding": fid}}),
-                remember=(("findings", fid, None),), key=f"dep-clear:{fid}"))
+            out.append(
+                Action(
+                    LOG,
+                    ROLE,
+                    snap.driving,
+                    payload=LogLine(
+                        {
+                            "event": "dependency_cleared",
+                            "message": f"cleared: {message}",
+                            "data": {"finding": fid},
+                        }
+                    ),
+                    remember=(("findings", fid, None),),
+                    key=f"dep-clear:{fid}",
+                )
+            )
     return out

@@ -57,10 +57,24 @@ IDLE_REASON = "not inside a git repository"
 DISABLED_REASON = "git.enabled is false in the config"
 KINDS = (GIT_BRANCH, GIT_COMMIT, GIT_PUSH)
 DONE_PHASE = ("waiting_approval", "completed", "approved")
-TYPES = {"feature": "feat", "feat": "feat", "bug": "fix", "bugfix": "fix", "fix": "fix",
-         "docs": "docs", "documentation": "docs", "refactor": "refactor", "test": "test",
-         "tests": "test", "chore": "chore", "perf": "perf", "performance": "perf",
-         "build": "build", "ci": "ci", "style": "style"}
+TYPES = {
+    "feature": "feat",
+    "feat": "feat",
+    "bug": "fix",
+    "bugfix": "fix",
+    "fix": "fix",
+    "docs": "docs",
+    "documentation": "docs",
+    "refactor": "refactor",
+    "test": "test",
+    "tests": "test",
+    "chore": "chore",
+    "perf": "perf",
+    "performance": "perf",
+    "build": "build",
+    "ci": "ci",
+    "style": "style",
+}
 _RANK = {"phase_completed": 0, "phase_approved": 1, "task_completed": 2}
 
 
@@ -95,8 +109,15 @@ def events_of(m: Milestone, commit_on: tuple[str, ...], since: float | None) -> 
     """The configured events of milestone `m` at or after `since` (epoch s), in order."""
     out: list[GitEvent] = []
 
-    def add(key: str, kind: str, stamp: str | None, order: tuple[int, int, int], t: Task,
-            phase: str | None = None, by: str | None = None) -> None:
+    def add(
+        key: str,
+        kind: str,
+        stamp: str | None,
+        order: tuple[int, int, int],
+        t: Task,
+        phase: str | None = None,
+        by: str | None = None,
+    ) -> None:
         at = ts(stamp)
         if kind in commit_on and at is not None and (since is None or at >= since):
             out.append(GitEvent(key, kind, at, order, t, phase, by))
@@ -104,12 +125,25 @@ def events_of(m: Milestone, commit_on: tuple[str, ...], since: float | None) -> 
     for ti, t in enumerate(m.tasks):
         for pi, ph in enumerate(t.phases):
             if ph.status in DONE_PHASE and ph.completed_at:
-                add(f"phase_completed:{t.id}:{ph.name}:{ph.completed_at}", "phase_completed",
-                    ph.completed_at, (ti, pi, 0), t, ph.name)
+                add(
+                    f"phase_completed:{t.id}:{ph.name}:{ph.completed_at}",
+                    "phase_completed",
+                    ph.completed_at,
+                    (ti, pi, 0),
+                    t,
+                    ph.name,
+                )
             when = ph.approved_at or ph.completed_at  # an approval by hand may lack the time
             if ph.status == "approved" and when:
-                add(f"phase_approved:{t.id}:{ph.name}:{when}", "phase_approved",
-                    when, (ti, pi, 1), t, ph.name, ph.approved_by)
+                add(
+                    f"phase_approved:{t.id}:{ph.name}:{when}",
+                    "phase_approved",
+                    when,
+                    (ti, pi, 1),
+                    t,
+                    ph.name,
+                    ph.approved_by,
+                )
         if t.status == "completed":
             stamps = [s for ph in t.phases for s in (ph.completed_at, ph.approved_at) if s]
             last = max(stamps, key=lambda s: ts(s) or 0.0) if stamps else t.updated_at
@@ -130,16 +164,22 @@ def decide(snap: Snapshot, now: datetime, memory: Memory) -> list[Action]:
     if reason:
         if recall(memory, "said").get("idle"):
             return []
-        return [Action(LOG, ROLE, mid, payload=LogLine({"event": "git_idle",
-                                                        "message": f"idle: {reason}"}),
-                       remember=(("said", "idle", reason),), key="git:idle")]
+        return [
+            Action(
+                LOG,
+                ROLE,
+                mid,
+                payload=LogLine({"event": "git_idle", "message": f"idle: {reason}"}),
+                remember=(("said", "idle", reason),),
+                key="git:idle",
+            )
+        ]
     m = snap.state.milestone(mid)
     if m is None:
         return []
     g = snap.state.config.git
     if g.branch == "milestone" and not recall(memory, "branch").get(mid):
-        return [Action(GIT_BRANCH, ROLE, mid, remember=(("branch", mid, True),),
-                       key="git:branch")]
+        return [Action(GIT_BRANCH, ROLE, mid, remember=(("branch", mid, True),), key="git:branch")]
     since = recall(memory, "session").get("since")
     done = recall(memory, "done")
     pushed = int(recall(memory, "pushed").get("n") or 0)
@@ -165,12 +205,21 @@ def _commit(snap: Snapshot, m: Milestone, ev: GitEvent) -> Action:
     t, g = ev.task, snap.state.config.git
     extra = [d.path for ph in t.phases for d in ph.deliverables if d.path]
     paths = gitops.paths_for_event(snap.state.root, m.path, m.id, snap.session_id, t.id, extra)
-    msg = gitops.message(commit_type(t), m.id, t.title, ev.phase, ev.what, task=t.id,
-                         approved_by=ev.approved_by)
-    return Action(GIT_COMMIT, ROLE, m.id, t.id, ev.phase,
-                  payload=Commit(msg, tuple(paths), ev.key, ev.kind,
-                                 on_milestone_branch=g.branch == "milestone"),
-                  remember=(("done", ev.key, ev.kind),), key=f"git:commit:{ev.key}")
+    msg = gitops.message(
+        commit_type(t), m.id, t.title, ev.phase, ev.what, task=t.id, approved_by=ev.approved_by
+    )
+    return Action(
+        GIT_COMMIT,
+        ROLE,
+        m.id,
+        t.id,
+        ev.phase,
+        payload=Commit(
+            msg, tuple(paths), ev.key, ev.kind, on_milestone_branch=g.branch == "milestone"
+        ),
+        remember=(("done", ev.key, ev.kind),),
+        key=f"git:commit:{ev.key}",
+    )
 
 
 def _push(snap: Snapshot, tasks: int, pushed: int) -> list[Action]:
@@ -180,8 +229,16 @@ def _push(snap: Snapshot, tasks: int, pushed: int) -> list[Action]:
     due = tasks // g.push_every
     if due <= pushed:
         return []
-    return [Action(GIT_PUSH, ROLE, snap.driving, payload=Push(g.remote, due, tasks),
-                   remember=(("pushed", "n", due),), key=f"git:push:{due}")]
+    return [
+        Action(
+            GIT_PUSH,
+            ROLE,
+            snap.driving,
+            payload=Push(g.remote, due, tasks),
+            remember=(("pushed", "n", due),),
+            key=f"git:push:{due}",
+        )
+    ]
 
 
 # ------------------------------------------------------------------------------ memory
@@ -229,8 +286,9 @@ class GitEffects:
         """Seconds a refused push waits before the remote is asked again (None: no wait)."""
         return self._push_delay if self._push_next is not None else None
 
-    def apply(self, a: Action, session_id: str | None,
-              log: Callable[[dict[str, Any]], None]) -> None:
+    def apply(
+        self, a: Action, session_id: str | None, log: Callable[[dict[str, Any]], None]
+    ) -> None:
         from kiro_tui.core.git.repo import GitBlocked
 
         try:
@@ -250,10 +308,19 @@ class GitEffects:
                 from kiro_tui.core.git import current_branch
 
                 key = a.payload.key if isinstance(a.payload, Commit) else None
-                log({"event": "git_error", "level": "warning", "task_id": a.task_id,
-                     "phase": a.phase, "message": exc.reason,
-                     "branch": current_branch(self.ws.root), "result": exc.kind,
-                     "suggestion": exc.suggestion, "data": {"step": a.kind, "key": key}})
+                log(
+                    {
+                        "event": "git_error",
+                        "level": "warning",
+                        "task_id": a.task_id,
+                        "phase": a.phase,
+                        "message": exc.reason,
+                        "branch": current_branch(self.ws.root),
+                        "result": exc.kind,
+                        "suggestion": exc.suggestion,
+                        "data": {"step": a.kind, "key": key},
+                    }
+                )
             raise
         self._errors.pop(a.key, None)
         log(rec)
@@ -263,13 +330,23 @@ class GitEffects:
         return {"event": "git_branch", "message": f"on {name}", "branch": name, "result": "ok"}
 
     def _commit(self, a: Action, c: Commit) -> dict[str, Any]:
-        done = self.ws.git_commit(a.milestone_id or "", list(c.paths), c.message,
-                                  on_milestone_branch=c.on_milestone_branch)
-        return {"event": "git_commit", "task_id": a.task_id, "phase": a.phase,
-                "message": c.message.split("\n", 1)[0], "branch": done.branch,
-                "sha": done.sha, "files": list(done.files),
-                "result": "committed" if done.sha else "nothing to commit",
-                "data": {"key": c.key, "event": c.event}}
+        done = self.ws.git_commit(
+            a.milestone_id or "",
+            list(c.paths),
+            c.message,
+            on_milestone_branch=c.on_milestone_branch,
+        )
+        return {
+            "event": "git_commit",
+            "task_id": a.task_id,
+            "phase": a.phase,
+            "message": c.message.split("\n", 1)[0],
+            "branch": done.branch,
+            "sha": done.sha,
+            "files": list(done.files),
+            "result": "committed" if done.sha else "nothing to commit",
+            "data": {"key": c.key, "event": c.event},
+        }
 
     def _push(self, a: Action, p: Push, session_id: str | None) -> None:
         from kiro_tui.core.git.repo import GitBlocked
@@ -280,11 +357,21 @@ class GitEffects:
             raise GitBlocked(last.kind, last.reason, last.suggestion)
         path = sessions.role_log_path(self.ws.root, session_id, ROLE) if session_id else None
         try:
-            self.ws.push(a.milestone_id, remote=p.remote, role=ROLE, session_id=session_id,
-                         log_path=path, data={"n": p.n, "tasks": p.tasks}, log_refusal=False)
+            self.ws.push(
+                a.milestone_id,
+                remote=p.remote,
+                role=ROLE,
+                session_id=session_id,
+                log_path=path,
+                data={"n": p.n, "tasks": p.tasks},
+                log_refusal=False,
+            )
         except GitBlocked as exc:
-            self._push_delay = self.PUSH_RETRY_FIRST if self._push_next is None else \
-                min(self.PUSH_RETRY_MAX, self._push_delay * 2)
+            self._push_delay = (
+                self.PUSH_RETRY_FIRST
+                if self._push_next is None
+                else min(self.PUSH_RETRY_MAX, self._push_delay * 2)
+            )
             self._push_next = now + self._push_delay
             self._push_refusal = exc
             raise

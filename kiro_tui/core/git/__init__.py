@@ -37,9 +37,9 @@ if TYPE_CHECKING:
     import pygit2
 
 
-
-def _upstream_oid(repo: pygit2.Repository, branch: str, remote: str | None,
-                  upstream: bool = True) -> Any:
+def _upstream_oid(
+    repo: pygit2.Repository, branch: str, remote: str | None, upstream: bool = True
+) -> Any:
     """The branch's upstream tip (when `upstream`), else `refs/remotes/<remote>/<branch>`."""
     up = None
     if upstream:
@@ -78,8 +78,9 @@ def info(root: Path | str, remote: str | None = None) -> GitInfo:
             if up is not None:
                 ahead, behind = repo.ahead_behind(repo.head.target, up)
         dirty = sum(1 for p in repo.status() if not p.startswith(LOCKS))
-        return GitInfo(is_repo=True, branch=branch, detached=detached, ahead=ahead,
-                       behind=behind, dirty=dirty)
+        return GitInfo(
+            is_repo=True, branch=branch, detached=detached, ahead=ahead, behind=behind, dirty=dirty
+        )
     except Exception as exc:  # a broken repository is shown, not raised
         return GitInfo(is_repo=True, error=f"{type(exc).__name__}: {exc}")
 
@@ -87,8 +88,6 @@ def info(root: Path | str, remote: str | None = None) -> GitInfo:
 def conflicts(root: Path | str) -> list[str]:
     """Paths in conflict in the index, sorted."""
     return _conflicts(_open(root, cached=True))
-
-
 
 
 def _trailers(msg: str) -> dict[str, str]:
@@ -103,8 +102,9 @@ def _trailers(msg: str) -> dict[str, str]:
     return out
 
 
-def milestone_commits(root: Path | str, milestone_id: str, limit: int = 200,
-                      max_scan: int = 20_000) -> list[CommitInfo]:
+def milestone_commits(
+    root: Path | str, milestone_id: str, limit: int = 200, max_scan: int = 20_000
+) -> list[CommitInfo]:
     """Commits carrying the trailer `Milestone: <id>`, newest first, walking back from HEAD
     (at most `max_scan` commits)."""
     import pygit2
@@ -119,14 +119,23 @@ def milestone_commits(root: Path | str, milestone_id: str, limit: int = 200,
         tr = _trailers(c.message)
         if tr.get("milestone") != milestone_id:
             continue
-        diff = (c.parents[0].tree.diff_to_tree(c.tree) if c.parents
-                else c.tree.diff_to_tree(swap=True))
+        diff = (
+            c.parents[0].tree.diff_to_tree(c.tree) if c.parents else c.tree.diff_to_tree(swap=True)
+        )
         files = tuple(d.new_file.path or d.old_file.path for d in diff.deltas)
         when = datetime.fromtimestamp(c.commit_time, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        out.append(CommitInfo(sha=str(c.id), short=str(c.id)[:7],
-                              summary=c.message.split("\n", 1)[0].strip(), time=when,
-                              author=c.author.name, files=files, task=tr.get("task"),
-                              phase=tr.get("phase")))
+        out.append(
+            CommitInfo(
+                sha=str(c.id),
+                short=str(c.id)[:7],
+                summary=c.message.split("\n", 1)[0].strip(),
+                time=when,
+                author=c.author.name,
+                files=files,
+                task=tr.get("task"),
+                phase=tr.get("phase"),
+            )
+        )
     return out
 
 
@@ -135,9 +144,17 @@ def _one_line(text: object) -> str:
     return " ".join(str(text).split())
 
 
-def message(type: str, milestone_id: str, task_title: str, phase: str | None, what: str, *,
-            milestone: str | None = None, task: str | None = None,
-            approved_by: str | None = None) -> str:
+def message(
+    type: str,
+    milestone_id: str,
+    task_title: str,
+    phase: str | None,
+    what: str,
+    *,
+    milestone: str | None = None,
+    task: str | None = None,
+    approved_by: str | None = None,
+) -> str:
     """`<type>(<milestone-id>): <task title> - <phase> <what>`, a blank line, then the trailers
     Milestone, Task, Phase and Approved-by (each only when known)."""
     tail = f"{phase} {what}" if phase else what
@@ -152,9 +169,14 @@ def message(type: str, milestone_id: str, task_title: str, phase: str | None, wh
     return head + "\n\n" + "\n".join(trailers) + "\n"
 
 
-def paths_for_event(root: Path | str, milestone_path: Path | str | None, milestone_id: str,
-                    session_id: str | None, task_id: str | None,
-                    deliverable_paths: Iterable[Path | str] = ()) -> list[str]:
+def paths_for_event(
+    root: Path | str,
+    milestone_path: Path | str | None,
+    milestone_id: str,
+    session_id: str | None,
+    task_id: str | None,
+    deliverable_paths: Iterable[Path | str] = (),
+) -> list[str]:
     """What one commit stages (relative to `root`): the milestone YAML in both active/ and
     completed/ (so a move is one commit), its execution log, the session's logs and files, the
     task's deliverables folder, and `{path}` deliverables inside `root`."""
@@ -169,12 +191,18 @@ def paths_for_event(root: Path | str, milestone_path: Path | str | None, milesto
         out.append(mp.as_posix())
         if mp.parent.name in ("active", "completed"):
             name = mp.name
-    out += [f"{MS}/active/{name}", f"{MS}/completed/{name}",
-            f"{MS}/logs/execution-{milestone_id}.jsonl"]
+    out += [
+        f"{MS}/active/{name}",
+        f"{MS}/completed/{name}",
+        f"{MS}/logs/execution-{milestone_id}.jsonl",
+    ]
     if session_id:
         check_id(session_id, "session id")
-        out += [f"{MS}/logs/{session_id}", f"{MS}/sessions/{session_id}.yaml",
-                f"{MS}/sessions/{session_id}"]
+        out += [
+            f"{MS}/logs/{session_id}",
+            f"{MS}/sessions/{session_id}.yaml",
+            f"{MS}/sessions/{session_id}",
+        ]
     if task_id:
         out.append(f"{MS}/deliverables/{check_id(task_id, 'task id')}")
     for p in deliverable_paths:
@@ -200,8 +228,9 @@ def _local_changes(repo: Any, carry: Sequence[str]) -> list[str]:
     return sorted(out)
 
 
-def ensure_milestone_branch(root: Path | str, milestone_id: str, *,
-                            carry: Sequence[str] = ()) -> str:
+def ensure_milestone_branch(
+    root: Path | str, milestone_id: str, *, carry: Sequence[str] = ()
+) -> str:
     """For `branch: milestone`: switch to `milestone/<id>`, creating it from HEAD when missing.
 
     Switches only when no tracked file has staged or unstaged changes (untracked files are fine
@@ -215,8 +244,11 @@ def ensure_milestone_branch(root: Path | str, milestone_id: str, *,
     refname = f"refs/heads/{name}"
     repo = _open(root)
     if repo.head_is_detached:
-        raise GitBlocked("detached_head", f"HEAD is detached: not switching to {name}",
-                         "switch to a branch (git switch <branch>), then resume")
+        raise GitBlocked(
+            "detached_head",
+            f"HEAD is detached: not switching to {name}",
+            "switch to a branch (git switch <branch>), then resume",
+        )
     if _branch_name(repo) == name:
         return name
     if repo.head_is_unborn:  # no commit yet: the first commit will create the branch
@@ -225,10 +257,11 @@ def ensure_milestone_branch(root: Path | str, milestone_id: str, *,
     changed = _local_changes(repo, carry)
     if changed:
         shown = ", ".join(changed[:3]) + (" ..." if len(changed) > 3 else "")
-        raise GitBlocked("dirty_switch", f"not switching to {name}: {len(changed)} file(s) have "
-                         f"uncommitted changes ({shown})",
-                         "commit or stash them, then resume; kiro-tui never moves or discards "
-                         "your changes")
+        raise GitBlocked(
+            "dirty_switch",
+            f"not switching to {name}: {len(changed)} file(s) have uncommitted changes ({shown})",
+            "commit or stash them, then resume; kiro-tui never moves or discards your changes",
+        )
     existing = repo.branches.local.get(name)
     if existing is None:
         repo.branches.local.create(name, repo.head.peel(pygit2.Commit))
@@ -248,9 +281,11 @@ def ensure_milestone_branch(root: Path | str, milestone_id: str, *,
         repo.checkout(refname, strategy=pygit2.enums.CheckoutStrategy.SAFE, callbacks=_Notify())
     except pygit2.GitError as exc:
         shown = ", ".join(sorted(in_way)[:3]) or str(exc)
-        raise GitBlocked("dirty_switch", f"not switching to {name}: files in the way ({shown})",
-                         "move or commit them, then resume; kiro-tui never overwrites them"
-                         ) from None
+        raise GitBlocked(
+            "dirty_switch",
+            f"not switching to {name}: files in the way ({shown})",
+            "move or commit them, then resume; kiro-tui never overwrites them",
+        ) from None
     return name
 
 
@@ -266,26 +301,35 @@ def push(root: Path | str, remote: str, branch: str | None = None) -> PushResult
     if branch is None:
         branch = _branch_name(repo)
         if branch is None:
-            raise GitBlocked("detached_head", "HEAD is detached: no branch to push",
-                             "switch to a branch, then push")
+            raise GitBlocked(
+                "detached_head",
+                "HEAD is detached: no branch to push",
+                "switch to a branch, then push",
+            )
     try:
         local = repo.lookup_reference(f"refs/heads/{branch}").target
     except (KeyError, pygit2.InvalidSpecError):
-        raise GitBlocked("no_branch", f"branch {branch!r} has no commit yet",
-                         "commit something first") from None
+        raise GitBlocked(
+            "no_branch", f"branch {branch!r} has no commit yet", "commit something first"
+        ) from None
     try:
         rem = repo.remotes[remote]
     except (KeyError, pygit2.GitError):
-        raise GitBlocked("no_remote", f"no git remote named {remote!r}",
-                         f"add it (git remote add {remote} <url>) or set git.remote in "
-                         ".milestones/config/kiro-config.yaml") from None
+        raise GitBlocked(
+            "no_remote",
+            f"no git remote named {remote!r}",
+            f"add it (git remote add {remote} <url>) or set git.remote in "
+            ".milestones/config/kiro-config.yaml",
+        ) from None
     tracking = _upstream_oid(repo, branch, remote, upstream=False)
     if tracking is not None and tracking != local:
         ahead, behind = repo.ahead_behind(local, tracking)
         if behind and ahead:
-            raise GitBlocked("diverged", f"{branch} and {remote}/{branch} have diverged "
-                             f"({ahead} ahead, {behind} behind)",
-                             f"merge or rebase onto {remote}/{branch} yourself, then push")
+            raise GitBlocked(
+                "diverged",
+                f"{branch} and {remote}/{branch} have diverged ({ahead} ahead, {behind} behind)",
+                f"merge or rebase onto {remote}/{branch} yourself, then push",
+            )
         if behind:  # the remote already has everything we have
             return PushResult(branch, remote, str(tracking), pushed=False)
 
@@ -297,27 +341,33 @@ def push(root: Path | str, remote: str, branch: str | None = None) -> PushResult
             if message:
                 rejected.append(message)
 
-        def credentials(self, url: str, username_from_url: str | None,
-                        allowed_types: Any) -> Any:
+        def credentials(self, url: str, username_from_url: str | None, allowed_types: Any) -> Any:
             if tried or not allowed_types & pygit2.enums.CredentialType.SSH_KEY:
                 raise pygit2.GitError(f"no credentials for {url}")
             tried.append(True)
             return pygit2.KeypairFromAgent(username_from_url or "git")
 
-    suggestion = (f"the remote has commits this branch lacks: fetch, then merge or rebase onto "
-                  f"{remote}/{branch} and push again (kiro-tui never force-pushes)")
+    suggestion = (
+        f"the remote has commits this branch lacks: fetch, then merge or rebase onto "
+        f"{remote}/{branch} and push again (kiro-tui never force-pushes)"
+    )
     try:
         rem.push([f"refs/heads/{branch}:refs/heads/{branch}"], callbacks=_Callbacks())
     except pygit2.GitError as exc:
         text = str(exc)
         if "fastforward" in text or "fast-forward" in text or "not present locally" in text:
-            raise GitBlocked("push_rejected", f"push of {branch} to {remote} rejected: {text}",
-                             suggestion) from None
-        raise GitBlocked("push_failed", f"push of {branch} to {remote} failed: {text}",
-                         "check the remote's URL, network and credentials") from None
+            raise GitBlocked(
+                "push_rejected", f"push of {branch} to {remote} rejected: {text}", suggestion
+            ) from None
+        raise GitBlocked(
+            "push_failed",
+            f"push of {branch} to {remote} failed: {text}",
+            "check the remote's URL, network and credentials",
+        ) from None
     if rejected:
-        raise GitBlocked("push_rejected", f"push of {branch} to {remote} rejected: "
-                         f"{rejected[0]}", suggestion)
+        raise GitBlocked(
+            "push_rejected", f"push of {branch} to {remote} rejected: {rejected[0]}", suggestion
+        )
     # the remote-tracking branch already at our tip: the push had nothing to send
     return PushResult(branch, remote, str(local), pushed=tracking != local)
 

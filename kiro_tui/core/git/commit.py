@@ -122,8 +122,9 @@ def _index_stamp(repo: Any) -> tuple[int, int, int] | None:
     return st.st_mtime_ns, st.st_size, st.st_ino
 
 
-def commit_paths(root: Path | str, paths: Sequence[Path | str], message: str, *,
-                 allow_empty: bool = False) -> str | None:
+def commit_paths(
+    root: Path | str, paths: Sequence[Path | str], message: str, *, allow_empty: bool = False
+) -> str | None:
     """Commit exactly `paths` (files or folders, relative to `root`; deletions of tracked files
     under them included) on the current branch, from their working-tree content. Returns the
     new commit's sha, or None when nothing changed. Raises GitBlocked (detached_head,
@@ -171,8 +172,9 @@ def commit_paths(root: Path | str, paths: Sequence[Path | str], message: str, *,
         try:
             index.add(f)  # hashes the file through git's filters, keeps its stat data
         except pygit2.GitError as exc:
-            raise GitBlocked("commit_failed", f"cannot read {f}: {exc}",
-                             "check the file's permissions") from None
+            raise GitBlocked(
+                "commit_failed", f"cannot read {f}: {exc}", "check the file's permissions"
+            ) from None
         entry = index[f]
         new[f] = (entry.id, int(entry.mode))
 
@@ -189,8 +191,9 @@ def commit_paths(root: Path | str, paths: Sequence[Path | str], message: str, *,
     if unchanged and not allow_empty:
         return None
     sig = signature(repo)
-    oid = repo.create_commit("HEAD", sig, sig, message, tree_id,
-                             [head.id] if head is not None else [])
+    oid = repo.create_commit(
+        "HEAD", sig, sig, message, tree_id, [head.id] if head is not None else []
+    )
     if _index_stamp(repo) == stamp:
         try:
             index.write()
@@ -222,14 +225,22 @@ def _sync_index(repo: Any, new: dict[str, tuple[Any, int]], removed: set[str], s
             return
         except pygit2.GitError as exc:
             if time.monotonic() > deadline:
-                raise GitBlocked("index_locked", f"committed {sha[:7]} but could not update the "
-                                 f"index ({exc})", "the committed files may show as staged "
-                                 "changes; run 'git reset -- <paths>' or 'git add' them") from None
+                raise GitBlocked(
+                    "index_locked",
+                    f"committed {sha[:7]} but could not update the index ({exc})",
+                    "the committed files may show as staged "
+                    "changes; run 'git reset -- <paths>' or 'git add' them",
+                ) from None
             time.sleep(0.05)
 
 
-def commit_step(root: Path | str, milestone_id: str, paths: Sequence[Path | str], message: str,
-                on_milestone_branch: bool = False) -> CommitResult:
+def commit_step(
+    root: Path | str,
+    milestone_id: str,
+    paths: Sequence[Path | str],
+    message: str,
+    on_milestone_branch: bool = False,
+) -> CommitResult:
     """One commit of the git role: `paths` only, retried when a log being appended made libgit2
     read a file mid-write; refused (wrong_branch) when `on_milestone_branch` and HEAD is on
     another branch than `milestone/<milestone_id>`."""
@@ -238,8 +249,11 @@ def commit_step(root: Path | str, milestone_id: str, paths: Sequence[Path | str]
     want = f"milestone/{milestone_id}"
     branch = gitops.current_branch(root)
     if on_milestone_branch and branch is not None and branch != want:
-        raise GitBlocked("wrong_branch", f"HEAD is on {branch}, not on {want}",
-                         f"switch back to {want} (git switch {want}), then resume")
+        raise GitBlocked(
+            "wrong_branch",
+            f"HEAD is on {branch}, not on {want}",
+            f"switch back to {want} (git switch {want}), then resume",
+        )
     sha: str | None = None
     for attempt in range(3):
         try:

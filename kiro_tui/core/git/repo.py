@@ -3,7 +3,6 @@
 See gitops.py for the functions the rest of kiro-tui calls.
 """
 
-
 from __future__ import annotations
 
 import os
@@ -106,10 +105,14 @@ def _open(root: Path | str, *, cached: bool = False) -> pygit2.Repository:
     try:
         found = pygit2.discover_repository(str(root))
         if not found:
-            raise GitBlocked("not_a_repository", f"{root} is not inside a git working tree",
-                             "run 'git init' there, or set git.enabled: false")
+            raise GitBlocked(
+                "not_a_repository",
+                f"{root} is not inside a git working tree",
+                "run 'git init' there, or set git.enabled: false",
+            )
         repos: dict[tuple[str, int, int], pygit2.Repository] = _local.__dict__.setdefault(
-            "repos", {})
+            "repos", {}
+        )
         st = os.stat(found)
         key = (found, st.st_dev, st.st_ino)
         repo = repos.get(key) if cached else None
@@ -120,11 +123,17 @@ def _open(root: Path | str, *, cached: bool = False) -> pygit2.Repository:
                     repos.pop(next(iter(repos)))
                 repos[key] = repo
     except (pygit2.GitError, OSError) as exc:
-        raise GitBlocked("not_a_repository", f"{root}: cannot open the git repository: {exc}",
-                         "check the folder's ownership and permissions") from None
+        raise GitBlocked(
+            "not_a_repository",
+            f"{root}: cannot open the git repository: {exc}",
+            "check the folder's ownership and permissions",
+        ) from None
     if repo.is_bare or not repo.workdir:
-        raise GitBlocked("not_a_repository", f"{root} is not inside a git working tree",
-                         "run 'git init' there, or set git.enabled: false")
+        raise GitBlocked(
+            "not_a_repository",
+            f"{root} is not inside a git working tree",
+            "run 'git init' there, or set git.enabled: false",
+        )
     return repo
 
 
@@ -142,8 +151,11 @@ def _rel(prefix: str, path: str | Path, root: Path | str) -> str:
     p = os.path.normpath(p).replace(os.sep, "/")
     p = "" if p == "." else p
     if p == ".." or p.startswith("../"):
-        raise GitBlocked("outside_repository", f"{path} is outside {root}",
-                         "commit only paths inside the workspace")
+        raise GitBlocked(
+            "outside_repository",
+            f"{path} is outside {root}",
+            "commit only paths inside the workspace",
+        )
     return (prefix + p).rstrip("/") if p else prefix.rstrip("/")
 
 
@@ -164,20 +176,26 @@ def _check_committable(repo: pygit2.Repository) -> None:
     import pygit2
 
     if repo.head_is_detached:
-        raise GitBlocked("detached_head",
-                         f"HEAD is detached at {str(repo.head.target)[:7]}: kiro-tui commits only "
-                         "on a branch", "switch to a branch (git switch <branch>), then resume")
+        raise GitBlocked(
+            "detached_head",
+            f"HEAD is detached at {str(repo.head.target)[:7]}: kiro-tui commits only on a branch",
+            "switch to a branch (git switch <branch>), then resume",
+        )
     in_conflict = _conflicts(repo)
     if in_conflict:
         shown = ", ".join(in_conflict[:3]) + (" ..." if len(in_conflict) > 3 else "")
-        raise GitBlocked("index_conflict",
-                         f"the index has {len(in_conflict)} path(s) in conflict ({shown})",
-                         "resolve and commit them yourself; kiro-tui never resolves a conflict")
+        raise GitBlocked(
+            "index_conflict",
+            f"the index has {len(in_conflict)} path(s) in conflict ({shown})",
+            "resolve and commit them yourself; kiro-tui never resolves a conflict",
+        )
     state = repo.state()
     if state != pygit2.enums.RepositoryState.NONE:
-        raise GitBlocked("operation_in_progress",
-                         f"a {state.name.lower().replace('_', ' ')} is in progress",
-                         "finish or abort it, then resume")
+        raise GitBlocked(
+            "operation_in_progress",
+            f"a {state.name.lower().replace('_', ' ')} is in progress",
+            "finish or abort it, then resume",
+        )
 
 
 def signature(repo: pygit2.Repository) -> pygit2.Signature:

@@ -60,8 +60,9 @@ class _Budget:
     def open(self, e: Any) -> None:
         self.depth += 1
         if self.depth > self.max_depth:
-            raise LimitExceeded(f"nested deeper than {self.max_depth} levels; not loaded",
-                                self._line(e))
+            raise LimitExceeded(
+                f"nested deeper than {self.max_depth} levels; not loaded", self._line(e)
+            )
         self.starts.append((e.anchor, self.total))
         self.total += 1
 
@@ -80,13 +81,18 @@ class _Budget:
         size = self.sizes.get(e.anchor)
         if size is None:
             if any(a == e.anchor for a, _ in self.starts):
-                raise LimitExceeded(f"alias *{e.anchor} refers to a node that contains it; "
-                                    "not loaded", self._line(e))
+                raise LimitExceeded(
+                    f"alias *{e.anchor} refers to a node that contains it; not loaded",
+                    self._line(e),
+                )
             raise LimitExceeded(f"alias *{e.anchor} has no anchor", self._line(e))
         self.total += size
         if self.total > self.max_nodes:
-            raise LimitExceeded(f"aliases expand the document beyond {self.max_nodes:,} nodes "
-                                "(a YAML bomb?); not loaded", self._line(e))
+            raise LimitExceeded(
+                f"aliases expand the document beyond {self.max_nodes:,} nodes "
+                "(a YAML bomb?); not loaded",
+                self._line(e),
+            )
 
 
 def check_limits(text: str) -> None:
@@ -212,8 +218,11 @@ def _build(parser: Any, table: Any, constructor: Any, cache: dict[str, Any], ev:
             budget.scalar(e)
             if e.tag is not None:
                 raise _Unusual("tag")
-            value = _plain(e.value, table, constructor, cache) if e.implicit[0] and \
-                not e.style else e.value
+            value = (
+                _plain(e.value, table, constructor, cache)
+                if e.implicit[0] and not e.style
+                else e.value
+            )
             if e.anchor is not None:
                 anchors[e.anchor] = value
         elif t is mstart_t or t is sstart_t:

@@ -137,12 +137,19 @@ def _stub(i: int, task: Any, dash: int) -> str:
     status = task.get("status")
     if status is not None and not isinstance(status, str):
         raise _Unfit("a task status that is not a string")
-    return (" " * dash + "- {id: " + json.dumps(task["id"]) + ", status: "
-            + json.dumps(status) + f", {STUB_KEY}: {i}}}\n")
+    return (
+        " " * dash
+        + "- {id: "
+        + json.dumps(task["id"])
+        + ", status: "
+        + json.dumps(status)
+        + f", {STUB_KEY}: {i}}}\n"
+    )
 
 
-def edit_focused(text: str, path: Path | str, fn: Callable[[Any], T], task_id: str
-                 ) -> tuple[T, str] | None:
+def edit_focused(
+    text: str, path: Path | str, fn: Callable[[Any], T], task_id: str
+) -> tuple[T, str] | None:
     """(fn's result, the new text) editing only task `task_id` in full; None when the document
     does not fit (the caller then edits the whole document). Exceptions from `fn` propagate."""
     from kiro_tui.core.yaml.fast import LimitExceeded, try_load
@@ -192,9 +199,13 @@ def _finish(doc: Any, data: dict[str, Any], split: _Split, stubs: dict[int, str]
     for i in stubs:
         t = tasks[i]
         orig = data["tasks"][i]
-        if not isinstance(t, dict) or set(t) != {"id", "status", STUB_KEY} or \
-                t.get(STUB_KEY) != i or t.get("id") != orig.get("id") or \
-                t.get("status") != orig.get("status"):
+        if (
+            not isinstance(t, dict)
+            or set(t) != {"id", "status", STUB_KEY}
+            or t.get(STUB_KEY) != i
+            or t.get("id") != orig.get("id")
+            or t.get("status") != orig.get("status")
+        ):
             raise _Unfit("the edit touched another task")
     out = doc.dump()
     lines = out.splitlines(keepends=True)
@@ -224,8 +235,9 @@ def _finish(doc: Any, data: dict[str, Any], split: _Split, stubs: dict[int, str]
         raise _Unfit("the result is beyond the limits") from None
     if not (ok and ok2 and isinstance(got, dict) and isinstance(reduced, dict)):
         raise _Unfit("the result does not parse")
-    expected_tasks = [data["tasks"][i] if i in stubs else t
-                      for i, t in enumerate(reduced.get("tasks") or [])]
+    expected_tasks = [
+        data["tasks"][i] if i in stubs else t for i, t in enumerate(reduced.get("tasks") or [])
+    ]
     if got != {**reduced, "tasks": expected_tasks}:
         raise _Unfit("the result is not what was meant")
     return new

@@ -90,8 +90,9 @@ def detect_indent(text: str) -> tuple[int, int, int]:
             continue
         # a key that opens a block; for `- key:` the key sits after the dash
         parent = len(m.group(1)) + len(m.group(2) or "")
-        nxt = next((x for x in lines[i + 1:] if x.strip() and not x.lstrip().startswith("#")),
-                   None)
+        nxt = next(
+            (x for x in lines[i + 1 :] if x.strip() and not x.lstrip().startswith("#")), None
+        )
         if nxt is None:
             break
         child = len(nxt) - len(nxt.lstrip(" "))
@@ -113,8 +114,14 @@ def detect_indent(text: str) -> tuple[int, int, int]:
 class RoundTrip:
     """A round-trip YAML document bound to the text it came from."""
 
-    def __init__(self, text: str, path: Path | str, *, indent: tuple[int, int, int] | None = None,
-                 null: str | None = None) -> None:
+    def __init__(
+        self,
+        text: str,
+        path: Path | str,
+        *,
+        indent: tuple[int, int, int] | None = None,
+        null: str | None = None,
+    ) -> None:
         """`indent` and `null` default to what `text` uses (give them when `text` is a part of
         a bigger file, see partial.py)."""
         from ruamel.yaml import YAML
@@ -199,15 +206,21 @@ def detect_null(text: str) -> str:
             continue
         if body.endswith(":") and not body.lstrip().startswith(("'", '"', "{", "[")):
             indent = len(body) - len(body.lstrip(" -"))
-            nxt = next((x for x in lines[i + 1:] if x.strip() and not x.lstrip().startswith("#")),
-                       "")
+            nxt = next(
+                (x for x in lines[i + 1 :] if x.strip() and not x.lstrip().startswith("#")), ""
+            )
             child = len(nxt) - len(nxt.lstrip(" "))
             opens = child > indent or (child == indent and nxt.lstrip().startswith("-"))
             if not opens:
                 empty += 1
         else:
-            value = body.rsplit(": ", 1)[-1].strip() if ": " in body else \
-                body.lstrip(" -") if body.lstrip().startswith("- ") else ""
+            value = (
+                body.rsplit(": ", 1)[-1].strip()
+                if ": " in body
+                else body.lstrip(" -")
+                if body.lstrip().startswith("- ")
+                else ""
+            )
             if value in _NULL_WORDS:
                 explicit += 1
     return "" if empty > explicit else "null"

@@ -36,20 +36,31 @@ class DecisionScreen(ModalScreen[Decision | None]):
     def compose(self) -> ComposeResult:
         verb = "Approve" if self.approve else "Reject"
         with Vertical(id="decision", classes="-approve" if self.approve else "-reject"):
-            yield Label(Content.from_markup(f"[b]{verb}[/b] {escape(self.target.describe())}"),
-                        id="decision-title")
-            yield Static(Content.from_markup(
-                f"milestone {escape(self.target.mid)}: {escape(self.target.milestone_title)}\n"
-                + escape(self.summary)), id="decision-summary")
-            yield Input(placeholder="note (optional)" if self.approve else
-                        "reason (required): what must change?", id="decision-text")
+            yield Label(
+                Content.from_markup(f"[b]{verb}[/b] {escape(self.target.describe())}"),
+                id="decision-title",
+            )
+            yield Static(
+                Content.from_markup(
+                    f"milestone {escape(self.target.mid)}: {escape(self.target.milestone_title)}\n"
+                    + escape(self.summary)
+                ),
+                id="decision-summary",
+            )
+            yield Input(
+                placeholder="note (optional)"
+                if self.approve
+                else "reason (required): what must change?",
+                id="decision-text",
+            )
             yield Label("Enter confirms · Escape cancels", id="decision-help")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         text = event.value.strip()
         if not self.approve and not text:
             self.query_one("#decision-help", Label).update(
-                Content.from_markup("[$error]a reason is required to reject[/]"))
+                Content.from_markup("[$error]a reason is required to reject[/]")
+            )
             return
         self.dismiss(Decision(self.target, self.approve, text))
 

@@ -29,10 +29,10 @@ def commit_prompt(c: CommitInfo) -> Content:
     shown = ", ".join(c.files[:MAX_FILES])
     if len(c.files) > MAX_FILES:
         shown += f", … (+{len(c.files) - MAX_FILES})"
-    head = Content.assemble((c.short, "bold $accent"), "  ", (when, "$text-muted"), "  ",
-                            c.summary)
-    files = Content.assemble("         ", (f"{len(c.files)} file(s): " + (shown or "none"),
-                                          "$text-muted"))
+    head = Content.assemble((c.short, "bold $accent"), "  ", (when, "$text-muted"), "  ", c.summary)
+    files = Content.assemble(
+        "         ", (f"{len(c.files)} file(s): " + (shown or "none"), "$text-muted")
+    )
     return Content("\n").join([head, files])
 
 
@@ -51,12 +51,15 @@ class GitPanelScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="git-panel"):
-            yield Static(Content.from_markup("[b]Commits of $mid[/b]", mid=self.milestone_id),
-                         id="git-panel-title")
+            yield Static(
+                Content.from_markup("[b]Commits of $mid[/b]", mid=self.milestone_id),
+                id="git-panel-title",
+            )
             yield Static(Content.from_markup("[dim]loading…[/dim]"), id="git-panel-note")
             yield OptionList(id="git-panel-list")
-            yield Static(Content.from_markup("[dim]Escape closes this panel.[/dim]"),
-                         id="git-panel-help")
+            yield Static(
+                Content.from_markup("[dim]Escape closes this panel.[/dim]"), id="git-panel-help"
+            )
 
     def on_mount(self) -> None:
         self.query_one(OptionList).display = False
@@ -66,9 +69,13 @@ class GitPanelScreen(ModalScreen[None]):
             return
         self.commits, self.note = message.commits, message.note
         if message.branch:
-            self.query_one("#git-panel-title", Static).update(Content.from_markup(
-                "[b]Commits of $mid[/b]  [dim]on $branch[/dim]", mid=self.milestone_id,
-                branch=message.branch))
+            self.query_one("#git-panel-title", Static).update(
+                Content.from_markup(
+                    "[b]Commits of $mid[/b]  [dim]on $branch[/dim]",
+                    mid=self.milestone_id,
+                    branch=message.branch,
+                )
+            )
         note = self.query_one("#git-panel-note", Static)
         listing = self.query_one(OptionList)
         if message.note or not message.commits:

@@ -17,8 +17,11 @@ PALETTE = ("ctrl+p", "command palette: every action, plus git and log filters")
 
 def help_rows(keymap: dict[str, str] | None = None) -> list[tuple[str, str, str]]:
     """(group title, key, what it does) for every binding, then the palette key."""
-    rows = [(g.title, key_label(b, keymap), b.tooltip or b.description)
-            for g in GROUPS for b in g.bindings]
+    rows = [
+        (g.title, key_label(b, keymap), b.tooltip or b.description)
+        for g in GROUPS
+        for b in g.bindings
+    ]
     rows.append(("The app", *PALETTE))
     return rows
 
@@ -41,9 +44,14 @@ class HelpScreen(ModalScreen[None]):
                 group = title
             lines.append(f"  [b $accent]{escape(key):>7}[/]  {escape(what)}")
         with Vertical(id="help"):
-            yield Static(Content.from_markup(
-                "[b]kiro-tui keys[/b]\n" + "\n".join(lines)
-                + "\n\n[dim]Escape closes this help.[/dim]"), id="help-text")
+            yield Static(
+                Content.from_markup(
+                    "[b]kiro-tui keys[/b]\n"
+                    + "\n".join(lines)
+                    + "\n\n[dim]Escape closes this help.[/dim]"
+                ),
+                id="help-text",
+            )
 
     def action_close(self) -> None:
         self.dismiss(None)

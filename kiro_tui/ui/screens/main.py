@@ -98,7 +98,8 @@ class MainScreen(Screen[None]):
         if self._first_snapshot and snap.state.milestones:
             self._first_snapshot = False
             first = snap.driving or next(
-                (m.id for m in ordered_milestones(snap.state) if not m.finished), None)
+                (m.id for m in ordered_milestones(snap.state) if not m.finished), None
+            )
             if first is not None and tree.select(Sel(first)):
                 node = tree.cursor_node
                 if node is not None:
@@ -200,8 +201,11 @@ class MainScreen(Screen[None]):
         p = t.phase(target.phase) if t else None
         summary = ""
         if p is not None:
-            summary = ("deliverables: " + ", ".join(d.label for d in p.deliverables)
-                       if p.deliverables else "no deliverables listed")
+            summary = (
+                "deliverables: " + ", ".join(d.label for d in p.deliverables)
+                if p.deliverables
+                else "no deliverables listed"
+            )
             if p.acceptance_criteria:
                 summary += "\ncriteria: " + "; ".join(p.acceptance_criteria)
 
@@ -286,8 +290,12 @@ class MainScreen(Screen[None]):
             else:
                 commits = gitops.milestone_commits(ws.root, mid)
                 branch = f"detached at {info.branch}" if info.detached else info.branch
-                msg = CommitsLoaded(mid, commits, None if commits else
-                                    f"no commits of {mid} on {branch} yet", branch=branch)
+                msg = CommitsLoaded(
+                    mid,
+                    commits,
+                    None if commits else f"no commits of {mid} on {branch} yet",
+                    branch=branch,
+                )
         except Exception as exc:  # the panel says it, in one line
             msg = CommitsLoaded(mid, [], f"could not list commits: {exc}")
         screen.post_message(msg)
@@ -322,8 +330,9 @@ class MainScreen(Screen[None]):
         log = self.query_one(EventLog)
         self._filter_log = log.has_focus
         flt.placeholder = LOG_FILTER if self._filter_log else TREE_FILTER
-        flt.value = log.text_filter if self._filter_log else \
-            self.query_one(MilestoneTree).filter_text
+        flt.value = (
+            log.text_filter if self._filter_log else self.query_one(MilestoneTree).filter_text
+        )
         flt.display = True
         flt.focus()
 
@@ -347,8 +356,9 @@ class MainScreen(Screen[None]):
     async def action_quit(self) -> None:
         await self.app.action_quit()
 
-    def set_log_filter(self, *, role: str | None = None, level: str | None = None,
-                       text: str | None = None) -> None:
+    def set_log_filter(
+        self, *, role: str | None = None, level: str | None = None, text: str | None = None
+    ) -> None:
         log = self.query_one(EventLog)
         if role is not None:
             log.role_filter = role

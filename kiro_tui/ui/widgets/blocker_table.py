@@ -66,8 +66,14 @@ class BlockerTable(DataTable[str]):
         self._blockers = ordered
         self.clear()
         for b in ordered:
-            self.add_row(SEVERITY_MARK.get(b.severity, b.severity), blocker_age(b),
-                         blocker_where(b), b.message, b.suggestion, key=b.blocker_id)
+            self.add_row(
+                SEVERITY_MARK.get(b.severity, b.severity),
+                blocker_age(b),
+                blocker_where(b),
+                b.message,
+                b.suggestion,
+                key=b.blocker_id,
+            )
         if ordered:
             self.move_cursor(row=min(keep, len(ordered) - 1))
         self.border_title = f"Blockers ({len(ordered)})"

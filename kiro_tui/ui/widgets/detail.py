@@ -19,9 +19,15 @@ if TYPE_CHECKING:
 PHASES = ("design", "spec", "task", "execute")
 
 COLOUR = {
-    "completed": "$success", "approved": "$success", "in_progress": "$primary",
-    "waiting_approval": "$warning", "blocked": "$error", "pending": "$text-muted",
-    "paused": "$secondary", "planned": "$text-muted", "cancelled": "$text-muted",
+    "completed": "$success",
+    "approved": "$success",
+    "in_progress": "$primary",
+    "waiting_approval": "$warning",
+    "blocked": "$error",
+    "pending": "$text-muted",
+    "paused": "$secondary",
+    "planned": "$text-muted",
+    "cancelled": "$text-muted",
 }
 URGENCY = ("blocked", "waiting_approval", "in_progress", "pending", "approved", "completed")
 BAR_WIDTH = 48
@@ -74,10 +80,15 @@ def render_milestone(snap: Snapshot, m: Milestone) -> str:
     from kiro_tui.core.progress import milestone_progress, segments, task_progress
 
     parts = milestone_parts(m)
-    lines = [f"[b]{escape(m.id)}[/b]  {escape(m.title)}",
-             f"{status_markup(m.status)}   progress [b]{milestone_progress(m):.1f}%[/b]   "
-             f"tasks {sum(t.status == 'completed' for t in m.tasks)}/{len(m.tasks)}",
-             "", split_bar(parts), legend(parts, m.weight_map), ""]
+    lines = [
+        f"[b]{escape(m.id)}[/b]  {escape(m.title)}",
+        f"{status_markup(m.status)}   progress [b]{milestone_progress(m):.1f}%[/b]   "
+        f"tasks {sum(t.status == 'completed' for t in m.tasks)}/{len(m.tasks)}",
+        "",
+        split_bar(parts),
+        legend(parts, m.weight_map),
+        "",
+    ]
     if m.requires:
         lines.append(f"requires: {escape(', '.join(m.requires))}")
     if m.session_id:
@@ -88,8 +99,11 @@ def render_milestone(snap: Snapshot, m: Milestone) -> str:
     lines += ["", "[b]tasks[/b]"]
     for t in m.tasks:
         pct = task_progress(t, m.weight_map)
-        bar = split_bar(segments(t, m.weight_map), 16) if t.is_kiro else \
-            split_bar([("task", 1.0, pct / 100, t.status)], 16)
+        bar = (
+            split_bar(segments(t, m.weight_map), 16)
+            if t.is_kiro
+            else split_bar([("task", 1.0, pct / 100, t.status)], 16)
+        )
         lines.append(f"  {status_markup(t.status)}  {escape(t.id)}  {pct:5.1f}%  {bar}")
     return "\n".join(lines)
 
@@ -99,10 +113,15 @@ def render_task(m: Milestone, t: Task) -> str:
 
     weights = m.weight_map
     parts = segments(t, weights)
-    lines = [f"[b]{escape(t.id)}[/b]  {escape(t.title)}   [dim]in {escape(m.id)}[/dim]",
-             f"{status_markup(t.status)}   progress [b]{task_progress(t, weights):.1f}%[/b]"
-             + (f"   kind {escape(t.kind)}" if t.is_kiro else "   plain task (no kiro phases)"),
-             "", split_bar(parts), legend(parts, weights), ""]
+    lines = [
+        f"[b]{escape(t.id)}[/b]  {escape(t.title)}   [dim]in {escape(m.id)}[/dim]",
+        f"{status_markup(t.status)}   progress [b]{task_progress(t, weights):.1f}%[/b]"
+        + (f"   kind {escape(t.kind)}" if t.is_kiro else "   plain task (no kiro phases)"),
+        "",
+        split_bar(parts),
+        legend(parts, weights),
+        "",
+    ]
     if t.depends_on:
         lines.append(f"depends on: {escape(', '.join(t.depends_on))}")
     if t.assigned_to:
@@ -120,8 +139,11 @@ def gate_markup(p: Phase) -> str:
 
 
 def render_phase(m: Milestone, t: Task, p: Phase, rep: DeliverableReport | None) -> str:
-    lines = [f"[b]{escape(t.id)} › {p.name}[/b]  {escape(t.title)}",
-             f"{status_markup(p.status)}   " + gate_markup(p), ""]
+    lines = [
+        f"[b]{escape(t.id)} › {p.name}[/b]  {escape(t.title)}",
+        f"{status_markup(p.status)}   " + gate_markup(p),
+        "",
+    ]
     lines.append("[b]deliverables[/b]")
     if rep is None:
         lines.append("  [dim]checking…[/dim]")
@@ -141,8 +163,12 @@ def render_phase(m: Milestone, t: Task, p: Phase, rep: DeliverableReport | None)
     if p.acceptance_criteria:
         lines += ["", "[b]acceptance criteria[/b]"]
         lines += [f"  • {escape(c)}" for c in p.acceptance_criteria]
-    stamps = [("started", p.started_at), ("completed", p.completed_at),
-              ("approved", p.approved_at), ("rejected", p.rejected_at)]
+    stamps = [
+        ("started", p.started_at),
+        ("completed", p.completed_at),
+        ("approved", p.approved_at),
+        ("rejected", p.rejected_at),
+    ]
     shown = [f"{k} {escape(v)}" for k, v in stamps if v]
     if shown:
         lines += ["", "   ".join(shown)]
@@ -150,15 +176,18 @@ def render_phase(m: Milestone, t: Task, p: Phase, rep: DeliverableReport | None)
         note = f": {escape(p.approval_notes)}" if p.approval_notes else ""
         lines.append(f"approved by {escape(p.approved_by)}{note}")
     if p.rejection_reason:
-        lines.append(f"[$error]rejected by {escape(p.rejected_by or '?')}: "
-                     f"{escape(p.rejection_reason)}[/]")
+        lines.append(
+            f"[$error]rejected by {escape(p.rejected_by or '?')}: {escape(p.rejection_reason)}[/]"
+        )
     if p.blocked_reason:
         lines.append(f"[$error]blocked: {escape(p.blocked_reason)}[/]")
     if p.review_history:
         lines += ["", "[b]review history[/b]"]
         for r in p.review_history:
-            lines.append(f"  {escape(r.at or '?')}  {escape(r.action)} by {escape(r.by or '?')}"
-                         + (f": {escape(r.comment)}" if r.comment else ""))
+            lines.append(
+                f"  {escape(r.at or '?')}  {escape(r.action)} by {escape(r.by or '?')}"
+                + (f": {escape(r.comment)}" if r.comment else "")
+            )
     return "\n".join(lines)
 
 
@@ -178,9 +207,11 @@ class DetailPane(Static):
             return "[dim]loading…[/dim]"
         if sel is None:
             if not snap.state.milestones:
-                return ("[b]No milestones yet.[/b]\n\nCreate one with\n"
-                        "  kiro-tui new milestone-001 --title \"First milestone\"\n"
-                        "and it appears here by itself.")
+                return (
+                    "[b]No milestones yet.[/b]\n\nCreate one with\n"
+                    '  kiro-tui new milestone-001 --title "First milestone"\n'
+                    "and it appears here by itself."
+                )
             return "[dim]select a milestone, task or phase[/dim]"
         m = snap.state.milestone(sel.mid)
         if m is None:

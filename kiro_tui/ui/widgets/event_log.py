@@ -58,12 +58,18 @@ class EventLog(Log):
         from kiro_tui.core.logview import format_event
 
         self.clear()
-        self.write_lines([format_event(e) for e in self._kept if self.shows(e)],
-                         scroll_end=True)
+        self.write_lines([format_event(e) for e in self._kept if self.shows(e)], scroll_end=True)
 
     def _subtitle(self) -> None:
-        bits = [f"{k} {v}" for k, v in (("role", self.role_filter), ("level", self.level_filter),
-                                         ("text", self.text_filter)) if v]
+        bits = [
+            f"{k} {v}"
+            for k, v in (
+                ("role", self.role_filter),
+                ("level", self.level_filter),
+                ("text", self.text_filter),
+            )
+            if v
+        ]
         bits.append("follow" if self.follow else "paused (f to follow)")
         self.border_subtitle = " · ".join(bits)
 

@@ -15,10 +15,21 @@ if TYPE_CHECKING:
     from kiro_tui.core.git.repo import GitInfo
 from kiro_tui.core.snapshot import Snapshot
 
-ROLES = (("task_executor", "exec"), ("progress_monitor", "progress"), ("git_integration", "git"),
-         ("dependency_validator", "deps"), ("blocker_detector", "blockers"))
-ROLE_COLOUR = {"running": "$success", "idle": "$primary", "starting": "$primary",
-               "paused": "$warning", "error": "$error", "stopped": "$text-muted"}
+ROLES = (
+    ("task_executor", "exec"),
+    ("progress_monitor", "progress"),
+    ("git_integration", "git"),
+    ("dependency_validator", "deps"),
+    ("blocker_detector", "blockers"),
+)
+ROLE_COLOUR = {
+    "running": "$success",
+    "idle": "$primary",
+    "starting": "$primary",
+    "paused": "$warning",
+    "error": "$error",
+    "stopped": "$text-muted",
+}
 SESSION_COLOUR = {"driving": "$success", "observing": "$primary", "paused": "$warning"}
 
 
@@ -62,6 +73,9 @@ class KiroHeader(Static):
             rs = snap.roles.get(key)
             status = rs.status if rs else "stopped"
             roles.append(f"[{ROLE_COLOUR.get(status, '$text-muted')}]{short}:{status}[/]")
-        self.update(Content.from_markup(
-            f"[b]kiro-tui[/b]  {repo}  {git_markup(snap.git)}"
-            f"[{SESSION_COLOUR[state]}][b]{state}[/b]{drive}[/]   " + " ".join(roles)))
+        self.update(
+            Content.from_markup(
+                f"[b]kiro-tui[/b]  {repo}  {git_markup(snap.git)}"
+                f"[{SESSION_COLOUR[state]}][b]{state}[/b]{drive}[/]   " + " ".join(roles)
+            )
+        )

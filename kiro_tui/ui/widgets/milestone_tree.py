@@ -35,8 +35,14 @@ if TYPE_CHECKING:
     from kiro_tui.core.snapshot import Snapshot
 
 STATUS_CLASS = {
-    "completed": "done", "approved": "done", "in_progress": "active", "waiting_approval": "waiting",
-    "blocked": "blocked", "paused": "paused", "cancelled": "muted", "pending": "muted",
+    "completed": "done",
+    "approved": "done",
+    "in_progress": "active",
+    "waiting_approval": "waiting",
+    "blocked": "blocked",
+    "paused": "paused",
+    "cancelled": "muted",
+    "pending": "muted",
     "planned": "muted",
 }
 
@@ -53,9 +59,14 @@ class MilestoneTree(Tree[NodeInfo]):
     """Milestones (active first, finished collapsed at the end) › tasks › phases."""
 
     COMPONENT_CLASSES = {
-        "milestone-tree--done", "milestone-tree--active", "milestone-tree--waiting",
-        "milestone-tree--blocked", "milestone-tree--paused", "milestone-tree--muted",
-        "milestone-tree--marker-waiting", "milestone-tree--marker-blocked",
+        "milestone-tree--done",
+        "milestone-tree--active",
+        "milestone-tree--waiting",
+        "milestone-tree--blocked",
+        "milestone-tree--paused",
+        "milestone-tree--muted",
+        "milestone-tree--marker-waiting",
+        "milestone-tree--marker-blocked",
     }
 
     filter_text: reactive[str] = reactive("")
@@ -90,20 +101,23 @@ class MilestoneTree(Tree[NodeInfo]):
         if info is None:
             return text
         cls = STATUS_CLASS.get(info.status, "muted")
-        glyph = Text(GLYPH.get(info.status, "?") + " ",
-                     style=self.get_component_rich_style(f"milestone-tree--{cls}",
-                                                         partial=True))
+        glyph = Text(
+            GLYPH.get(info.status, "?") + " ",
+            style=self.get_component_rich_style(f"milestone-tree--{cls}", partial=True),
+        )
         # insert the glyph after the expand icon
         icon = len(self.ICON_NODE) if node.allow_expand else 0
         out = text[:icon] + glyph + text[icon:]
         if info.waiting:
-            out.append(f" {WAITING_MARK} gate",
-                       self.get_component_rich_style("milestone-tree--marker-waiting",
-                                                     partial=True))
+            out.append(
+                f" {WAITING_MARK} gate",
+                self.get_component_rich_style("milestone-tree--marker-waiting", partial=True),
+            )
         if info.blocked:
-            out.append(f" {BLOCKED_MARK} blocked",
-                       self.get_component_rich_style("milestone-tree--marker-blocked",
-                                                     partial=True))
+            out.append(
+                f" {BLOCKED_MARK} blocked",
+                self.get_component_rich_style("milestone-tree--marker-blocked", partial=True),
+            )
         return out
 
     # ------------------------------------------------------------------ data
@@ -125,22 +139,34 @@ class MilestoneTree(Tree[NodeInfo]):
 
     def _milestone_info(self, m: Milestone, snap: Snapshot) -> NodeInfo:
         blocked_ids = blocked_task_ids(snap)
-        return NodeInfo(Sel(m.id), m.status,
-                        waiting=any(task_waiting(t) for t in m.tasks),
-                        blocked=m.status == "blocked" or m.id in blocked_milestone_ids(snap)
-                        or any(task_blocked(t, blocked_ids) for t in m.tasks))
+        return NodeInfo(
+            Sel(m.id),
+            m.status,
+            waiting=any(task_waiting(t) for t in m.tasks),
+            blocked=m.status == "blocked"
+            or m.id in blocked_milestone_ids(snap)
+            or any(task_blocked(t, blocked_ids) for t in m.tasks),
+        )
 
     def _task_info(self, m: Milestone, t: Task, snap: Snapshot) -> NodeInfo:
-        return NodeInfo(Sel(m.id, t.id), t.status, waiting=task_waiting(t),
-                        blocked=task_blocked(t, blocked_task_ids(snap)))
+        return NodeInfo(
+            Sel(m.id, t.id),
+            t.status,
+            waiting=task_waiting(t),
+            blocked=task_blocked(t, blocked_task_ids(snap)),
+        )
 
     def _set(self, node: TreeNode[NodeInfo], info: NodeInfo, label: str) -> None:
         if node.data != info or str(node.label) != label:
             node.data = info
             node.set_label(label)
 
-    def _sync_children(self, parent: TreeNode[NodeInfo],
-                       wanted: list[tuple[Sel, NodeInfo, str, bool]], rebuild: bool) -> None:
+    def _sync_children(
+        self,
+        parent: TreeNode[NodeInfo],
+        wanted: list[tuple[Sel, NodeInfo, str, bool]],
+        rebuild: bool,
+    ) -> None:
         """Make `parent`'s children be `wanted` (sel, info, label, expandable), in order."""
         current = {c.data.sel: c for c in parent.children if c.data is not None}
         order = [c.data.sel for c in parent.children if c.data is not None]
@@ -155,7 +181,7 @@ class MilestoneTree(Tree[NodeInfo]):
                 if sel in current:
                     self._set(current[sel], info, label)
                     continue
-                before = next((current[s] for s in want_order[i + 1:] if s in current), None)
+                before = next((current[s] for s in want_order[i + 1 :] if s in current), None)
                 node = parent.add(label, info, before=before, allow_expand=exp)
                 self._by_sel[sel] = node
             return
@@ -185,13 +211,16 @@ class MilestoneTree(Tree[NodeInfo]):
         wanted = []
         for m in ms:
             node = self._by_sel.get(Sel(m.id))
-            if same_blockers and node is not None and node.data is not None and \
-                    self._seen.get(m.id) is m:
+            if (
+                same_blockers
+                and node is not None
+                and node.data is not None
+                and self._seen.get(m.id) is m
+            ):
                 # the loader hands back the same object for an unchanged file: nothing to do
                 wanted.append((Sel(m.id), node.data, str(node.label), True))
             else:
-                wanted.append((Sel(m.id), self._milestone_info(m, snap), milestone_label(m),
-                               True))
+                wanted.append((Sel(m.id), self._milestone_info(m, snap), milestone_label(m), True))
             self._seen[m.id] = m
         self._sync_children(self.root, wanted, refilter)
         for m in ms:
@@ -204,8 +233,10 @@ class MilestoneTree(Tree[NodeInfo]):
         assert snap is not None
         text = "" if matches_self(m, self.filter_text) else self.filter_text
         tasks = [t for t in m.tasks if task_matches(t, text)]
-        wanted = [(Sel(m.id, t.id), self._task_info(m, t, snap), task_label(m, t), t.is_kiro)
-                  for t in tasks]
+        wanted = [
+            (Sel(m.id, t.id), self._task_info(m, t, snap), task_label(m, t), t.is_kiro)
+            for t in tasks
+        ]
         self._sync_children(node, wanted, refilter)
         for t in tasks:
             tnode = self._by_sel.get(Sel(m.id, t.id))
@@ -213,11 +244,20 @@ class MilestoneTree(Tree[NodeInfo]):
                 self._fill_task(tnode, m, t)
 
     def _fill_task(self, node: TreeNode[NodeInfo], m: Milestone, t: Task) -> None:
-        wanted = [(Sel(m.id, t.id, p.name),
-                   NodeInfo(Sel(m.id, t.id, p.name), p.status,
-                            waiting=p.status == "waiting_approval",
-                            blocked=p.status == "blocked"), phase_label(p), False)
-                  for p in t.phases]
+        wanted = [
+            (
+                Sel(m.id, t.id, p.name),
+                NodeInfo(
+                    Sel(m.id, t.id, p.name),
+                    p.status,
+                    waiting=p.status == "waiting_approval",
+                    blocked=p.status == "blocked",
+                ),
+                phase_label(p),
+                False,
+            )
+            for p in t.phases
+        ]
         self._sync_children(node, wanted, False)
 
     def _on_tree_node_expanded(self, event: Tree.NodeExpanded[NodeInfo]) -> None:
@@ -274,4 +314,3 @@ def matches_self(m: Milestone, text: str) -> bool:
         return True
     needle = text.lower()
     return any(needle in f.lower() for f in (m.id, m.title, m.status) if f)
-
