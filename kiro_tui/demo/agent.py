@@ -13,6 +13,7 @@ from pathlib import Path
 
 from kiro_tui.core import events
 from kiro_tui.core.errors import KiroError
+from kiro_tui.core.service import Workspace
 
 AGENT = "demo-agent"
 NOTES = (
@@ -24,26 +25,26 @@ NOTES = (
 )
 
 
-def step(ws: object, tick: int) -> str | None:
+def step(ws: Workspace, tick: int) -> str | None:
     """One unit of work; returns what was done (None when there was nothing to do)."""
     from kiro_tui.core import deliverables as dl
     from kiro_tui.demo import write_deliverable
 
-    mid = ws.current_milestone()  # type: ignore[attr-defined]
-    state = ws.load()  # type: ignore[attr-defined]
+    mid = ws.current_milestone()
+    state = ws.load()
     m = state.milestone(mid) if mid else None
     if m is None or m.status != "in_progress":
         return None
-    log = ws.ms / "logs" / (m.session_id or "demo") / "execution.jsonl"  # type: ignore[attr-defined]
+    log = ws.ms / "logs" / (m.session_id or "demo") / "execution.jsonl"
     mine = [t for t in m.tasks if t.assigned_to == AGENT]
     for t in mine:
         p = t.active_phase
         if p is None or p.status != "in_progress":
             continue
-        rep = dl.report(ws.root, t.id, p)  # type: ignore[attr-defined]
+        rep = dl.report(ws.root, t.id, p)
         if rep.missing:
             name = rep.missing[0]
-            write_deliverable(ws.root, t.id, p.name, name)  # type: ignore[attr-defined]
+            write_deliverable(ws.root, t.id, p.name, name)
             events.append(
                 log,
                 {
@@ -64,7 +65,7 @@ def step(ws: object, tick: int) -> str | None:
                 m.id,
                 t.id,
                 p.name,
-                AGENT,  # type: ignore[attr-defined]
+                AGENT,
                 role="task_executor",
             )
         except KiroError as exc:
@@ -88,7 +89,7 @@ def step(ws: object, tick: int) -> str | None:
         if p is None or p.status != "pending":
             continue
         try:
-            ws.start_phase(m.id, t.id, p.name, AGENT, role="task_executor")  # type: ignore[attr-defined]
+            ws.start_phase(m.id, t.id, p.name, AGENT, role="task_executor")
         except KiroError:
             continue
         return f"started {t.id}/{p.name}"
@@ -96,8 +97,6 @@ def step(ws: object, tick: int) -> str | None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from kiro_tui.core.service import Workspace
-
     ap = argparse.ArgumentParser(prog="kiro_tui.demo.agent")
     ap.add_argument("root")
     ap.add_argument("--interval", type=float, default=2.5)
