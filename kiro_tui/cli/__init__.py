@@ -40,7 +40,7 @@ def dashboard(call: Call) -> int:
     from kiro_tui.core.errors import WorkspaceNotFound
 
     try:
-        ws = call.ws
+        root = call.root
     except WorkspaceNotFound:
         print(
             f"kiro-tui: no .milestones/ in {call.start.resolve()} or above; "
@@ -50,7 +50,7 @@ def dashboard(call: Call) -> int:
         return 1
     from kiro_tui.ui.app import make_app
 
-    code = make_app(ws.root, ws=ws, clock=call.clock).run()
+    code = make_app(root, clock=call.clock).run()
     return int(code or 0)
 
 

@@ -27,12 +27,22 @@ class Call:
         return Path(self.args.cwd or os.getcwd())
 
     @property
+    def root(self) -> Path:
+        """The workspace root found from `start` upwards (raises WorkspaceNotFound); light:
+        the dashboard opens the workspace itself, in a worker, after its first frame."""
+        from kiro_tui.core.root import find_root
+
+        return find_root(self.start)
+
+    @property
     def ws(self) -> Workspace:
-        """The workspace found from `start` upwards (raises WorkspaceNotFound)."""
+        """The workspace at `root`, opened once."""
         if self._ws is None:
+            from kiro_tui.core.config import load_config
             from kiro_tui.core.service import Workspace
 
-            self._ws = Workspace.open(self.start, clock=self.clock)
+            root = self.root
+            self._ws = Workspace(root, load_config(root), clock=self.clock)
         return self._ws
 
 
