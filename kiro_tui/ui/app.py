@@ -108,7 +108,14 @@ class KiroApp(App[int]):
         # the UI thread answers keys quickly while a worker loads (the default is 5 ms)
         sys.setswitchinterval(0.001)
         # read after the first frame is on screen: the data must not delay it
+        self.call_after_refresh(self._fill_log)
         self.call_after_refresh(self._start_source)
+
+    @work(thread=True, group="log", exclusive=True, exit_on_error=False)
+    def _fill_log(self) -> None:
+        from kiro_tui.ui.source import initial_events
+
+        initial_events(self.root / ".milestones", self.post_message)
 
     @work(thread=True, group="coordinator", exclusive=True, exit_on_error=False)
     def _start_source(self) -> None:
@@ -122,7 +129,6 @@ class KiroApp(App[int]):
             )
         finally:
             self._source_ready.set()
-        self.source.initial_events()
         self.source.run(self.stop_event)
 
     def _apply_personal(self, ws: Workspace) -> None:

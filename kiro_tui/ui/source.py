@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kiro_tui.ui.messages import EventsArrived, SnapshotArrived
@@ -23,6 +24,13 @@ if TYPE_CHECKING:
 
 LOG_FILL = 200
 PRELOAD_FROM = 40  # milestone files: from this many on, show milestones as they are parsed
+
+
+def initial_events(ms: Path, post: Callable[[Any], object]) -> None:
+    """The last lines of every log, read from their ends (quick, and needs no workspace)."""
+    from kiro_tui.core.events import merged_tail
+
+    post(EventsArrived(merged_tail(ms, LOG_FILL), initial=True))
 
 
 class SnapshotSource:
@@ -52,12 +60,6 @@ class SnapshotSource:
             step_ms=10,
         )
         self._once = threading.Lock()
-
-    def initial_events(self) -> None:
-        """The last lines of every log, read from their ends."""
-        from kiro_tui.core.events import merged_tail
-
-        self._post(EventsArrived(merged_tail(self.ws.ms, LOG_FILL), initial=True))
 
     def run(self, stop: threading.Event) -> None:
         """The coordinator's loop (watching) or one cycle; blocks, for a thread worker."""
