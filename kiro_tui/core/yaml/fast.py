@@ -106,7 +106,7 @@ def check_limits(text: str) -> None:
         from ruamel.yaml.reader import Reader
         from ruamel.yaml.scanner import Scanner
 
-        class _Pure(Reader, Scanner, Parser):  # type: ignore[misc]
+        class _Pure(Reader, Scanner, Parser):
             def __init__(self, stream: str) -> None:
                 Reader.__init__(self, stream, loader=self)
                 Scanner.__init__(self, loader=self)
