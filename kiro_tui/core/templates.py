@@ -239,7 +239,7 @@ def starter_text(name: str, task_id: str, phase: str) -> str | None:
     return None
 
 
-CONFIG_TEMPLATE = """# kiro-tui repository configuration (see FORMAT.md section 10)
+CONFIG_TEMPLATE = """# kiro-tui repository configuration (every key: docs/format.md, "Repository settings", in the kiro-tui sources)
 policy:
   mode: mandatory
   enforcement: progressive
