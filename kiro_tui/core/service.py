@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self
 
-from kiro_tui.core import events, safeio, sessions, workflow
+from kiro_tui.core import events, lifecycle, safeio, sessions, workflow
 from kiro_tui.core.actor import default_actor
 from kiro_tui.core.archive import archive_completed
 from kiro_tui.core.clock import DEFAULT, Clock
@@ -297,7 +297,7 @@ class Workspace:
         """Keep `progress` true; writes nothing when the values are already there."""
         return self.act(
             mid,
-            lambda d, c: workflow.write_progress(d, c, percentage, completed, total),
+            lambda d, c: lifecycle.write_progress(d, c, percentage, completed, total),
             kw.pop("actor", "kiro-tui"),
             focus_task=TOP_LEVEL,
             **kw,
@@ -305,7 +305,7 @@ class Workspace:
 
     def complete_milestone(self, mid: str, actor: str | None = None, **kw: Any) -> Outcome:
         """Complete (and archive) `mid` when all its tasks are done; otherwise nothing."""
-        return self.act(mid, workflow.complete_milestone, actor, **kw)
+        return self.act(mid, lifecycle.complete_milestone, actor, **kw)
 
     def start_milestone(self, mid: str, actor: str | None = None) -> Outcome:
         """Start (or continue) a session: checks `requires`, writes session and current.txt."""
@@ -337,7 +337,7 @@ class Workspace:
             sessions.create_session(self.root, mid, sid, ctx.now, ctx.actor)
         out = self.act(
             mid,
-            lambda d, c: workflow.start_milestone(d, c, mid, sid, new),
+            lambda d, c: lifecycle.start_milestone(d, c, mid, sid, new),
             ctx.actor,
             focus_task=TOP_LEVEL,
         )
@@ -359,10 +359,10 @@ class Workspace:
         return m.session_id
 
     def pause(self, mid: str, actor: str | None = None) -> Outcome:
-        return self._session_edit(mid, workflow.pause_milestone, "paused", actor)
+        return self._session_edit(mid, lifecycle.pause_milestone, "paused", actor)
 
     def resume(self, mid: str, actor: str | None = None) -> Outcome:
-        return self._session_edit(mid, workflow.resume_milestone, "active", actor)
+        return self._session_edit(mid, lifecycle.resume_milestone, "active", actor)
 
     def _session_edit(
         self,
@@ -430,12 +430,14 @@ class Workspace:
             raise Refused("a task needs a title")
         deps = [check_id(d, "task id") for d in depends_on or []]
         out = self.act(
-            mid, lambda d, c: workflow.add_task(d, c, mid, title, kind, deps, task_id, hours), actor
+            mid,
+            lambda d, c: lifecycle.add_task(d, c, mid, title, kind, deps, task_id, hours),
+            actor,
         )
         return str(out.events[-1]["task_id"])
 
     def migrate(self, mid: str, actor: str | None = None) -> Outcome:
-        return self.act(mid, lambda d, c: workflow.migrate_milestone(d, c, mid), actor)
+        return self.act(mid, lambda d, c: lifecycle.migrate_milestone(d, c, mid), actor)
 
     # ------------------------------------------------------------------ the driver
     def claim_driver(self, mid: str, actor: str | None = None) -> DriverClaim:
