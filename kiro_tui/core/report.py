@@ -99,7 +99,7 @@ def status_text(state: WorkspaceState, only: str | None = None, width: int = 80)
                 if t.is_kiro
                 else "plain      "
             )
-            waiting = " ⚑" if any(p.status == "waiting_approval" for p in t.phases) else ""
+            waiting = " ⚑" if t.waiting else ""
             ttail = f"{glyphs}  {t.status:<11} {bar(tp, 10)} {tp:5.1f}%{waiting}"
             room = width - len(ttail) - 3
             label = f"{t.id} {t.title}"

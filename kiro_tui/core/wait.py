@@ -234,6 +234,8 @@ def wait_for_item(
                 return WaitResult(None, "timeout", time.monotonic() - started)
             step_ms = 60_000 if left is None else max(1, int(left * 1000) + 1)
             raw = notify.watch(DEBOUNCE_MS, STEP_MS, step_ms, until)
+            if raw == "signal":  # a signal arrived while the Rust side waited (Ctrl-C)
+                raise KeyboardInterrupt
             if isinstance(raw, str):  # "timeout" or "stop"
                 continue
             if not any(interesting(ms, p) for _change, p in raw):

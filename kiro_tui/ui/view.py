@@ -62,7 +62,7 @@ def ordered_milestones(state: WorkspaceState) -> list[Milestone]:
 
 
 def task_waiting(t: Task) -> bool:
-    return any(p.status == "waiting_approval" for p in t.phases)
+    return t.waiting
 
 
 def task_blocked(t: Task, blocked_ids: frozenset[str]) -> bool:
@@ -131,7 +131,7 @@ def find_waiting(state: WorkspaceState, sel: Sel | None) -> Target | None:
         for p in t.phases:
             if sel.phase and p.name != sel.phase:
                 continue
-            if p.status == "waiting_approval":
+            if p.waiting:
                 return Target(m.id, t.id, p.name, t.title, m.title)
     return None
 
@@ -140,7 +140,7 @@ def waiting_phases(state: WorkspaceState) -> Iterator[Sel]:
     for m in ordered_milestones(state):
         for t in m.tasks:
             for p in t.phases:
-                if p.status == "waiting_approval":
+                if p.waiting:
                     yield Sel(m.id, t.id, p.name)
 
 

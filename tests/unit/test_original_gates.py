@@ -289,3 +289,24 @@ def test_unblock_keeps_blocked_at_written_by_another_tool(tmp_path: Path) -> Non
     design = phases(root)["design"]
     assert design["status"] == "in_progress"
     assert design["blocked_at"] == "2026-11-21T08:00:00Z"
+
+
+def test_a_gate_left_completed_shows_everywhere_a_waiting_gate_does(tmp_path: Path) -> None:
+    """status's ⚑, the dashboard's gate finder (n, a) and the blocker detector's
+    approval_waiting all see a gated phase the original left `completed`."""
+    from datetime import UTC, datetime
+
+    from kiro_tui.agents.roles import blockers
+    from kiro_tui.core.report import status_text
+    from kiro_tui.core.snapshot import Snapshot
+    from kiro_tui.ui.view import Sel, find_waiting, waiting_phases
+
+    root = make(tmp_path)
+    state = Workspace.open(root).load()
+    assert " ⚑" in status_text(state, MID, 100)
+    target = find_waiting(state, Sel(MID))
+    assert target is not None and (target.tid, target.phase) == (TID, "design")
+    assert list(waiting_phases(state)) == [Sel(MID, TID, "design")]
+    later = datetime(2030, 1, 1, tzinfo=UTC)  # long past the approval_waiting threshold
+    found = blockers.detect(Snapshot(state=state, scope=(MID,)), later)
+    assert any(b.kind == "approval_waiting" and b.task_id == TID for b in found)

@@ -77,7 +77,7 @@ def detect(snap: Snapshot, now: datetime) -> list[Blocker]:
             newest = max(newest, act)
             for ph in t.phases:
                 facts = snap.facts.get((m.id, t.id, ph.name))
-                if ph.status == "waiting_approval":
+                if ph.waiting:
                     since = ts(ph.completed_at) or act
                     if since and t_now - since > th.approval_waiting:
                         out.append(
@@ -271,7 +271,7 @@ def next_deadline(snap: Snapshot, now: datetime) -> float | None:
             act = snap.activity.get((m.id, t.id)) or ts(t.updated_at) or 0.0
             newest = max(newest, act)
             for ph in t.phases:
-                if ph.status == "waiting_approval":
+                if ph.waiting:
                     since = ts(ph.completed_at) or act
                     if since:
                         times.append(since + th.approval_waiting)

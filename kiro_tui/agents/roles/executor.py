@@ -73,7 +73,7 @@ def decide_milestone(m: Milestone, snap: Snapshot, memory: Memory) -> list[Actio
             out.append(Action(COMPLETE_MILESTONE, ROLE, m.id, key=key))
         return out
     for t in live:
-        if not t.is_kiro or t.status in ("completed", "blocked"):
+        if not t.is_kiro or t.read_only or t.status in ("completed", "blocked"):
             continue
         ph = t.active_phase
         if ph is None:

@@ -133,7 +133,7 @@ def render_task(m: Milestone, t: Task) -> str:
 
 
 def gate_markup(p: Phase) -> str:
-    if p.status == "waiting_approval":
+    if p.waiting:
         return "[$warning]⚑ waiting for you: a approves, x rejects[/]"
     return "gate: approval required" if p.gate else "no gate"
 

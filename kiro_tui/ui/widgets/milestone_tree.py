@@ -250,7 +250,7 @@ class MilestoneTree(Tree[NodeInfo]):
                 NodeInfo(
                     Sel(m.id, t.id, p.name),
                     p.status,
-                    waiting=p.status == "waiting_approval",
+                    waiting=p.waiting,
                     blocked=p.status == "blocked",
                 ),
                 phase_label(p),
