@@ -46,10 +46,11 @@ from kiro_tui.agents.roles import blockers, dependencies, executor, monitor
 from kiro_tui.agents.roles import git as git_role
 from kiro_tui.agents.watch import Watcher
 from kiro_tui.core import sessions
+from kiro_tui.core.driving import DriverClaim
 from kiro_tui.core.errors import KiroError
 from kiro_tui.core.events import Event
 from kiro_tui.core.ids import ROLES
-from kiro_tui.core.service import DriverClaim, Workspace
+from kiro_tui.core.service import Workspace
 from kiro_tui.core.snapshot import Blocker, Snapshot
 
 MODULES = {

@@ -8,18 +8,18 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self
 
-from kiro_tui.core import events, lifecycle, safeio, sessions, workflow
+from kiro_tui.core import authoring, driving, events, lifecycle, safeio, sessions, workflow
 from kiro_tui.core.actor import default_actor
 from kiro_tui.core.archive import archive_completed
 from kiro_tui.core.clock import DEFAULT, Clock
 from kiro_tui.core.config import Config, load_config
+from kiro_tui.core.driving import DriverClaim
 from kiro_tui.core.errors import InvalidFile, KiroError, NotFound, Refused
 from kiro_tui.core.ids import check_id, check_phase, is_valid_id
-from kiro_tui.core.model import TASK_KINDS, Milestone, Phase
+from kiro_tui.core.model import Milestone, Phase
 from kiro_tui.core.parse import build_phase
 from kiro_tui.core.root import MS, find_root
 from kiro_tui.core.safewrite import atomic_write, edit_yaml
@@ -32,15 +32,6 @@ if TYPE_CHECKING:
     from kiro_tui.core.git.repo import CommitResult, PushResult
 
 Edit = Callable[[dict[str, Any], Ctx], Outcome]
-
-
-@dataclass(frozen=True, slots=True)
-class DriverClaim:
-    """The session a driver now holds, and the takeover note when it took one over."""
-
-    session_id: str
-    note: str | None = None
-    message: str = ""  # what starting the session said
 
 
 class Workspace:
@@ -70,15 +61,8 @@ class Workspace:
 
     @staticmethod
     def init(root: Path) -> Path:
-        from kiro_tui.core.templates import CONFIG_TEMPLATE
-
-        ms = root / MS
-        for sub in ("active", "completed", "deliverables", "logs", "sessions", "config"):
-            (ms / sub).mkdir(parents=True, exist_ok=True)
-        cfg = ms / "config" / "kiro-config.yaml"
-        if not cfg.exists():
-            atomic_write(cfg, CONFIG_TEMPLATE)
-        return ms
+        """Create `.milestones/` with its folders and the config template; returns it."""
+        return authoring.init_workspace(root)
 
     # ------------------------------------------------------------------ reading
     def load(self) -> WorkspaceState:
@@ -137,7 +121,8 @@ class Workspace:
         return actor or default_actor(self.root, self.config.user_name)
 
     # ------------------------------------------------------------------ core of every action
-    def _ctx(self, actor: str | None) -> Ctx:
+    def context(self, actor: str | None) -> Ctx:
+        """The context of one action: root, config, the time now and who acts."""
         return Ctx(
             root=self.root, config=self.config, now=self.clock.now_str(), actor=self.actor(actor)
         )
@@ -177,7 +162,7 @@ class Workspace:
 
         `focus_task`: `fn` changes only that task and top-level keys (see safewrite.edit_yaml)."""
         path = self.milestone_path(mid)  # completed ones too (e.g. a late approval note)
-        ctx = self._ctx(actor)
+        ctx = self.context(actor)
         session: list[str | None] = [None]
         started: list[tuple[str, str, Phase]] = []
 
@@ -210,31 +195,31 @@ class Workspace:
         return out
 
     def _phase_act(
-        self, mid: str, task_id: str, phase: str, fn: Edit, actor: str | None, kw: dict[str, Any]
+        self,
+        mid: str,
+        task_id: str,
+        phase: str,
+        fn: Callable[..., Outcome],
+        actor: str | None,
+        kw: dict[str, Any],
+        *extra: Any,
     ) -> Outcome:
+        """Run the workflow edit `fn(doc, task_id, phase, ctx, *extra)` on one task's phase."""
         check_id(task_id, "task id")
         check_phase(phase)
-        return self.act(mid, fn, actor, focus_task=task_id, **kw)
+        edit: Edit = lambda d, c: fn(d, task_id, phase, c, *extra)  # noqa: E731
+        return self.act(mid, edit, actor, focus_task=task_id, **kw)
 
     # ------------------------------------------------------------------ phase actions
     def start_phase(
         self, mid: str, task_id: str, phase: str, actor: str | None = None, **kw: Any
     ) -> Outcome:
-        return self._phase_act(
-            mid, task_id, phase, lambda d, c: workflow.start_phase(d, task_id, phase, c), actor, kw
-        )
+        return self._phase_act(mid, task_id, phase, workflow.start_phase, actor, kw)
 
     def complete_phase(
         self, mid: str, task_id: str, phase: str, actor: str | None = None, **kw: Any
     ) -> Outcome:
-        return self._phase_act(
-            mid,
-            task_id,
-            phase,
-            lambda d, c: workflow.complete_phase(d, task_id, phase, c),
-            actor,
-            kw,
-        )
+        return self._phase_act(mid, task_id, phase, workflow.complete_phase, actor, kw)
 
     def approve(
         self,
@@ -245,50 +230,22 @@ class Workspace:
         note: str | None = None,
         **kw: Any,
     ) -> Outcome:
-        return self._phase_act(
-            mid,
-            task_id,
-            phase,
-            lambda d, c: workflow.approve_phase(d, task_id, phase, c, note),
-            actor,
-            kw,
-        )
+        return self._phase_act(mid, task_id, phase, workflow.approve_phase, actor, kw, note)
 
     def reject(
         self, mid: str, task_id: str, phase: str, reason: str, actor: str | None = None, **kw: Any
     ) -> Outcome:
-        return self._phase_act(
-            mid,
-            task_id,
-            phase,
-            lambda d, c: workflow.reject_phase(d, task_id, phase, c, reason),
-            actor,
-            kw,
-        )
+        return self._phase_act(mid, task_id, phase, workflow.reject_phase, actor, kw, reason)
 
     def block(
         self, mid: str, task_id: str, phase: str, reason: str, actor: str | None = None, **kw: Any
     ) -> Outcome:
-        return self._phase_act(
-            mid,
-            task_id,
-            phase,
-            lambda d, c: workflow.block_phase(d, task_id, phase, c, reason),
-            actor,
-            kw,
-        )
+        return self._phase_act(mid, task_id, phase, workflow.block_phase, actor, kw, reason)
 
     def unblock(
         self, mid: str, task_id: str, phase: str, actor: str | None = None, **kw: Any
     ) -> Outcome:
-        return self._phase_act(
-            mid,
-            task_id,
-            phase,
-            lambda d, c: workflow.unblock_phase(d, task_id, phase, c),
-            actor,
-            kw,
-        )
+        return self._phase_act(mid, task_id, phase, workflow.unblock_phase, actor, kw)
 
     # ------------------------------------------------------------------ milestone actions
     def write_progress(
@@ -309,26 +266,10 @@ class Workspace:
 
     def start_milestone(self, mid: str, actor: str | None = None) -> Outcome:
         """Start (or continue) a session: checks `requires`, writes session and current.txt."""
-        from kiro_tui.core.deps import unmet_requires
-
         m = self._loaded(mid)
-        if m.finished:
-            raise Refused(f"cannot start {mid}: it is {m.status}")
-        required: dict[str, Milestone] = {}
-        for req in m.requires:
-            with contextlib.suppress(KiroError):
-                other = self.milestone(req) if is_valid_id(req) else None
-                if other is not None and other.id == req:
-                    required[req] = other
-        unmet = unmet_requires(m, required)
-        if unmet:
-            raise Refused(
-                f"cannot start {mid}: it requires {', '.join(unmet)} to be completed first"
-            )
-        if m.status == "paused":
-            raise Refused(f"cannot start {mid}: it is paused (use 'kiro-tui resume {mid}')")
+        driving.check_startable(self, m)
         live = sessions.read_session(self.root, m.session_id) if m.session_id else None
-        ctx = self._ctx(actor)
+        ctx = self.context(actor)
         new = not (
             live is not None and live.status in ("active", "paused") and m.status == "in_progress"
         )
@@ -374,7 +315,7 @@ class Workspace:
         """Edit the milestone (pause/resume), then set its session's status."""
         sid = self._session_for(mid)
         out = self.act(mid, lambda d, c: fn(d, c, mid, sid), actor, focus_task=TOP_LEVEL)
-        ctx = self._ctx(actor)
+        ctx = self.context(actor)
         sessions.set_session_status(self.root, sid, status, ctx.now, ctx.actor)
         return out
 
@@ -387,32 +328,8 @@ class Workspace:
         actor: str | None = None,
         description: str | None = None,
     ) -> Path:
-        from kiro_tui.core.templates import new_milestone
-        from kiro_tui.core.yaml.roundtrip import dump_new
-
-        check_id(mid, "milestone id")
-        for r in requires:
-            check_id(r, "milestone id")
-        if not title.strip():
-            raise Refused("a milestone needs a title")
-        with contextlib.suppress(NotFound):
-            self.milestone_path(mid)
-            raise Refused(f"milestone {mid} already exists")
-        ctx = self._ctx(actor)
-        path = self.ms / "active" / f"{mid}.yaml"
-        text = f"# Milestone {mid} - created by kiro-tui\n" + dump_new(
-            new_milestone(mid, title, requires, ctx.now, description)
-        )
-        atomic_write(path, text)
-        self.log(
-            mid,
-            {
-                "event": "milestone_created",
-                "actor": ctx.actor,
-                "message": f"milestone {mid} created: {title}",
-            },
-        )
-        return path
+        """Write a new milestone file `active/<mid>.yaml` and log `milestone_created`."""
+        return authoring.new_milestone(self, mid, title, requires, actor, description)
 
     def add_task(
         self,
@@ -424,11 +341,7 @@ class Workspace:
         task_id: str | None = None,
         hours: float = 8,
     ) -> str:
-        if kind not in TASK_KINDS:
-            raise Refused(f"unknown task kind {kind!r}: use one of {', '.join(TASK_KINDS)}")
-        if not title.strip():
-            raise Refused("a task needs a title")
-        deps = [check_id(d, "task id") for d in depends_on or []]
+        deps = authoring.check_new_task(title, kind, depends_on or [])
         out = self.act(
             mid,
             lambda d, c: lifecycle.add_task(d, c, mid, title, kind, deps, task_id, hours),
@@ -444,38 +357,7 @@ class Workspace:
         """Start or resume `mid`'s session (a paused one stays paused) and become its driver.
 
         Raises Refused (another live driver, finished milestone, unmet requires) or NotFound."""
-        m = self.milestone(mid)
-        if m is None:
-            self.milestone_path(mid)
-            raise NotFound(f"milestone {mid} could not be loaded (run 'kiro-tui validate')")
-        if m.finished:
-            raise Refused(f"milestone {mid} is {m.status}: there is nothing to drive")
-        live = sessions.read_session(self.root, m.session_id) if m.session_id else None
-        now, takeover = self.clock.now_str(), self.config.thresholds.takeover
-        note, sid, message = None, None, f"{mid}: session continues (paused)"
-        if live is not None and live.status in ("active", "paused"):
-            note = sessions.claim_driver(self.root, live.id, now, takeover)  # may refuse
-            sid = live.id
-        elif m.status == "paused":
-            raise Refused(f"milestone {mid} is paused and has no session to resume")
-        if m.status != "paused":  # a paused milestone stays paused until resumed
-            try:
-                message = self.start_milestone(mid, actor).message
-            except KiroError:
-                if sid:
-                    sessions.release_driver(self.root, sid)
-                raise
-            fresh = self.milestone(mid)
-            new_sid = fresh.session_id if fresh else None
-            if not new_sid:
-                raise Refused(f"milestone {mid}: no session was created")
-            if new_sid != sid:
-                if sid:
-                    sessions.release_driver(self.root, sid)
-                note = sessions.claim_driver(self.root, new_sid, now, takeover)
-                sid = new_sid
-        assert sid is not None
-        return DriverClaim(sid, note, message)
+        return driving.claim(self, mid, actor)
 
     def heartbeat(self, session_id: str) -> bool:
         """Renew our driver heartbeat; False when someone else drives the session now."""
@@ -516,58 +398,16 @@ class Workspace:
         data: dict[str, Any] | None = None,
         log_refusal: bool = True,
     ) -> PushResult:
-        """Push the current branch to `remote` (default `git.remote`): the one push of kiro-tui.
+        """Push the current branch to `remote` (default `git.remote`): see core.git.remote."""
+        from kiro_tui.core.git.remote import push_and_log
 
-        With `mid`, one `git_push` line goes to the log (`log_path`, else the milestone's): the
-        result (`ok`, or `up_to_date` when the remote already had everything) or, when
-        `log_refusal`, the refusal. Raises GitBlocked (no_remote, diverged, push_rejected...)."""
-        from kiro_tui.core import git as gitops
-        from kiro_tui.core.git.repo import GitBlocked
-
-        remote = remote or self.config.git.remote
-        if not remote:
-            raise GitBlocked(
-                "no_remote",
-                "no remote to push to",
-                "set git.remote (e.g. `git:` then `  remote: origin`) in "
-                ".milestones/config/kiro-config.yaml, or pass --remote NAME",
-            )
-        record: dict[str, Any] = {
-            "event": "git_push",
-            "remote": remote,
-            "branch": gitops.current_branch(self.root),
-            "data": data,
-        }
-        try:
-            result = gitops.push(self.root, remote)
-        except GitBlocked as exc:
-            if mid and log_refusal:
-                self.log(
-                    mid,
-                    {
-                        **record,
-                        "level": "warning",
-                        "message": exc.reason,
-                        "result": exc.kind,
-                        "suggestion": exc.suggestion or None,
-                    },
-                    role=role,
-                    session_id=session_id,
-                    path=log_path,
-                )
-            raise
-        if mid:
-            self.log(
-                mid,
-                {
-                    **record,
-                    "branch": result.branch,
-                    "message": result.message,
-                    "sha": result.sha,
-                    "result": "ok" if result.pushed else "up_to_date",
-                },
-                role=role,
-                session_id=session_id,
-                path=log_path,
-            )
-        return result
+        return push_and_log(
+            self,
+            mid,
+            remote=remote,
+            role=role,
+            session_id=session_id,
+            log_path=log_path,
+            data=data,
+            log_refusal=log_refusal,
+        )

@@ -20,8 +20,9 @@ from kiro_tui.ui.screens.main import MainScreen
 
 if TYPE_CHECKING:  # the core is imported by the workers, after the first frame
     from kiro_tui.core.clock import Clock
+    from kiro_tui.core.driving import DriverClaim
     from kiro_tui.core.errors import KiroError
-    from kiro_tui.core.service import DriverClaim, Workspace
+    from kiro_tui.core.service import Workspace
     from kiro_tui.core.snapshot import Snapshot
     from kiro_tui.ui.source import SnapshotSource
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import pygit2
 
 from kiro_tui.core import git as gitops
+from kiro_tui.core.git import remote as gitremote
 from kiro_tui.core.git.commit import commit_paths
 from kiro_tui.core.git.repo import GitInfo
 from kiro_tui.ui.app import make_app
@@ -167,7 +168,7 @@ async def test_push_now_when_behind_says_nothing_was_pushed(seed: Path, tmp_path
     repo = make_repo(seed, remote="origin")
     pygit2.init_repository(str(tmp_path / "remote.git"), bare=True)
     repo.remotes.create("origin", str(tmp_path / "remote.git"))
-    gitops.push(seed, "origin")
+    gitremote.push(seed, "origin")
     other = pygit2.clone_repository(
         str(tmp_path / "remote.git"), str(tmp_path / "other"), checkout_branch="main"
     )

@@ -219,7 +219,7 @@ def test_a_failing_push_waits_before_it_reaches_the_remote_again(
     import pygit2
 
     from kiro_tui.agents.actions import Action, Push
-    from kiro_tui.core import git as gitops
+    from kiro_tui.core.git import remote as gitremote
     from kiro_tui.core.git.repo import GitBlocked, PushResult
 
     repo = pygit2.init_repository(str(tmp_path / "work"), initial_head="main")
@@ -232,13 +232,13 @@ def test_a_failing_push_waits_before_it_reaches_the_remote_again(
     ws.start_milestone("m", "tester")
     sid = ws.load().milestone("m").session_id  # type: ignore[union-attr]
     calls: list[str] = []
-    real_push = gitops.push
+    real_push = gitremote.push
 
     def counting_push(root: Path | str, remote: str, branch: str | None = None) -> PushResult:
         calls.append(remote)
         return real_push(root, remote, branch)
 
-    monkeypatch.setattr(gitops, "push", counting_push)
+    monkeypatch.setattr(gitremote, "push", counting_push)
     now = [1000.0]
     effects = git_role.GitEffects(ws, monotonic=lambda: now[0])
     push = Action(GIT_PUSH, "git_integration", "m", payload=Push("origin", 1, 1), key="git:push:1")

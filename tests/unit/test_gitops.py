@@ -12,6 +12,7 @@ from pygit2.enums import FileStatus
 
 from kiro_tui.core import git as gitops
 from kiro_tui.core.git import commit as gitcommit
+from kiro_tui.core.git import remote as gitremote
 from kiro_tui.core.git.commit import commit_paths
 from kiro_tui.core.git.repo import GitBlocked, signature
 
@@ -473,7 +474,7 @@ def _with_remote(tmp_path: Path) -> tuple[pygit2.Repository, Path]:
 def test_push_reaches_the_bare_remote_and_info_counts(tmp_path: Path) -> None:
     _repo, bare_path = _with_remote(tmp_path)
     work = tmp_path / "work"
-    sha = gitops.push(work, "origin").sha
+    sha = gitremote.push(work, "origin").sha
     bare = pygit2.Repository(str(bare_path))
     assert str(bare.lookup_reference("refs/heads/main").target) == sha
     write(work, ".milestones/active/m1.yaml", "v2\n")
@@ -483,7 +484,7 @@ def test_push_reaches_the_bare_remote_and_info_counts(tmp_path: Path) -> None:
     commit_paths(work, OURS, "x")
     info = gitops.info(work, remote="origin")
     assert (info.branch, info.ahead, info.behind, info.dirty) == ("main", 1, 0, 2)
-    sha2 = gitops.push(work, "origin").sha
+    sha2 = gitremote.push(work, "origin").sha
     assert str(bare.lookup_reference("refs/heads/main").target) == sha2
     assert gitops.info(work, remote="origin").ahead == 0
 
@@ -491,7 +492,7 @@ def test_push_reaches_the_bare_remote_and_info_counts(tmp_path: Path) -> None:
 def test_rejected_push_then_diverged(tmp_path: Path) -> None:
     repo, bare_path = _with_remote(tmp_path)
     work = tmp_path / "work"
-    gitops.push(work, "origin")
+    gitremote.push(work, "origin")
     other = pygit2.clone_repository(str(bare_path), str(tmp_path / "other"))
     other.config["user.name"] = "Bob"
     other.config["user.email"] = "bob@example.com"
@@ -503,7 +504,7 @@ def test_rejected_push_then_diverged(tmp_path: Path) -> None:
     write(work, ".milestones/active/m1.yaml", "ours\n")
     commit_paths(work, OURS, "ours")
     with pytest.raises(GitBlocked) as err:
-        gitops.push(work, "origin")
+        gitremote.push(work, "origin")
     assert err.value.kind == "push_rejected" and "force" in err.value.suggestion
     bare = pygit2.Repository(str(bare_path))
     assert bare.lookup_reference("refs/heads/main").target == bob  # nothing overwritten
@@ -512,12 +513,12 @@ def test_rejected_push_then_diverged(tmp_path: Path) -> None:
     info = gitops.info(work, remote="origin")
     assert (info.ahead, info.behind) == (1, 1)
     with pytest.raises(GitBlocked) as err:
-        gitops.push(work, "origin")
+        gitremote.push(work, "origin")
     assert err.value.kind == "diverged"
 
 
 def test_push_without_such_remote(tmp_path: Path) -> None:
     make_repo(tmp_path, BASE)
     with pytest.raises(GitBlocked) as err:
-        gitops.push(tmp_path, "origin")
+        gitremote.push(tmp_path, "origin")
     assert err.value.kind == "no_remote"

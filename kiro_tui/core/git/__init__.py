@@ -16,7 +16,7 @@ import os
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from kiro_tui.core.git.repo import (
     _TRAILER_RE,
@@ -25,36 +25,13 @@ from kiro_tui.core.git.repo import (
     CommitInfo,
     GitBlocked,
     GitInfo,
-    PushResult,
     _branch_name,
     _conflicts,
     _open,
     _under,
+    upstream_oid,
 )
 from kiro_tui.core.ids import check_id
-
-if TYPE_CHECKING:
-    import pygit2
-
-
-def _upstream_oid(
-    repo: pygit2.Repository, branch: str, remote: str | None, upstream: bool = True
-) -> Any:
-    """The branch's upstream tip (when `upstream`), else `refs/remotes/<remote>/<branch>`."""
-    up = None
-    if upstream:
-        try:
-            up = repo.branches.local[branch].upstream
-        except Exception:  # no such branch, or a broken upstream setting
-            up = None
-    if up is not None:
-        return up.target
-    if remote:
-        try:
-            return repo.lookup_reference(f"refs/remotes/{remote}/{branch}").target
-        except (KeyError, ValueError):
-            return None
-    return None
 
 
 def info(root: Path | str, remote: str | None = None) -> GitInfo:
@@ -74,7 +51,7 @@ def info(root: Path | str, remote: str | None = None) -> GitInfo:
         ahead = behind = 0
         if not detached and not repo.head_is_unborn:
             assert branch is not None
-            up = _upstream_oid(repo, branch, remote)
+            up = upstream_oid(repo, branch, remote)
             if up is not None:
                 ahead, behind = repo.ahead_behind(repo.head.target, up)
         dirty = sum(1 for p in repo.status() if not p.startswith(LOCKS))
@@ -287,89 +264,6 @@ def ensure_milestone_branch(
             "move or commit them, then resume; kiro-tui never overwrites them",
         ) from None
     return name
-
-
-# ---------------------------------------------------------------------------------- pushing
-def push(root: Path | str, remote: str, branch: str | None = None) -> PushResult:
-    """Push `branch` (default: the current one) to the configured remote `remote`; the result
-    has the sha the remote now has and whether anything was pushed. Raises GitBlocked: no_remote, detached_head, no_branch, diverged
-    (the remote-tracking branch has commits we lack and we have commits it lacks),
-    push_rejected (the remote refused a non-fast-forward), push_failed."""
-    import pygit2
-
-    repo = _open(root)
-    if branch is None:
-        branch = _branch_name(repo)
-        if branch is None:
-            raise GitBlocked(
-                "detached_head",
-                "HEAD is detached: no branch to push",
-                "switch to a branch, then push",
-            )
-    try:
-        local = repo.lookup_reference(f"refs/heads/{branch}").target
-    except (KeyError, pygit2.InvalidSpecError):
-        raise GitBlocked(
-            "no_branch", f"branch {branch!r} has no commit yet", "commit something first"
-        ) from None
-    try:
-        rem = repo.remotes[remote]
-    except (KeyError, pygit2.GitError):
-        raise GitBlocked(
-            "no_remote",
-            f"no git remote named {remote!r}",
-            f"add it (git remote add {remote} <url>) or set git.remote in "
-            ".milestones/config/kiro-config.yaml",
-        ) from None
-    tracking = _upstream_oid(repo, branch, remote, upstream=False)
-    if tracking is not None and tracking != local:
-        ahead, behind = repo.ahead_behind(local, tracking)
-        if behind and ahead:
-            raise GitBlocked(
-                "diverged",
-                f"{branch} and {remote}/{branch} have diverged ({ahead} ahead, {behind} behind)",
-                f"merge or rebase onto {remote}/{branch} yourself, then push",
-            )
-        if behind:  # the remote already has everything we have
-            return PushResult(branch, remote, str(tracking), pushed=False)
-
-    rejected: list[str] = []
-    tried: list[bool] = []
-
-    class _Callbacks(pygit2.RemoteCallbacks):
-        def push_update_reference(self, refname: str, message: str | None) -> None:
-            if message:
-                rejected.append(message)
-
-        def credentials(self, url: str, username_from_url: str | None, allowed_types: Any) -> Any:
-            if tried or not allowed_types & pygit2.enums.CredentialType.SSH_KEY:
-                raise pygit2.GitError(f"no credentials for {url}")
-            tried.append(True)
-            return pygit2.KeypairFromAgent(username_from_url or "git")
-
-    suggestion = (
-        f"the remote has commits this branch lacks: fetch, then merge or rebase onto "
-        f"{remote}/{branch} and push again (kiro-tui never force-pushes)"
-    )
-    try:
-        rem.push([f"refs/heads/{branch}:refs/heads/{branch}"], callbacks=_Callbacks())
-    except pygit2.GitError as exc:
-        text = str(exc)
-        if "fastforward" in text or "fast-forward" in text or "not present locally" in text:
-            raise GitBlocked(
-                "push_rejected", f"push of {branch} to {remote} rejected: {text}", suggestion
-            ) from None
-        raise GitBlocked(
-            "push_failed",
-            f"push of {branch} to {remote} failed: {text}",
-            "check the remote's URL, network and credentials",
-        ) from None
-    if rejected:
-        raise GitBlocked(
-            "push_rejected", f"push of {branch} to {remote} rejected: {rejected[0]}", suggestion
-        )
-    # the remote-tracking branch already at our tip: the push had nothing to send
-    return PushResult(branch, remote, str(local), pushed=tracking != local)
 
 
 # ---------------------------------------------------------------------------------- reading

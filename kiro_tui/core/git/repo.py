@@ -10,7 +10,7 @@ import re
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from kiro_tui.core.errors import KiroError
 
@@ -226,3 +226,23 @@ def _conflicts(repo: pygit2.Repository) -> list[str]:
     if found is None:
         return []
     return sorted({(ours or theirs or base).path for base, ours, theirs in found})
+
+
+def upstream_oid(
+    repo: pygit2.Repository, branch: str, remote: str | None, upstream: bool = True
+) -> Any:
+    """The branch's upstream tip (when `upstream`), else `refs/remotes/<remote>/<branch>`."""
+    up = None
+    if upstream:
+        try:
+            up = repo.branches.local[branch].upstream
+        except Exception:  # no such branch, or a broken upstream setting
+            up = None
+    if up is not None:
+        return up.target
+    if remote:
+        try:
+            return repo.lookup_reference(f"refs/remotes/{remote}/{branch}").target
+        except (KeyError, ValueError):
+            return None
+    return None
