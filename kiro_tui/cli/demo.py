@@ -34,7 +34,7 @@ def run_demo(call: Call) -> int:
         print(f"kiro-tui: {root} already holds a workspace; pick an empty folder", file=sys.stderr)
         return 1
     try:
-        build(root, git=not args.no_git)
+        build(root, git=not args.no_git, clock=call.clock)
         if args.no_ui:
             print(f"demo workspace in {root}")
             return 0

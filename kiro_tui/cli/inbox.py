@@ -57,5 +57,8 @@ def _wait(call: Call) -> int:
         json.dump(out, sys.stdout, ensure_ascii=False)
         sys.stdout.write("\n")
     else:
-        print(wait_text(res), file=sys.stdout if res.item is not None else sys.stderr)
+        print(
+            wait_text(res, call.clock.now()),
+            file=sys.stdout if res.item is not None else sys.stderr,
+        )
     return 0 if res.item is not None else 1

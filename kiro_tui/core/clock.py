@@ -14,16 +14,15 @@ FAKE_NOW = "KIRO_TUI_FAKE_NOW"
 class Clock:
     """The wall clock, or a fixed instant (screenshots, snapshot tests, the CLI's tests).
 
-    `fixed=None` reads the environment's `KIRO_TUI_FAKE_NOW` at each call (the default clock of a
-    `Workspace` built without one); `Clock.system()` never does; `Clock.at(dt)` is fixed."""
+    `Clock()` is the system clock. `KIRO_TUI_FAKE_NOW` is read only at the edges (the CLI's
+    `main`, `make_app`), by `Clock.from_env()`, never deep inside."""
 
-    def __init__(self, fixed: datetime | None = None, *, env: bool = True) -> None:
+    def __init__(self, fixed: datetime | None = None) -> None:
         self._fixed = fixed
-        self._env = env and fixed is None
 
     @classmethod
     def system(cls) -> Clock:
-        return cls(env=False)
+        return cls()
 
     @classmethod
     def at(cls, when: datetime) -> Clock:
@@ -38,11 +37,7 @@ class Clock:
 
     @property
     def is_fixed(self) -> bool:
-        return self._fixed is not None or (self._env and self._env_value() is not None)
-
-    def _env_value(self) -> datetime | None:
-        value = os.environ.get(FAKE_NOW)
-        return parse_ts(value) if value else None
+        return self._fixed is not None
 
     def now(self) -> datetime:
         """Whole seconds, for what is written to files."""
@@ -52,26 +47,14 @@ class Clock:
         """Sub-second precision (for the coordinator's timers), unless the clock is fixed."""
         if self._fixed is not None:
             return self._fixed
-        if self._env:
-            fixed = self._env_value()
-            if fixed is not None:
-                return fixed
         return datetime.fromtimestamp(time.time(), UTC)
 
     def now_str(self) -> str:
         return fmt(self.now())
 
 
-DEFAULT = Clock()
-
-
-def now() -> datetime:
-    """The default clock's time (`KIRO_TUI_FAKE_NOW` fixes it)."""
-    return DEFAULT.now()
-
-
-def now_str() -> str:
-    return DEFAULT.now_str()
+SYSTEM = Clock()
+"""The system clock: the default where no clock is given (never a fixed or environment time)."""
 
 
 def fmt(ts: datetime) -> str:

@@ -40,7 +40,7 @@ def last_visit(root: Path, state_dir: Path | None = None) -> datetime | None:
 def mark_visit(root: Path, when: datetime | None = None, state_dir: Path | None = None) -> None:
     """Remember `when` (now by default) as the last visit; never moves it backwards."""
     path = visit_file(root, state_dir)
-    when = when or clock.now()
+    when = when or clock.SYSTEM.now()
     try:
         with locked(path):
             before = clock.parse_ts((read_json(path) or {}).get("last_visit"))
@@ -173,7 +173,7 @@ def build_digest(
 ) -> Digest:
     """The digest of the logs under `ms_dir` since `since`; `gates` are the inbox's gate
     items now (pass `build_inbox(...)`: only its gates are kept)."""
-    now = now or clock.now()
+    now = now or clock.SYSTEM.now()
     lists: dict[str, list[Entry]] = {
         k: [] for k in ("completed", "decided", "tasks", "milestones", "opened", "resolved")
     }

@@ -55,7 +55,7 @@ def append(path: Path, record: dict[str, Any]) -> dict[str, Any]:
 
     Never through a link, never to a FIFO, never outside the repository (safeio)."""
     if "timestamp" not in record:
-        record = {"timestamp": clock.now_str(), **record}
+        record = {"timestamp": clock.SYSTEM.now_str(), **record}
     line = (json.dumps(record, ensure_ascii=False, separators=(", ", ": ")) + "\n").encode()
     fd = safecreate.open_append(path)
     try:

@@ -215,7 +215,7 @@ class Notifier:
         little (a driver and an observer) would otherwise announce each other's items again
         and again. "Last seen" is refreshed at most every SEEN_EVERY seconds, so an update
         that announces nothing rarely writes."""
-        now = now or clock.now()
+        now = now or clock.SYSTEM.now()
         t = now.timestamp()
         fresh: list[InboxItem] = []
         again: list[str] = []

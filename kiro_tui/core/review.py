@@ -155,7 +155,7 @@ def keep_copy(
                 "task_id": task_id,
                 "phase": phase,
                 "digest": digest,
-                "kept_at": clock.now_str(),
+                "kept_at": clock.SYSTEM.now_str(),
                 "files": kept,
                 "skipped": skipped,
             },

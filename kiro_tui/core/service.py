@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Self
 from kiro_tui.core import authoring, driving, events, lifecycle, safeio, sessions, workflow
 from kiro_tui.core.actor import default_actor
 from kiro_tui.core.archive import archive_completed
-from kiro_tui.core.clock import DEFAULT, Clock
+from kiro_tui.core.clock import SYSTEM, Clock
 from kiro_tui.core.config import Config, load_config
 from kiro_tui.core.driving import DriverClaim
 from kiro_tui.core.errors import InvalidFile, KiroError, NotFound, Refused
@@ -49,7 +49,7 @@ class Workspace:
         self.root = root
         self.ms = root / MS
         self.config = config or load_config(root)
-        self.clock = clock or DEFAULT
+        self.clock = clock or SYSTEM
         self.loader = Loader(root, self.config, cache_dir=cache_dir, persist_cache=persist_cache)
 
     @classmethod

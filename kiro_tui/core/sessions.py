@@ -51,11 +51,11 @@ class Session:
     heartbeat: str | None
     paused: bool
 
-    def heartbeat_age(self, now: float | None = None) -> float | None:
+    def heartbeat_age(self, now: float) -> float | None:
         hb = clock.parse_ts(self.heartbeat)
         if hb is None:
             return None
-        return (now if now is not None else clock.now().timestamp()) - hb.timestamp()
+        return now - hb.timestamp()
 
 
 def read_session(root: Path, session_id: str) -> Session | None:

@@ -249,10 +249,10 @@ def wait_for_item(
         notify.close()
 
 
-def wait_text(result: WaitResult) -> str:
-    """One line for the terminal: the item, or why waiting ended."""
+def wait_text(result: WaitResult, now: datetime | None = None) -> str:
+    """One line for the terminal: the item (its age at `now`), or why waiting ended."""
     from kiro_tui.core.inbox import item_line
 
     if result.item is not None:
-        return item_line(result.item, clock.now())
+        return item_line(result.item, now or clock.SYSTEM.now())
     return "timed out: nothing needs you" if result.reason == "timeout" else "stopped"

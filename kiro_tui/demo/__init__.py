@@ -4,8 +4,11 @@ and the dashboard driving one milestone."""
 from __future__ import annotations
 
 import sys
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from kiro_tui.core.clock import SYSTEM, Clock, fmt
 
 if TYPE_CHECKING:
     import subprocess
@@ -115,12 +118,8 @@ Written for task `{task}` ({phase} phase).
 """
 
 
-def _ts(base: Any, minutes: float) -> str:
-    from datetime import timedelta
-
-    from kiro_tui.core import clock
-
-    return clock.fmt(base - timedelta(minutes=minutes))
+def _ts(base: datetime, minutes: float) -> str:
+    return fmt(base - timedelta(minutes=minutes))
 
 
 def write_deliverable(root: Path, task_id: str, phase: str, name: str, text: str = "") -> Path:
@@ -138,9 +137,8 @@ def write_deliverable(root: Path, task_id: str, phase: str, name: str, text: str
     return path
 
 
-def build(root: Path, *, git: bool = True) -> Path:
-    """Create the demo workspace in `root` (made if needed); returns `root`."""
-    from kiro_tui.core import clock
+def build(root: Path, *, git: bool = True, clock: Clock | None = None) -> Path:
+    """Create the demo workspace in `root` (made if needed), its times from `clock`."""
     from kiro_tui.core.config import load_config
     from kiro_tui.core.ids import PHASES
     from kiro_tui.core.safewrite import atomic_write
@@ -151,7 +149,7 @@ def build(root: Path, *, git: bool = True) -> Path:
     root.mkdir(parents=True, exist_ok=True)
     ms = Workspace.init(root)
     config = load_config(root)
-    now = clock.now()
+    now = (clock or SYSTEM).now()
     sessions_made: list[tuple[str, str]] = []
     for order, (mid, title, requires, status, location, tasks) in enumerate(PLAN):
         age = (len(PLAN) - order) * 90
@@ -210,7 +208,7 @@ def build(root: Path, *, git: bool = True) -> Path:
                 ph["design"]["started_at"] = _ts(now, 180)
                 import os
 
-                stamp = (clock.parse_ts(_ts(now, 180)) or now).timestamp()
+                stamp = (now - timedelta(minutes=180)).timestamp()
                 for f in (root / ".milestones" / "deliverables" / tid).rglob("*"):
                     os.utime(f, (stamp, stamp))
             all_passed = phases == "done" or all(

@@ -15,11 +15,11 @@ from textual.app import App
 from textual.reactive import reactive
 from textual.worker import Worker, WorkerState
 
+from kiro_tui.core.clock import Clock  # light: os, time, datetime
 from kiro_tui.ui.messages import ActionDone, EventsArrived, SnapshotArrived
 from kiro_tui.ui.screens.main import MainScreen
 
-if TYPE_CHECKING:  # the core is imported by the workers, after the first frame
-    from kiro_tui.core.clock import Clock
+if TYPE_CHECKING:  # the rest of the core is imported by the workers, after the first frame
     from kiro_tui.core.driving import DriverClaim
     from kiro_tui.core.errors import KiroError
     from kiro_tui.core.service import Workspace
@@ -56,7 +56,7 @@ class KiroApp(App[int]):
         self.root = root
         self.drive = drive
         self.watching = watch  # not `watch`: that would hide Textual's DOMNode.watch
-        self.clock = clock
+        self.clock = clock or Clock.from_env()  # the edge: KIRO_TUI_FAKE_NOW is read here
         self._ws = ws
         self._ws_lock = threading.Lock()
         self.source: SnapshotSource | None = None

@@ -70,7 +70,7 @@ def make_workspace(
     from kiro_tui.core.yaml.roundtrip import dump_new
 
     Workspace.init(root)
-    now = clock.now_str()
+    now = clock.SYSTEM.now_str()
     doc = new_milestone(MID, "Reliability", [], now)
     doc["status"] = status
     seq = CommentedSeq()

@@ -266,7 +266,7 @@ def test_error_events_and_broken_files_open_and_resolve_blockers(tmp_path: Path)
         wait_for(status_is(ws, "a", "design", "in_progress"), "a design started")
         # an agent reports an error in a log of its own
         agent_log = tmp_path / ".milestones/logs/agent-a.jsonl"
-        crashed = clock.now()
+        crashed = clock.SYSTEM.now()
         agent_log.write_text(
             json.dumps(
                 {
@@ -421,7 +421,7 @@ def test_a_takeover_stops_the_runner_and_marks_the_roles_stopped(tmp_path: Path)
         )
         sid = coord.session_id or ""
         sessions.claim_driver(
-            tmp_path, sid, clock.now_str(), 0, {"pid": 1, "host": "elsewhere", "user": "x"}
+            tmp_path, sid, clock.SYSTEM.now_str(), 0, {"pid": 1, "host": "elsewhere", "user": "x"}
         )
         wait_for(lambda: coord.driving is None, "driving to stop after the takeover")
         assert "stop" in runner.calls

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from kiro_tui.core import events
+from kiro_tui.core import clock, events
 
 SEED_LOGS = ".milestones"
 
@@ -16,14 +16,15 @@ SEED_LOGS = ".milestones"
 def test_append_writes_whole_lines_and_adds_a_timestamp(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("KIRO_TUI_FAKE_NOW", "2026-11-25T14:03:07Z")
     path = tmp_path / "logs" / "execution-m1.jsonl"
+    before = clock.SYSTEM.now()
     rec = events.append(path, {"event": "phase_started", "message": "réussi ✓"})
-    assert rec["timestamp"] == "2026-11-25T14:03:07Z"
+    stamped = clock.parse_ts(rec["timestamp"])
+    assert stamped is not None and before <= stamped <= clock.SYSTEM.now()  # the system clock
     data = path.read_bytes()
     assert data.endswith(b"\n") and data.count(b"\n") == 1
     assert json.loads(data) == {
-        "timestamp": "2026-11-25T14:03:07Z",
+        "timestamp": rec["timestamp"],
         "event": "phase_started",
         "message": "réussi ✓",
     }

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from kiro_tui.core.clock import Clock, parse_ts
 from kiro_tui.core.config import load_config
 from kiro_tui.core.errors import InvalidId, NotFound
 from kiro_tui.core.events import read_all
@@ -28,7 +29,7 @@ def _fixed_now(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def ws(seed: Path) -> Workspace:
-    return Workspace.open(seed)
+    return Workspace.open(seed, clock=Clock.from_env())
 
 
 def session(root: Path, sid: str) -> dict[str, Any]:
@@ -76,7 +77,7 @@ def test_start_milestone_first_time_sets_started_at(tmp_path: Path) -> None:
     root = tmp_path / "r"
     root.mkdir()
     Workspace.init(root)
-    ws = Workspace.open(root)
+    ws = Workspace.open(root, clock=Clock.from_env())
     ws.new_milestone("m1", "First", [])
     ws.start_milestone("m1")
     d = doc(root, "m1")
@@ -89,7 +90,7 @@ def test_start_again_continues_the_live_session(
 ) -> None:
     ws.start_milestone(M1)
     n = len(log_events(seed))
-    monkeypatch.setenv("KIRO_TUI_FAKE_NOW", "2026-11-25T15:00:00Z")
+    ws.clock = Clock.at(parse_ts("2026-11-25T15:00:00Z"))
     out = ws.start_milestone(M1)
     assert "continues" in out.message
     assert doc(seed)["execution"]["session_id"] == SID
@@ -146,7 +147,7 @@ def test_pause_and_resume(ws: Workspace, seed: Path, monkeypatch: pytest.MonkeyP
     assert s["status"] == "paused"
     assert s["pauses"] == [{"paused_at": NOW, "resumed_at": None, "by": "carol"}]
     assert_refused(seed, lambda: ws.pause(M1), r"already paused")
-    monkeypatch.setenv("KIRO_TUI_FAKE_NOW", "2026-11-25T16:00:00Z")
+    ws.clock = Clock.at(parse_ts("2026-11-25T16:00:00Z"))
     ws.resume(M1, actor="carol")
     assert doc(seed)["status"] == "in_progress"
     s = session(seed, SID)
@@ -342,7 +343,7 @@ def test_add_task_uses_the_milestones_weights_and_gates(tmp_path: Path) -> None:
     root = tmp_path / "r"
     root.mkdir()
     Workspace.init(root)
-    ws = Workspace.open(root)
+    ws = Workspace.open(root, clock=Clock.from_env())
     ws.new_milestone("m1", "Weighted", [])
     path = root / ".milestones/active/m1.yaml"
     path.write_text(
@@ -378,7 +379,7 @@ def test_add_task_to_a_seed_file_keeps_its_style(ws: Workspace, seed: Path) -> N
 
 def _plain_milestone(root: Path, enforcement: str | None) -> Workspace:
     Workspace.init(root)
-    ws = Workspace.open(root)
+    ws = Workspace.open(root, clock=Clock.from_env())
     ws.new_milestone("m1", "Plain", [])
     kc = f"kiro_configuration:\n  enforcement: {enforcement}\n" if enforcement else ""
     path = root / ".milestones/active/m1.yaml"
@@ -472,7 +473,7 @@ def test_migrate_level_from_config_and_env(tmp_path: Path, monkeypatch: pytest.M
     ws = _plain_milestone(tmp_path, None)  # init writes enforcement: progressive
     assert ws.config.enforcement == "progressive"
     monkeypatch.setenv("KIRO_ENFORCEMENT_LEVEL", "strict")
-    ws = Workspace.open(tmp_path)
+    ws = Workspace.open(tmp_path, clock=Clock.from_env())
     ws.migrate("m1")
     assert _statuses(tmp_path, "t-small") == ["pending"] * 4
 

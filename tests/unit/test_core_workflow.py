@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from kiro_tui.core.clock import Clock
 from kiro_tui.core.deliverables import TEMPLATE_MARKER
 from kiro_tui.core.errors import InvalidId, NotFound, Refused
 from kiro_tui.core.events import read_all
@@ -87,7 +88,7 @@ def now(monkeypatch: pytest.MonkeyPatch) -> str:
 
 @pytest.fixture
 def ws(seed: Path, now: str) -> Workspace:
-    return Workspace.open(seed)
+    return Workspace.open(seed, clock=Clock.from_env())
 
 
 def fresh(tmp_path: Path, kind: str = "other", **env: str) -> tuple[Workspace, str]:
@@ -98,7 +99,7 @@ def fresh(tmp_path: Path, kind: str = "other", **env: str) -> tuple[Workspace, s
     old = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
     try:
-        ws = Workspace.open(root)
+        ws = Workspace.open(root, clock=Clock.from_env())
     finally:
         for k, v in old.items():
             if v is None:

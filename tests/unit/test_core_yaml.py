@@ -13,6 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from kiro_tui.core.clock import Clock
 from kiro_tui.core.errors import InvalidFile
 from kiro_tui.core.safewrite import ConcurrentEdit, atomic_write, edit_yaml, file_lock
 from kiro_tui.core.service import Workspace
@@ -52,7 +53,9 @@ def test_approve_touches_only_the_expected_lines(
     monkeypatch.setenv("KIRO_TUI_FAKE_NOW", now)
     path = seed / ".milestones/active/milestone-001.yaml"
     original = path.read_text()
-    Workspace.open(seed).approve("milestone-001", "task-001", "spec", actor="dana", note="fine")
+    Workspace.open(seed, clock=Clock.from_env()).approve(
+        "milestone-001", "task-001", "spec", actor="dana", note="fine"
+    )
     after = path.read_text()
     removed, added = changed_lines(original, after)
     assert removed == [
@@ -132,7 +135,7 @@ def test_yq_style_keeps_unindented_sequences_after_an_edit(
     path = tmp_path / ".milestones/active/yq.yaml"
     path.write_text(YQ_STYLE)
     assert detect_indent(YQ_STYLE) == (2, 2, 0)
-    Workspace.open(tmp_path).start_phase("yq", "t1", "design")
+    Workspace.open(tmp_path, clock=Clock.from_env()).start_phase("yq", "t1", "design")
     after = path.read_text()
     removed, added = changed_lines(YQ_STYLE, after)
     assert removed == ["  status: pending", "        status: pending", "        started_at:"]

@@ -63,14 +63,14 @@ def _blocker(kind: str, bid: str, at: str, msg: str, event: str = "blocker_detec
 
 def test_digest_of_what_happened_since_the_last_visit(seed: Path) -> None:
     ws = Workspace.open(seed, persist_cache=False)
-    since = clock.now() - timedelta(seconds=5)
+    since = clock.SYSTEM.now() - timedelta(seconds=5)
     ws.approve(M1, "task-001", "spec", note="fine")  # logs phase_approved (and starts task)
     folder = seed / ".milestones/deliverables/task-002/design"
     for name in ("root_cause_analysis.md", "fix_approach.md", "regression_prevention.md"):
         (folder / name).write_text(f"# {name}\n\ncontent\n")
     ws.complete_phase(M1, "task-002", "design")  # a gate now
     log = seed / ".milestones/logs" / SID / "blockers.jsonl"
-    now = clock.now_str()
+    now = clock.SYSTEM.now_str()
     events.append(log, _blocker("agent_needs_input", "blk-q", now, "agent asks: which db?"))
     events.append(log, _blocker("stalled_task", "blk-s", now, "task-004 stalled"))
     events.append(
@@ -93,7 +93,7 @@ def test_digest_of_what_happened_since_the_last_visit(seed: Path) -> None:
     )
     events.append(runs, {"timestamp": now, "event": "run_finished", "run_id": "r3"})
     items = build_inbox(cheap_snapshot(ws, LoggedBlockers(ws.ms)))
-    d = build_digest(ws.ms, since, clock.now(), items)
+    d = build_digest(ws.ms, since, clock.SYSTEM.now(), items)
     assert [e.text for e in d.decisions] == ["spec of task-001 approved by tester"]
     assert [e.text for e in d.phases_completed] == [
         "design of task-002 completed (waits for approval)"

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from kiro_tui.core import workflow
+from kiro_tui.core.clock import Clock
 from kiro_tui.core.config import Config
 from kiro_tui.core.errors import Refused
 from kiro_tui.core.progress import milestone_progress, task_progress
@@ -155,7 +156,7 @@ def _fixed_now(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_a_gated_phase_left_completed_reads_as_waiting(tmp_path: Path) -> None:
     root = make(tmp_path)
-    m = Workspace.open(root).load().milestone(MID)
+    m = Workspace.open(root, clock=Clock.from_env()).load().milestone(MID)
     assert m is not None
     t = m.task(TID)
     assert t is not None
@@ -170,14 +171,14 @@ def test_a_gated_phase_left_completed_reads_as_waiting(tmp_path: Path) -> None:
     text = yq_set(
         yq_set(ORIGINAL, "design", "approval_required", "false"), "design", "status", '"completed"'
     )
-    plain = Workspace.open(make(tmp_path / "b", text)).load().milestone(MID)
+    plain = Workspace.open(make(tmp_path / "b", text), clock=Clock.from_env()).load().milestone(MID)
     d2 = plain.task(TID).phase("design")  # type: ignore[union-attr]
     assert d2 is not None and d2.passed and not d2.waiting
 
 
 def test_starting_the_next_phase_is_refused_with_the_gate_message(tmp_path: Path) -> None:
     root = make(tmp_path)
-    ws = Workspace.open(root)
+    ws = Workspace.open(root, clock=Clock.from_env())
     assert_refused(
         root,
         lambda: ws.start_phase(MID, TID, "spec"),
@@ -187,7 +188,9 @@ def test_starting_the_next_phase_is_refused_with_the_gate_message(tmp_path: Path
 
 def test_approve_accepts_a_gate_left_completed_and_keeps_the_file(tmp_path: Path) -> None:
     root = make(tmp_path)
-    out = Workspace.open(root).approve(MID, TID, "design", actor="alice", note="ok")
+    out = Workspace.open(root, clock=Clock.from_env()).approve(
+        MID, TID, "design", actor="alice", note="ok"
+    )
     assert "approved by alice" in out.message
     ph = phases(root)
     assert ph["design"]["status"] == "approved"
@@ -202,7 +205,9 @@ def test_approve_accepts_a_gate_left_completed_and_keeps_the_file(tmp_path: Path
 
 def test_reject_accepts_a_gate_left_completed(tmp_path: Path) -> None:
     root = make(tmp_path)
-    Workspace.open(root).reject(MID, TID, "design", "no threat model", actor="bob")
+    Workspace.open(root, clock=Clock.from_env()).reject(
+        MID, TID, "design", "no threat model", actor="bob"
+    )
     design = phases(root)["design"]
     assert design["status"] == "in_progress"
     assert design["completed_at"] is None  # in progress again: not completed
@@ -238,7 +243,9 @@ def test_reject_clears_approved_at_that_the_original_reads_as_approved(tmp_path:
     text = yq_set(ORIGINAL, "design", "status", '"waiting_approval"')
     text = yq_set(text, "design", "approved_at", '"2026-11-20T12:00:00Z"')
     root = make(tmp_path, text)
-    Workspace.open(root).reject(MID, TID, "design", "redo the data model", actor="bob")
+    Workspace.open(root, clock=Clock.from_env()).reject(
+        MID, TID, "design", "redo the data model", actor="bob"
+    )
     design = phases(root)["design"]
     assert design["status"] == "in_progress"
     assert design["approved_at"] is None and design["completed_at"] is None
@@ -257,7 +264,7 @@ def test_block_then_unblock_gives_back_the_originals_blocked_at(tmp_path: Path) 
     text = yq_set(text, "design", "blocked_at", '"2026-11-20T11:00:05Z"')
     root = make(tmp_path, text)
     before = milestone_file(root).read_text(encoding="utf-8")
-    ws = Workspace.open(root)
+    ws = Workspace.open(root, clock=Clock.from_env())
     ws.block(MID, TID, "design", "waiting for the security review")
     design = phases(root)["design"]
     assert design["status"] == "blocked" and design["blocked_at"] == NOW
@@ -268,7 +275,7 @@ def test_block_then_unblock_gives_back_the_originals_blocked_at(tmp_path: Path) 
 
 def test_block_and_unblock_a_gate_left_completed(tmp_path: Path) -> None:
     root = make(tmp_path)
-    ws = Workspace.open(root)
+    ws = Workspace.open(root, clock=Clock.from_env())
     ws.block(MID, TID, "design", "legal review")
     assert phases(root)["design"]["status"] == "blocked"
     ws.unblock(MID, TID, "design")
@@ -285,7 +292,7 @@ def test_unblock_keeps_blocked_at_written_by_another_tool(tmp_path: Path) -> Non
     text = yq_set(ORIGINAL, "design", "status", '"blocked"')
     text = yq_set(text, "design", "blocked_at", '"2026-11-21T08:00:00Z"')
     root = make(tmp_path, text)
-    Workspace.open(root).unblock(MID, TID, "design")
+    Workspace.open(root, clock=Clock.from_env()).unblock(MID, TID, "design")
     design = phases(root)["design"]
     assert design["status"] == "in_progress"
     assert design["blocked_at"] == "2026-11-21T08:00:00Z"
@@ -302,7 +309,7 @@ def test_a_gate_left_completed_shows_everywhere_a_waiting_gate_does(tmp_path: Pa
     from kiro_tui.ui.view import Sel, find_waiting, waiting_phases
 
     root = make(tmp_path)
-    state = Workspace.open(root).load()
+    state = Workspace.open(root, clock=Clock.from_env()).load()
     assert " ⚑" in status_text(state, MID, 100)
     target = find_waiting(state, Sel(MID))
     assert target is not None and (target.tid, target.phase) == (TID, "design")

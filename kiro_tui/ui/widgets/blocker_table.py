@@ -12,16 +12,18 @@ from kiro_tui.core import clock
 from kiro_tui.ui.view import SEVERITY_RANK, Sel
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from kiro_tui.core.snapshot import Blocker
 
 SEVERITY_MARK = {"critical": "‼ critical", "warning": "! warning", "info": "· info"}
 
 
-def blocker_age(b: Blocker) -> str:
+def blocker_age(b: Blocker, now: datetime) -> str:
     since = clock.parse_ts(b.since) if b.since else None
     if since is None:
         return "—"
-    return clock.age_text((clock.now() - since).total_seconds())
+    return clock.age_text((now - since).total_seconds())
 
 
 def blocker_where(b: Blocker) -> str:
@@ -65,10 +67,11 @@ class BlockerTable(DataTable[str]):
         keep = self.cursor_row
         self._blockers = ordered
         self.clear()
+        now = getattr(self.app, "clock", clock.SYSTEM).now()  # the app's clock (fixed in tests)
         for b in ordered:
             self.add_row(
                 SEVERITY_MARK.get(b.severity, b.severity),
-                blocker_age(b),
+                blocker_age(b, now),
                 blocker_where(b),
                 b.message,
                 b.suggestion,
