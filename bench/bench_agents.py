@@ -108,7 +108,11 @@ def main() -> int:
         "HOME": str(tmp / "home"),
         "XDG_CACHE_HOME": str(tmp / "cache"),
     }
+    # as installed (pip writes bytecode): with PYTHONDONTWRITEBYTECODE=1, as on this machine,
+    # the driver would compile every module it imports, a cost no user pays
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     os.environ.update(env)
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
     root = tmp / "repo"
     Workspace.init(root)
     ws = Workspace(root, persist_cache=False)

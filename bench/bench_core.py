@@ -188,6 +188,9 @@ def main() -> int:
         generate(root, args.milestones, args.tasks)
         gen = time.perf_counter() - t0
         env = dict(os.environ)
+        # as installed (pip writes bytecode): with PYTHONDONTWRITEBYTECODE=1, as on this
+        # machine, every child would compile every module it imports, a cost no user pays
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
         env.pop("KIRO_TUI_FAKE_NOW", None)
         for key in ("XDG_CONFIG_HOME", "XDG_STATE_HOME", "XDG_DATA_HOME"):
             env[key] = str(tmp / key.lower())

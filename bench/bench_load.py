@@ -502,6 +502,9 @@ class Ctx:
         self.long = 300 if args.quick else 2000  # tasks of the 1-milestone workspace
         self.burst_tasks = 50
         env = {k: v for k, v in os.environ.items() if k not in ("KIRO_TUI_FAKE_NOW", "TEXTUAL")}
+        # as installed (pip writes bytecode): with PYTHONDONTWRITEBYTECODE=1, as on this
+        # machine, every child would compile every module it imports, a cost no user pays
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
         for key in ("XDG_CONFIG_HOME", "XDG_STATE_HOME", "XDG_DATA_HOME"):
             env[key] = str(self.tmp / key.lower())
         env.update(

@@ -48,6 +48,9 @@ class Term:
         self.master, slave = pty.openpty()
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", ROWS, COLS, 0, 0))
         env = dict(os.environ, TERM="xterm-256color", COLORTERM="truecolor")
+        # as installed (pip writes bytecode): with PYTHONDONTWRITEBYTECODE=1, as on this
+        # machine, every child would compile every module it imports, a cost no user pays
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
         env.pop("TEXTUAL", None)
         env.setdefault("XDG_CACHE_HOME", str(CACHE))
         self.t0 = time.perf_counter()
