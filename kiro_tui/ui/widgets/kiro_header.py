@@ -9,19 +9,20 @@ from textual.markup import escape
 from textual.reactive import reactive
 from textual.widgets import Static
 
+from kiro_tui.core.ids import ROLES
 from kiro_tui.ui.view import session_state
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the core's heavier modules come after the first frame
     from kiro_tui.core.git.repo import GitInfo
-from kiro_tui.core.snapshot import Snapshot
+    from kiro_tui.core.snapshot import Snapshot
 
-ROLES = (
-    ("task_executor", "exec"),
-    ("progress_monitor", "progress"),
-    ("git_integration", "git"),
-    ("dependency_validator", "deps"),
-    ("blocker_detector", "blockers"),
-)
+SHORT_NAME = {
+    "task_executor": "exec",
+    "progress_monitor": "progress",
+    "git_integration": "git",
+    "dependency_validator": "deps",
+    "blocker_detector": "blockers",
+}
 ROLE_COLOUR = {
     "running": "$success",
     "idle": "$primary",
@@ -69,8 +70,8 @@ class KiroHeader(Static):
         state = session_state(snap)
         drive = f" {escape(snap.driving)}" if snap.driving else ""
         roles = []
-        for key, short in ROLES:
-            rs = snap.roles.get(key)
+        for key in ROLES:
+            short, rs = SHORT_NAME[key], snap.roles.get(key)
             status = rs.status if rs else "stopped"
             roles.append(f"[{ROLE_COLOUR.get(status, '$text-muted')}]{short}:{status}[/]")
         self.update(
