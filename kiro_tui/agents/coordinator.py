@@ -51,7 +51,7 @@ from kiro_tui.core.errors import KiroError
 from kiro_tui.core.events import Event
 from kiro_tui.core.ids import ROLES
 from kiro_tui.core.service import Workspace
-from kiro_tui.core.snapshot import Blocker, Snapshot
+from kiro_tui.core.snapshot import Blocker, Snapshot, same_view
 
 MODULES = {
     "task_executor": executor,
@@ -319,9 +319,9 @@ class Coordinator:
             stepped, self.applier.git_steps = self.applier.git_steps, 0
             snap = replace(snap, git=self.builder.git(bool(stepped)))  # after the actions
             self.cycles += 1
+            if self.on_snapshot and (self.cycles == 1 or not same_view(self._snapshot, snap)):
+                self.on_snapshot(snap)  # a heartbeat-only change publishes nothing
             self._snapshot = snap
-            if self.on_snapshot:
-                self.on_snapshot(snap)
 
     def _act(self, snap: Snapshot, now: datetime) -> Snapshot:
         m = snap.state.milestone(self.driving or "")

@@ -100,3 +100,37 @@ class Snapshot:
     )  # action key -> error, from roles
     active_since: float | None = None  # epoch s when driving (re)started or was last resumed
     scope: tuple[str, ...] = ()  # milestone ids the roles look at
+
+
+def _role_view(roles: Mapping[str, RoleStatus]) -> dict[str, tuple[str, str | None, str | None]]:
+    return {k: (r.status, r.last_error, r.detail) for k, r in roles.items()}
+
+
+def same_view(old: Snapshot | None, new: Snapshot) -> bool:
+    """True when `new` shows nothing that `old` did not: only its times differ (`taken_at`,
+    `seq`, the roles' heartbeats, the workspace's `loaded_at`). A driver's heartbeat gives such a
+    snapshot; a front end need not rebuild anything for it. Milestones are compared by
+    identity: the loader hands back the same object for a file that did not change."""
+    if old is None:
+        return False
+    a, b = old.state, new.state
+    if len(a.milestones) != len(b.milestones) or any(
+        x is not y for x, y in zip(a.milestones, b.milestones, strict=True)
+    ):
+        return False
+    return (
+        a.problems == b.problems
+        and a.config is b.config
+        and old.blockers == new.blockers
+        and old.driving == new.driving
+        and old.session_id == new.session_id
+        and old.paused == new.paused
+        and old.git == new.git
+        and old.facts == new.facts
+        and old.activity == new.activity
+        and old.open_errors == new.open_errors
+        and old.failures == new.failures
+        and old.active_since == new.active_since
+        and old.scope == new.scope
+        and _role_view(old.roles) == _role_view(new.roles)
+    )

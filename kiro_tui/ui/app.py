@@ -67,6 +67,8 @@ class KiroApp(App[int]):
         self.actor: str | None = None  # the user config's user_name, once it is loaded
         self._saved_theme: str | None = None
         self.last_notice: str | None = None
+        self.snapshots_applied = 0
+        """Snapshots the screen was rebuilt from (for tests and the bench)."""
         """The last action outcome shown to the user (one line)."""
 
     # ------------------------------------------------------------------ the workspace
@@ -166,6 +168,7 @@ class KiroApp(App[int]):
         current = self.snapshot
         if current is not None and message.snapshot.seq and message.snapshot.seq < current.seq:
             return
+        self.snapshots_applied += 1
         self.snapshot = message.snapshot
 
     def watch_snapshot(self, snap: Snapshot | None) -> None:
