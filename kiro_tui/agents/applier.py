@@ -37,6 +37,18 @@ from kiro_tui.core.service import Workspace
 from kiro_tui.core.snapshot import RoleStatus, Snapshot
 
 ACTOR = "kiro-tui"
+_STEP = {START_PHASE: "start", COMPLETE_PHASE: "complete"}
+
+
+def _phase_group(acts: list[Action], i: int) -> list[Action]:
+    """`acts[i]` and the phase starts/completions of the same milestone right after it."""
+    first = acts[i]
+    if first.kind not in _STEP:
+        return [first]
+    j = i + 1
+    while j < len(acts) and acts[j].kind in _STEP and acts[j].milestone_id == first.milestone_id:
+        j += 1
+    return acts[i:j]
 
 
 class ActionApplier:
@@ -91,45 +103,20 @@ class ActionApplier:
     ) -> int:
         wrote = 0
         proposed = set()
-        for a in acts:
-            if stopping():
-                break
-            proposed.add(a.key)
-            try:
-                wrote += self._apply(a)
-            except Refused as exc:
-                sig = executor.refusal_signature(a, snap)
-                remember(self.memory[role], (("refused", a.key, sig),))
-                self.log(
-                    role,
-                    {
-                        "event": "action_refused",
-                        "task_id": a.task_id,
-                        "phase": a.phase,
-                        "message": f"{a.kind} refused: {exc}",
-                    },
-                )
-                wrote += 1
-            except Exception as exc:  # a failure the blocker detector reports
-                msg = f"{type(exc).__name__}: {exc}"
-                mine = self._failures.setdefault(role, {})
-                if mine.get(a.key) != msg:
-                    mine[a.key] = msg
-                    with contextlib.suppress(Exception):
-                        self.log(
-                            role,
-                            {
-                                "event": "action_failed",
-                                "level": "warning",
-                                "task_id": a.task_id,
-                                "phase": a.phase,
-                                "message": f"{a.kind} failed: {msg}",
-                            },
-                        )
-                        wrote += 1
+        i = 0
+        while i < len(acts) and not stopping():
+            group = _phase_group(acts, i)
+            i += len(group)
+            if len(group) > 1:  # a burst: one write of the milestone file for all of them
+                results = self._apply_steps(group)
             else:
-                remember(self.memory[role], a.remember)
-                self._failures.get(role, {}).pop(a.key, None)
+                try:
+                    results = [(self._apply(group[0]), None)]
+                except Exception as exc:
+                    results = [(0, exc)]
+            for a, (done, err) in zip(group, results, strict=True):
+                proposed.add(a.key)
+                wrote += done + self._settle(role, a, err, snap)
         if not stopping():
             mine = self._failures.get(role, {})
             for key in [k for k in mine if k not in proposed]:
@@ -139,6 +126,66 @@ class ActionApplier:
         else:
             self._role_errors.pop(role, None)
         return wrote
+
+    def _settle(self, role: str, a: Action, err: BaseException | None, snap: Snapshot) -> int:
+        """Remember, log or report one action's result; the log lines written (0 or 1)."""
+        if err is None:
+            remember(self.memory[role], a.remember)
+            self._failures.get(role, {}).pop(a.key, None)
+            return 0
+        if isinstance(err, Refused):
+            sig = executor.refusal_signature(a, snap)
+            remember(self.memory[role], (("refused", a.key, sig),))
+            self.log(
+                role,
+                {
+                    "event": "action_refused",
+                    "task_id": a.task_id,
+                    "phase": a.phase,
+                    "message": f"{a.kind} refused: {err}",
+                },
+            )
+            return 1
+        msg = f"{type(err).__name__}: {err}"  # a failure the blocker detector reports
+        mine = self._failures.setdefault(role, {})
+        if mine.get(a.key) == msg:
+            return 0
+        mine[a.key] = msg
+        with contextlib.suppress(Exception):
+            self.log(
+                role,
+                {
+                    "event": "action_failed",
+                    "level": "warning",
+                    "task_id": a.task_id,
+                    "phase": a.phase,
+                    "message": f"{a.kind} failed: {msg}",
+                },
+            )
+            return 1
+        return 0
+
+    def _apply_steps(self, group: list[Action]) -> list[tuple[int, BaseException | None]]:
+        """Phase starts and completions of one milestone, applied in one edit."""
+        ws, a0, sid = self.ws, group[0], self.session_id or ""
+        mid = a0.milestone_id or self.milestone_id or ""
+        steps = [(_STEP[a.kind], a.task_id or "", a.phase or "") for a in group]
+        path = sessions.role_log_path(ws.root, sid, a0.role)
+        try:
+            errors: list[BaseException | None] = list(
+                ws.phase_steps(mid, steps, ACTOR, role=a0.role, log_path=path)
+            )
+        except Exception as exc:
+            return [(0, exc)] * len(group)
+        started = [a for a, e in zip(group, errors, strict=True) if e is None]
+        self.writes += len(started)
+        if any(a.kind == START_PHASE for a in started):
+            m = ws.milestone(mid)
+            for a in started:
+                t = m.task(a.task_id or "") if m and a.kind == START_PHASE else None
+                if t is not None:
+                    self.runner.start(t, a.phase or "")
+        return [(int(e is None), e) for e in errors]
 
     def _apply(self, a: Action) -> int:
         ws, mid, sid = self.ws, a.milestone_id or self.milestone_id or "", self.session_id or ""

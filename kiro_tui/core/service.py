@@ -25,7 +25,7 @@ from kiro_tui.core.root import MS, find_root
 from kiro_tui.core.safewrite import atomic_write, edit_yaml
 from kiro_tui.core.starters import write_starters
 from kiro_tui.core.store import Loader, WorkspaceState
-from kiro_tui.core.workflow import Ctx, Outcome
+from kiro_tui.core.workflow import Ctx, Outcome, PhaseStep
 from kiro_tui.core.yaml.focused_edit import TOP_LEVEL
 
 if TYPE_CHECKING:
@@ -246,6 +246,23 @@ class Workspace:
         self, mid: str, task_id: str, phase: str, actor: str | None = None, **kw: Any
     ) -> Outcome:
         return self._phase_act(mid, task_id, phase, workflow.unblock_phase, actor, kw)
+
+    def phase_steps(
+        self, mid: str, steps: list[PhaseStep], actor: str | None = None, **kw: Any
+    ) -> list[KiroError | None]:
+        """Start or complete several phases of `mid` in one write (see workflow.phase_steps);
+        each step's refusal, or None when it was done."""
+        for _kind, task_id, phase in steps:
+            check_id(task_id, "task id")
+            check_phase(phase)
+        errors: list[KiroError | None] = []
+
+        def edit(doc: dict[str, Any], ctx: Ctx) -> Outcome:
+            out, errors[:] = workflow.phase_steps(doc, steps, ctx)
+            return out
+
+        self.act(mid, edit, actor, **kw)
+        return errors
 
     # ------------------------------------------------------------------ milestone actions
     def write_progress(

@@ -13,7 +13,7 @@ from typing import Any
 from kiro_tui.core import deliverables as dl
 from kiro_tui.core.clock import parse_ts
 from kiro_tui.core.config import Config
-from kiro_tui.core.errors import NotFound, Refused
+from kiro_tui.core.errors import KiroError, NotFound, Refused
 from kiro_tui.core.ids import PHASES, check_phase, is_valid_id, next_phase
 from kiro_tui.core.model import norm_milestone_status, norm_task_status
 from kiro_tui.core.parse import build_phase, build_task, is_kiro_task
@@ -364,3 +364,31 @@ def unblock_phase(doc: dict[str, Any], task_id: str, phase: str, ctx: Ctx) -> Ou
     out = Outcome(message=f"{task_id}: {phase} unblocked")
     out.add("phase_unblocked", task_id=task_id, phase=phase, actor=ctx.actor, message=out.message)
     return out
+
+
+PhaseStep = tuple[str, str, str]  # ("start" | "complete", task id, phase)
+
+
+def phase_steps(
+    doc: dict[str, Any], steps: list[PhaseStep], ctx: Ctx
+) -> tuple[Outcome, list[KiroError | None]]:
+    """Several phase starts and completions in one milestone as one edit: a burst of agent
+    writes costs one write of the file, not one per phase. Each step is checked before it
+    changes anything, so a refused step leaves the document as it was and the others go on;
+    the second value holds each step's refusal (None when it was done)."""
+    edits = {"start": start_phase, "complete": complete_phase}
+    total = Outcome()
+    errors: list[KiroError | None] = []
+    for kind, task_id, phase in steps:
+        try:
+            out = edits[kind](doc, task_id, phase, ctx)
+        except KiroError as exc:
+            errors.append(exc)
+            continue
+        errors.append(None)
+        total.events.extend(out.events)
+        total.starters.extend(out.starters)
+        total.milestone_completed = total.milestone_completed or out.milestone_completed
+    done = sum(e is None for e in errors)
+    total.message = f"{done} of {len(steps)} phase steps done"
+    return total, errors
