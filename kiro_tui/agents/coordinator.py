@@ -141,7 +141,8 @@ class Coordinator:
             step_ms=self.step_ms,
         )
         try:
-            self.run_once()
+            if not stop.is_set():  # asked to stop before the loop began: only release
+                self.run_once()
             while not stop.is_set() and not self._done:
                 timeout = self._next_timer(self._now()) - time.time()
                 changed = watcher.wait(max(0.001, timeout), stop, self._wake)

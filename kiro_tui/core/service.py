@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self
 
-from kiro_tui.core import events, lifecycle, safeio, sessions, workflow
+from kiro_tui.core import events, lifecycle, safecreate, safeio, sessions, workflow
 from kiro_tui.core.actor import default_actor
 from kiro_tui.core.archive import archive_completed
 from kiro_tui.core.clock import DEFAULT, Clock
@@ -202,6 +202,7 @@ class Workspace:
                 ev.setdefault("actor", ctx.actor)
                 self.log(mid, dict(ev), role=role, session_id=session[0], path=log_path)
 
+        safecreate.check_appendable(log_path or self.execution_log(mid), self.root)  # no edit
         out, _written = edit_yaml(path, edit, focus_task=focus_task, under_lock=log_events)
         for task_id, phase, model in started:
             write_starters(self.root, task_id, phase, model)
