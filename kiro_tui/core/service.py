@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self
 
 from kiro_tui.core import events, lifecycle, safecreate, safeio, sessions, workflow
+from kiro_tui.core import session_repair as repair
 from kiro_tui.core.actor import default_actor
 from kiro_tui.core.archive import archive_completed
 from kiro_tui.core.clock import DEFAULT, Clock
@@ -328,14 +329,10 @@ class Workspace:
             )
         if m.status == "paused":
             raise Refused(f"cannot start {mid}: it is paused (use 'kiro-tui resume {mid}')")
-        live = sessions.read_session(self.root, m.session_id) if m.session_id else None
         ctx = self._ctx(actor)
-        new = not (
-            live is not None and live.status in ("active", "paused") and m.status == "in_progress"
+        sid, new = repair.prepare_start(  # adopts; never a second session
+            self.execution_log(mid), self.root, m, ctx.now, ctx.actor
         )
-        sid = sessions.session_id_for(mid, ctx.now) if new or live is None else live.id
-        if new:
-            sessions.create_session(self.root, mid, sid, ctx.now, ctx.actor)
         out = self.act(
             mid,
             lambda d, c: lifecycle.start_milestone(d, c, mid, sid, new),
@@ -352,12 +349,13 @@ class Workspace:
         return m
 
     def _session_for(self, mid: str) -> str:
-        m = self._loaded(mid)
-        if not m.session_id or sessions.read_session(self.root, m.session_id) is None:
+        m, ctx = self._loaded(mid), self._ctx(None)
+        sid = repair.session_for(self.execution_log(mid), self.root, m, ctx.now, ctx.actor)
+        if sid is None:
             raise Refused(
                 f"milestone {mid} has no execution session (start it with 'kiro-tui start {mid}')"
             )
-        return m.session_id
+        return sid
 
     def pause(self, mid: str, actor: str | None = None) -> Outcome:
         return self._session_edit(mid, lifecycle.pause_milestone, "paused", actor)
@@ -451,8 +449,9 @@ class Workspace:
             raise NotFound(f"milestone {mid} could not be loaded (run 'kiro-tui validate')")
         if m.finished:
             raise Refused(f"milestone {mid} is {m.status}: there is nothing to drive")
-        live = sessions.read_session(self.root, m.session_id) if m.session_id else None
         now, takeover = self.clock.now_str(), self.config.thresholds.takeover
+        found = repair.session_for(self.execution_log(mid), self.root, m, now, "kiro-tui")
+        live = sessions.read_session(self.root, found) if found else None
         note, sid, message = None, None, f"{mid}: session continues (paused)"
         if live is not None and live.status in ("active", "paused"):
             note = sessions.claim_driver(self.root, live.id, now, takeover)  # may refuse
