@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from rich.text import Text
 from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import DataTable
 
 from kiro_tui.core import clock
-from kiro_tui.ui.view import SEVERITY_RANK, Sel
+from kiro_tui.core.text import plain
+from kiro_tui.ui.view import SEVERITY_RANK, Sel, plain_text
 
 if TYPE_CHECKING:
     from kiro_tui.core.snapshot import Blocker
@@ -29,7 +31,7 @@ def blocker_where(b: Blocker) -> str:
     return where or (b.file or "")
 
 
-class BlockerTable(DataTable[str]):
+class BlockerTable(DataTable[str | Text]):
     """Rows are rebuilt from the snapshot's blockers (there are few)."""
 
     BINDINGS = [Binding("enter", "jump", "Jump to task", id="blockers.jump", show=False)]
@@ -66,12 +68,12 @@ class BlockerTable(DataTable[str]):
         self._blockers = ordered
         self.clear()
         for b in ordered:
-            self.add_row(
+            self.add_row(  # cells are repository text: never parsed as markup
                 SEVERITY_MARK.get(b.severity, b.severity),
                 blocker_age(b),
-                blocker_where(b),
-                b.message,
-                b.suggestion,
+                plain_text(blocker_where(b)),
+                plain_text(b.message),
+                plain_text(b.suggestion),
                 key=b.blocker_id,
             )
         if ordered:
@@ -85,4 +87,8 @@ class BlockerTable(DataTable[str]):
         if b.milestone_id:
             self.post_message(self.Jump(self, Sel(b.milestone_id, b.task_id, b.phase)))
         else:
-            self.notify(f"{b.file or b.kind}: not part of a milestone", timeout=3)
+            self.notify(
+                f"{plain(b.file or b.kind, one_line=True)}: not part of a milestone",
+                timeout=3,
+                markup=False,
+            )
