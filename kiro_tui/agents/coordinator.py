@@ -24,7 +24,8 @@ threshold, a skipped git read). There is no polling of files. `on_snapshot(snaps
 
 Observing (not driving): snapshots, blockers (for display) and the observed session's role
 states are computed; nothing is written. Driving: the roles' actions are applied through
-`Workspace` by the `ActionApplier`, and the driver heartbeat is renewed. A refused `drive()`
+`Workspace` by the `ActionApplier`, the driver heartbeat is renewed, and decisions a person
+made that the milestone file lost are re-applied first (`DecisionGuard`). A refused `drive()`
 shows up as a Blocker of kind `driver_refused` and an error event. On exit while driving, or
 when another process took the session over, the runner stops, role states say `stopped` and
 the driver is released; the session stays resumable.
@@ -42,6 +43,7 @@ from datetime import datetime
 
 from kiro_tui.agents.applier import ACTOR, ActionApplier
 from kiro_tui.agents.builder import Driving, SnapshotBuilder, empty_snapshot
+from kiro_tui.agents.decision_guard import DecisionGuard
 from kiro_tui.agents.roles import blockers, dependencies, executor, monitor
 from kiro_tui.agents.roles import git as git_role
 from kiro_tui.agents.watch import Watcher
@@ -88,6 +90,7 @@ class Coordinator:
         self.runner = runner or executor.make_runner(ws.config.executor)
         self.builder = SnapshotBuilder(ws)
         self.applier = ActionApplier(ws, self.runner)
+        self.guard = DecisionGuard(ws)
         self._wake = threading.Event()
         self._idle = threading.Event()
         self._lock = threading.RLock()
@@ -142,7 +145,8 @@ class Coordinator:
             step_ms=self.step_ms,
         )
         try:
-            self.run_once()
+            if not stop.is_set():  # asked to stop before the loop began: only release
+                self.run_once()
             while not stop.is_set() and not self._done:
                 timeout = self._next_timer(self._now()) - time.time()
                 changed = watcher.wait(max(0.001, timeout), stop, self._wake)
@@ -334,7 +338,10 @@ class Coordinator:
                 self.runner.resume()
                 self._active_since = time.time()
             self._was_paused = snap.paused
-        memory, wrote = self.applier.memory, 0
+        memory, wrote = self.applier.memory, self.guard.check(m.id, self.session_id)
+        if wrote:  # the file had lost a person's decision: re-applied, act on the result
+            self.applier.writes += wrote
+            snap = self._build()
         if not snap.paused and not m.finished:
             # let the executor run to a fixed point first, so the others see fresh state
             for _ in range(8):

@@ -9,8 +9,9 @@ contradicts; `reapply` applies them again through the workflow's own edit functi
 lock, and logs `decision_reapplied` for each.
 
 Where to call `reapply(ws, milestone_id)`: wherever a process is about to act on a milestone it
-has just loaded (the driver after a change of the milestone file, the next kiro-tui that opens
-it). It is cheap when nothing is lost: one read of the execution log and of the file.
+has just loaded. The driver does, in every cycle where the milestone file or its log changed
+(agents/decision_guard.py). It is cheap when nothing is lost: one read of the execution log
+and of the file.
 
 The rules (the document "contradicts" the latest decision when):
 - approve: the phase is `waiting_approval` again; re-applied only when the deliverables still

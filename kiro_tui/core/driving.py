@@ -9,6 +9,7 @@ import contextlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from kiro_tui.core import session_repair as repair
 from kiro_tui.core import sessions
 from kiro_tui.core.deps import unmet_requires
 from kiro_tui.core.errors import KiroError, NotFound, Refused
@@ -36,8 +37,9 @@ def claim(ws: Workspace, mid: str, actor: str | None = None) -> DriverClaim:
         raise NotFound(f"milestone {mid} could not be loaded (run 'kiro-tui validate')")
     if m.finished:
         raise Refused(f"milestone {mid} is {m.status}: there is nothing to drive")
-    live = sessions.read_session(ws.root, m.session_id) if m.session_id else None
     now, takeover = ws.clock.now_str(), ws.config.thresholds.takeover
+    found = repair.session_for(ws.execution_log(mid), ws.root, m, now, "kiro-tui")
+    live = sessions.read_session(ws.root, found) if found else None
     note, sid, message = None, None, f"{mid}: session continues (paused)"
     if live is not None and live.status in ("active", "paused"):
         note = sessions.claim_driver(ws.root, live.id, now, takeover)  # may refuse

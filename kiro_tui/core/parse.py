@@ -149,6 +149,23 @@ def build_phase(
     )
 
 
+def _type_name(value: Any) -> str:
+    return {list: "a list", str: "a string", bool: "a boolean", int: "a number"}.get(
+        type(value), "a number" if isinstance(value, float) else type(value).__name__
+    )
+
+
+def _wrong_phase_types(given: Any, praw: dict[str, Any]) -> list[str]:
+    """`kiro_workflow.phases` that is not a mapping, or phases in it that are not mappings."""
+    if given is not None and not isinstance(given, dict):
+        return [f"kiro_workflow.phases is {_type_name(given)}, not a mapping of phases"]
+    return [
+        f"phase {p} is {_type_name(praw[p])}, not a mapping"
+        for p in PHASES
+        if praw.get(p) is not None and not isinstance(praw[p], dict)
+    ]
+
+
 def is_kiro_task(raw: dict[str, Any]) -> bool:
     kw = raw.get("kiro_workflow")
     return isinstance(kw, dict) and kw.get("enabled", True) is not False
@@ -175,7 +192,12 @@ def build_task(
     kiro = is_kiro_task(raw)
     if kiro:
         kw = raw["kiro_workflow"]
-        praw = kw.get("phases") if isinstance(kw.get("phases"), dict) else {}
+        given = kw.get("phases")
+        praw = given if isinstance(given, dict) else {}
+        wrong = _wrong_phase_types(given, praw)
+        if wrong:  # nothing can act on it: read only, one problem (one blocker) per mistake
+            issues.extend(wrong)
+            problem = problem or wrong[0]
         phases = tuple(build_phase(p, praw.get(p), milestone_raw, config, issues) for p in PHASES)
         current = kw.get("current_phase") if kw.get("current_phase") in PHASES else None
     stamps = [raw.get("updated_at")]

@@ -68,6 +68,27 @@ def open_append(path: Path | str, root: Path | str | None = None) -> int:
     return fd
 
 
+def check_appendable(path: Path | str, root: Path | str | None = None) -> None:
+    """Raise UnsafePath when `open_append(path)` would refuse (a folder on the way or the file
+    itself is a link out, a FIFO, not a regular file); nothing is created. For actions that
+    must not change one file when the log line that goes with it could not be written."""
+    path = Path(path)
+    base = _root(path, root)
+    shown = _shown(path, base)
+    folder = path.parent
+    while not os.path.lexists(folder) and folder != folder.parent:
+        folder = folder.parent  # missing folders are created on append: check what exists
+    try:
+        dfd = open_dir(folder, base, create=False)
+    except NotADirectoryError:
+        raise UnsafePath("is not a folder; nothing is written there", file=shown) from None
+    try:
+        if folder == path.parent:
+            refuse_link(path.name, dfd, shown)
+    finally:
+        os.close(dfd)
+
+
 def temp_name(name: str) -> str:
     """A temporary name of kiro-tui's own for `name` (matched by TEMP_NAME)."""
     return f".{name}.tmp.{os.getpid()}.{secrets.token_hex(4)}"

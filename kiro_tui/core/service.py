@@ -11,7 +11,17 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self
 
-from kiro_tui.core import authoring, driving, events, lifecycle, safeio, sessions, workflow
+from kiro_tui.core import (
+    authoring,
+    driving,
+    events,
+    lifecycle,
+    safecreate,
+    safeio,
+    sessions,
+    workflow,
+)
+from kiro_tui.core import session_repair as repair
 from kiro_tui.core.actor import default_actor
 from kiro_tui.core.archive import archive_completed
 from kiro_tui.core.clock import SYSTEM, Clock
@@ -187,6 +197,7 @@ class Workspace:
                 ev.setdefault("actor", ctx.actor)
                 self.log(mid, dict(ev), role=role, session_id=session[0], path=log_path)
 
+        safecreate.check_appendable(log_path or self.execution_log(mid), self.root)  # no edit
         out, _written = edit_yaml(path, edit, focus_task=focus_task, under_lock=log_events)
         for task_id, phase, model in started:
             write_starters(self.root, task_id, phase, model)
@@ -285,14 +296,10 @@ class Workspace:
         """Start (or continue) a session: checks `requires`, writes session and current.txt."""
         m = self._loaded(mid)
         driving.check_startable(self, m)
-        live = sessions.read_session(self.root, m.session_id) if m.session_id else None
         ctx = self.context(actor)
-        new = not (
-            live is not None and live.status in ("active", "paused") and m.status == "in_progress"
+        sid, new = repair.prepare_start(  # adopts; never a second session
+            self.execution_log(mid), self.root, m, ctx.now, ctx.actor
         )
-        sid = sessions.session_id_for(mid, ctx.now) if new or live is None else live.id
-        if new:
-            sessions.create_session(self.root, mid, sid, ctx.now, ctx.actor)
         out = self.act(
             mid,
             lambda d, c: lifecycle.start_milestone(d, c, mid, sid, new),
@@ -309,12 +316,13 @@ class Workspace:
         return m
 
     def _session_for(self, mid: str) -> str:
-        m = self._loaded(mid)
-        if not m.session_id or sessions.read_session(self.root, m.session_id) is None:
+        m, ctx = self._loaded(mid), self.context(None)
+        sid = repair.session_for(self.execution_log(mid), self.root, m, ctx.now, ctx.actor)
+        if sid is None:
             raise Refused(
                 f"milestone {mid} has no execution session (start it with 'kiro-tui start {mid}')"
             )
-        return m.session_id
+        return sid
 
     def pause(self, mid: str, actor: str | None = None) -> Outcome:
         return self._session_edit(mid, lifecycle.pause_milestone, "paused", actor)

@@ -163,6 +163,7 @@ def claim_driver(
 
     me = ident or driver_identity()
     note: list[str] = []
+    refused: list[str] = []
 
     def fn(s: dict[str, Any]) -> None:
         drv = s.get("driver")
@@ -171,21 +172,24 @@ def claim_driver(
             and drv.get("pid")
             and (drv.get("pid"), drv.get("host")) != (me["pid"], me["host"])
         ):
-            hb = clock.parse_ts(drv.get("heartbeat"))
-            at = clock.parse_ts(now)
-            age = at.timestamp() - hb.timestamp() if hb and at else None
+            age = _heartbeat_age(drv, now)
             alive = _pid_alive(drv.get("pid")) if drv.get("host") == me["host"] else True
             if alive and age is not None and age < takeover_after:
-                raise Refused(
+                ahead = " (a heartbeat from the future, counted from when first seen)"
+                refused.append(
                     f"session {session_id} is driven by pid {drv.get('pid')} on "
-                    f"{drv.get('host')} (heartbeat {int(age)}s ago); it may be taken "
+                    f"{drv.get('host')} (heartbeat {int(age)}s ago"
+                    f"{ahead if drv.get(FUTURE_SEEN) else ''}); it may be taken "
                     f"over after {int(takeover_after)}s without a heartbeat"
                 )
+                return
             why = (
                 "its process is gone"
                 if not alive
                 else "it has no heartbeat"
                 if age is None
+                else f"its heartbeat from the future was first seen {int(age)}s ago"
+                if drv.get(FUTURE_SEEN)
                 else f"its heartbeat is {int(age)}s old"
             )
             note.append(f"took over from pid {drv.get('pid')} on {drv.get('host')}: {why}")
@@ -197,7 +201,43 @@ def claim_driver(
         s["driver"] = d
 
     _edit_session(root, session_id, fn)
+    if refused:
+        raise Refused(refused[0])
     return note[0] if note else None
+
+
+FUTURE_SEEN = "heartbeat_first_seen"  # {heartbeat: the future value, at: when first seen}
+
+
+def _heartbeat_age(drv: dict[str, Any], now: str) -> float | None:
+    """Seconds since the driver's heartbeat as of `now`. A heartbeat in the future (another
+    host's clock ahead) counts from when a claimer first saw that value: the first sighting is
+    recorded in the driver entry (FUTURE_SEEN), so that a driver that stopped beating is taken
+    over `takeover` seconds later, however far ahead its clock was; a driver that still beats
+    writes a new value, which is seen afresh."""
+    from ruamel.yaml.comments import CommentedMap
+
+    hb, at = clock.parse_ts(drv.get("heartbeat")), clock.parse_ts(now)
+    if hb is None or at is None:
+        drv.pop(FUTURE_SEEN, None)
+        return None
+    age = at.timestamp() - hb.timestamp()
+    if age >= -CLOCK_SKEW:
+        drv.pop(FUTURE_SEEN, None)
+        return max(age, 0.0)
+    seen = drv.get(FUTURE_SEEN)
+    if isinstance(seen, dict) and str(seen.get("heartbeat")) == str(drv.get("heartbeat")):
+        first = clock.parse_ts(seen.get("at"))
+        if first is not None and first <= at:
+            return at.timestamp() - first.timestamp()
+    mark = CommentedMap()
+    mark["heartbeat"] = str(drv.get("heartbeat"))
+    mark["at"] = now
+    drv[FUTURE_SEEN] = mark
+    return 0.0
+
+
+CLOCK_SKEW = 5.0  # seconds: a heartbeat this little ahead is a small clock difference
 
 
 def _is_me(drv: Any, ident: dict[str, Any] | None) -> bool:
@@ -212,6 +252,7 @@ def heartbeat(root: Path, session_id: str, now: str, ident: dict[str, Any] | Non
         drv = s.get("driver")
         if isinstance(drv, dict) and _is_me(drv, ident):
             drv["heartbeat"] = now
+            drv.pop(FUTURE_SEEN, None)
             return True
         return False
 

@@ -16,6 +16,7 @@ from textual.reactive import reactive
 from textual.worker import Worker, WorkerState
 
 from kiro_tui.core.clock import Clock  # light: os, time, datetime
+from kiro_tui.core.text import plain
 from kiro_tui.ui.messages import ActionDone, EventsArrived, SnapshotArrived
 from kiro_tui.ui.screens.main import MainScreen
 
@@ -199,7 +200,12 @@ class KiroApp(App[int]):
 
     def _notice(self, text: str, *, error: bool = False) -> None:
         self.last_notice = text
-        self.notify(text, severity="error" if error else "information", timeout=6 if error else 3)
+        self.notify(  # the text may quote repository text: never markup
+            plain(text),
+            severity="error" if error else "information",
+            timeout=6 if error else 3,
+            markup=False,
+        )
 
 
 def make_app(

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # the core is imported when data arrives, not before the first frame
+    from rich.text import Text
+
     from kiro_tui.core.model import Milestone, Phase, Task
     from kiro_tui.core.snapshot import Snapshot
     from kiro_tui.core.store import WorkspaceState
@@ -25,6 +27,25 @@ GLYPH = {
 WAITING_MARK = "⚑"
 BLOCKED_MARK = "⛔"
 SEVERITY_RANK = {"critical": 0, "warning": 1, "info": 2}
+
+
+def markup_text(text: object) -> str:
+    """Repository text to place inside Content markup, shown exactly as written: `[bold]`,
+    `[/]`, `[link=...]`, `[$var]` and a lone `[` are text, never markup (each `[` gets the
+    markup's backslash escape); control characters are made visible (core.text.plain)."""
+    from kiro_tui.core.text import plain
+
+    return plain(text).replace("[", "\\[")
+
+
+def plain_text(text: object) -> Text:
+    """Repository text as a Rich `Text` that is never parsed as markup (tree labels, table
+    cells): control characters made visible, one line."""
+    from rich.text import Text
+
+    from kiro_tui.core.text import plain
+
+    return Text(plain(text, one_line=True))
 
 
 @dataclass(frozen=True, slots=True)

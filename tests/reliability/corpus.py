@@ -161,6 +161,7 @@ def run_corpus(
     huge_line: int = 20 << 20,
     milestones: int = 0,
     run_seconds: float = 0.0,
+    dashboard: bool = False,
 ) -> dict[str, Any]:
     from tests.reliability.common import folder_hash
 
@@ -169,6 +170,12 @@ def run_corpus(
     results = [_measured(root, c) for c in COMMANDS]
     if run_seconds:
         results.append(_measured(root, ["run", MID], seconds=run_seconds))
+    board: dict[str, Any] = {}
+    if dashboard:
+        from tests.reliability.dashboard import run_dashboard
+
+        board = run_dashboard(root)
+        results.append({**board, "args": "(dashboard)", "escapes": False, "seconds": 0.0})
     figures: dict[str, Any] = {
         "commands": len(results),
         "tracebacks": sum(r["traceback"] for r in results),
@@ -181,11 +188,22 @@ def run_corpus(
         "peak_kb": max(r["peak_kb"] for r in results),
         "bad": [r for r in results if r["traceback"] or r["hang"] or r["escapes"]][:3],
     }
+    if board:
+        figures["dashboard_loaded"] = board["ready"]
+        figures["dashboard_load_s"] = board["ready_s"]
+        figures["dashboard_quit_s"] = board["quit_s"]
+        figures["dashboard_peak_kb"] = board["peak_kb"]
     return figures
 
 
-def baseline_peak(root: Path, milestones: int) -> int:
-    """Peak KB of `status --json` on a normal workspace of `milestones` small milestones."""
+def baseline_peak(root: Path, milestones: int, *, dashboard: bool = False) -> int:
+    """Peak KB of `status --json` and `validate` (and the dashboard) on a normal workspace of
+    `milestones` small milestones."""
     make_workspace(root, 4)
     add_milestones(root, milestones)
-    return max(_measured(root, c)["peak_kb"] for c in (["status", "--json"], ["validate"]))
+    peaks = [_measured(root, c)["peak_kb"] for c in (["status", "--json"], ["validate"])]
+    if dashboard:
+        from tests.reliability.dashboard import run_dashboard
+
+        peaks.append(run_dashboard(root)["peak_kb"])
+    return max(peaks)

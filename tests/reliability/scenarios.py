@@ -15,8 +15,11 @@ what they share (workspaces, child processes); `corruption.py` the writer scenar
 - `run_kill9`: one action per child process (start, phase start/complete, approve, pause,
   resume) killed with SIGKILL at a random moment: every file parses and is before-or-after, the
   next action is not blocked, no temporary file is left after the next write.
-- `run_corpus`: a hostile workspace through `status --json`, `status`, `validate`, `log` and
-  `run` (a few seconds): tracebacks, hangs, peak memory, whether anything outside changed.
+- `run_kill9_run` (kill9_run.py): a real `kiro-tui run` killed with SIGKILL at a random
+  moment, then a next `run` that must take over at once and stop on SIGTERM.
+- `run_corpus`: a hostile workspace through `status --json`, `status`, `validate`, `log`,
+  `run` (a few seconds) and the dashboard in a pseudo-terminal (dashboard.py, quit with `q`):
+  tracebacks, hangs, peak memory, whether anything outside changed.
 """
 
 from __future__ import annotations

@@ -11,6 +11,7 @@ from tests.reliability.common import outside_folder
 from tests.reliability.corpus import run_corpus
 from tests.reliability.corruption import run_outside, run_writers
 from tests.reliability.kill9 import run_kill9
+from tests.reliability.kill9_run import run_kill9_run
 
 
 def test_concurrent_kiro_tui_writers_lose_nothing(tmp_path: Path) -> None:
@@ -45,9 +46,17 @@ def test_kill_9_at_random_points_leaves_before_or_after(tmp_path: Path) -> None:
     assert got["leftover_temp_files"] == 0, got
 
 
+def test_kill_9_during_run_leaves_files_the_next_run_takes_over(tmp_path: Path) -> None:
+    got = run_kill9_run(tmp_path, kills=3)
+    assert got["kills"] == 3 and got["problems"] == [], got
+    assert got["parse_ok"] == got["next_run_ok"] == 3, got
+    assert got["leftover_temp_files"] == 0, got
+
+
 def test_a_hostile_corpus_costs_no_traceback_hang_or_outside_access(tmp_path: Path) -> None:
     outside = outside_folder(tmp_path)
-    got = run_corpus(tmp_path / "ws", outside, huge_line=8 << 20, run_seconds=2.0)
+    got = run_corpus(tmp_path / "ws", outside, huge_line=8 << 20, run_seconds=2.0, dashboard=True)
+    assert got["dashboard_loaded"], got
     assert (
         got["tracebacks"],
         got["hangs"],

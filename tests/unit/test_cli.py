@@ -295,7 +295,8 @@ def test_validate(seed: Path, broken: Path, capsys: pytest.CaptureFixture[str]) 
 
 def test_start_pause_resume(seed: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "-C", str(seed), "start", M1)
-    assert code == 0 and "session exec-milestone-001-20261125-140307 started" in out
+    # the seed's milestone names a session the original commands never wrote: adopted
+    assert code == 0 and "session exec-milestone-001-20251121-100000 continues" in out
     code, out, _ = run(capsys, "-C", str(seed), "pause", M1, "--by", "zoe")
     assert (code, out) == (0, "milestone-001: paused by zoe\n")
     assert "already paused" in refused(capsys, "-C", str(seed), "pause", M1)

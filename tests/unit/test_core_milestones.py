@@ -29,6 +29,12 @@ def _fixed_now(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def ws(seed: Path) -> Workspace:
+    """The seed, with milestone-001 naming no session: start makes a fresh one (a milestone
+    that names one is adopted: tests/unit/test_action_order.py)."""
+    path = seed / ".milestones/active/milestone-001.yaml"
+    path.write_text(
+        path.read_text().replace('  session_id: "exec-milestone-001-20251121-100000"\n', "")
+    )
     return Workspace.open(seed, clock=Clock.from_env())
 
 
@@ -158,7 +164,7 @@ def test_pause_and_resume(ws: Workspace, seed: Path, monkeypatch: pytest.MonkeyP
 
 
 def test_pause_refused_without_a_session(ws: Workspace, seed: Path) -> None:
-    # milestone-001 names a session whose file does not exist
+    # milestone-001 is in progress but names no session, and none is left to adopt
     assert_refused(seed, lambda: ws.pause(M1), r"no execution session.*kiro-tui start")
     assert_refused(seed, lambda: ws.resume("milestone-002"), r"no execution session")
 

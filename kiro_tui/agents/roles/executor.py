@@ -58,8 +58,7 @@ def make_runner(executor_config: dict[str, Any]) -> AgentRunner:
 
 def _refused_before(memory: Memory, key: str, signature: Any) -> bool:
     """An action the service refused for the same inputs is not proposed again."""
-    refused = recall(memory, "refused")
-    return key in refused and refused[key] == signature
+    return recall(memory, "refused").get(key) == (signature,)
 
 
 def decide_milestone(m: Milestone, snap: Snapshot, memory: Memory) -> list[Action]:
@@ -101,13 +100,14 @@ def decide(snap: Snapshot, now: datetime, memory: Memory) -> list[Action]:
     return decide_milestone(m, snap, memory) if m is not None else []
 
 
-def refusal_signature(action: Action, snap: Snapshot) -> Any:
-    """What must change before a refused action is worth trying again."""
+def refusal_signature(action: Action, snap: Snapshot) -> tuple[Any]:
+    """What must change before a refused action is worth trying again, in a 1-tuple: a task
+    with no `updated_at` (None) is remembered too, never forgotten (a refusal loop)."""
     m = snap.state.milestone(action.milestone_id or "")
     if action.kind == COMPLETE_MILESTONE:
-        return m.written_progress if m else None
+        return (m.written_progress if m else None,)
     t = m.task(action.task_id or "") if m else None
     if action.kind == START_PHASE:
-        return t.updated_at if t else None
+        return (t.updated_at if t else None,)
     facts = snap.facts.get((action.milestone_id or "", action.task_id or "", action.phase or ""))
-    return facts.signature if facts else None
+    return (facts.signature if facts else None,)

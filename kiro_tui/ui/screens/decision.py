@@ -8,11 +8,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
-from textual.markup import escape
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
-from kiro_tui.ui.view import Target
+from kiro_tui.ui.view import Target, markup_text
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,13 +36,13 @@ class DecisionScreen(ModalScreen[Decision | None]):
         verb = "Approve" if self.approve else "Reject"
         with Vertical(id="decision", classes="-approve" if self.approve else "-reject"):
             yield Label(
-                Content.from_markup(f"[b]{verb}[/b] {escape(self.target.describe())}"),
+                Content.from_markup(f"[b]{verb}[/b] {markup_text(self.target.describe())}"),
                 id="decision-title",
             )
             yield Static(
                 Content.from_markup(
-                    f"milestone {escape(self.target.mid)}: {escape(self.target.milestone_title)}\n"
-                    + escape(self.summary)
+                    f"milestone {markup_text(self.target.mid)}: {markup_text(self.target.milestone_title)}\n"
+                    + markup_text(self.summary)
                 ),
                 id="decision-summary",
             )

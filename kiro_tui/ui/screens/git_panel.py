@@ -16,6 +16,8 @@ from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
+from kiro_tui.core.text import plain
+
 if TYPE_CHECKING:
     from kiro_tui.core.git.repo import CommitInfo
     from kiro_tui.ui.messages import CommitsLoaded
@@ -79,7 +81,7 @@ class GitPanelScreen(ModalScreen[None]):
         note = self.query_one("#git-panel-note", Static)
         listing = self.query_one(OptionList)
         if message.note or not message.commits:
-            note.update(message.note or f"no commits of {self.milestone_id} yet")
+            note.update(Content(plain(message.note or f"no commits of {self.milestone_id} yet")))
             note.display, listing.display = True, False
             return
         note.display = False

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from rich.text import Text
 from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import DataTable
 
 from kiro_tui.core import clock
-from kiro_tui.ui.view import SEVERITY_RANK, Sel
+from kiro_tui.core.text import plain
+from kiro_tui.ui.view import SEVERITY_RANK, Sel, plain_text
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -31,7 +33,7 @@ def blocker_where(b: Blocker) -> str:
     return where or (b.file or "")
 
 
-class BlockerTable(DataTable[str]):
+class BlockerTable(DataTable[str | Text]):
     """Rows are rebuilt from the snapshot's blockers (there are few)."""
 
     BINDINGS = [Binding("enter", "jump", "Jump to task", id="blockers.jump", show=False)]
@@ -69,12 +71,12 @@ class BlockerTable(DataTable[str]):
         self.clear()
         now = getattr(self.app, "clock", clock.SYSTEM).now()  # the app's clock (fixed in tests)
         for b in ordered:
-            self.add_row(
+            self.add_row(  # cells are repository text: never parsed as markup
                 SEVERITY_MARK.get(b.severity, b.severity),
                 blocker_age(b, now),
-                blocker_where(b),
-                b.message,
-                b.suggestion,
+                plain_text(blocker_where(b)),
+                plain_text(b.message),
+                plain_text(b.suggestion),
                 key=b.blocker_id,
             )
         if ordered:
@@ -88,4 +90,8 @@ class BlockerTable(DataTable[str]):
         if b.milestone_id:
             self.post_message(self.Jump(self, Sel(b.milestone_id, b.task_id, b.phase)))
         else:
-            self.notify(f"{b.file or b.kind}: not part of a milestone", timeout=3)
+            self.notify(
+                f"{plain(b.file or b.kind, one_line=True)}: not part of a milestone",
+                timeout=3,
+                markup=False,
+            )

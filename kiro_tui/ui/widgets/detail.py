@@ -5,11 +5,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from textual.content import Content
-from textual.markup import escape
 from textual.reactive import reactive
 from textual.widgets import Static
 
-from kiro_tui.ui.view import GLYPH, Sel
+from kiro_tui.ui.view import GLYPH, Sel, markup_text
 
 if TYPE_CHECKING:
     from kiro_tui.core.deliverables import DeliverableReport
@@ -81,7 +80,7 @@ def render_milestone(snap: Snapshot, m: Milestone) -> str:
 
     parts = milestone_parts(m)
     lines = [
-        f"[b]{escape(m.id)}[/b]  {escape(m.title)}",
+        f"[b]{markup_text(m.id)}[/b]  {markup_text(m.title)}",
         f"{status_markup(m.status)}   progress [b]{milestone_progress(m):.1f}%[/b]   "
         f"tasks {sum(t.status == 'completed' for t in m.tasks)}/{len(m.tasks)}",
         "",
@@ -90,12 +89,12 @@ def render_milestone(snap: Snapshot, m: Milestone) -> str:
         "",
     ]
     if m.requires:
-        lines.append(f"requires: {escape(', '.join(m.requires))}")
+        lines.append(f"requires: {markup_text(', '.join(m.requires))}")
     if m.session_id:
         driving = "  (driven from this window)" if snap.driving == m.id else ""
-        lines.append(f"session: {escape(m.session_id)}{driving}")
+        lines.append(f"session: {markup_text(m.session_id)}{driving}")
     if m.description and m.description != m.title:
-        lines += ["", escape(m.description)]
+        lines += ["", markup_text(m.description)]
     lines += ["", "[b]tasks[/b]"]
     for t in m.tasks:
         pct = task_progress(t, m.weight_map)
@@ -104,7 +103,7 @@ def render_milestone(snap: Snapshot, m: Milestone) -> str:
             if t.is_kiro
             else split_bar([("task", 1.0, pct / 100, t.status)], 16)
         )
-        lines.append(f"  {status_markup(t.status)}  {escape(t.id)}  {pct:5.1f}%  {bar}")
+        lines.append(f"  {status_markup(t.status)}  {markup_text(t.id)}  {pct:5.1f}%  {bar}")
     return "\n".join(lines)
 
 
@@ -114,18 +113,18 @@ def render_task(m: Milestone, t: Task) -> str:
     weights = m.weight_map
     parts = segments(t, weights)
     lines = [
-        f"[b]{escape(t.id)}[/b]  {escape(t.title)}   [dim]in {escape(m.id)}[/dim]",
+        f"[b]{markup_text(t.id)}[/b]  {markup_text(t.title)}   [dim]in {markup_text(m.id)}[/dim]",
         f"{status_markup(t.status)}   progress [b]{task_progress(t, weights):.1f}%[/b]"
-        + (f"   kind {escape(t.kind)}" if t.is_kiro else "   plain task (no kiro phases)"),
+        + (f"   kind {markup_text(t.kind)}" if t.is_kiro else "   plain task (no kiro phases)"),
         "",
         split_bar(parts),
         legend(parts, weights),
         "",
     ]
     if t.depends_on:
-        lines.append(f"depends on: {escape(', '.join(t.depends_on))}")
+        lines.append(f"depends on: {markup_text(', '.join(t.depends_on))}")
     if t.assigned_to:
-        lines.append(f"assigned to: {escape(t.assigned_to)}")
+        lines.append(f"assigned to: {markup_text(t.assigned_to)}")
     for p in t.phases:
         gate = "  [$warning]gate[/]" if p.gate else ""
         lines.append(f"  {p.name:<8} {status_markup(p.status)}{gate}")
@@ -140,7 +139,7 @@ def gate_markup(p: Phase) -> str:
 
 def render_phase(m: Milestone, t: Task, p: Phase, rep: DeliverableReport | None) -> str:
     lines = [
-        f"[b]{escape(t.id)} › {p.name}[/b]  {escape(t.title)}",
+        f"[b]{markup_text(t.id)} › {p.name}[/b]  {markup_text(t.title)}",
         f"{status_markup(p.status)}   " + gate_markup(p),
         "",
     ]
@@ -151,42 +150,42 @@ def render_phase(m: Milestone, t: Task, p: Phase, rep: DeliverableReport | None)
         for d in p.deliverables:
             label = d.label
             if label in rep.present:
-                lines.append(f"  [$success]✓ {escape(label)}[/]")
+                lines.append(f"  [$success]✓ {markup_text(label)}[/]")
             elif label in rep.template:
-                lines.append(f"  [$warning]◌ {escape(label)} (still a template)[/]")
+                lines.append(f"  [$warning]◌ {markup_text(label)} (still a template)[/]")
             elif label in rep.invalid:
-                lines.append(f"  [$error]✗ {escape(label)} (refused path)[/]")
+                lines.append(f"  [$error]✗ {markup_text(label)} (refused path)[/]")
             else:
-                lines.append(f"  [$error]✗ {escape(label)} (missing)[/]")
+                lines.append(f"  [$error]✗ {markup_text(label)} (missing)[/]")
         if not p.deliverables:
             lines.append("  [dim]none listed[/dim]")
     if p.acceptance_criteria:
         lines += ["", "[b]acceptance criteria[/b]"]
-        lines += [f"  • {escape(c)}" for c in p.acceptance_criteria]
+        lines += [f"  • {markup_text(c)}" for c in p.acceptance_criteria]
     stamps = [
         ("started", p.started_at),
         ("completed", p.completed_at),
         ("approved", p.approved_at),
         ("rejected", p.rejected_at),
     ]
-    shown = [f"{k} {escape(v)}" for k, v in stamps if v]
+    shown = [f"{k} {markup_text(v)}" for k, v in stamps if v]
     if shown:
         lines += ["", "   ".join(shown)]
     if p.approved_by:
-        note = f": {escape(p.approval_notes)}" if p.approval_notes else ""
-        lines.append(f"approved by {escape(p.approved_by)}{note}")
+        note = f": {markup_text(p.approval_notes)}" if p.approval_notes else ""
+        lines.append(f"approved by {markup_text(p.approved_by)}{note}")
     if p.rejection_reason:
         lines.append(
-            f"[$error]rejected by {escape(p.rejected_by or '?')}: {escape(p.rejection_reason)}[/]"
+            f"[$error]rejected by {markup_text(p.rejected_by or '?')}: {markup_text(p.rejection_reason)}[/]"
         )
     if p.blocked_reason:
-        lines.append(f"[$error]blocked: {escape(p.blocked_reason)}[/]")
+        lines.append(f"[$error]blocked: {markup_text(p.blocked_reason)}[/]")
     if p.review_history:
         lines += ["", "[b]review history[/b]"]
         for r in p.review_history:
             lines.append(
-                f"  {escape(r.at or '?')}  {escape(r.action)} by {escape(r.by or '?')}"
-                + (f": {escape(r.comment)}" if r.comment else "")
+                f"  {markup_text(r.at or '?')}  {markup_text(r.action)} by {markup_text(r.by or '?')}"
+                + (f": {markup_text(r.comment)}" if r.comment else "")
             )
     return "\n".join(lines)
 
@@ -215,7 +214,7 @@ class DetailPane(Static):
             return "[dim]select a milestone, task or phase[/dim]"
         m = snap.state.milestone(sel.mid)
         if m is None:
-            return f"[dim]{escape(sel.mid)} is gone[/dim]"
+            return f"[dim]{markup_text(sel.mid)} is gone[/dim]"
         t = m.task(sel.tid) if sel.tid else None
         if t is None:
             return render_milestone(snap, m)

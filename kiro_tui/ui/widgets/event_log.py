@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING
 from textual.reactive import reactive
 from textual.widgets import Log
 
+from kiro_tui.ui.view import markup_text
+
 if TYPE_CHECKING:
     from kiro_tui.core.events import Event
 
@@ -62,7 +64,7 @@ class EventLog(Log):
 
     def _subtitle(self) -> None:
         bits = [
-            f"{k} {v}"
+            f"{k} {markup_text(v)}"
             for k, v in (
                 ("role", self.role_filter),
                 ("level", self.level_filter),

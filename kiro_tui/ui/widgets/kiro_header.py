@@ -5,12 +5,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from textual.content import Content
-from textual.markup import escape
 from textual.reactive import reactive
 from textual.widgets import Static
 
 from kiro_tui.core.ids import ROLES
-from kiro_tui.ui.view import session_state
+from kiro_tui.ui.view import markup_text, session_state
 
 if TYPE_CHECKING:  # the core's heavier modules come after the first frame
     from kiro_tui.core.git.repo import GitInfo
@@ -42,9 +41,9 @@ def git_markup(git: GitInfo) -> str:
     if git.error:
         return "[$error]⎇ git error[/]   "
     if git.detached:
-        where = f"[$warning]⎇ detached at {escape(git.branch or '?')}[/]"
+        where = f"[$warning]⎇ detached at {markup_text(git.branch or '?')}[/]"
     else:
-        where = f"⎇ {escape(git.branch or '?')}"
+        where = f"⎇ {markup_text(git.branch or '?')}"
     counts = []
     if git.ahead:
         counts.append(f"[$success]↑{git.ahead}[/]")
@@ -66,14 +65,15 @@ class KiroHeader(Static):
         if snap is None:
             self.update(Content.from_markup("[b]kiro-tui[/b]  [dim]loading…[/dim]"))
             return
-        repo = escape(snap.state.root.name)
+        repo = markup_text(snap.state.root.name)
         state = session_state(snap)
-        drive = f" {escape(snap.driving)}" if snap.driving else ""
+        drive = f" {markup_text(snap.driving)}" if snap.driving else ""
         roles = []
         for key in ROLES:
             short, rs = SHORT_NAME[key], snap.roles.get(key)
             status = rs.status if rs else "stopped"
-            roles.append(f"[{ROLE_COLOUR.get(status, '$text-muted')}]{short}:{status}[/]")
+            colour = ROLE_COLOUR.get(status, "$text-muted")
+            roles.append(f"[{colour}]{short}:{markup_text(status)}[/]")
         self.update(
             Content.from_markup(
                 f"[b]kiro-tui[/b]  {repo}  {git_markup(snap.git)}"

@@ -24,6 +24,7 @@ from kiro_tui.ui.view import (
     milestone_label,
     ordered_milestones,
     phase_label,
+    plain_text,
     task_blocked,
     task_label,
     task_matches,
@@ -95,6 +96,10 @@ class MilestoneTree(Tree[NodeInfo]):
         self._last_blockers: tuple[object, ...] = ()
 
     # ------------------------------------------------------------------ rendering
+    def process_label(self, label: str | Text) -> Text:
+        """A label is repository text (titles): plain, never parsed as markup."""
+        return super().process_label(plain_text(label) if isinstance(label, str) else label)
+
     def render_label(self, node: TreeNode[NodeInfo], base_style: Style, style: Style) -> Text:
         text = super().render_label(node, base_style, style)
         info = node.data
