@@ -1,5 +1,5 @@
-"""The milestone commands: status, validate, log, init, new, add-task, migrate, start, pause,
-resume, approve, reject, phase. Each is a thin function over `Workspace`."""
+"""The milestone commands: status, validate, log, init, new, add-task, migrate, fix-ids, start,
+pause, resume, approve, reject, phase. Each is a thin function over `Workspace`."""
 
 from __future__ import annotations
 
@@ -70,6 +70,9 @@ def register(sub: Any) -> None:
     s = sub.add_parser("migrate", help="give plain tasks kiro phases per the enforcement level")
     s.add_argument("milestone")
     s.set_defaults(handler=migrate)
+    s = sub.add_parser("fix-ids", help="rename a milestone's invalid task ids to valid slugs")
+    s.add_argument("milestone", help="the milestone whose task ids to fix")
+    s.set_defaults(handler=fix_ids)
     s = sub.add_parser("log", help="show (and follow) the event logs")
     s.add_argument("milestone", nargs="?")
     s.add_argument("-n", type=int, default=20)
@@ -173,6 +176,16 @@ def add_task(call: Call) -> int:
         a.milestone, a.title, a.kind, a.depends_on, task_id=a.task_id, hours=a.hours
     )
     print(f"{a.milestone}: added {tid}")
+    return 0
+
+
+def fix_ids(call: Call) -> int:
+    from kiro_tui.core.fix_ids import fix_milestone
+
+    ws, mid = call.ws, call.args.milestone
+    path = ws.milestone_path(mid)
+    for line in fix_milestone(ws.root, path).lines():
+        print(f"{mid}: {line}")
     return 0
 
 
