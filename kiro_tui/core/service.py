@@ -101,6 +101,16 @@ class Workspace:
             )
         raise NotFound(f"no milestone {mid!r} in {self.ms / 'active'} or completed/")
 
+    def _exists(self, mid: str) -> bool:
+        """Whether milestone `mid` has a file (active, completed or the archive folder)."""
+        try:
+            self.milestone_path(mid)
+        except NotFound:
+            return False
+        except Refused:  # the archive folder form: it exists
+            pass
+        return True
+
     def milestone(self, mid: str) -> Milestone | None:
         """One milestone, loaded alone (None when its file cannot be used; NotFound when there
         is none). Actions use this rather than `load`, whose cost grows with the workspace."""
@@ -397,6 +407,8 @@ class Workspace:
         check_id(mid, "milestone id")
         for r in requires:
             check_id(r, "milestone id")
+            if r == mid or not self._exists(r):
+                raise Refused(f"cannot create {mid}: there is no milestone {r!r} to require")
         if not title.strip():
             raise Refused("a milestone needs a title")
         with contextlib.suppress(NotFound):
