@@ -193,6 +193,21 @@ class KiroApp(App[int]):
             )
             self._notice(" ".join(text.split()), error=True)
 
+    def deliver_screenshot(
+        self, filename: str | None = None, path: str | None = None, time_format: str | None = None
+    ) -> str | None:
+        """The palette's Screenshot (and `action_screenshot`): saved where a folder exists
+        (ui/screenshot.py), and the path said."""
+        from kiro_tui.ui.screenshot import save
+
+        try:
+            saved = save(self, filename, path)
+        except OSError as exc:
+            self._notice(f"screenshot not saved: {exc}", error=True)
+            return None
+        self._notice(f"screenshot saved to {saved}")
+        return str(saved)
+
     def _notice(self, text: str, *, error: bool = False) -> None:
         self.last_notice = text
         self.notify(text, severity="error" if error else "information", timeout=6 if error else 3)
