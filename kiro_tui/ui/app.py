@@ -171,7 +171,7 @@ class KiroApp(App[int]):
         self.main.snapshot = snap
 
     def on_events_arrived(self, message: EventsArrived) -> None:
-        self.main.add_events(message.events, message.initial)
+        self.main.add_events(message.events, message.initial, message.unreadable)
 
     def on_action_done(self, message: ActionDone) -> None:
         self._notice(message.text, error=message.error)
