@@ -299,3 +299,21 @@ async def test_pane_keys_and_the_log_filter_above_the_log(seed: Path) -> None:
             assert table.cursor_row == 1
             await pilot.press("k")
             assert table.cursor_row == 0
+
+
+async def test_the_log_pane_counts_unreadable_lines(seed: Path) -> None:
+    """Issue 10, item 5: lines without an event name are shown, and the log pane says how many
+    lines could not be read at all."""
+    (seed / ".milestones/logs/agent.jsonl").write_text(
+        '{"timestamp": "2026-11-22T11:00:00Z", "agent": "task_executor", "action": "edited"}\n'
+        "not json\n"
+        '{"nothing": 1}\n',
+        encoding="utf-8",
+    )
+    app = make_app(seed, watch=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        log = app.query_one(EventLog)
+        await wait_for(pilot, lambda: log.unreadable == 2, "the count")
+        assert "2 unreadable line(s) not shown" in str(log.border_subtitle)
+        assert any(e.event == "edited" and e.role == "task_executor" for e in log.kept)
