@@ -2,7 +2,8 @@
 
     /work/venv/bin/python screenshots/make_screenshots.py
 
-Writes screenshots/dashboard.svg, screenshots/approval.svg and screenshots/help.svg.
+Writes screenshots/dashboard.svg, screenshots/approval.svg, screenshots/help.svg and
+screenshots/dashboard-80x24.svg (the stacked layout).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ SIZE = (120, 40)
 FAKE_NOW = "2026-11-25T15:00:00Z"
 
 
-async def shoot(root: Path, name: str, keys: tuple[str, ...]) -> Path:
+async def shoot(root: Path, name: str, keys: tuple[str, ...], size: tuple[int, int] = SIZE) -> Path:
     from textual.widgets import Input
 
     from kiro_tui.core.clock import Clock
@@ -27,7 +28,7 @@ async def shoot(root: Path, name: str, keys: tuple[str, ...]) -> Path:
 
     # no watcher: the coordinator runs one cycle (nothing drives, so the header says observing)
     app = make_app(root, watch=False, clock=Clock.from_env())
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=size) as pilot:
         app.theme = "textual-dark"
         deadline = time.monotonic() + 20
         while not (app.snapshot is not None and app.query_one("#log").kept):
@@ -58,6 +59,7 @@ async def main() -> None:
             ("help", ("question_mark",)),
         ):
             print(await shoot(root, name, keys))
+        print(await shoot(root, "dashboard-80x24", ("down", "down"), (80, 24)))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

@@ -123,6 +123,8 @@ class SnapshotBuilder:
             cur = self.ws.current_milestone()
             om = state.milestone(cur) if cur else None
             sid = om.session_id if om else None
+            if om is None and cur:  # its file cannot be read: its session still tells the roles
+                sid = sessions.live_session_of(self.ws.root, cur)
             paused = bool(sid and om and om.status == "paused")
         self._seq += 1
         snap = Snapshot(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from kiro_tui import __version__
 from kiro_tui.cli import demo, git, inbox, milestones, run
@@ -20,8 +20,22 @@ COMMANDS = (milestones, run, git, inbox, demo)
 
 
 class _Parser(argparse.ArgumentParser):
+    """One-line usage errors that point to the verb's own `--help`."""
+
+    verbs: dict[str, argparse.ArgumentParser]
+
     def error(self, message: str) -> NoReturn:  # one line, exit 2
-        self.exit(2, f"kiro-tui: {message} (see 'kiro-tui --help')\n")
+        self.exit(2, f"kiro-tui: {message} (see '{self.prog} --help')\n")
+
+    def parse_args(self, args: Any = None, namespace: Any = None) -> Any:
+        """Unknown arguments are reported by the verb they were given to."""
+        ns, extra = self.parse_known_args(args, namespace)
+        if extra:
+            verbs = getattr(self, "verbs", {})
+            verb = verbs.get(getattr(ns, "cmd", None) or "", self)
+            sub = getattr(verb, "verbs", {}).get(getattr(ns, "git_cmd", None) or "", verb)
+            sub.error(f"unrecognized arguments: {' '.join(extra)}")
+        return ns
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -32,6 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="cmd", parser_class=_Parser)
     for module in COMMANDS:
         module.register(sub)
+    p.verbs = dict(sub.choices)
     return p
 
 

@@ -10,7 +10,13 @@ from kiro_tui.cli.call import Call
 
 def register(sub: Any) -> None:
     g = sub.add_parser("git", help="git status and push for the workspace's repository")
-    gsub = g.add_subparsers(dest="git_cmd", required=True, parser_class=type(g))
+    gsub = g.add_subparsers(
+        dest="git_cmd",
+        required=True,
+        parser_class=type(g),
+        metavar="COMMAND",
+        help="status or push",
+    )
     s = gsub.add_parser("status", help="branch, ahead/behind, changed files, milestone commits")
     s.add_argument("milestone", nargs="?", help="whose commits to list (default: the current one)")
     s.add_argument("-n", type=int, default=10, help="how many commits to list (default 10)")
@@ -20,6 +26,7 @@ def register(sub: Any) -> None:
     s.add_argument("--remote", metavar="NAME", help="a configured remote (default: git.remote)")
     s.add_argument("--milestone", metavar="ID", help="log the push in this milestone's log")
     s.set_defaults(handler=_push)
+    g.verbs = dict(gsub.choices)  # unknown arguments are reported by `git status`/`git push`
 
 
 def _status(call: Call) -> int:

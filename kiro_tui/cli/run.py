@@ -19,7 +19,7 @@ from kiro_tui.cli.call import Call
 
 def register(sub: Any) -> None:
     p = sub.add_parser("run", help="drive a milestone: the five roles act until it completes")
-    p.add_argument("milestone")
+    p.add_argument("milestone", help="the milestone to drive")
     p.add_argument("--json", action="store_true", help="one JSON object per event line")
     p.set_defaults(handler=run)
 

@@ -33,12 +33,16 @@ import stat
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kiro_tui.core.errors import InvalidFile, KiroError, Problem
 from kiro_tui.core.ids import PHASES, is_valid_id
 from kiro_tui.core.model import Milestone
 from kiro_tui.core.root import MS
+
+if TYPE_CHECKING:
+    from kiro_tui.core.service import Workspace
+    from kiro_tui.core.workflow import Outcome
 
 FOLDER = "approvals"
 STATUS_ALIASES = {
@@ -325,3 +329,24 @@ def record_decision(
         except KiroError as exc:
             problems.append(Problem(rel, f"cannot record the decision: {exc.message}"))
     return problems
+
+
+def record_gate_decision(
+    ws: Workspace,
+    out: Outcome,
+    key: tuple[str, str, str],
+    decision: str,
+    actor: str | None,
+    note: str | None,
+) -> Outcome:
+    """What `Workspace.approve`/`reject` call once the phase is written: record the decision
+    in the gate's pending requests; a request that cannot be written is said in the message
+    (the action itself stands)."""
+    mid, task_id, phase = key
+    problems = record_decision(
+        ws.root, mid, task_id, phase, decision, ws.actor(actor), ws.clock.now_str(), note
+    )
+    if problems:
+        said = "; ".join(f"{MS}/{p.file}: {p.message}" for p in problems)
+        out.message = f"{out.message} ({said})" if out.message else said
+    return out

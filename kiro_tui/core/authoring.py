@@ -42,6 +42,8 @@ def new_milestone(
     check_id(mid, "milestone id")
     for r in requires:
         check_id(r, "milestone id")
+        if r == mid or not _exists(ws, r):
+            raise Refused(f"cannot create {mid}: there is no milestone {r!r} to require")
     if not title.strip():
         raise Refused("a milestone needs a title")
     with contextlib.suppress(NotFound):
@@ -62,6 +64,17 @@ def new_milestone(
         },
     )
     return path
+
+
+def _exists(ws: Workspace, mid: str) -> bool:
+    """Whether milestone `mid` has a file (active, completed or the archive folder)."""
+    try:
+        ws.milestone_path(mid)
+    except NotFound:
+        return False
+    except Refused:  # the archive folder form: it exists
+        pass
+    return True
 
 
 def check_new_task(title: str, kind: str, depends_on: list[str]) -> list[str]:

@@ -135,6 +135,8 @@ def add_task(
     tasks = doc.get("tasks")
     if not isinstance(tasks, list):
         doc["tasks"] = tasks = CommentedSeq()
+    if not (isinstance(hours, int | float) and 0 < hours < float("inf")):
+        raise Refused(f"cannot add task: estimated hours must be a positive number, not {hours:g}")
     ids = {str(t.get("id")) for t in tasks if isinstance(t, dict)}
     for d in deps:
         if d not in ids:

@@ -22,7 +22,9 @@ def format_event(ev: Event) -> str:
 def follow(
     ms_dir: Path, milestone: str | None = None, stop: object | None = None
 ) -> Iterator[Event]:
-    """Yield events appended to any log from now on, as they arrive (watchfiles, no polling)."""
+    """Yield events appended to any log from now on, as they arrive (watchfiles, no polling).
+    Ctrl-C raises KeyboardInterrupt out of the loop (watchfiles would log a warning line if
+    it suppressed it); the caller stops quietly."""
     import watchfiles
 
     followers: dict[Path, Follower] = {p: Follower(p, s) for p, s in log_files(ms_dir)}
@@ -33,7 +35,7 @@ def follow(
         step=10,
         stop_event=stop,  # type: ignore[arg-type]
         watch_filter=lambda _c, p: p.endswith(".jsonl"),
-        raise_interrupt=False,
+        raise_interrupt=True,
     ):
         for _change, raw in changes:
             path = Path(raw)

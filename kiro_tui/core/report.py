@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from kiro_tui.core import deliverables as dl
+from kiro_tui.core.cells import cut, fit
 from kiro_tui.core.deps import startable
 from kiro_tui.core.model import Milestone, Task
 from kiro_tui.core.progress import milestone_progress, task_progress
@@ -83,10 +84,10 @@ def status_text(state: WorkspaceState, only: str | None = None, width: int = 80)
         if only is not None and m.id != only:
             continue
         pct = milestone_progress(m)
-        head = f"{m.id}  {m.title}"
+        head = plain(f"{m.id}  {m.title}", one_line=True)
         tail = f"{m.status:<11} {bar(pct, 16)} {pct:5.1f}%"
         room = width - len(tail) - 1
-        lines.append(f"{head[:room]:<{room}} {tail}")
+        lines.append(f"{fit(head, room)} {tail}")
         if m.requires:
             lines.append(
                 f"  requires: {', '.join(m.requires)}"
@@ -99,11 +100,12 @@ def status_text(state: WorkspaceState, only: str | None = None, width: int = 80)
                 if t.is_kiro
                 else "plain      "
             )
-            waiting = " ⚑" if t.waiting else ""
+            # the gate column is always there, so rows with and without ⚑ line up
+            waiting = " ⚑" if t.waiting else "  "
             ttail = f"{glyphs}  {t.status:<11} {bar(tp, 10)} {tp:5.1f}%{waiting}"
             room = width - len(ttail) - 3
-            label = f"{t.id} {t.title}"
-            lines.append(f"  {label[:room]:<{room}} {ttail}")
+            label = plain(f"{t.id} {t.title}", one_line=True)
+            lines.append(f"  {fit(label, room)} {ttail}".rstrip())
         lines.append("")
     problems = check(state)
     if problems:
@@ -117,5 +119,5 @@ def status_text(state: WorkspaceState, only: str | None = None, width: int = 80)
 
 
 def clip(line: str, width: int) -> str:
-    """A line cut to `width` columns, ending in an ellipsis when something was cut."""
-    return line if len(line) <= width else line[: width - 1] + "…"
+    """A line cut to `width` cells, ending in an ellipsis when something was cut."""
+    return cut(line, width)

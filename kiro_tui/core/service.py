@@ -23,6 +23,7 @@ from kiro_tui.core import (
 )
 from kiro_tui.core import session_repair as repair
 from kiro_tui.core.actor import default_actor
+from kiro_tui.core.approvals import record_gate_decision
 from kiro_tui.core.archive import archive_completed
 from kiro_tui.core.clock import SYSTEM, Clock
 from kiro_tui.core.config import Config, load_config
@@ -202,7 +203,8 @@ class Workspace:
         for task_id, phase, model in started:
             write_starters(self.root, task_id, phase, model)
         if out.milestone_completed:
-            archive_completed(self, mid, path, ctx, session[0])
+            said = archive_completed(self, mid, path, ctx, session[0], commit=role == "user")
+            out.message = "; ".join(x for x in (out.message, said) if x)
         return out
 
     def _phase_act(
@@ -241,12 +243,14 @@ class Workspace:
         note: str | None = None,
         **kw: Any,
     ) -> Outcome:
-        return self._phase_act(mid, task_id, phase, workflow.approve_phase, actor, kw, note)
+        out = self._phase_act(mid, task_id, phase, workflow.approve_phase, actor, kw, note)
+        return record_gate_decision(self, out, (mid, task_id, phase), "approved", actor, note)
 
     def reject(
         self, mid: str, task_id: str, phase: str, reason: str, actor: str | None = None, **kw: Any
     ) -> Outcome:
-        return self._phase_act(mid, task_id, phase, workflow.reject_phase, actor, kw, reason)
+        out = self._phase_act(mid, task_id, phase, workflow.reject_phase, actor, kw, reason)
+        return record_gate_decision(self, out, (mid, task_id, phase), "rejected", actor, reason)
 
     def block(
         self, mid: str, task_id: str, phase: str, reason: str, actor: str | None = None, **kw: Any

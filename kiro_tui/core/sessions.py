@@ -326,3 +326,30 @@ def write_role_state(root: Path, session_id: str, states: dict[str, dict[str, An
     data["agents"] = agents
     data.setdefault("session_id", session_id)
     atomic_write(state_path(root, session_id), json.dumps(data, indent=2, sort_keys=True) + "\n")
+
+
+def live_session_of(root: Path, milestone_id: str) -> str | None:
+    """The newest session of `milestone_id` that is not completed, found from the session
+    records (`sessions/<id>.yaml`) or the agents' state files (`sessions/<id>/agents/
+    state.json`, which the original commands write alone): for a milestone whose own file
+    cannot be read, so that the dashboard still shows its roles as they are."""
+    from kiro_tui.core.ids import is_valid_id
+
+    try:
+        entries = sorted(os.scandir(root / MS / "sessions"), key=lambda e: e.name)
+    except OSError:
+        return None
+    found: list[tuple[str, str]] = []
+    for e in entries:
+        name = e.name.removesuffix(".yaml")
+        if not is_valid_id(name):
+            continue
+        if e.name.endswith(".yaml"):
+            s = read_session(root, name)
+            if s is not None and s.milestone_id == milestone_id and s.status != "completed":
+                found.append((s.started_at or "", name))
+        elif e.is_dir(follow_symlinks=False):
+            data = _read_state_file(root, name)
+            if str(data.get("milestone_id") or "") == milestone_id:
+                found.append((str(data.get("started_at") or ""), name))
+    return max(found)[1] if found else None

@@ -150,7 +150,7 @@ def build(root: Path, *, git: bool = True, clock: Clock | None = None) -> Path:
     ms = Workspace.init(root)
     config = load_config(root)
     now = (clock or SYSTEM).now()
-    sessions_made: list[tuple[str, str]] = []
+    sessions_made: list[tuple[str, str, str]] = []  # (milestone, session id, started_at)
     for order, (mid, title, requires, status, location, tasks) in enumerate(PLAN):
         age = (len(PLAN) - order) * 90
         doc = new_milestone(
@@ -227,9 +227,10 @@ def build(root: Path, *, git: bool = True, clock: Clock | None = None) -> Path:
         if status in ("in_progress", "completed"):
             from kiro_tui.core.sessions import session_id_for
 
-            sid = session_id_for(mid, _ts(now, age))
-            doc["execution"] = {"started_at": _ts(now, age), "session_id": sid}
-            sessions_made.append((mid, sid))
+            started = _ts(now, age)  # the session id's time, its record's and the milestone's
+            sid = session_id_for(mid, started)
+            doc["execution"] = {"started_at": started, "session_id": sid}
+            sessions_made.append((mid, sid, started))
         if status == "completed":
             doc["completed_at"] = _ts(now, age - 60)
         atomic_write(ms / location / f"{mid}.yaml", dump_new(doc))
@@ -244,15 +245,21 @@ def build(root: Path, *, git: bool = True, clock: Clock | None = None) -> Path:
     return root
 
 
-def _write_sessions_and_logs(root: Path, ms: Path, made: list[tuple[str, str]], now: Any) -> None:
-    from kiro_tui.core import events, sessions
+def _write_sessions_and_logs(
+    root: Path, ms: Path, made: list[tuple[str, str, str]], now: Any
+) -> None:
+    from kiro_tui.core import clock, events, sessions
 
-    for mid, sid in made:
-        sessions.create_session(root, mid, sid, _ts(now, 60), "dana")
+    driven_age = 95.0
+    for mid, sid, started in made:
+        sessions.create_session(root, mid, sid, started, "dana")
         if mid != DRIVEN:
             sessions.set_session_status(root, sid, "completed", _ts(now, 50), "dana")
+        else:
+            at = clock.parse_ts(started)
+            driven_age = (now - at).total_seconds() / 60 if at is not None else driven_age
     lines = [
-        (95, "milestone_started", None, None, "user", "dana", "demo-001: session started"),
+        (driven_age, "milestone_started", None, None, "user", "dana", "demo-001: session started"),
         (80, "phase_approved", "task-login-api", "design", "user", "dana", "design approved"),
         (
             60,

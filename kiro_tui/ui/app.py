@@ -176,7 +176,7 @@ class KiroApp(App[int]):
         self.main.snapshot = snap
 
     def on_events_arrived(self, message: EventsArrived) -> None:
-        self.main.add_events(message.events, message.initial)
+        self.main.add_events(message.events, message.initial, message.unreadable)
 
     def on_action_done(self, message: ActionDone) -> None:
         self._notice(message.text, error=message.error)
@@ -197,6 +197,21 @@ class KiroApp(App[int]):
                 else f"internal error: {type(exc).__name__}: {exc}"
             )
             self._notice(" ".join(text.split()), error=True)
+
+    def deliver_screenshot(
+        self, filename: str | None = None, path: str | None = None, time_format: str | None = None
+    ) -> str | None:
+        """The palette's Screenshot (and `action_screenshot`): saved where a folder exists
+        (ui/screenshot.py), and the path said."""
+        from kiro_tui.ui.screenshot import save
+
+        try:
+            saved = save(self, filename, path)
+        except OSError as exc:
+            self._notice(f"screenshot not saved: {exc}", error=True)
+            return None
+        self._notice(f"screenshot saved to {saved}")
+        return str(saved)
 
     def _notice(self, text: str, *, error: bool = False) -> None:
         self.last_notice = text

@@ -91,7 +91,9 @@ GROUPS: tuple[KeyGroup, ...] = (
     ),
 )
 
-BINDINGS: list[BindingType] = [b for g in GROUPS for b in g.bindings]
+# the app's keys (? and q) first: the footer shows bindings in this order and cuts the end at
+# narrow widths, so help and quit stay on screen (help and palette keep GROUPS' order)
+BINDINGS: list[BindingType] = [b for g in (*GROUPS[-1:], *GROUPS[:-1]) for b in g.bindings]
 
 # commands only the palette offers (no key): (title, action, help)
 PALETTE_ONLY: tuple[tuple[str, str, str], ...] = (

@@ -27,12 +27,14 @@ class SnapshotArrived(Message):
 
 
 class EventsArrived(Message):
-    """New log events (`initial`: the first fill from the end of every log)."""
+    """New log events (`initial`: the first fill from the end of every log, with the number
+    of lines it could not read as events: `unreadable`)."""
 
-    def __init__(self, events: list[Event], initial: bool = False) -> None:
+    def __init__(self, events: list[Event], initial: bool = False, unreadable: int = 0) -> None:
         super().__init__()
         self.events = events
         self.initial = initial
+        self.unreadable = unreadable
 
 
 class ReportReady(Message):

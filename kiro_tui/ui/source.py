@@ -27,10 +27,12 @@ PRELOAD_FROM = 40  # milestone files: from this many on, show milestones as they
 
 
 def initial_events(ms: Path, post: Callable[[Any], object]) -> None:
-    """The last lines of every log, read from their ends (quick, and needs no workspace)."""
-    from kiro_tui.core.events import merged_tail
+    """The last lines of every log, read from their ends (quick, and needs no workspace),
+    with how many of the lines read could not be read as events."""
+    from kiro_tui.core.events import merged_read
 
-    post(EventsArrived(merged_tail(ms, LOG_FILL), initial=True))
+    got = merged_read(ms, LOG_FILL)
+    post(EventsArrived(got.events, initial=True, unreadable=got.unreadable))
 
 
 class SnapshotSource:

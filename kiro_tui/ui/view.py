@@ -10,7 +10,7 @@ if TYPE_CHECKING:  # the core is imported when data arrives, not before the firs
     from rich.text import Text
 
     from kiro_tui.core.model import Milestone, Phase, Task
-    from kiro_tui.core.snapshot import Snapshot
+    from kiro_tui.core.snapshot import Blocker, Snapshot
     from kiro_tui.core.store import WorkspaceState
 
 GLYPH = {
@@ -23,6 +23,7 @@ GLYPH = {
     "blocked": "✗",
     "paused": "‖",
     "cancelled": "—",
+    "broken": "✗",
 }
 WAITING_MARK = "⚑"
 BLOCKED_MARK = "⛔"
@@ -50,14 +51,18 @@ def plain_text(text: object) -> Text:
 
 @dataclass(frozen=True, slots=True)
 class Sel:
-    """What is selected: a milestone, a task in it, or a phase of that task."""
+    """What is selected: a milestone, a task in it, or a phase of that task; or a file that
+    could not be loaded (`file`, relative to `.milestones/`; `mid` is its name's stem)."""
 
     mid: str
     tid: str | None = None
     phase: str | None = None
+    file: str | None = None
 
     @property
     def kind(self) -> str:
+        if self.file:
+            return "file"
         return "phase" if self.phase else "task" if self.tid else "milestone"
 
 
@@ -166,9 +171,21 @@ def waiting_phases(state: WorkspaceState) -> Iterator[Sel]:
 
 
 def critical_blockers(snap: Snapshot) -> Iterator[Sel]:
+    """Each critical blocker's place: its milestone, task and phase, or (a file-level one,
+    such as a file that cannot be loaded) its file."""
     for b in sorted(snap.blockers, key=lambda b: SEVERITY_RANK.get(b.severity, 3)):
-        if b.severity == "critical" and b.milestone_id:
-            yield Sel(b.milestone_id, b.task_id, b.phase)
+        sel = blocker_sel(b) if b.severity == "critical" else None
+        if sel is not None:
+            yield sel
+
+
+def blocker_sel(b: Blocker) -> Sel | None:
+    """Where a blocker is: its milestone, task and phase, else its file."""
+    if b.milestone_id:
+        return Sel(b.milestone_id, b.task_id, b.phase)
+    if b.file:
+        return Sel(b.file.rsplit("/", 1)[-1].rsplit(".", 1)[0], file=b.file)
+    return None
 
 
 def next_needing_you(snap: Snapshot, current: Sel | None) -> Sel | None:

@@ -81,3 +81,29 @@ def test_empty_workspace(tmp_path: Path, snap_compare: Any) -> None:
     assert snap_compare(
         make_app(tmp_path / "empty", watch=False), terminal_size=SIZE, run_before=_settle
     )
+
+
+def test_main_screen_80x24(seed: Path, snap_compare: Any) -> None:
+    """seed-basic at 80×24 (issue 10, item 12): the panes stacked (tree over detail and
+    blockers), the header on two lines with all five roles, the detail pane with several
+    rows, the blockers with their age, the log shrunk to two lines, and a footer that starts
+    with `? Help` and `q Quit`."""
+    assert snap_compare(make_app(seed, watch=False), terminal_size=(80, 24), run_before=_settle)
+
+
+def test_main_screen_200x60(seed: Path, snap_compare: Any) -> None:
+    """seed-basic at 200×60: side by side, the blocker's message and suggestion in full under
+    the table, the log at its full eleven rows, every key in the footer."""
+    assert snap_compare(make_app(seed, watch=False), terminal_size=(200, 60), run_before=_settle)
+
+
+def test_broken_file_row(tmp_path: Path, snap_compare: Any) -> None:
+    """A workspace whose only milestone file does not parse (issue 10, item 10): the tree shows
+    it as a row with its located error, the detail pane says no milestone could be loaded and
+    lists the file, and the blockers list it as critical."""
+    root = tmp_path / "one-broken"
+    Workspace.init(root)
+    (root / ".milestones/active/m-web.yaml").write_text(
+        'id: "m-web"\ntitle: "Website"\nstatus: in_progress: yes\n', encoding="utf-8"
+    )
+    assert snap_compare(make_app(root, watch=False), terminal_size=SIZE, run_before=_settle)

@@ -40,6 +40,30 @@ def test_demo_builds_a_realistic_workspace(tmp_path: Path) -> None:
     assert (root / ".milestones/active/current.txt").read_text().strip() == DRIVEN
 
 
+def test_demo_session_ids_tell_the_time_they_started(tmp_path: Path) -> None:
+    """Issue 10, item 16: each session id's time is its record's `started_at`, the
+    milestone's `execution.started_at` and the time of the milestone_started log line."""
+    from kiro_tui.core import clock, sessions
+    from kiro_tui.core.events import merged_tail
+
+    root = tmp_path / "demo"
+    assert main(["demo", "--path", str(root), "--no-ui", "--no-git"]) == 0
+    state = Workspace(root, persist_cache=False).load()
+    started = [m for m in state.milestones if m.session_id]
+    assert len(started) >= 2
+    for m in started:
+        rec = sessions.read_session(root, m.session_id or "")
+        assert rec is not None and rec.started_at is not None
+        when = clock.parse_ts(rec.started_at)
+        assert when is not None
+        assert m.session_id == f"exec-{m.id}-{when.strftime('%Y%m%d-%H%M%S')}"
+        assert m.started_at == rec.started_at
+    line = next(e for e in merged_tail(root / ".milestones", 50) if e.event == "milestone_started")
+    driven = next(m for m in started if m.id == DRIVEN)
+    rec = sessions.read_session(root, driven.session_id or "")
+    assert rec is not None and line.timestamp == rec.started_at
+
+
 def test_demo_refuses_a_folder_with_a_workspace(tmp_path: Path) -> None:
     root = tmp_path / "demo"
     assert main(["demo", "--path", str(root), "--no-ui"]) == 0
@@ -98,3 +122,37 @@ def _highlighted_command(app: App[Any]) -> str | None:
         return None
     option = options.get_option_at_index(options.highlighted)
     return str(option.hit.text) if isinstance(option, Command) else None
+
+
+async def test_palette_screenshot_without_a_downloads_folder(
+    seed: Path, tmp_path: Path, monkeypatch: Any
+) -> None:
+    """Issue 10, item 16: with no ~/Downloads the palette's Screenshot saves to the user's data
+    folder and says where; with one, it goes there."""
+    import os
+
+    data = Path(os.environ["XDG_DATA_HOME"]) / "kiro-tui" / "screenshots"
+    downloads = Path(os.environ["HOME"]) / "Downloads"
+    assert not downloads.exists()
+    monkeypatch.chdir(tmp_path)
+    app = make_app(seed, watch=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        await pilot.press("ctrl+p")
+        await pilot.press(*"Screenshot")
+        await wait_for(
+            pilot, lambda: _highlighted_command(app) == "Screenshot", "the palette to offer it"
+        )
+        await pilot.press("enter")
+        await wait_for(
+            pilot, lambda: (app.last_notice or "").startswith("screenshot"), "the notice"
+        )
+        (saved,) = list(data.glob("*.svg"))
+        assert app.last_notice == f"screenshot saved to {saved}"
+        assert saved.read_text(encoding="utf-8").startswith("<svg")
+        downloads.mkdir()
+        app.last_notice = None
+        app.action_screenshot()
+        await wait_for(pilot, lambda: app.last_notice is not None, "the second notice")
+        (there,) = list(downloads.glob("*.svg"))
+        assert app.last_notice == f"screenshot saved to {there}"

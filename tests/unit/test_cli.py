@@ -234,6 +234,8 @@ def test_status_human_fits_80_columns(
     from kiro_tui.core.service import Workspace
 
     ws = Workspace.open(seed)
+    for i in range(8):  # `new --requires` refuses a milestone that does not exist
+        ws.new_milestone(f"req-{i:03d}-{'y' * 20}", "Required", [])
     ws.new_milestone(
         "m-" + "x" * 120,
         "A very long title " * 10,
@@ -396,6 +398,11 @@ def test_init_new_add_task_migrate(tmp_path: Path, capsys: pytest.CaptureFixture
     assert code == 0 and (root / ".milestones/config/kiro-config.yaml").is_file()
     code, out, _ = run(capsys, "-C", str(root), "new", "m1", "--title", "First")
     assert (code, out) == (0, "created .milestones/active/m1.yaml\n")
+    code, out, _ = run(
+        capsys, "-C", str(root), "new", "m2", "--title", "Second", "--requires", "m1", "m0"
+    )
+    assert code == 1  # there is no m0
+    run(capsys, "-C", str(root), "new", "m0", "--title", "Zero")
     code, out, _ = run(
         capsys, "-C", str(root), "new", "m2", "--title", "Second", "--requires", "m1", "m0"
     )

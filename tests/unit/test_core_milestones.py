@@ -113,7 +113,9 @@ def test_start_milestone_refused_when_requirements_unmet(ws: Workspace, seed: Pa
 
 
 def test_start_milestone_refused_when_required_milestone_missing(ws: Workspace, seed: Path) -> None:
-    ws.new_milestone("m9", "Needs ghost", ["ghost"])
+    ws.new_milestone("m9", "Needs ghost", [])  # `new --requires ghost` is refused: by hand
+    path = seed / ".milestones/active/m9.yaml"
+    path.write_text(path.read_text().replace("requires: []", "requires: [ghost]"))
     assert_refused(seed, lambda: ws.start_milestone("m9"), r"requires ghost")
 
 

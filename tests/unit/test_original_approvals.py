@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from kiro_tui.core import approvals
+from kiro_tui.core.clock import Clock
 from kiro_tui.core.service import Workspace
 from kiro_tui.core.validate import check
 from kiro_tui.core.yaml.roundtrip import load_fast
@@ -107,11 +108,8 @@ def test_approving_records_the_decision_in_the_request(tmp_path: Path) -> None:
         ),
     )
     other_before = other.read_text(encoding="utf-8")
-    Workspace.open(root).approve(MID, TID, "design", actor="alice", note="looks right")
-    assert (
-        approvals.record_decision(root, MID, TID, "design", "approved", "alice", NOW, "looks right")
-        == []
-    )
+    # the service records the decision itself, right after the phase is approved
+    Workspace.open(root, clock=Clock.from_env()).approve(MID, TID, "design", actor="alice", note="looks right")
     text = path.read_text(encoding="utf-8")
     data = load_fast(text, path)
     req = data["approval_request"]
@@ -141,8 +139,7 @@ def test_approving_records_the_decision_in_the_request(tmp_path: Path) -> None:
 def test_rejecting_records_rejected(tmp_path: Path) -> None:
     root = make(tmp_path, yq_set(ORIGINAL, "design", "status", '"waiting_approval"'))
     path = write_request(root, "r.yaml", REQUEST)
-    Workspace.open(root).reject(MID, TID, "design", "no threat model", actor="bob")
-    approvals.record_decision(root, MID, TID, "design", "rejected", "bob", NOW, "no threat model")
+    Workspace.open(root, clock=Clock.from_env()).reject(MID, TID, "design", "no threat model", actor="bob")
     req = load_fast(path.read_text(encoding="utf-8"), path)["approval_request"]
     assert (req["status"], req["decided_by"], req["decision_notes"]) == (
         "rejected",

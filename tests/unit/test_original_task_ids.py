@@ -217,3 +217,39 @@ def test_folders_are_moved_only_when_safe(root: Path, tmp_path: Path) -> None:
     ]
     assert os.path.islink(base / "task:link") and list(outside.iterdir()) == []
     assert load_fast(path_of(root).read_text(encoding="utf-8"), "m")["id"] == MID
+
+
+def test_fix_ids_command_renames_and_says_what_it_did(root: Path) -> None:
+    """`kiro-tui fix-ids m-ci` in a child process, on the file the original wrote."""
+    import subprocess
+    import sys
+
+    def cli(*argv: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "kiro_tui", "-C", str(root), *argv],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
+    new_bad, new_colon = "task-1732000000-set-up-ci-cd-stage", "task-1732000001-fix-login-redirect"
+    proc = cli("fix-ids", MID)
+    assert (proc.returncode, proc.stderr) == (0, "")
+    lines = proc.stdout.splitlines()
+    assert lines[:3] == [
+        f"{MID}: task {BAD!r} -> {new_bad}",
+        f"{MID}: task {COLON!r} -> {new_colon}",
+        f"{MID}: 3 dependency reference(s) rewritten",
+    ]
+    ms = ".milestones/deliverables"
+    assert f"{MID}: moved {ms}/{COLON} -> {ms}/{new_colon}" in lines
+    assert any(x.startswith(f"{MID}: left {ms}/{BAD} in place") for x in lines)
+    text = path_of(root).read_text(encoding="utf-8")
+    assert BAD not in text and COLON not in text and f'"{new_bad}"' in text
+    status = cli("status", MID, "--json")
+    assert status.returncode == 0
+    again = cli("fix-ids", MID)
+    assert again.stdout == f"{MID}: every task id is valid: nothing to do\n"
+    missing = cli("fix-ids", "no-such")
+    assert missing.returncode == 1 and missing.stderr.count("\n") == 1
+    assert "no milestone 'no-such'" in missing.stderr and "Traceback" not in missing.stderr

@@ -8,7 +8,7 @@ start) and writes a record once when a blocker appears and once when it clears.
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
+from datetime import UTC, datetime
 
 from kiro_tui.agents.actions import (
     OPEN_BLOCKER,
@@ -33,6 +33,11 @@ def _bid(*parts: object) -> str:
 
 def _age(seconds: float) -> str:
     return clock.age_text(seconds)
+
+
+def _iso(epoch: float) -> str:
+    """When a time-based blocker's cause began (its `since`, for the age column)."""
+    return clock.fmt(datetime.fromtimestamp(epoch, UTC))
 
 
 def detect(snap: Snapshot, now: datetime) -> list[Blocker]:
@@ -90,6 +95,7 @@ def detect(snap: Snapshot, now: datetime) -> list[Blocker]:
                                 m.id,
                                 t.id,
                                 ph.name,
+                                since=_iso(since),
                             )
                         )
                 if (
@@ -130,6 +136,7 @@ def detect(snap: Snapshot, now: datetime) -> list[Blocker]:
                         m.id,
                         t.id,
                         cur.name,
+                        since=_iso(act),
                     )
                 )
         if m.id == snap.driving and not paused and m.status == "in_progress":
@@ -143,6 +150,7 @@ def detect(snap: Snapshot, now: datetime) -> list[Blocker]:
                         f"session {snap.session_id}: no progress for {_age(t_now - since)}",
                         "check the agents or pause the session",
                         m.id,
+                        since=_iso(since),
                     )
                 )
     for ev in snap.open_errors:

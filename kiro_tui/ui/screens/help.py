@@ -10,6 +10,7 @@ from textual.markup import escape
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from kiro_tui.ui import pane_keys
 from kiro_tui.ui.keys import GROUPS, key_label
 
 PALETTE = ("ctrl+p", "command palette: every action, plus git and log filters")
@@ -23,6 +24,7 @@ def help_rows(keymap: dict[str, str] | None = None) -> list[tuple[str, str, str]
         for b in g.bindings
     ]
     rows.append(("The app", *PALETTE))
+    rows += [("In the focused pane", key, what) for key, what in pane_keys.HELP]
     return rows
 
 

@@ -16,13 +16,20 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Footer, Input
+from textual.widgets import DataTable, Footer, Input
 
 from kiro_tui.ui import keys
-from kiro_tui.ui.messages import CommitsLoaded, ReportReady
+from kiro_tui.ui.messages import ReportReady
 from kiro_tui.ui.screens.decision import Decision, DecisionScreen
 from kiro_tui.ui.screens.help import HelpScreen
-from kiro_tui.ui.view import Sel, find_waiting, next_needing_you, ordered_milestones
+from kiro_tui.ui.view import (
+    Sel,
+    blocker_sel,
+    find_waiting,
+    next_needing_you,
+    ordered_milestones,
+)
+from kiro_tui.ui.widgets.blocker_note import BlockerNote
 from kiro_tui.ui.widgets.blocker_table import BlockerTable
 from kiro_tui.ui.widgets.detail import DetailPane
 from kiro_tui.ui.widgets.event_log import EventLog
@@ -37,6 +44,7 @@ if TYPE_CHECKING:  # the core is imported by the workers, after the first frame
 
 TREE_FILTER = "filter: id, title or status (Escape clears)"
 LOG_FILTER = "filter the log: text (Escape clears)"
+NARROW, SHORT, TINY = 100, 30, 16  # columns under which panes stack; rows: log shrinks, goes
 
 
 def _titled(widget: Widget, title: str) -> Widget:
@@ -55,9 +63,8 @@ class MainScreen(Screen[None]):
     def __init__(self) -> None:
         super().__init__()
         self._first_snapshot = True
-        self._filter_log = False
         self._report_seq = 0  # the newest report asked for: older answers are dropped
-        self._pending_events: list[tuple[list[Event], bool]] = []
+        self._pending_events: list[tuple[list[Event], bool, int]] = []
 
     @property
     def kiro(self) -> KiroApp:
@@ -77,14 +84,27 @@ class MainScreen(Screen[None]):
                 with _titled(VerticalScroll(id="detail-scroll"), "Detail"):
                     yield DetailPane(id="detail").data_bind(MainScreen.snapshot)
                 yield _titled(BlockerTable(id="blockers"), "Blockers")
+                yield BlockerNote(id="blocker-note")
+        yield Input(placeholder=LOG_FILTER, id="log-filter")  # above the log it filters
         yield _titled(EventLog(id="log"), "Log")
         yield Footer()
 
+    def on_resize(self, event: Any) -> None:
+        """Stack the panes under NARROW columns; shrink the log first when rows are few."""
+        w, h = event.size.width, event.size.height
+        self.set_class(w < NARROW, "-narrow")
+        self.set_class(h < SHORT, "-short")
+        self.set_class(h < TINY, "-tiny")
+        self._blocker_note()
+
     def on_mount(self) -> None:
         self.query_one(MilestoneTree).focus()
+        # a pane's Escape clears its filter: its input goes away with it
+        self.watch(self.query_one(MilestoneTree), "filter_text", self._hide_filter("#filter"))
+        self.watch(self.query_one(EventLog), "text_filter", self._hide_filter("#log-filter"))
         if self._pending_events:
-            for events, initial in self._pending_events:
-                self.add_events(events, initial)
+            for events, initial, unreadable in self._pending_events:
+                self.add_events(events, initial, unreadable)
             self._pending_events.clear()
         self.watch_snapshot(self.snapshot)
 
@@ -95,6 +115,7 @@ class MainScreen(Screen[None]):
         tree = self.query_one(MilestoneTree)
         tree.update_snapshot(snap)
         self.query_one(BlockerTable).set_blockers(snap.blockers)
+        self._blocker_note()
         if self._first_snapshot and snap.state.milestones:
             self._first_snapshot = False
             first = snap.driving or next(
@@ -108,12 +129,13 @@ class MainScreen(Screen[None]):
         if sel is not None and sel.phase:
             self._ask_report(sel, snap)
 
-    def add_events(self, events: list[Event], initial: bool) -> None:
+    def add_events(self, events: list[Event], initial: bool, unreadable: int = 0) -> None:
         if not self.is_mounted:
-            self._pending_events.append((events, initial))
+            self._pending_events.append((events, initial, unreadable))
             return
         log = self.query_one(EventLog)
         if initial:  # lines that arrived live before the first fill stay after it
+            log.unreadable = unreadable
             log.set_events([*events, *log.kept])
         else:
             log.add_events(events)
@@ -124,6 +146,21 @@ class MainScreen(Screen[None]):
         self.query_one(DetailPane).selection = message.sel
         if message.sel is not None and message.sel.phase and self.snapshot is not None:
             self._ask_report(message.sel, self.snapshot)
+
+    @on(DataTable.RowHighlighted, "#blockers")
+    def _blocker_note(self) -> None:
+        """The selected blocker in full; with few rows, only while the blockers have focus."""
+        tables, notes = self.query(BlockerTable), self.query(BlockerNote)
+        if not tables or not notes:  # focus moves while the screen comes up or goes away
+            return
+        roomy = not self.has_class("-short") or tables.first().has_focus
+        notes.first().show(tables.first().current if roomy else None)
+
+    def on_descendant_focus(self) -> None:
+        self._blocker_note()
+
+    def on_descendant_blur(self) -> None:
+        self._blocker_note()
 
     @on(BlockerTable.Jump, "#blockers")
     def _jump(self, message: BlockerTable.Jump) -> None:
@@ -159,22 +196,34 @@ class MainScreen(Screen[None]):
     # ------------------------------------------------------------------ filter input
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:
-        if self._filter_log:
-            self.query_one(EventLog).text_filter = event.value.strip()
-        else:
-            self.query_one(MilestoneTree).filter_text = event.value.strip()
+        self.query_one(MilestoneTree).filter_text = event.value.strip()
 
-    @on(Input.Submitted, "#filter")
-    def _filter_submitted(self) -> None:
-        (self.query_one(EventLog) if self._filter_log else self.query_one(MilestoneTree)).focus()
+    @on(Input.Changed, "#log-filter")
+    def _log_filter_changed(self, event: Input.Changed) -> None:
+        self.query_one(EventLog).text_filter = event.value.strip()
+
+    @on(Input.Submitted)
+    def _filter_submitted(self, event: Input.Submitted) -> None:
+        pane = self.query_one(EventLog) if event.input.id == "log-filter" else None
+        (pane or self.query_one(MilestoneTree)).focus()
+
+    def _hide_filter(self, selector: str) -> Any:
+        def hide(value: str) -> None:
+            flt = self.query_one(selector, Input)
+            if not value and not flt.has_focus:
+                flt.value = ""
+                flt.display = False
+
+        return hide
 
     def on_key(self, event: Any) -> None:
-        flt = self.query_one("#filter", Input)
-        if event.key == "escape" and flt.has_focus:
-            flt.value = ""
-            flt.display = False
-            self._filter_submitted()
-            event.stop()
+        for selector, pane in (("#filter", MilestoneTree), ("#log-filter", EventLog)):
+            flt = self.query_one(selector, Input)
+            if event.key == "escape" and flt.has_focus:
+                flt.value = ""
+                flt.display = False
+                self.query_one(pane).focus()
+                event.stop()
 
     def on_worker_state_changed(self, event: Any) -> None:
         """Worker.StateChanged does not bubble: the app's one handler reports it."""
@@ -278,27 +327,9 @@ class MainScreen(Screen[None]):
 
     @work(thread=True, group="git", exit_on_error=False)
     def _load_commits(self, mid: str, screen: Screen[None]) -> None:
-        from kiro_tui.core import git as gitops
+        from kiro_tui.ui.commits_loader import load_commits
 
-        ws = self.kiro.workspace()
-        try:
-            info = gitops.info(ws.root, ws.config.git.remote)
-            if not info.is_repo:
-                msg = CommitsLoaded(mid, [], f"{ws.root} is not inside a git repository")
-            elif info.error:
-                msg = CommitsLoaded(mid, [], f"cannot read the repository: {info.error}")
-            else:
-                commits = gitops.milestone_commits(ws.root, mid)
-                branch = f"detached at {info.branch}" if info.detached else info.branch
-                msg = CommitsLoaded(
-                    mid,
-                    commits,
-                    None if commits else f"no commits of {mid} on {branch} yet",
-                    branch=branch,
-                )
-        except Exception as exc:  # the panel says it, in one line
-            msg = CommitsLoaded(mid, [], f"could not list commits: {exc}")
-        screen.post_message(msg)
+        screen.post_message(load_commits(self.kiro.workspace(), mid))
 
     def action_git_push(self) -> None:
         """Push the current branch to the configured remote (`git.remote`)."""
@@ -316,23 +347,25 @@ class MainScreen(Screen[None]):
     def action_next(self) -> None:
         if self.snapshot is None:
             return
-        tree = self.query_one(MilestoneTree)
-        sel = next_needing_you(self.snapshot, tree.selection)
+        tree, table = self.query_one(MilestoneTree), self.query_one(BlockerTable)
+        here = table.current if table.has_focus else None
+        sel = next_needing_you(self.snapshot, blocker_sel(here) if here else tree.selection)
         if sel is None:
             self.notify("nothing needs you right now")
+            return
+        if sel.file and not tree.select(sel):  # a file with no row of its own: its blocker
+            table.show_file(sel.file)
+            table.focus()
             return
         tree.select(sel)
         tree.focus()
 
     def action_filter(self) -> None:
-        """Filter the tree, or the log's lines when the log has focus."""
-        flt = self.query_one("#filter", Input)
+        """Filter the tree, or the log's lines when the log has focus (its input opens above
+        the log)."""
         log = self.query_one(EventLog)
-        self._filter_log = log.has_focus
-        flt.placeholder = LOG_FILTER if self._filter_log else TREE_FILTER
-        flt.value = (
-            log.text_filter if self._filter_log else self.query_one(MilestoneTree).filter_text
-        )
+        flt = self.query_one("#log-filter" if log.has_focus else "#filter", Input)
+        flt.value = log.text_filter if log.has_focus else self.query_one(MilestoneTree).filter_text
         flt.display = True
         flt.focus()
 

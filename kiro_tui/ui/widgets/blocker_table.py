@@ -11,6 +11,7 @@ from textual.widgets import DataTable
 
 from kiro_tui.core import clock
 from kiro_tui.core.text import plain
+from kiro_tui.ui import pane_keys
 from kiro_tui.ui.view import SEVERITY_RANK, Sel, plain_text
 
 if TYPE_CHECKING:
@@ -21,11 +22,14 @@ if TYPE_CHECKING:
 SEVERITY_MARK = {"critical": "‼ critical", "warning": "! warning", "info": "· info"}
 
 
-def blocker_age(b: Blocker, now: datetime) -> str:
-    since = clock.parse_ts(b.since) if b.since else None
+def blocker_age(b: Blocker, now: datetime, first_seen: str | None = None) -> str:
+    """How long `b` has been open at `now`: from its `since` (when its cause began, or the
+    record that opened it), else from when this window first saw it."""
+    stamp = b.since or first_seen
+    since = clock.parse_ts(stamp) if stamp else None
     if since is None:
         return "—"
-    return clock.age_text((now - since).total_seconds())
+    return clock.age_text(max(0.0, (now - since).total_seconds()))
 
 
 def blocker_where(b: Blocker) -> str:
@@ -36,7 +40,10 @@ def blocker_where(b: Blocker) -> str:
 class BlockerTable(DataTable[str | Text]):
     """Rows are rebuilt from the snapshot's blockers (there are few)."""
 
-    BINDINGS = [Binding("enter", "jump", "Jump to task", id="blockers.jump", show=False)]
+    BINDINGS = [
+        Binding("enter", "jump", "Jump to task", id="blockers.jump", show=False),
+        *pane_keys.TABLE,
+    ]
 
     class Jump(Message):
         """The user asked to see what a blocker concerns."""
@@ -53,6 +60,7 @@ class BlockerTable(DataTable[str | Text]):
     def __init__(self, **kw: object) -> None:
         super().__init__(cursor_type="row", zebra_stripes=False, **kw)  # type: ignore[arg-type]
         self._blockers: tuple[Blocker, ...] = ()
+        self._first_seen: dict[str, str] = {}  # blocker_id -> when this window first saw it
 
     @property
     def blockers(self) -> tuple[Blocker, ...]:
@@ -68,12 +76,14 @@ class BlockerTable(DataTable[str | Text]):
             return
         keep = self.cursor_row
         self._blockers = ordered
-        self.clear()
         now = getattr(self.app, "clock", clock.SYSTEM).now()  # the app's clock (fixed in tests)
+        seen = clock.fmt(now)
+        self._first_seen = {b.blocker_id: self._first_seen.get(b.blocker_id, seen) for b in ordered}
+        self.clear()
         for b in ordered:
             self.add_row(  # cells are repository text: never parsed as markup
                 SEVERITY_MARK.get(b.severity, b.severity),
-                blocker_age(b, now),
+                blocker_age(b, now, self._first_seen[b.blocker_id]),
                 plain_text(blocker_where(b)),
                 plain_text(b.message),
                 plain_text(b.suggestion),
@@ -83,15 +93,51 @@ class BlockerTable(DataTable[str | Text]):
             self.move_cursor(row=min(keep, len(ordered) - 1))
         self.border_title = f"Blockers ({len(ordered)})"
 
+    def action_clear_filter(self) -> None:
+        """The blockers have no filter: Escape does nothing here."""
+
     def action_jump(self) -> None:
         if not self._blockers:
             return
         b = self._blockers[min(self.cursor_row, len(self._blockers) - 1)]
         if b.milestone_id:
             self.post_message(self.Jump(self, Sel(b.milestone_id, b.task_id, b.phase)))
+        elif b.file:
+            self._show_file_problem(b)
         else:
             self.notify(
-                f"{plain(b.file or b.kind, one_line=True)}: not part of a milestone",
+                f"{plain(b.kind, one_line=True)}: not part of a milestone or a file",
                 timeout=3,
                 markup=False,
             )
+
+    def _show_file_problem(self, b: Blocker) -> None:
+        """The located error in full, offering to open the file (Enter)."""
+        from kiro_tui.ui.app import KiroApp
+        from kiro_tui.ui.screens.file_problem import FileProblemScreen
+
+        app = self.app
+        if not isinstance(app, KiroApp):
+            return
+        line = None
+        state = app.snapshot.state if app.snapshot is not None else None
+        for p in state.problems if state is not None else ():
+            if p.file == b.file and p.message in b.message:
+                line = p.line
+                break
+        app.push_screen(FileProblemScreen(app.root, b.file or "", b.message, b.suggestion, line))
+
+    def show_file(self, file: str) -> bool:
+        """Put the cursor on the (first) blocker about `file`; False when there is none."""
+        for i, b in enumerate(self._blockers):
+            if b.file == file and not b.milestone_id:
+                self.move_cursor(row=i)
+                return True
+        return False
+
+    @property
+    def current(self) -> Blocker | None:
+        """The blocker under the cursor."""
+        if not self._blockers:
+            return None
+        return self._blockers[min(self.cursor_row, len(self._blockers) - 1)]

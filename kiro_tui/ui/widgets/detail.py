@@ -8,6 +8,7 @@ from textual.content import Content
 from textual.reactive import reactive
 from textual.widgets import Static
 
+from kiro_tui.ui import broken
 from kiro_tui.ui.view import GLYPH, Sel, markup_text
 
 if TYPE_CHECKING:
@@ -206,12 +207,13 @@ class DetailPane(Static):
             return "[dim]loading…[/dim]"
         if sel is None:
             if not snap.state.milestones:
-                return (
-                    "[b]No milestones yet.[/b]\n\nCreate one with\n"
-                    '  kiro-tui new milestone-001 --title "First milestone"\n'
-                    "and it appears here by itself."
-                )
+                return broken.empty_markup(snap.state)
             return "[dim]select a milestone, task or phase[/dim]"
+        if sel.file:
+            found = next((b for b in broken.broken_files(snap.state) if b.file == sel.file), None)
+            return (
+                broken.detail_markup(found) if found else f"[dim]{markup_text(sel.file)} loads now[/dim]"
+            )
         m = snap.state.milestone(sel.mid)
         if m is None:
             return f"[dim]{markup_text(sel.mid)} is gone[/dim]"

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from textual.reactive import reactive
 from textual.widgets import Log
 
+from kiro_tui.ui import pane_keys
 from kiro_tui.ui.view import markup_text
 
 if TYPE_CHECKING:
@@ -20,6 +21,8 @@ KEEP = 2000
 class EventLog(Log):
     """A `Log` fed with events (never with files). Filters re-show the kept events."""
 
+    BINDINGS = pane_keys.LOG
+
     follow: reactive[bool] = reactive(True)
     """Scroll to each new line as it arrives."""
     role_filter: reactive[str] = reactive("")
@@ -28,6 +31,8 @@ class EventLog(Log):
     """Show only events of this level (empty: all)."""
     text_filter: reactive[str] = reactive("")
     """Show only events whose line contains this text (case-insensitive)."""
+    unreadable: reactive[int] = reactive(0)
+    """Lines of the logs read that could not be read as events (not JSON, no event name)."""
 
     def __init__(self, **kw: object) -> None:
         super().__init__(max_lines=KEEP, highlight=False, **kw)  # type: ignore[arg-type]
@@ -72,6 +77,8 @@ class EventLog(Log):
             )
             if v
         ]
+        if self.unreadable:
+            bits.append(f"{self.unreadable} unreadable line(s) not shown")
         bits.append("follow" if self.follow else "paused (f to follow)")
         self.border_subtitle = " · ".join(bits)
 
@@ -92,6 +99,13 @@ class EventLog(Log):
     def watch_text_filter(self) -> None:
         self._reshow()
         self._subtitle()
+
+    def watch_unreadable(self) -> None:
+        self._subtitle()
+
+    def action_clear_filter(self) -> None:
+        """Escape: show every line again (text, role and level filters cleared)."""
+        self.text_filter = self.role_filter = self.level_filter = ""
 
     @property
     def kept(self) -> list[Event]:

@@ -13,6 +13,7 @@ from textual.reactive import reactive
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
+from kiro_tui.ui import broken, pane_keys
 from kiro_tui.ui.view import (
     BLOCKED_MARK,
     GLYPH,
@@ -45,6 +46,7 @@ STATUS_CLASS = {
     "cancelled": "muted",
     "pending": "muted",
     "planned": "muted",
+    "broken": "blocked",
 }
 
 
@@ -58,6 +60,8 @@ class NodeInfo:
 
 class MilestoneTree(Tree[NodeInfo]):
     """Milestones (active first, finished collapsed at the end) › tasks › phases."""
+
+    BINDINGS = pane_keys.TREE
 
     COMPONENT_CLASSES = {
         "milestone-tree--done",
@@ -137,6 +141,9 @@ class MilestoneTree(Tree[NodeInfo]):
         self._sync_root()
         if self._pending_select is not None:
             self.select(self._pending_select)
+
+    def action_clear_filter(self) -> None:
+        self.filter_text = ""
 
     def watch_filter_text(self) -> None:
         if self._snap is not None:
@@ -227,6 +234,7 @@ class MilestoneTree(Tree[NodeInfo]):
             else:
                 wanted.append((Sel(m.id), self._milestone_info(m, snap), milestone_label(m), True))
             self._seen[m.id] = m
+        wanted[:0] = broken_rows(snap, self.filter_text)  # files that failed to load: first
         self._sync_children(self.root, wanted, refilter)
         for m in ms:
             node = self._by_sel.get(Sel(m.id))
@@ -292,6 +300,11 @@ class MilestoneTree(Tree[NodeInfo]):
             self._pending_select = sel
             return False
         self._pending_select = None
+        if sel.file:  # a file that failed to load: its own row
+            row = self._by_sel.get(sel)
+            if row is not None:
+                self.move_cursor(row)
+            return row is not None
         m = snap.state.milestone(sel.mid)
         mnode = self._by_sel.get(Sel(sel.mid))
         if m is None or mnode is None:
@@ -311,6 +324,18 @@ class MilestoneTree(Tree[NodeInfo]):
         _ = self.last_line  # lays the lines out again, so that new nodes have a line
         self.move_cursor(target)
         return True
+
+
+def broken_rows(snap: Snapshot, text: str) -> list[tuple[Sel, NodeInfo, str, bool]]:
+    """A row for each milestone file that could not be loaded (matching the filter)."""
+    out = []
+    for b in broken.broken_files(snap.state):
+        label = broken.row_label(b)
+        if text and text.lower() not in label.lower() and text.lower() not in "broken":
+            continue
+        sel = Sel(b.stem, file=b.file)
+        out.append((sel, NodeInfo(sel, "broken"), label, False))
+    return out
 
 
 def matches_self(m: Milestone, text: str) -> bool:

@@ -1,0 +1,30 @@
+"""The selected blocker's message and suggestion in full, wrapped, under the blocker table
+(the table's cells are cut at any width; issue 10, item 12)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from textual.content import Content
+from textual.markup import escape
+from textual.widgets import Static
+
+if TYPE_CHECKING:
+    from kiro_tui.core.snapshot import Blocker
+
+
+def note_markup(b: Blocker | None) -> str:
+    if b is None:
+        return ""
+    where = "/".join(x for x in (b.milestone_id, b.task_id, b.phase) if x) or (b.file or "")
+    head = f"[b]{escape(where)}[/b]: " if where and where not in b.message else ""
+    tail = f"\n[dim]→ {escape(b.suggestion)}[/dim]" if b.suggestion else ""
+    return f"{head}{escape(b.message)}{tail}"
+
+
+class BlockerNote(Static):
+    """Shows one blocker in full; hidden when there is none."""
+
+    def show(self, b: Blocker | None) -> None:
+        self.display = b is not None
+        self.update(Content.from_markup(note_markup(b)))
