@@ -21,6 +21,7 @@ from kiro_tui.core.errors import InvalidFile, KiroError, NotFound, Refused
 from kiro_tui.core.ids import check_id, check_phase, is_valid_id
 from kiro_tui.core.model import TASK_KINDS, Milestone, Phase
 from kiro_tui.core.parse import build_phase
+from kiro_tui.core.review import keep_decided
 from kiro_tui.core.root import MS, find_root
 from kiro_tui.core.safewrite import atomic_write, edit_yaml
 from kiro_tui.core.starters import write_starters
@@ -245,7 +246,7 @@ class Workspace:
         note: str | None = None,
         **kw: Any,
     ) -> Outcome:
-        return self._phase_act(
+        out = self._phase_act(
             mid,
             task_id,
             phase,
@@ -253,11 +254,13 @@ class Workspace:
             actor,
             kw,
         )
+        keep_decided(self.root, self.milestone(mid), task_id, phase)  # for `d` (review.py)
+        return out
 
     def reject(
         self, mid: str, task_id: str, phase: str, reason: str, actor: str | None = None, **kw: Any
     ) -> Outcome:
-        return self._phase_act(
+        out = self._phase_act(
             mid,
             task_id,
             phase,
@@ -265,6 +268,8 @@ class Workspace:
             actor,
             kw,
         )
+        keep_decided(self.root, self.milestone(mid), task_id, phase)
+        return out
 
     def block(
         self, mid: str, task_id: str, phase: str, reason: str, actor: str | None = None, **kw: Any
