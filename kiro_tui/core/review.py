@@ -170,6 +170,21 @@ def keep_copy(
     return dest
 
 
+def phase_files(root: Path, task_id: str, phase: Phase) -> list[tuple[str, str]]:
+    """(deliverable label, file path relative to `root`) of every file of the phase's
+    deliverables, a folder's files in order; a missing deliverable is listed by its path."""
+    out: list[tuple[str, str]] = []
+    for d in phase.deliverables:
+        try:
+            here = dl.resolve(root, task_id, phase.name, d)
+        except InvalidId:
+            continue
+        files = _files_under(here)
+        for f in files or [here]:
+            out.append((d.label, Path(os.path.relpath(f, root)).as_posix()))
+    return out
+
+
 def keep_decided(root: Path, milestone: Milestone | None, task_id: str, phase: str) -> Path | None:
     """After an approve or reject (the service calls it): keep the deliverables under the digest
     the decision stored, for a later `d`. Only when the files still have that digest (before and

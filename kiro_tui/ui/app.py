@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import sys
 import threading
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -15,14 +16,22 @@ from textual.app import App
 from textual.reactive import reactive
 from textual.worker import Worker, WorkerState
 
-from kiro_tui.ui.messages import ActionDone, EventsArrived, SnapshotArrived
+from kiro_tui.ui.messages import (
+    ActionDone,
+    DigestReady,
+    EventsArrived,
+    InboxArrived,
+    SnapshotArrived,
+)
 from kiro_tui.ui.screens.main import MainScreen
 
 if TYPE_CHECKING:  # the core is imported by the workers, after the first frame
     from kiro_tui.core.clock import Clock
     from kiro_tui.core.errors import KiroError
+    from kiro_tui.core.inbox import InboxItem
     from kiro_tui.core.service import DriverClaim, Workspace
     from kiro_tui.core.snapshot import Snapshot
+    from kiro_tui.ui.attention import AttentionFeed
     from kiro_tui.ui.source import SnapshotSource
 
 
@@ -67,6 +76,11 @@ class KiroApp(App[int]):
         self._saved_theme: str | None = None
         self.last_notice: str | None = None
         """The last action outcome shown to the user (one line)."""
+        self.inbox: tuple[InboxItem, ...] = ()
+        """The attention inbox of snapshot `inbox_seq` (core.inbox order)."""
+        self.inbox_seq = -1
+        self.attention: AttentionFeed | None = None
+        self._away_since: datetime | None = None  # the last visit, when a digest is due
 
     # ------------------------------------------------------------------ the workspace
     def workspace(self) -> Workspace:
@@ -117,19 +131,37 @@ class KiroApp(App[int]):
 
         initial_events(self.root / ".milestones", self.post_message)
 
+    def now(self) -> datetime:
+        """The time from the injected clock (the workspace's when none was given)."""
+        from kiro_tui.core.clock import DEFAULT
+
+        return (self.clock or (self._ws.clock if self._ws else DEFAULT)).now()
+
     @work(thread=True, group="coordinator", exclusive=True, exit_on_error=False)
     def _start_source(self) -> None:
+        from kiro_tui.core.digest import mark_visit
+        from kiro_tui.ui.attention import AttentionFeed, visit_on_open
         from kiro_tui.ui.source import SnapshotSource
 
         try:
             ws = self.workspace()
             self.call_from_thread(self._apply_personal, ws)
+            self._away_since = visit_on_open(self.root, ws.clock)
+            self.attention = feed = AttentionFeed(self.root, self.post_message, ws.clock)
             self.source = SnapshotSource(
-                ws, self.post_message, watch=self.watching, drive=self.drive
+                ws,
+                self.post_message,
+                watch=self.watching,
+                drive=self.drive,
+                after_snapshot=feed.update,
             )
         finally:
             self._source_ready.set()
-        self.source.run(self.stop_event)
+        try:
+            self.source.run(self.stop_event)
+        finally:
+            feed.close()
+            mark_visit(self.root, ws.clock.now())
 
     def _apply_personal(self, ws: Workspace) -> None:
         """The user config's theme, key map and name."""
@@ -172,6 +204,33 @@ class KiroApp(App[int]):
 
     def on_events_arrived(self, message: EventsArrived) -> None:
         self.main.add_events(message.events, message.initial)
+
+    def on_inbox_arrived(self, message: InboxArrived) -> None:
+        from kiro_tui.ui.attention import announce
+        from kiro_tui.ui.screens.inbox import InboxScreen
+
+        if message.seq >= self.inbox_seq:
+            self.inbox, self.inbox_seq = message.items, message.seq
+            self.main.set_inbox(message.items)
+            for screen in self.screen_stack:
+                if isinstance(screen, InboxScreen):
+                    screen.set_items(message.items, self.now())
+        announce(self, message.notes)
+        since, self._away_since = self._away_since, None
+        if since is not None:
+            self._make_digest(since, message.items)
+
+    @work(thread=True, group="digest", exit_on_error=False)
+    def _make_digest(self, since: datetime, items: tuple[InboxItem, ...]) -> None:
+        from kiro_tui.core.digest import build_digest, digest_text
+
+        d = build_digest(self.root / ".milestones", since, self.now(), gates=items)
+        self.post_message(DigestReady(digest_text(d)))
+
+    def on_digest_ready(self, message: DigestReady) -> None:
+        from kiro_tui.ui.screens.digest import DigestScreen
+
+        self.push_screen(DigestScreen(message.text))
 
     def on_action_done(self, message: ActionDone) -> None:
         self._notice(message.text, error=message.error)

@@ -144,27 +144,6 @@ def waiting_phases(state: WorkspaceState) -> Iterator[Sel]:
                     yield Sel(m.id, t.id, p.name)
 
 
-def critical_blockers(snap: Snapshot) -> Iterator[Sel]:
-    for b in sorted(snap.blockers, key=lambda b: SEVERITY_RANK.get(b.severity, 3)):
-        if b.severity == "critical" and b.milestone_id:
-            yield Sel(b.milestone_id, b.task_id, b.phase)
-
-
-def next_needing_you(snap: Snapshot, current: Sel | None) -> Sel | None:
-    """The next phase waiting for approval after `current`, then a critical blocker."""
-    items = list(waiting_phases(snap.state))
-    if items:
-        if current in items:
-            return items[(items.index(current) + 1) % len(items)]
-        return items[0]
-    crit = list(critical_blockers(snap))
-    if crit:
-        if current in crit:
-            return crit[(crit.index(current) + 1) % len(crit)]
-        return crit[0]
-    return None
-
-
 def session_state(snap: Snapshot) -> str:
     if snap.paused:
         return "paused"
