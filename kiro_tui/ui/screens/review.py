@@ -49,15 +49,35 @@ class PhaseRef:
         return f"{self.milestone.id} › {self.task.id} › {self.phase.name}"
 
 
-def diff_header(d: FileDiff) -> Content:
-    exact = "exact" if d.exact else "approximate"
-    return Content.assemble(
+def diff_header(d: FileDiff, common_base: str | None) -> Content:
+    """`path  modified`, with where its earlier version came from when that is not the
+    `common_base` the summary names."""
+    parts: list[str | tuple[str, str]] = [
         (d.path, "bold"),
         "  ",
         (d.status.replace("_", " "), STATUS_STYLE.get(d.status, "")),
-        "  ",
-        (f"since {d.base}; {exact}", "$text-muted"),
+    ]
+    if d.base != common_base:
+        parts += ["  ", (f"since {d.base}; {'exact' if d.exact else 'approximate'}", "$text-muted")]
+    return Content.assemble(*parts)
+
+
+def summary_text(diffs: list[FileDiff]) -> tuple[str, str | None]:
+    """The line above the diffs, and the base every file shares (None when they differ)."""
+    bases = {(d.base, d.exact) for d in diffs}
+    common = next(iter(bases)) if len(bases) == 1 else None
+    changed = [d for d in diffs if d.status != "unchanged"]
+    head = (
+        f"{len(changed)} of {len(diffs)} file(s) changed"
+        if changed
+        else f"no change in {len(diffs)} file(s)"
     )
+    if common is not None:
+        head += f" since {common[0]} ({'exact' if common[1] else 'approximate'})"
+    unchanged = [d.path.rsplit("/", 1)[-1] for d in diffs if d.status == "unchanged"]
+    if changed and unchanged:
+        head += "\nunchanged: " + ", ".join(unchanged)
+    return head, common[0] if common is not None else None
 
 
 class ReviewScreen(ModalScreen[None]):
@@ -111,15 +131,11 @@ class ReviewScreen(ModalScreen[None]):
         if message.note:
             await body.mount(Static(message.note, classes="review-note"))
             return
-        changed = [d for d in message.diffs if d.status != "unchanged"]
-        summary = (
-            f"{len(changed)} of {len(message.diffs)} file(s) changed"
-            if changed
-            else f"no change in {len(message.diffs)} file(s)"
-        )
+        summary, common = summary_text(message.diffs)
         widgets: list[Static] = [Static(Content(summary), classes="review-summary")]
-        for d in message.diffs:
-            widgets.append(Static(diff_header(d), classes="review-file"))
+        changed = [d for d in message.diffs if d.status != "unchanged"]
+        for d in changed:
+            widgets.append(Static(diff_header(d, common), classes="review-file"))
             if d.diff:
                 widgets.append(
                     Static(Syntax(d.diff, "diff", theme="ansi_dark"), classes="review-diff")
