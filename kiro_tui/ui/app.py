@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from textual import work
 from textual.app import App
 from textual.reactive import reactive
+from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
 from kiro_tui.ui.messages import (
@@ -81,6 +82,7 @@ class KiroApp(App[int]):
         self.inbox_seq = -1
         self.attention: AttentionFeed | None = None
         self._away_since: datetime | None = None  # the last visit, when a digest is due
+        self._recheck: Timer | None = None  # when an open item is due to be announced again
 
     # ------------------------------------------------------------------ the workspace
     def workspace(self) -> Workspace:
@@ -216,9 +218,20 @@ class KiroApp(App[int]):
                 if isinstance(screen, InboxScreen):
                     screen.set_items(message.items, self.now())
         announce(self, message.notes)
+        if self._recheck is not None:
+            self._recheck.stop()
+        self._recheck = None
+        if message.recheck_in is not None:  # re-notify an item still open (notify.renotify_after)
+            self._recheck = self.set_timer(message.recheck_in, self._recheck_attention)
         since, self._away_since = self._away_since, None
         if since is not None:
             self._make_digest(since, message.items)
+
+    @work(thread=True, group="attention", exclusive=True, exit_on_error=False)
+    def _recheck_attention(self) -> None:
+        snap, feed = self.snapshot, self.attention
+        if snap is not None and feed is not None:
+            feed.update(snap)
 
     @work(thread=True, group="digest", exit_on_error=False)
     def _make_digest(self, since: datetime, items: tuple[InboxItem, ...]) -> None:

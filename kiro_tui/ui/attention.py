@@ -22,6 +22,7 @@ from kiro_tui.ui.terminal import write_sequence
 
 if TYPE_CHECKING:
     from kiro_tui.core.clock import Clock
+    from kiro_tui.core.inbox import InboxItem
     from kiro_tui.core.notify import Notifications, NotifySettings
     from kiro_tui.core.snapshot import Snapshot
 
@@ -73,9 +74,16 @@ class AttentionFeed:
                 phase_event_times(self.root / ".milestones") if _needs_event_times(snap) else None
             )
             items = build_inbox(snap, last_events=times)
-            out = self.notifier.update(items, self.clock.precise())
+            now = self.clock.precise()
+            out = self.notifier.update(items, now)
             send(out, self.settings, self.runner)  # notify.command only: the app does the rest
-            self._post(InboxArrived(snap.seq, tuple(items), out))
+            self._post(InboxArrived(snap.seq, tuple(items), out, self._recheck_in(items, now)))
+
+    def _recheck_in(self, items: list[InboxItem], now: datetime) -> float | None:
+        """Seconds until the first open item is due to be announced again (None: none is)."""
+        told = self.notifier.notified()
+        due = [told[i.id] + self.settings.renotify_after for i in items if i.id in told]
+        return max(1.0, min(due) - now.timestamp()) if due else None
 
     def close(self) -> None:
         """Stop every `notify.command` still running (none outlives kiro-tui)."""

@@ -78,13 +78,21 @@ class CommitsLoaded(Message):
 
 
 class InboxArrived(Message):
-    """The attention inbox of snapshot `seq`, and what is new in it to announce (`notes`)."""
+    """The attention inbox of snapshot `seq`, what is new in it to announce (`notes`), and in
+    how many seconds an open item is due to be announced again (`recheck_in`)."""
 
-    def __init__(self, seq: int, items: tuple[InboxItem, ...], notes: Notifications) -> None:
+    def __init__(
+        self,
+        seq: int,
+        items: tuple[InboxItem, ...],
+        notes: Notifications,
+        recheck_in: float | None = None,
+    ) -> None:
         super().__init__()
         self.seq = seq
         self.items = items
         self.notes = notes
+        self.recheck_in = recheck_in
 
 
 class DigestReady(Message):

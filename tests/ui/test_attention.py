@@ -134,6 +134,25 @@ async def test_each_channel_can_be_turned_off(seed: Path, monkeypatch: pytest.Mo
         assert ch.bells == 0 and ch.osc9("") == []
 
 
+async def test_an_item_still_open_is_announced_again_after_renotify_after(
+    seed: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With `notify.renotify_after: 1`, the waiting gate is announced again about a second
+    later, with no file changing in between (a timer, not polling)."""
+    from kiro_tui.core.notify import user_config_file
+
+    cfg = user_config_file()
+    cfg.parent.mkdir(parents=True, exist_ok=True)
+    cfg.write_text("notify: {renotify_after: 1}\n", encoding="utf-8")
+    app = make_app(seed)
+    ch = Channels(app, monkeypatch)
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        assert ch.bells >= 1
+        await wait_for(pilot, lambda: ch.bells >= 2, "the gate announced again")
+        assert sum("task-001 > spec" in t for t in ch.toasts) >= 2
+
+
 async def test_inbox_lists_with_age_enter_jumps_and_a_resolves(seed: Path) -> None:
     other_process_completes_design(seed)
     app = make_app(seed)
