@@ -27,16 +27,17 @@ if TYPE_CHECKING:
     from kiro_tui.core.snapshot import Snapshot
 
 
-def _needs_event_times(snap: Snapshot) -> bool:
-    """Whether a waiting gate has no `completed_at` (its "since" comes from the logs)."""
+def _undated_gates(snap: Snapshot) -> frozenset[tuple[str, str, str]]:
+    """The waiting gates with no `completed_at` (their "since" comes from the logs)."""
     from kiro_tui.core.inbox import is_waiting
 
-    return any(
-        is_waiting(p) and not p.completed_at
+    return frozenset(
+        (m.id, t.id, p.name)
         for m in snap.state.milestones
         if not m.finished
         for t in m.tasks
         for p in t.phases
+        if is_waiting(p) and not p.completed_at
     )
 
 
@@ -63,6 +64,8 @@ class AttentionFeed:
         for problem in self.settings.problems:  # a bad `notify:` value: said once, defaults used
             post(ActionDone(problem, warning=True))
         self._lock = threading.Lock()  # one update at a time: the dedup state is read-modify-write
+        self._undated: frozenset[tuple[str, str, str]] = frozenset()
+        self._times: dict[tuple[str, str, str], str] | None = None
 
     def update(self, snap: Snapshot) -> None:
         """The inbox of `snap` and what is new in it, posted as one `InboxArrived`."""
@@ -70,9 +73,11 @@ class AttentionFeed:
         from kiro_tui.core.notify import send
 
         with self._lock:
-            times = (
-                phase_event_times(self.root / ".milestones") if _needs_event_times(snap) else None
-            )
+            undated = _undated_gates(snap)
+            if undated != self._undated:  # the logs are read again only when that set changes
+                self._undated = undated
+                self._times = phase_event_times(self.root / ".milestones") if undated else None
+            times = self._times
             items = build_inbox(snap, last_events=times)
             now = self.clock.precise()
             out = self.notifier.update(items, now)
