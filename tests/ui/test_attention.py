@@ -153,6 +153,34 @@ async def test_an_item_still_open_is_announced_again_after_renotify_after(
         assert sum("task-001 > spec" in t for t in ch.toasts) >= 2
 
 
+async def test_notify_command_gets_the_item_as_json(seed: Path, tmp_path: Path) -> None:
+    """`notify.command` from the user config runs (detached) with the new item on stdin."""
+    import json
+
+    from kiro_tui.core.notify import user_config_file
+
+    got = tmp_path / "got.json"
+    script = tmp_path / "hook.py"
+    script.write_text(  # written whole, then renamed: the test never reads half of it
+        f"import os, sys\nopen({str(got)!r} + '.tmp', 'w').write(sys.stdin.read())\n"
+        f"os.replace({str(got)!r} + '.tmp', {str(got)!r})\n",
+        encoding="utf-8",
+    )
+    cfg = user_config_file()
+    cfg.parent.mkdir(parents=True, exist_ok=True)
+    cfg.write_text(
+        f"notify: {{command: [{json.dumps(sys.executable)}, {json.dumps(str(script))}]}}\n",
+        encoding="utf-8",
+    )
+    app = make_app(seed)
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        await wait_for(pilot, got.is_file, "the hook's input")
+        doc = json.loads(got.read_text())
+        assert doc["event"] == "attention" and doc["repository"] == str(seed)
+        assert (doc["item"]["task_id"], doc["item"]["phase"]) == ("task-001", "spec")
+
+
 async def test_inbox_lists_with_age_enter_jumps_and_a_resolves(seed: Path) -> None:
     other_process_completes_design(seed)
     app = make_app(seed)
