@@ -1,7 +1,8 @@
 """The dashboard in a real terminal (a pty): the OSC 9 / OSC 777 desktop notification reaches
 the terminal through the real driver, and `o` hands the terminal to `$EDITOR` with
 `App.suspend` (the alternate screen is left before the editor writes, entered again after)
-and the edit (the milestone's new title) shows on return. Headless Pilot tests cannot show either: their driver neither
+and the edit shows on return (the milestone's new title; a deliverable's new content in the
+approval modal, where Tab and `o` typed at once still reach the file list). Headless Pilot tests cannot show either: their driver neither
 writes nor suspends."""
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import pytest
 ROWS, COLS = 40, 120
 DEADLINE = 60.0
 MILESTONE = ".milestones/active/milestone-001.yaml"
+SPEC = ".milestones/deliverables/task-001/spec/technical_specification.md"
 
 EDITOR = """\
 import sys
@@ -31,6 +33,8 @@ from pathlib import Path
 print("EDITOR-HAS-THE-TERMINAL", flush=True)
 path = Path(sys.argv[-1])
 text = path.read_text(encoding="utf-8")
+if path.suffix == ".md":
+    text += "\\nSUSPENDED-EDIT\\n"
 path.write_text(text.replace("User authentication", "User sign-in"), encoding="utf-8")
 """
 
@@ -109,6 +113,19 @@ def test_osc_notification_and_the_editor_in_a_real_terminal(seed: Path, tmp_path
         back = term.wait_for(b"\x1b[?1049h", ran)  # and enters it again after the editor
         term.wait_for(b"User sign-in", back)  # the edit, on screen (the tree and the detail)
         assert 'title: "User sign-in"' in (seed / MILESTONE).read_text(encoding="utf-8")
+        # the approval modal: Tab then o typed at once still open the highlighted file
+        term.send(b"n")
+        mark = term.wait_for(b"task-001 \xe2\x80\xba spec", back)  # the detail names the phase
+        term.send(b"a")
+        mark = term.wait_for(b"POST /login returns a token.", mark)
+        term.send(b"\to")
+        left = term.wait_for(b"\x1b[?1049l", mark)
+        back = term.wait_for(b"\x1b[?1049h", term.wait_for(b"EDITOR-HAS-THE-TERMINAL", left))
+        term.wait_for(b"SUSPENDED-EDIT", back)  # the modal shows the new content
+        assert (seed / SPEC).read_text(encoding="utf-8").endswith("SUSPENDED-EDIT\n")
+        mark = len(term.buf)
+        term.send(b"\x1b")  # closes the modal
+        term.wait_for(b"Password reset", mark)  # the tree, no longer under the modal
         term.send(b"q")
         assert term.proc.wait(DEADLINE) == 0
     finally:

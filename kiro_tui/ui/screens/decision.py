@@ -51,6 +51,9 @@ class DecisionScreen(ModalScreen[Decision | None]):
     AUTO_FOCUS = "#decision-text"
     BINDINGS = [
         Binding("escape", "cancel", "Cancel", id="decision.cancel"),
+        # priority, and a focus change made at once: a key typed right after Tab must reach
+        # the field Tab moved to (Widget.focus would move it only after that key)
+        Binding("tab,shift+tab", "switch", "Files/field", id="decision.switch", priority=True),
         Binding("d", "diff", "Diff", id="decision.diff"),
         Binding("o", "open", "Open", id="decision.open"),
         Binding("y", "copy", "Copy path", id="decision.copy"),
@@ -123,6 +126,13 @@ class DecisionScreen(ModalScreen[Decision | None]):
         viewer = self.query_one(DeliverableViewer)
         if message.path == viewer.selected:
             await viewer.show(message.path, message.content)
+
+    def action_switch(self) -> None:
+        """Between the note / reason field and the file list."""
+        field = self.query_one("#decision-text", Input)
+        files = self.query("#viewer-files")
+        target = files.first() if field.has_focus and files else field
+        self.set_focus(target)
 
     def _selected_path(self) -> str | None:
         if self.ref is None:
