@@ -89,6 +89,7 @@ class MainScreen(Screen[None]):
                 self.add_events(events, initial)
             self._pending_events.clear()
         self.watch_snapshot(self.snapshot)
+        self.set_inbox(self.kiro.inbox)
 
     # ------------------------------------------------------------------ data coming down
     def watch_snapshot(self, snap: Snapshot | None) -> None:
@@ -315,8 +316,9 @@ class MainScreen(Screen[None]):
 
     # ------------------------------------------------------------------ moving around
     def set_inbox(self, items: tuple[InboxItem, ...]) -> None:
-        """The app's inbox changed: the header shows its count."""
-        self.query_one(KiroHeader).attention = attention_nav.header_attention(items)
+        """The app's inbox changed: the header shows its count (on mount, if not yet)."""
+        if self.is_mounted:
+            self.query_one(KiroHeader).attention = attention_nav.header_attention(items)
 
     def action_next(self) -> None:
         """The next inbox item after the selection, in the inbox's order."""
