@@ -112,7 +112,7 @@ def announce(app: App[Any], notes: Notifications) -> None:
     if not notes:
         return
     for text in notes.toasts:
-        app.notify(text, title="needs you", severity="warning", timeout=8)
+        app.notify(text, title="needs you", severity="warning", timeout=8, markup=False)
     if notes.bell:
         app.bell()
     if notes.osc:

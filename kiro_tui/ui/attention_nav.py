@@ -100,7 +100,7 @@ def open_selected(app: KiroApp, sel: Sel | None) -> None:
     path = file_to_open(app, sel)
     problem = "select a milestone or a phase first" if path is None else open_in_editor(app, path)
     if problem:
-        app.notify(problem, severity="warning")
+        app.notify(problem, severity="warning", markup=False)
 
 
 def copy_selected(app: KiroApp, sel: Sel | None) -> None:
@@ -110,7 +110,7 @@ def copy_selected(app: KiroApp, sel: Sel | None) -> None:
         app.notify("select a milestone, task or phase first", severity="warning")
         return
     app.copy_to_clipboard(text)
-    app.notify(f"copied {text}", timeout=3)
+    app.notify(f"copied {text}", timeout=3, markup=False)
 
 
 def copy_text(app: KiroApp, sel: Sel | None) -> str | None:

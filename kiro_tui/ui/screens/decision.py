@@ -154,7 +154,7 @@ class DecisionScreen(ModalScreen[Decision | None]):
             return
         problem = open_in_editor(self.app, self.ref.root / path)
         if problem:
-            self.notify(problem, severity="warning")
+            self.notify(problem, severity="warning", markup=False)
         self._load(path)  # what the editor changed shows at once
 
     def action_copy(self) -> None:
@@ -163,7 +163,7 @@ class DecisionScreen(ModalScreen[Decision | None]):
             return
         full = str(self.ref.root / path)
         self.app.copy_to_clipboard(full)
-        self.notify(f"copied {full}", timeout=3)
+        self.notify(f"copied {full}", timeout=3, markup=False)
 
     # ------------------------------------------------------------------ deciding
     def on_input_submitted(self, event: Input.Submitted) -> None:

@@ -111,7 +111,9 @@ class InboxScreen(ModalScreen[Sel | None]):
             return
         sel = item_sel(item)
         if sel is None:
-            self.notify(f"{item.where}: {item.suggestion or item.what}", severity="warning")
+            self.notify(
+                f"{item.where}: {item.suggestion or item.what}", severity="warning", markup=False
+            )
             return
         self.dismiss(sel)
 

@@ -21,6 +21,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from kiro_tui.ui.messages import DiffReady
+from kiro_tui.ui.widgets.deliverable_viewer import printable
 
 if TYPE_CHECKING:
     from kiro_tui.core.model import Milestone, Phase, Task
@@ -53,7 +54,7 @@ def diff_header(d: FileDiff, common_base: str | None) -> Content:
     """`path  modified`, with where its earlier version came from when that is not the
     `common_base` the summary names."""
     parts: list[str | tuple[str, str]] = [
-        (d.path, "bold"),
+        (printable(d.path), "bold"),
         "  ",
         (d.status.replace("_", " "), STATUS_STYLE.get(d.status, "")),
     ]
@@ -76,7 +77,7 @@ def summary_text(diffs: list[FileDiff]) -> tuple[str, str | None]:
         head += f" since {common[0]} ({'exact' if common[1] else 'approximate'})"
     unchanged = [d.path.rsplit("/", 1)[-1] for d in diffs if d.status == "unchanged"]
     if changed and unchanged:
-        head += "\nunchanged: " + ", ".join(unchanged)
+        head += "\nunchanged: " + printable(", ".join(unchanged))
     return head, common[0] if common is not None else None
 
 
@@ -138,7 +139,9 @@ class ReviewScreen(ModalScreen[None]):
             widgets.append(Static(diff_header(d, common), classes="review-file"))
             if d.diff:
                 widgets.append(
-                    Static(Syntax(d.diff, "diff", theme="ansi_dark"), classes="review-diff")
+                    Static(
+                        Syntax(printable(d.diff), "diff", theme="ansi_dark"), classes="review-diff"
+                    )
                 )
             elif d.status in ("binary", "too_large"):
                 widgets.append(Static(Content("  (not shown)"), classes="review-diff"))
@@ -156,7 +159,7 @@ class ReviewScreen(ModalScreen[None]):
             return
         path = str(self.ref.root / first.path)
         self.app.copy_to_clipboard(path)
-        self.notify(f"copied {path}", timeout=3)
+        self.notify(f"copied {path}", timeout=3, markup=False)
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -23,6 +23,19 @@ from textual.widgets.option_list import Option
 if TYPE_CHECKING:
     from kiro_tui.core.deliverable_view import Content as FileContent
 
+_CONTROLS = {c: "\ufffd" for c in (*range(0x00, 0x09), *range(0x0B, 0x20), *range(0x7F, 0xA0))}
+_CONTROLS.update(
+    {ord(c): "\ufffd" for c in "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"}
+)
+
+
+def printable(text: str) -> str:
+    """Repository text made safe to draw: control characters (an escape sequence in a file
+    would reach the terminal) and bidirectional overrides become U+FFFD; tabs and newlines
+    stay."""
+    return text.translate(_CONTROLS)
+
+
 MARKDOWN_LIMIT = 64 << 10  # larger Markdown is shown as plain text (rendering it is slow)
 LEXERS = {"yaml": "yaml", "json": "json"}
 
@@ -78,9 +91,9 @@ class DeliverableViewer(Vertical, can_focus=False):
         note = _note(content)
         if note:
             await body.mount(Static(Content.from_markup(note), classes="viewer-note"))
-        text = content.text
-        if text is None:
+        if content.text is None:
             return
+        text = printable(content.text)
         if content.kind == "markdown" and len(text) <= MARKDOWN_LIMIT:
             await body.mount(Markdown(text, classes="viewer-markdown"))
         elif content.kind in ("yaml", "json", "code"):
@@ -101,9 +114,10 @@ def _file_prompt(label: str, path: str) -> Content:
     """The deliverable's label, then the file's place when it is not simply that name (a file
     in a folder deliverable, or a deliverable with its own path)."""
     name = path.rsplit("/", 1)[-1]
+    label, shown = printable(label), printable(path)
     if name == label:
         return Content.assemble((label, "bold"))
-    return Content.assemble((label, "bold"), "  ", (path, "$text-muted"))
+    return Content.assemble((label, "bold"), "  ", (shown, "$text-muted"))
 
 
 def _note(c: FileContent) -> str:
