@@ -85,7 +85,11 @@ class InboxScreen(ModalScreen[Sel | None]):
         """Show `items` (the highlight stays on the same item while it is there)."""
         from kiro_tui.core.inbox import count_text
 
-        listing = self.query_one(OptionList)
+        listings = self.query(OptionList)
+        if not listings:  # not composed yet: shown on mount
+            self._first = (items, now)
+            return
+        listing = listings.first()
         keep = self.highlighted
         self.items = items
         title = count_text(len(items)) or "nothing needs you"

@@ -93,9 +93,10 @@ class MainScreen(Screen[None]):
 
     # ------------------------------------------------------------------ data coming down
     def watch_snapshot(self, snap: Snapshot | None) -> None:
-        if snap is None or not self.is_mounted:
+        trees = self.query(MilestoneTree)
+        if snap is None or not self.is_mounted or not trees:  # none while the app closes
             return
-        tree = self.query_one(MilestoneTree)
+        tree = trees.first()
         tree.update_snapshot(snap)
         self.query_one(BlockerTable).set_blockers(snap.blockers)
         if self._first_snapshot and snap.state.milestones:
@@ -317,8 +318,8 @@ class MainScreen(Screen[None]):
     # ------------------------------------------------------------------ moving around
     def set_inbox(self, items: tuple[InboxItem, ...]) -> None:
         """The app's inbox changed: the header shows its count (on mount, if not yet)."""
-        if self.is_mounted:
-            self.query_one(KiroHeader).attention = attention_nav.header_attention(items)
+        for header in self.query(KiroHeader):  # none before mount or while the app closes
+            header.attention = attention_nav.header_attention(items)
 
     def action_next(self) -> None:
         """The next inbox item after the selection, in the inbox's order."""
