@@ -20,8 +20,10 @@ from __future__ import annotations
 
 import difflib
 import json
+import logging
 import os
 import re
+import shutil
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -37,6 +39,8 @@ from kiro_tui.core.review_git import decided_tree, tree_files
 from kiro_tui.core.root import MS
 from kiro_tui.core.safewrite import atomic_write, file_lock
 from kiro_tui.core.userstate import read_json
+
+log = logging.getLogger("kiro_tui.review")
 
 REVIEWS = "reviews"
 MAX_COPY_BYTES = 4 << 20  # a larger file is not copied (listed as skipped in the manifest)
@@ -164,6 +168,46 @@ def keep_copy(
         + "\n",
     )
     return dest
+
+
+def phase_files(root: Path, task_id: str, phase: Phase) -> list[tuple[str, str]]:
+    """(deliverable label, file path relative to `root`) of every file of the phase's
+    deliverables, a folder's files in order; a missing deliverable is listed by its path."""
+    out: list[tuple[str, str]] = []
+    for d in phase.deliverables:
+        try:
+            here = dl.resolve(root, task_id, phase.name, d)
+        except InvalidId:
+            continue
+        files = _files_under(here)
+        for f in files or [here]:
+            out.append((d.label, Path(os.path.relpath(f, root)).as_posix()))
+    return out
+
+
+def keep_decided(root: Path, milestone: Milestone | None, task_id: str, phase: str) -> Path | None:
+    """After an approve or reject (the service calls it): keep the deliverables under the digest
+    the decision stored, for a later `d`. Only when the files still have that digest (before and
+    after copying: a copy that raced a writer would lie, so it is dropped); a failure is logged,
+    never raised (the decision is already written). Returns the copy's folder or None."""
+    try:
+        t = milestone.task(task_id) if milestone is not None else None
+        ph = t.phase(phase) if t is not None else None
+        if milestone is None or t is None or ph is None:
+            return None
+        dec = decision(root, milestone, t, ph)
+        if dec.kind not in ("approved", "rejected") or not dec.digest:
+            return None
+        if dl.digest(root, task_id, ph) != dec.digest:
+            return None  # changed since the decision: the copy would not be what was decided
+        dest = keep_copy(root, task_id, ph.name, phase_paths(root, task_id, ph), dec.digest)
+        if dest is not None and dl.digest(root, task_id, ph) != dec.digest:
+            shutil.rmtree(dest, ignore_errors=True)
+            return None
+        return dest
+    except Exception as exc:  # a decision never fails for want of a review copy
+        log.warning("review copy of %s/%s not kept: %s", task_id, phase, exc)
+        return None
 
 
 # ------------------------------------------------------------------------- the decision

@@ -32,6 +32,7 @@ from kiro_tui.core.errors import InvalidFile, KiroError, NotFound, Refused
 from kiro_tui.core.ids import check_id, check_phase, is_valid_id
 from kiro_tui.core.model import Milestone, Phase
 from kiro_tui.core.parse import build_phase
+from kiro_tui.core.review import keep_decided
 from kiro_tui.core.root import MS, find_root
 from kiro_tui.core.safewrite import atomic_write, edit_yaml
 from kiro_tui.core.starters import write_starters
@@ -244,12 +245,14 @@ class Workspace:
         **kw: Any,
     ) -> Outcome:
         out = self._phase_act(mid, task_id, phase, workflow.approve_phase, actor, kw, note)
+        keep_decided(self.root, self.milestone(mid), task_id, phase)  # for `d` (review.py)
         return record_gate_decision(self, out, (mid, task_id, phase), "approved", actor, note)
 
     def reject(
         self, mid: str, task_id: str, phase: str, reason: str, actor: str | None = None, **kw: Any
     ) -> Outcome:
         out = self._phase_act(mid, task_id, phase, workflow.reject_phase, actor, kw, reason)
+        keep_decided(self.root, self.milestone(mid), task_id, phase)
         return record_gate_decision(self, out, (mid, task_id, phase), "rejected", actor, reason)
 
     def block(

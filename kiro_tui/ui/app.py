@@ -7,24 +7,34 @@ from __future__ import annotations
 
 import sys
 import threading
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from textual import work
 from textual.app import App
 from textual.reactive import reactive
+from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
 from kiro_tui.core.clock import Clock  # light: os, time, datetime
 from kiro_tui.core.text import plain
-from kiro_tui.ui.messages import ActionDone, EventsArrived, SnapshotArrived
+from kiro_tui.ui.messages import (
+    ActionDone,
+    DigestReady,
+    EventsArrived,
+    InboxArrived,
+    SnapshotArrived,
+)
 from kiro_tui.ui.screens.main import MainScreen
 
 if TYPE_CHECKING:  # the rest of the core is imported by the workers, after the first frame
     from kiro_tui.core.driving import DriverClaim
     from kiro_tui.core.errors import KiroError
+    from kiro_tui.core.inbox import InboxItem
     from kiro_tui.core.service import Workspace
     from kiro_tui.core.snapshot import Snapshot
+    from kiro_tui.ui.attention import AttentionFeed
     from kiro_tui.ui.source import SnapshotSource
 
 
@@ -71,6 +81,12 @@ class KiroApp(App[int]):
         self.snapshots_applied = 0
         """Snapshots the screen was rebuilt from (for tests and the bench)."""
         """The last action outcome shown to the user (one line)."""
+        self.inbox: tuple[InboxItem, ...] = ()
+        """The attention inbox of snapshot `inbox_seq` (core.inbox order)."""
+        self.inbox_seq = -1
+        self.attention: AttentionFeed | None = None
+        self._away_since: datetime | None = None  # the last visit, when a digest is due
+        self._recheck: Timer | None = None  # when an open item is due to be announced again
 
     # ------------------------------------------------------------------ the workspace
     def workspace(self) -> Workspace:
@@ -121,19 +137,35 @@ class KiroApp(App[int]):
 
         initial_events(self.root / ".milestones", self.post_message)
 
+    def now(self) -> datetime:
+        """The time from the app's clock (injected, else read at the edge by make_app)."""
+        return self.clock.now()
+
     @work(thread=True, group="coordinator", exclusive=True, exit_on_error=False)
     def _start_source(self) -> None:
+        from kiro_tui.core.digest import mark_visit
+        from kiro_tui.ui.attention import AttentionFeed, visit_on_open
         from kiro_tui.ui.source import SnapshotSource
 
         try:
             ws = self.workspace()
             self.call_from_thread(self._apply_personal, ws)
+            self._away_since = visit_on_open(self.root, ws.clock)
+            self.attention = feed = AttentionFeed(self.root, self.post_message, ws.clock)
             self.source = SnapshotSource(
-                ws, self.post_message, watch=self.watching, drive=self.drive
+                ws,
+                self.post_message,
+                watch=self.watching,
+                drive=self.drive,
+                after_snapshot=feed.update,
             )
         finally:
             self._source_ready.set()
-        self.source.run(self.stop_event)
+        try:
+            self.source.run(self.stop_event)
+        finally:
+            feed.close()
+            mark_visit(self.root, ws.clock.now())
 
     def _apply_personal(self, ws: Workspace) -> None:
         """The user config's theme, key map and name."""
@@ -177,6 +209,44 @@ class KiroApp(App[int]):
 
     def on_events_arrived(self, message: EventsArrived) -> None:
         self.main.add_events(message.events, message.initial, message.unreadable)
+
+    def on_inbox_arrived(self, message: InboxArrived) -> None:
+        from kiro_tui.ui.attention import announce
+        from kiro_tui.ui.screens.inbox import InboxScreen
+
+        if message.seq >= self.inbox_seq:
+            self.inbox, self.inbox_seq = message.items, message.seq
+            self.main.set_inbox(message.items)
+            for screen in self.screen_stack:
+                if isinstance(screen, InboxScreen):
+                    screen.set_items(message.items, self.now())
+        announce(self, message.notes)
+        if self._recheck is not None:
+            self._recheck.stop()
+        self._recheck = None
+        if message.recheck_in is not None:  # re-notify an item still open (notify.renotify_after)
+            self._recheck = self.set_timer(message.recheck_in, self._recheck_attention)
+        since, self._away_since = self._away_since, None
+        if since is not None:
+            self._make_digest(since, message.items)
+
+    @work(thread=True, group="attention", exclusive=True, exit_on_error=False)
+    def _recheck_attention(self) -> None:
+        snap, feed = self.snapshot, self.attention
+        if snap is not None and feed is not None:
+            feed.update(snap)
+
+    @work(thread=True, group="digest", exit_on_error=False)
+    def _make_digest(self, since: datetime, items: tuple[InboxItem, ...]) -> None:
+        from kiro_tui.core.digest import build_digest, digest_text
+
+        d = build_digest(self.root / ".milestones", since, self.now(), gates=items)
+        self.post_message(DigestReady(digest_text(d)))
+
+    def on_digest_ready(self, message: DigestReady) -> None:
+        from kiro_tui.ui.screens.digest import DigestScreen
+
+        self.push_screen(DigestScreen(message.text))
 
     def on_action_done(self, message: ActionDone) -> None:
         self._notice(message.text, error=message.error)

@@ -8,9 +8,13 @@ from typing import TYPE_CHECKING
 from textual.message import Message
 
 if TYPE_CHECKING:
+    from kiro_tui.core.deliverable_view import Content
     from kiro_tui.core.deliverables import DeliverableReport
     from kiro_tui.core.events import Event
     from kiro_tui.core.git.repo import CommitInfo
+    from kiro_tui.core.inbox import InboxItem
+    from kiro_tui.core.notify import Notifications
+    from kiro_tui.core.review import FileDiff
     from kiro_tui.core.snapshot import Snapshot
     from kiro_tui.ui.view import Sel
 
@@ -73,3 +77,55 @@ class CommitsLoaded(Message):
         self.commits = commits
         self.note = note
         self.branch = branch
+
+
+class InboxArrived(Message):
+    """The attention inbox of snapshot `seq`, what is new in it to announce (`notes`), and in
+    how many seconds an open item is due to be announced again (`recheck_in`)."""
+
+    def __init__(
+        self,
+        seq: int,
+        items: tuple[InboxItem, ...],
+        notes: Notifications,
+        recheck_in: float | None = None,
+    ) -> None:
+        super().__init__()
+        self.seq = seq
+        self.items = items
+        self.notes = notes
+        self.recheck_in = recheck_in
+
+
+class DigestReady(Message):
+    """'Since you left': the digest's text, to show once at start."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+
+
+class DiffReady(Message):
+    """The diffs of a phase's deliverables since its last decision (`note`: why there are none)."""
+
+    def __init__(self, diffs: list[FileDiff], note: str | None = None) -> None:
+        super().__init__()
+        self.diffs = diffs
+        self.note = note
+
+
+class ContentReady(Message):
+    """The content of one deliverable file, for the review pane."""
+
+    def __init__(self, path: str, content: Content) -> None:
+        super().__init__()
+        self.path = path
+        self.content = content
+
+
+class FilesListed(Message):
+    """The files of a phase's deliverables: (deliverable label, path relative to the root)."""
+
+    def __init__(self, files: list[tuple[str, str]]) -> None:
+        super().__init__()
+        self.files = files

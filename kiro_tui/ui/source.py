@@ -39,7 +39,13 @@ class SnapshotSource:
     """The coordinator behind one app (`drive` only when `watch`: nothing drives otherwise)."""
 
     def __init__(
-        self, ws: Workspace, post: Callable[[Any], object], *, watch: bool, drive: str | None = None
+        self,
+        ws: Workspace,
+        post: Callable[[Any], object],
+        *,
+        watch: bool,
+        drive: str | None = None,
+        after_snapshot: Callable[[Snapshot], None] | None = None,
     ) -> None:
         from kiro_tui.agents.coordinator import Coordinator
 
@@ -49,6 +55,8 @@ class SnapshotSource:
 
         def on_snapshot(s: Snapshot) -> None:
             post(SnapshotArrived(s))
+            if after_snapshot is not None:  # the attention feed: inbox and notifications
+                after_snapshot(s)
 
         def on_events(evs: list[Event]) -> None:
             post(EventsArrived(list(evs)))

@@ -170,36 +170,12 @@ def waiting_phases(state: WorkspaceState) -> Iterator[Sel]:
                     yield Sel(m.id, t.id, p.name)
 
 
-def critical_blockers(snap: Snapshot) -> Iterator[Sel]:
-    """Each critical blocker's place: its milestone, task and phase, or (a file-level one,
-    such as a file that cannot be loaded) its file."""
-    for b in sorted(snap.blockers, key=lambda b: SEVERITY_RANK.get(b.severity, 3)):
-        sel = blocker_sel(b) if b.severity == "critical" else None
-        if sel is not None:
-            yield sel
-
-
 def blocker_sel(b: Blocker) -> Sel | None:
     """Where a blocker is: its milestone, task and phase, else its file."""
     if b.milestone_id:
         return Sel(b.milestone_id, b.task_id, b.phase)
     if b.file:
         return Sel(b.file.rsplit("/", 1)[-1].rsplit(".", 1)[0], file=b.file)
-    return None
-
-
-def next_needing_you(snap: Snapshot, current: Sel | None) -> Sel | None:
-    """The next phase waiting for approval after `current`, then a critical blocker."""
-    items = list(waiting_phases(snap.state))
-    if items:
-        if current in items:
-            return items[(items.index(current) + 1) % len(items)]
-        return items[0]
-    crit = list(critical_blockers(snap))
-    if crit:
-        if current in crit:
-            return crit[(crit.index(current) + 1) % len(crit)]
-        return crit[0]
     return None
 
 

@@ -22,6 +22,16 @@ def _fixed_clock(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("KIRO_TUI_FAKE_NOW", "2026-11-25T15:00:00Z")
 
 
+@pytest.fixture(autouse=True)
+def _no_toasts() -> None:
+    """No notification toast over the screens (the gate waiting at start would get one)."""
+    from kiro_tui.core.notify import user_config_file
+
+    path = user_config_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("notify: {toast: false, bell: false, osc: false}\n", encoding="utf-8")
+
+
 async def _settle(pilot: Any) -> None:
     app = pilot.app
     app.theme = "textual-dark"
@@ -39,19 +49,21 @@ async def _settle(pilot: Any) -> None:
 
 def test_main_screen(seed: Path, snap_compare: Any) -> None:
     """seed-basic: the header (repository `seed`, no branch since it is not a repository,
-    observing, roles stopped); the tree with milestone-001 expanded first (task-001 with a ⚑
+    "⚑ 1 needs you" in the warning colour, observing, roles stopped); the tree with milestone-001 expanded first (task-001 with a ⚑
     gate marker, task-002 in progress, both marked ⛔ blocked, task-003 done, task-004 plain),
     milestone-002, and milestone-000 (completed) last; the detail pane with milestone-001's
     four-segment bar at 47.8%; two warning blockers (task-001 spec waiting 3d6h for approval,
     task-002 design stalled for 3d3h, as a watching app computes them); the log with the fixture's lines, newest at the bottom; the footer with
-    every key."""
+    the keys shown there (i Inbox among them)."""
     assert snap_compare(make_app(seed, watch=False), terminal_size=SIZE, run_before=_settle)
 
 
 def test_approval_modal(seed: Path, snap_compare: Any) -> None:
     """The approval modal over the dashboard after `n` then `a`: it names milestone-001 ›
-    task-001 (Login API) › spec, lists the spec deliverables and criteria, and has an empty note
-    field with "Enter confirms · Escape cancels"."""
+    task-001 (Login API) › spec, the three criteria as ☐ lines, the four spec deliverables
+    with the first one (technical_specification.md, "# Spec / POST /login returns a token.")
+    rendered as Markdown below the list, and an empty note field with "Enter confirms · Escape
+    cancels · Tab: files (d diff, o open, y copy)"."""
 
     async def run_before(pilot: Any) -> None:
         await _settle(pilot)
@@ -63,8 +75,8 @@ def test_approval_modal(seed: Path, snap_compare: Any) -> None:
 
 
 def test_help_screen(seed: Path, snap_compare: Any) -> None:
-    """The help modal listing every key in three groups (Gates and sessions: a x n p s; Moving
-    around: / f l b t; The app: ? q ctrl+p), each with what it does."""
+    """The help modal listing every key in four groups (Gates and sessions: a x n i p s;
+    Review: d o y; Moving around: / f l b t; The app: ? q ctrl+p), each with what it does."""
 
     async def run_before(pilot: Any) -> None:
         await _settle(pilot)

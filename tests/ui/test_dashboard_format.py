@@ -133,13 +133,21 @@ async def test_n_reaches_file_blockers_and_enter_offers_to_open_the_file(
         tree, table = app.query_one(MilestoneTree), app.query_one(BlockerTable)
         crit = [b for b in table.blockers if b.severity == "critical"]
         assert {b.file for b in crit} >= {"active/m-web.yaml", "logs/agent.jsonl"}
-        await pilot.press("n")  # the broken milestone file: its row in the tree
-        assert tree.has_focus and tree.selection == Sel("m-web", file="active/m-web.yaml")
-        await pilot.press("n")  # the log file has no row: its blocker
-        assert table.has_focus and table.current is not None
-        assert table.current.file == "logs/agent.jsonl"
-        await pilot.press("n")  # and round again
-        assert tree.has_focus and tree.selection == Sel("m-web", file="active/m-web.yaml")
+        web = Sel("m-web", file="active/m-web.yaml")
+
+        def where() -> str:
+            if tree.has_focus and tree.selection == web:
+                return "tree row of active/m-web.yaml"  # the broken milestone file: its row
+            if table.has_focus and table.current is not None:
+                return f"blocker of {table.current.file}"  # the log file has no row
+            return "elsewhere"
+
+        reached = []
+        for _ in range(3):  # in the inbox's order (oldest critical first), and round again
+            await pilot.press("n")
+            reached.append(where())
+        assert set(reached[:2]) == {"tree row of active/m-web.yaml", "blocker of logs/agent.jsonl"}
+        assert reached[2] == reached[0]
         await pilot.press("b")
         table.move_cursor(
             row=next(i for i, b in enumerate(table.blockers) if b.file == "active/m-web.yaml")

@@ -100,8 +100,14 @@ async def test_markup_in_repository_text_is_shown_as_text(tmp_path: Path) -> Non
             "the gate waiting again",
         )
         tree.focus()
-        await pilot.press("n", "a")
-        assert isinstance(app.screen, DecisionScreen)
+        gate = Sel(M1, "task-001", "spec")
+        for _ in range(6):  # `n` walks the inbox (critical blockers first) to the gate
+            if tree.selection == gate:
+                break
+            await pilot.press("n")
+        assert tree.selection == gate
+        await pilot.press("a")
+        await wait_for(pilot, lambda: isinstance(app.screen, DecisionScreen), "the modal")
         shown = " ".join(str(w.render()) for w in app.screen.query("Static"))
         assert TITLE in shown and TASK in shown, shown
         await pilot.press("escape")

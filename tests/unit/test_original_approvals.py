@@ -109,7 +109,9 @@ def test_approving_records_the_decision_in_the_request(tmp_path: Path) -> None:
     )
     other_before = other.read_text(encoding="utf-8")
     # the service records the decision itself, right after the phase is approved
-    Workspace.open(root, clock=Clock.from_env()).approve(MID, TID, "design", actor="alice", note="looks right")
+    Workspace.open(root, clock=Clock.from_env()).approve(
+        MID, TID, "design", actor="alice", note="looks right"
+    )
     text = path.read_text(encoding="utf-8")
     data = load_fast(text, path)
     req = data["approval_request"]
@@ -139,7 +141,9 @@ def test_approving_records_the_decision_in_the_request(tmp_path: Path) -> None:
 def test_rejecting_records_rejected(tmp_path: Path) -> None:
     root = make(tmp_path, yq_set(ORIGINAL, "design", "status", '"waiting_approval"'))
     path = write_request(root, "r.yaml", REQUEST)
-    Workspace.open(root, clock=Clock.from_env()).reject(MID, TID, "design", "no threat model", actor="bob")
+    Workspace.open(root, clock=Clock.from_env()).reject(
+        MID, TID, "design", "no threat model", actor="bob"
+    )
     req = load_fast(path.read_text(encoding="utf-8"), path)["approval_request"]
     assert (req["status"], req["decided_by"], req["decision_notes"]) == (
         "rejected",

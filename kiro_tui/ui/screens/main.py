@@ -18,17 +18,12 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import DataTable, Footer, Input
 
-from kiro_tui.ui import keys
+from kiro_tui.ui import attention_nav, keys
 from kiro_tui.ui.messages import ReportReady
 from kiro_tui.ui.screens.decision import Decision, DecisionScreen
 from kiro_tui.ui.screens.help import HelpScreen
-from kiro_tui.ui.view import (
-    Sel,
-    blocker_sel,
-    find_waiting,
-    next_needing_you,
-    ordered_milestones,
-)
+from kiro_tui.ui.screens.review import phase_ref
+from kiro_tui.ui.view import Sel, blocker_sel, find_waiting, ordered_milestones
 from kiro_tui.ui.widgets.blocker_note import BlockerNote
 from kiro_tui.ui.widgets.blocker_table import BlockerTable
 from kiro_tui.ui.widgets.detail import DetailPane
@@ -39,6 +34,7 @@ from kiro_tui.ui.widgets.milestone_tree import MilestoneTree
 if TYPE_CHECKING:  # the core is imported by the workers, after the first frame
     from kiro_tui.core.deliverables import DeliverableReport
     from kiro_tui.core.events import Event
+    from kiro_tui.core.inbox import InboxItem
     from kiro_tui.core.snapshot import Snapshot
     from kiro_tui.ui.app import KiroApp
 
@@ -107,12 +103,14 @@ class MainScreen(Screen[None]):
                 self.add_events(events, initial, unreadable)
             self._pending_events.clear()
         self.watch_snapshot(self.snapshot)
+        self.set_inbox(self.kiro.inbox)
 
     # ------------------------------------------------------------------ data coming down
     def watch_snapshot(self, snap: Snapshot | None) -> None:
-        if snap is None or not self.is_mounted:
+        trees = self.query(MilestoneTree)
+        if snap is None or not self.is_mounted or not trees:  # none while the app closes
             return
-        tree = self.query_one(MilestoneTree)
+        tree = trees.first()
         tree.update_snapshot(snap)
         self.query_one(BlockerTable).set_blockers(snap.blockers)
         self._blocker_note()
@@ -164,11 +162,16 @@ class MainScreen(Screen[None]):
 
     @on(BlockerTable.Jump, "#blockers")
     def _jump(self, message: BlockerTable.Jump) -> None:
+        self._jump_to(message.sel)
+
+    def _jump_to(self, sel: Sel | None) -> None:
         tree = self.query_one(MilestoneTree)
-        if tree.select(message.sel):
+        if sel is None:
+            return
+        if tree.select(sel):
             tree.focus()
         else:
-            self.notify(f"{message.sel.mid} is not in the tree", severity="warning")
+            self.notify(f"{sel.mid} is not in the tree", severity="warning")
 
     def _ask_report(self, sel: Sel, snap: Snapshot) -> None:
         self._report_seq += 1
@@ -238,31 +241,25 @@ class MainScreen(Screen[None]):
 
     def _decide(self, approve: bool) -> None:
         sel = self._selection()
-        if sel is None or self.snapshot is None:
+        if sel is not None:
+            self.decide_on(sel, approve)
+
+    def decide_on(self, sel: Sel, approve: bool) -> None:
+        """The decision modal on the phase waiting under `sel` (also from the inbox)."""
+        if self.snapshot is None:
             return
         target = find_waiting(self.snapshot.state, sel)
         if target is None:
             what = "/".join(x for x in (sel.mid, sel.tid, sel.phase) if x)
             self.notify(f"nothing waiting for approval under {what}", severity="warning")
             return
-        m = self.snapshot.state.milestone(target.mid)
-        t = m.task(target.tid) if m else None
-        p = t.phase(target.phase) if t else None
-        summary = ""
-        if p is not None:
-            summary = (
-                "deliverables: " + ", ".join(d.label for d in p.deliverables)
-                if p.deliverables
-                else "no deliverables listed"
-            )
-            if p.acceptance_criteria:
-                summary += "\ncriteria: " + "; ".join(p.acceptance_criteria)
+        ref = phase_ref(self.kiro.root, self.snapshot, target.mid, target.tid, target.phase)
 
         def done(decision: Decision | None) -> None:
             if decision is not None:
                 self._apply_decision(decision)
 
-        self.app.push_screen(DecisionScreen(target, approve=approve, summary=summary), done)
+        self.app.push_screen(DecisionScreen(target, approve=approve, ref=ref), done)
 
     def action_approve(self) -> None:
         self._decide(True)
@@ -344,12 +341,17 @@ class MainScreen(Screen[None]):
         return result.message
 
     # ------------------------------------------------------------------ moving around
+    def set_inbox(self, items: tuple[InboxItem, ...]) -> None:
+        """The app's inbox changed: the header shows its count (on mount, if not yet)."""
+        for header in self.query(KiroHeader):  # none before mount or while the app closes
+            header.attention = attention_nav.header_attention(items)
+
     def action_next(self) -> None:
-        if self.snapshot is None:
-            return
+        """The next inbox item after the selection (or the blocker under the cursor), in the
+        inbox's order."""
         tree, table = self.query_one(MilestoneTree), self.query_one(BlockerTable)
         here = table.current if table.has_focus else None
-        sel = next_needing_you(self.snapshot, blocker_sel(here) if here else tree.selection)
+        sel = attention_nav.next_item(self.kiro, blocker_sel(here) if here else tree.selection)
         if sel is None:
             self.notify("nothing needs you right now")
             return
@@ -359,6 +361,28 @@ class MainScreen(Screen[None]):
             return
         tree.select(sel)
         tree.focus()
+
+    def action_inbox(self) -> None:
+        from kiro_tui.ui.screens.inbox import InboxScreen
+
+        self.app.push_screen(
+            InboxScreen(attention_nav.current_inbox(self.kiro), self.kiro.now()), self._jump_to
+        )
+
+    # ------------------------------------------------------------------ review
+    def action_diff(self) -> None:
+        attention_nav.show_diff(self.kiro, self.query_one(MilestoneTree).selection)
+
+    def action_open(self) -> None:
+        attention_nav.open_selected(self.kiro, self.query_one(MilestoneTree).selection)
+        self._refresh()  # what the editor changed shows on return
+
+    @work(thread=True, group="actions", exit_on_error=False)
+    def _refresh(self) -> None:
+        self.kiro.source_refresh()
+
+    def action_copy(self) -> None:
+        attention_nav.copy_selected(self.kiro, self.query_one(MilestoneTree).selection)
 
     def action_filter(self) -> None:
         """Filter the tree, or the log's lines when the log has focus (its input opens above

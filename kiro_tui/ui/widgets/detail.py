@@ -212,7 +212,9 @@ class DetailPane(Static):
         if sel.file:
             found = next((b for b in broken.broken_files(snap.state) if b.file == sel.file), None)
             return (
-                broken.detail_markup(found) if found else f"[dim]{markup_text(sel.file)} loads now[/dim]"
+                broken.detail_markup(found)
+                if found
+                else f"[dim]{markup_text(sel.file)} loads now[/dim]"
             )
         m = snap.state.milestone(sel.mid)
         if m is None:

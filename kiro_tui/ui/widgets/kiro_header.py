@@ -54,12 +54,28 @@ def git_markup(git: GitInfo) -> str:
     return " ".join([where, *counts]) + "   "
 
 
+def attention_markup(count: int, critical: bool) -> str:
+    """`⚑ 3 need you` (bold, in the error colour when one is critical), then three spaces;
+    nothing when nothing waits. The words carry the meaning; the colour only adds to it."""
+    if count <= 0:
+        return ""
+    from kiro_tui.core.inbox import count_text
+
+    colour = "$error" if critical else "$warning"
+    return f"[b {colour}]⚑ {count_text(count)}[/]   "
+
+
 class KiroHeader(Static):
     """One line at the top; set `snapshot`. Everything, the repository's state included
     (`Snapshot.git`), comes from the snapshot: no IO here."""
 
     snapshot: reactive[Snapshot | None] = reactive(None)
     """What to show."""
+    attention: reactive[tuple[int, bool]] = reactive((0, False))
+    """The inbox: how many items, and whether one is critical (the words say it too)."""
+
+    def watch_attention(self) -> None:
+        self.watch_snapshot(self.snapshot)
 
     def watch_snapshot(self, snap: Snapshot | None) -> None:
         if snap is None:
@@ -76,7 +92,7 @@ class KiroHeader(Static):
             roles.append(f"[{colour}]{short}:{markup_text(status)}[/]")
         self.update(
             Content.from_markup(
-                f"[b]kiro-tui[/b]  {repo}  {git_markup(snap.git)}"
+                f"[b]kiro-tui[/b]  {repo}  {git_markup(snap.git)}{attention_markup(*self.attention)}"
                 f"[{SESSION_COLOUR[state]}][b]{state}[/b]{drive}[/]   " + " ".join(roles)
             )
         )
