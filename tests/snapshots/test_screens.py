@@ -43,8 +43,30 @@ async def _settle(pilot: Any) -> None:
         ),
         "data on screen",
     )
+    # the inbox of that snapshot (header count, blocker note) has arrived too
+    await wait_for(pilot, lambda: app.inbox_seq == app.snapshot.seq, "the inbox")
+    table = app.query_one("#blockers")
+    await wait_for(
+        pilot, lambda: table.row_count == len(app.snapshot.blockers), "the blockers' rows"
+    )
+    note = app.query_one("#blocker-note")
+    main = app.query_one("#blockers").screen
+
+    def note_settled() -> bool:
+        roomy = not main.has_class("-short") or table.has_focus
+        return note.shown == (table.current if roomy else None)
+
+    await wait_for(pilot, note_settled, "the selected blocker's note")
+    # the table sizes its columns from new rows when it is next idle (Textual's DataTable)
+    await wait_for(
+        pilot,
+        lambda: not table._require_update_dimensions and not table._new_rows,
+        "the blockers' column widths",
+    )
     await app.workers.wait_for_complete()
     await pilot.pause()
+    await pilot.wait_for_scheduled_animations()
+    await pilot.pause()  # the table's column widths follow its rows on the next refresh
 
 
 def test_main_screen(seed: Path, snap_compare: Any) -> None:

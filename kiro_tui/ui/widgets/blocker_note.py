@@ -6,8 +6,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from textual.content import Content
-from textual.markup import escape
 from textual.widgets import Static
+
+from kiro_tui.ui.view import markup_text
 
 if TYPE_CHECKING:
     from kiro_tui.core.snapshot import Blocker
@@ -17,14 +18,18 @@ def note_markup(b: Blocker | None) -> str:
     if b is None:
         return ""
     where = "/".join(x for x in (b.milestone_id, b.task_id, b.phase) if x) or (b.file or "")
-    head = f"[b]{escape(where)}[/b]: " if where and where not in b.message else ""
-    tail = f"\n[dim]→ {escape(b.suggestion)}[/dim]" if b.suggestion else ""
-    return f"{head}{escape(b.message)}{tail}"
+    head = f"[b]{markup_text(where)}[/b]: " if where and where not in b.message else ""
+    tail = f"\n[dim]→ {markup_text(b.suggestion)}[/dim]" if b.suggestion else ""
+    return f"{head}{markup_text(b.message)}{tail}"
 
 
 class BlockerNote(Static):
     """Shows one blocker in full; hidden when there is none."""
 
+    shown: Blocker | None = None
+    """The blocker on show (None when hidden)."""
+
     def show(self, b: Blocker | None) -> None:
+        self.shown = b
         self.display = b is not None
         self.update(Content.from_markup(note_markup(b)))
