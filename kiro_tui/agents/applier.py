@@ -20,6 +20,7 @@ from kiro_tui.agents.actions import (
     LOG,
     OPEN_BLOCKER,
     RESOLVE_BLOCKER,
+    RUN_PHASE,
     START_PHASE,
     WRITE_PROGRESS,
     Action,
@@ -145,10 +146,12 @@ class ActionApplier:
         path = sessions.role_log_path(ws.root, sid, a.role)
         if a.kind == START_PHASE:
             ws.start_phase(mid, a.task_id or "", a.phase or "", ACTOR, role=a.role, log_path=path)
-            m = ws.milestone(mid)
+        elif a.kind == RUN_PHASE:
+            m = ws.milestone(mid)  # fresh: the run's prompt is made from what the file says
             t = m.task(a.task_id or "") if m else None
-            if t is not None:
-                self.runner.start(t, a.phase or "")
+            if m is None or t is None:
+                return 0
+            self.runner.start(m, t, a.phase or "")
         elif a.kind == COMPLETE_PHASE:
             ws.complete_phase(
                 mid, a.task_id or "", a.phase or "", ACTOR, role=a.role, log_path=path

@@ -160,6 +160,12 @@ def detect(snap: Snapshot, now: datetime) -> list[Blocker]:
                 since=ev.timestamp,
             )
         )
+    for b in snap.run_blockers:  # while the phase its run ended badly stays blocked
+        rm = snap.state.milestone(b.milestone_id or "")
+        rt = rm.task(b.task_id or "") if rm else None
+        rph = rt.phase(b.phase or "") if rt else None
+        if rph is not None and rph.status == "blocked":
+            out.append(b)
     for key, err in sorted(snap.failures.items()):
         if key.startswith("git_integration "):
             out.append(_git_blocker(key, err, snap.driving))
