@@ -353,17 +353,18 @@ class Coordinator:
                     break
                 wrote += n
                 snap = self._build()
-        if not snap.paused:
-            for role in ROLES[1:]:
-                acts = MODULES[role].decide(snap, now, memory[role])
-                wrote += self.applier.apply_all(role, acts, snap, self._stopping)
-            if wrote == 0 and (m.finished or (snap.state.milestone(m.id) or m).finished):
-                # done and quiet: stop driving (the CLI exits, the dashboard keeps observing)
-                if self.exit_when_complete:
-                    self._done = True
-                else:
-                    self._release()
-                    return replace(snap, driving=None, roles=self.applier.roles)
+        # paused, only the blocker detector still says why an agent run paused the milestone
+        for role in ROLES[1:] if not snap.paused else ("blocker_detector",):
+            acts = MODULES[role].decide(snap, now, memory[role])
+            wrote += self.applier.apply_all(role, acts, snap, self._stopping)
+        done = m.finished or (snap.state.milestone(m.id) or m).finished
+        if not snap.paused and wrote == 0 and done:
+            # done and quiet: stop driving (the CLI exits, the dashboard keeps observing)
+            if self.exit_when_complete:
+                self._done = True
+            else:
+                self._release()
+                return replace(snap, driving=None, roles=self.applier.roles)
         self.applier.note_git_idle(snap)
         self.applier.set_status("paused" if snap.paused else "running")
         return replace(snap, roles=self.applier.roles)

@@ -81,20 +81,33 @@ class RunsBridge:
     @property
     def manager(self) -> RunManager:
         if self._mgr is None:
-            settings = self._settings
-            if settings is None:
-                settings, problems = load_settings(self.ws.root)
-                self.problems = [str(p) for p in problems]
-                for line in self.problems:
-                    self._log({"event": "executor_config", "level": "warning", "message": line})
             self._mgr = RunManager(
                 self.ws.root,
-                settings,
+                self._settings or self._load(),
                 on_event=self._on_event,
                 on_outcome=self._on_outcome,
                 environ=self._environ,
             )
         return self._mgr
+
+    def _load(self) -> ExecutorSettings:
+        settings, problems = load_settings(self.ws.root)
+        lines = [str(p) for p in problems]
+        if lines != self.problems:
+            for line in lines:
+                self._log({"event": "executor_config", "level": "warning", "message": line})
+        self.problems = lines
+        return settings
+
+    def _reload(self) -> None:
+        """The settings as the files say now: an edited config takes effect (and needs
+        trust again) for the next run, once no run of the old settings is going on."""
+        if self._settings is not None or self._mgr is None or self._mgr.active():
+            return
+        fresh = self._load()
+        if fresh != self._mgr.settings:
+            self._mgr.close()
+            self._mgr = None
 
     def begin(self, milestone_id: str, session_id: str) -> None:
         """Driving `milestone_id` starts: stop and mark interrupted what a crashed driver
@@ -113,6 +126,7 @@ class RunsBridge:
         reason = ph.rejection_reason if rejected and ph else None
         with self._lock:
             self._failures.pop(key, None)
+        self._reload()
         self.manager.start(milestone, task, phase, resume_of=resume_of, reason=reason)
 
     # ------------------------------------------------------------------ looking

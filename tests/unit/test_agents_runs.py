@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from kiro_tui.core.runs import records
 from kiro_tui.core.runs.groups import become_subreaper
 from tests.unit.agents_support import (
     Driver,
@@ -21,6 +22,7 @@ from tests.unit.agents_support import (
     no_orphans,
     phase_of,
     runs_of,
+    set_repo_executor,
 )
 from tests.unit.test_agents_coordinator import role_events, wait_for
 
@@ -108,7 +110,20 @@ def test_failing_verification_blocks_the_phase_with_a_blocker(
     assert not any(  # no second, generic blocker for the same end
         e.raw.get("kind") == "error_event" for e in role_events(root, "blockers.jsonl")
     )
-    assert [r.status for r in runs_of(root, "a", "design")] == ["blocked"]
+    [rec] = runs_of(root, "a", "design")
+    assert rec.status == "blocked"
+    # the CLI: the list, its JSON, one run's stream with the verify output; one-line errors
+    listed = kiro(root, "runs", "m").stdout
+    assert rec.run_id in listed and "verification_failed" in listed and "$" in listed
+    [as_json] = json.loads(kiro(root, "runs", "--json").stdout)
+    assert as_json["run_id"] == rec.run_id and as_json["status"] == "blocked"
+    shown = kiro(root, "runs", "show", rec.run_id).stdout
+    assert "tool Write" in shown and "[verify] check line 59" in shown
+    assert "[verify] exit code 3" in shown and "result: " in shown
+    for bad in (["runs", "show", "nope"], ["runs", "show", "../x"], ["runs", "show"]):
+        res = kiro(root, *bad, check=False)
+        assert res.returncode in (1, 2) and res.stderr.count("\n") == 1, res.stderr
+        assert "Traceback" not in res.stderr
     run.proc.send_signal(signal.SIGTERM)
     assert run.finish() == 0
     no_orphans(tmp_path, root)
@@ -192,3 +207,137 @@ def test_sigkill_of_the_driver_mid_run_leaves_no_orphan_and_the_phase_finishes(
     again.proc.send_signal(signal.SIGTERM)
     assert again.finish() == 0
     no_orphans(tmp_path, root)
+
+
+AGENT_SCRIPT = """\
+import json, os
+from pathlib import Path
+with open("ran.txt", "a") as fh:
+    fh.write("ran\\n")
+for d in json.loads(os.environ["KIRO_DELIVERABLES"]):
+    p = Path(d)
+    if not p.suffix:
+        p = p / "README.md"
+    p.parent.mkdir(parents=True, exist_ok=True)
+    p.write_text("title: real\\n" if p.suffix == ".yaml" else "# Real\\n\\nreal content\\n")
+print("done")
+"""
+
+
+def test_an_untrusted_repo_preset_never_runs_runs_after_trust_and_not_after_an_edit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tmp_path / "repo"
+    preset = {"argv": [sys.executable, "tools/agent.py"]}
+    ws = agents_workspace(
+        root, monkeypatch, ("a",), repo_executor={"agent": "mine", "presets": {"mine": preset}}
+    )
+    (root / "tools").mkdir()
+    script = root / "tools/agent.py"
+    script.write_text(AGENT_SCRIPT)
+    ran = root / "ran.txt"
+    run = drive(root)
+    wait_for(is_(ws, "a", "design", "blocked"), "a design blocked: untrusted")
+    assert not ran.exists()  # the repository's command never ran
+    got = wait_for(lambda: blocker_of(root, "executor_untrusted"), "an executor_untrusted blocker")
+    assert isinstance(got, dict) and any("preset mine" in x for x in got["lines"])
+    show = kiro(root, "trust", "--show")
+    assert "preset mine" in show.stdout and "tools/agent.py" in show.stdout
+    assert "NOT trusted" in show.stdout
+    refused = kiro(root, "trust", check=False)  # no terminal to confirm on
+    assert refused.returncode == 1 and refused.stderr.count("\n") == 1
+    kiro(root, "trust", "--yes")
+    assert "status: trusted" in kiro(root, "trust", "--show").stdout
+    kiro(root, "phase", "unblock", "m", "a", "design")
+    wait_for(is_(ws, "a", "design", "waiting_approval"), "a design done by the trusted preset")
+    assert ran.read_text().count("ran") == 1
+    # an edit of the script it names: untrusted again, nothing runs
+    script.write_text(AGENT_SCRIPT + "# edited\n")
+    assert "NOT trusted" in kiro(root, "trust", "--show").stdout
+    kiro(root, "approve", "m", "a", "design")
+    wait_for(is_(ws, "a", "spec", "blocked"), "a spec blocked: untrusted after the edit")
+    assert ran.read_text().count("ran") == 1
+    # trusted again, then an edit of the config: not run either
+    kiro(root, "trust", "--yes")
+    kiro(root, "phase", "unblock", "m", "a", "spec")
+    wait_for(is_(ws, "a", "spec", "waiting_approval"), "a spec done after trusting again")
+    assert ran.read_text().count("ran") == 2
+    set_repo_executor(
+        root,
+        {"agent": "mine", "presets": {"mine": {"argv": [sys.executable, "tools/agent.py", "x"]}}},
+    )
+    kiro(root, "approve", "m", "a", "spec")
+    wait_for(is_(ws, "a", "task", "blocked"), "a task blocked: the config was edited")
+    assert ran.read_text().count("ran") == 2
+    assert "forgotten" in kiro(root, "untrust").stdout
+    assert "was not trusted" in kiro(root, "untrust").stdout
+    run.proc.send_signal(signal.SIGTERM)
+    assert run.finish() == 0
+
+
+def blocker_of(root: Path, kind: str) -> dict | None:
+    for e in role_events(root, "blockers.jsonl"):
+        if e.event == "blocker_detected" and e.raw.get("kind") == kind:
+            return e.raw
+    return None
+
+
+def test_an_agent_that_asks_gets_an_agent_needs_input_blocker(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tmp_path / "repo"
+    ws = agents_workspace(root, monkeypatch, ("a",), scenario="ask")
+    run = drive(root)
+    wait_for(is_(ws, "a", "design", "blocked"), "a design blocked")
+    got = wait_for(lambda: blocker_of(root, "agent_needs_input"), "an agent_needs_input blocker")
+    assert isinstance(got, dict) and got["phase"] == "design"
+    evs = [e.event for e in role_events(root, "execution.jsonl")]
+    assert "needs_input" in evs and "run_finished" in evs
+    assert len(runs_of(root)) == 1  # never answered, never retried
+    run.proc.send_signal(signal.SIGTERM)
+    assert run.finish() == 0
+    no_orphans(tmp_path, root)
+
+
+def test_a_run_over_budget_is_stopped_the_milestone_paused_and_blocked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tmp_path / "repo"
+    ws = agents_workspace(
+        root, monkeypatch, ("a",), scenario="expensive", user={"budget": {"phase": {"usd": 1}}}
+    )
+    run = drive(root)
+    wait_for(is_(ws, "a", "design", "blocked"), "a design blocked")
+    wait_for(lambda: ws.load().milestone("m").status == "paused", "the milestone paused")  # type: ignore[union-attr]
+    got = wait_for(lambda: blocker_of(root, "budget_exceeded"), "a budget_exceeded blocker")
+    assert isinstance(got, dict) and "budget_exceeded" in got["message"]
+    [rec] = runs_of(root)
+    assert rec.status == "blocked" and rec.outcome == "budget_exceeded"
+    assert rec.usage.cost_usd is not None and rec.usage.cost_usd >= 1
+    run.proc.send_signal(signal.SIGTERM)
+    assert run.finish() == 0
+    no_orphans(tmp_path, root)
+
+
+def test_a_rejection_runs_the_phase_again_with_the_reason_through_resume(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tmp_path / "repo"
+    ws = agents_workspace(root, monkeypatch, ("a",))
+    run = drive(root)
+    wait_for(is_(ws, "a", "design", "waiting_approval"), "a design at its gate")
+    [first] = runs_of(root)
+    kiro(root, "reject", "m", "a", "design", "--reason", "Add the sequence diagram")
+    wait_for(is_(ws, "a", "design", "in_progress"), "a design sent back")
+    # run again, resuming the agent's session, with the reason; its new work is at the gate
+    wait_for(is_(ws, "a", "design", "waiting_approval"), "a design at its gate again")
+    second = next(r for r in runs_of(root) if r.run_id != first.run_id)
+    assert second.resume_of == first.run_id and second.reason == "Add the sequence diagram"
+    assert second.status == "succeeded"
+    assert second.argv[second.argv.index("--resume") + 1] == first.session_id
+    prompt = (records.run_dir(root, second.run_id) / "prompt.md").read_text()
+    assert "asked for changes: Add the sequence diagram" in prompt
+    data_model = root / ".milestones/deliverables/a/design/data_model.md"
+    assert "Add the sequence diagram" in data_model.read_text()
+    run.proc.send_signal(signal.SIGTERM)
+    assert run.finish() == 0

@@ -203,9 +203,15 @@ def _git_blocker(key: str, err: str, mid: str | None) -> Blocker:
 
 
 def decide(snap: Snapshot, now: datetime, memory: Memory) -> list[Action]:
-    if not snap.driving or snap.paused:
+    """Open and resolve blockers. While paused only the blockers of agent runs are opened
+    (a budget overrun pauses the milestone: that blocker must still be said); none resolve."""
+    if not snap.driving:
         return []
-    current = {b.blocker_id: b for b in detect(snap, now)}
+    found = detect(snap, now)
+    if snap.paused:
+        runs = {b.blocker_id for b in snap.run_blockers}
+        found = [b for b in found if b.blocker_id in runs]
+    current = {b.blocker_id: b for b in found}
     known = recall(memory, "open")
     out: list[Action] = []
     for bid, b in current.items():
@@ -228,7 +234,7 @@ def decide(snap: Snapshot, now: datetime, memory: Memory) -> list[Action]:
                 )
             )
     for bid, rec in known.items():
-        if bid not in current:
+        if bid not in current and not snap.paused:
             out.append(
                 Action(
                     RESOLVE_BLOCKER,
