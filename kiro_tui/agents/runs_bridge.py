@@ -188,6 +188,18 @@ class RunsBridge:
     def _apply(self, key: Key, out: Outcome, req: RunRequest) -> int:
         mid, tid, phase = key
         kw: dict[str, Any] = {"role": ROLE, "log_path": self._role_log()}
+        if not self._in_progress(key):  # moved meanwhile (by a person): the run's end is moot
+            self._log(
+                {
+                    "event": "run_outcome_ignored",
+                    "task_id": tid,
+                    "phase": phase,
+                    "message": f"run {out.run_id} ended {out.status}, but {tid} {phase} is "
+                    "no longer in progress: nothing changed",
+                },
+                mid,
+            )
+            return 1
         if out.status == "succeeded":
             try:
                 self.ws.complete_phase(mid, tid, phase, ACTOR, **kw)
@@ -200,6 +212,12 @@ class RunsBridge:
         if out.kind == "executor_untrusted":
             lines = tuple(describe(self.ws.root, self.manager.settings))
         return self._block(key, run_blockers.failure(out.run_id, out.kind, out.reason, lines), kw)
+
+    def _in_progress(self, key: Key) -> bool:
+        m = self.ws.milestone(key[0])
+        t = m.task(key[1]) if m else None
+        ph = t.phase(key[2]) if t else None
+        return ph is not None and ph.status == "in_progress"
 
     def _stopping_reason(self, out: Outcome) -> bool:
         rec = records.read(self.ws.root, out.run_id)
