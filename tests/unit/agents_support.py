@@ -22,7 +22,7 @@ from ruamel.yaml import YAML
 from kiro_tui.core.config import user_config_dir
 from kiro_tui.core.runs import records
 from kiro_tui.core.service import Workspace
-from tests.fakes import fake_agent
+from kiro_tui.demo import fake_agent
 from tests.unit.test_runs_support import FAST, alive, assert_no_orphans, recorded_pids
 
 REPO = Path(__file__).resolve().parents[2]
