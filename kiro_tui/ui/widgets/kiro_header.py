@@ -9,6 +9,7 @@ from textual.markup import escape
 from textual.reactive import reactive
 from textual.widgets import Static
 
+from kiro_tui.ui.agent_marks import header_markup
 from kiro_tui.ui.view import session_state
 
 if TYPE_CHECKING:
@@ -76,6 +77,7 @@ class KiroHeader(Static):
         self.update(
             Content.from_markup(
                 f"[b]kiro-tui[/b]  {repo}  {git_markup(snap.git)}"
-                f"[{SESSION_COLOUR[state]}][b]{state}[/b]{drive}[/]   " + " ".join(roles)
+                f"[{SESSION_COLOUR[state]}][b]{state}[/b]{drive}[/]   {header_markup(snap)}"
+                + " ".join(roles)
             )
         )
