@@ -46,11 +46,14 @@ def enable(root: Path, interval: float = 2.5) -> DemoAgents:
     if "\nexecutor:" not in text:
         cfg.write_text(text.rstrip("\n") + "\n" + SETTINGS, encoding="utf-8")
     bin_dir = fake_agent.install(Path(tempfile.mkdtemp(prefix="kiro-demo-bin-")))
-    env = {
-        "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
+    pacing = {
         "FAKE_AGENT_SCENARIO": "slow",
         "FAKE_AGENT_SLOW_LINES": "6",
         "FAKE_AGENT_SLOW_INTERVAL": str(max(0.05, interval / 2)),
+    }
+    env = {  # FAKE_AGENT_* already set (a benchmark's scenario) are kept
+        "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
+        **{k: os.environ.get(k) or v for k, v in pacing.items()},
     }
     saved = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
