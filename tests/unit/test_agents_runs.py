@@ -120,6 +120,7 @@ def test_failing_verification_blocks_the_phase_with_a_blocker(
     shown = kiro(root, "runs", "show", rec.run_id).stdout
     assert "tool Write" in shown and "[verify] check line 59" in shown
     assert "[verify] exit code 3" in shown and "result: " in shown
+    assert kiro(root, "runs", "show", rec.run_id, "--follow").stdout == shown  # over: it ends
     for bad in (["runs", "show", "nope"], ["runs", "show", "../x"], ["runs", "show"]):
         res = kiro(root, *bad, check=False)
         assert res.returncode in (1, 2) and res.stderr.count("\n") == 1, res.stderr
