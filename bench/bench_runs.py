@@ -1,7 +1,10 @@
 """Agent runs (issue 9): start/stop cycles with zero orphans, spawn-to-first-log-line overhead
-against spawning `true`, and lines per second from the agent to raw.jsonl.
+against spawning `true`, and lines per second from the agent to raw.jsonl; then the whole
+driver (`kiro-tui run` as a subprocess, the fake agent as `claude`, see `bench_runs_driver`):
+driver start to the first run log line, lines per second agent -> execution.jsonl, and the
+driver's RSS with 4 concurrent runs against the same driver with none.
 
-    python bench/bench_runs.py [--cycles 100] [--samples 20] [--lines 10000]
+    python bench/bench_runs.py [--cycles 100] [--samples 20] [--lines 10000] [--no-driver]
 
 Prints min / median / max; asserts nothing about time (orphans are counted and reported).
 """
@@ -148,6 +151,7 @@ def main() -> None:
     ap.add_argument("--cycles", type=int, default=100)
     ap.add_argument("--samples", type=int, default=20)
     ap.add_argument("--lines", type=int, default=10000)
+    ap.add_argument("--no-driver", action="store_true", help="only the engine's rows")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         base = Path(tmp)
@@ -155,6 +159,10 @@ def main() -> None:
         overhead(base, args.samples)
         throughput(base, args.lines, 5)
         cycles(base, args.cycles)
+        if not args.no_driver:
+            import bench_runs_driver
+
+            bench_runs_driver.run_all(base, args.lines, max(3, args.samples // 4))
 
 
 if __name__ == "__main__":

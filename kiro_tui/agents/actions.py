@@ -17,6 +17,7 @@ from kiro_tui.core.snapshot import Blocker
 # Action kinds the coordinator knows how to apply.
 START_PHASE = "start_phase"
 COMPLETE_PHASE = "complete_phase"
+RUN_PHASE = "run_phase"  # an agent run of the phase (issue 9)
 COMPLETE_MILESTONE = "complete_milestone"
 WRITE_PROGRESS = "write_progress"  # payload: Progress
 LOG = "log"  # payload: LogLine

@@ -20,6 +20,7 @@ from kiro_tui.agents.actions import (
     LOG,
     OPEN_BLOCKER,
     RESOLVE_BLOCKER,
+    RUN_PHASE,
     START_PHASE,
     WRITE_PROGRESS,
     Action,
@@ -177,14 +178,7 @@ class ActionApplier:
             )
         except Exception as exc:
             return [(0, exc)] * len(group)
-        started = [a for a, e in zip(group, errors, strict=True) if e is None]
-        self.writes += len(started)
-        if any(a.kind == START_PHASE for a in started):
-            m = ws.milestone(mid)
-            for a in started:
-                t = m.task(a.task_id or "") if m and a.kind == START_PHASE else None
-                if t is not None:
-                    self.runner.start(t, a.phase or "")
+        self.writes += sum(e is None for e in errors)  # agents start with RUN_PHASE
         return [(int(e is None), e) for e in errors]
 
     def _apply(self, a: Action) -> int:
@@ -192,10 +186,12 @@ class ActionApplier:
         path = sessions.role_log_path(ws.root, sid, a.role)
         if a.kind == START_PHASE:
             ws.start_phase(mid, a.task_id or "", a.phase or "", ACTOR, role=a.role, log_path=path)
-            m = ws.milestone(mid)
+        elif a.kind == RUN_PHASE:
+            m = ws.milestone(mid)  # fresh: the run's prompt is made from what the file says
             t = m.task(a.task_id or "") if m else None
-            if t is not None:
-                self.runner.start(t, a.phase or "")
+            if m is None or t is None:
+                return 0
+            self.runner.start(m, t, a.phase or "")
         elif a.kind == COMPLETE_PHASE:
             ws.complete_phase(
                 mid, a.task_id or "", a.phase or "", ACTOR, role=a.role, log_path=path

@@ -43,6 +43,9 @@ class Driving:
     failures: Mapping[str, str] = field(default_factory=dict)
     refusal: Blocker | None = None
     roles: Mapping[str, RoleStatus] | None = None  # None: read the observed session's file
+    agents: bool = False  # agents do the phases' work (issue 9)
+    runs: Mapping[tuple[str, str, str], str] = field(default_factory=dict)
+    run_blockers: tuple[Blocker, ...] = ()
 
 
 def empty_snapshot(ws: Workspace) -> Snapshot:
@@ -85,6 +88,8 @@ class SnapshotBuilder:
     def _track_error(self, ev: Event) -> None:
         if ev.role == "blocker_detector" or ev.event.startswith("blocker_"):
             return
+        if ev.level in ERROR_LEVELS and "run_id" in ev.data:
+            return  # an agent run's end: its phase is blocked with a blocker of its own
         if ev.level in ERROR_LEVELS:
             self._open_errors[(ev.source, ev.task_id, ev.phase, ev.event)] = ev
             return
@@ -141,6 +146,9 @@ class SnapshotBuilder:
             failures=MappingProxyType(dict(d.failures)),
             active_since=d.active_since if d.milestone_id else None,
             scope=scope,
+            agents=d.agents and bool(d.milestone_id),
+            runs=MappingProxyType(dict(d.runs)),
+            run_blockers=d.run_blockers,
         )
         found = [blockers.since_of(d.blocker_memory, b) for b in blockers.detect(snap, now)]
         if d.refusal is not None:

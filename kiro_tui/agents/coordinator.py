@@ -13,7 +13,7 @@ Interface (the dashboard and `kiro-tui run` rely on it)::
 
 `exit_when_complete=True` ends `run` once the driven milestone is completed and the roles are
 quiet (`kiro-tui run`; otherwise the coordinator stops driving and keeps observing); `runner=`
-an `executor.AgentRunner` (default: from `Config.executor`, a no-op). `start_driving(mid)` is
+an `executor.AgentRunner` (default `runs_bridge.make_runner`). `start_driving(mid)` is
 the synchronous form of `drive` (raises Refused), used by the CLI. Counters `writes` and
 `cycles` are for tests and the bench.
 
@@ -41,6 +41,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 
+from kiro_tui.agents import runs_bridge
 from kiro_tui.agents.applier import ACTOR, ActionApplier
 from kiro_tui.agents.builder import Driving, SnapshotBuilder, empty_snapshot
 from kiro_tui.agents.decision_guard import DecisionGuard
@@ -87,7 +88,8 @@ class Coordinator:
         self.debounce_ms = debounce_ms
         self.step_ms = step_ms
         self.exit_when_complete = exit_when_complete
-        self.runner = runner or executor.make_runner(ws.config.executor)
+        self.runner = runner or runs_bridge.make_runner(ws)
+        self.runner.bind(self.wake)
         self.builder = SnapshotBuilder(ws)
         self.applier = ActionApplier(ws, self.runner)
         self.guard = DecisionGuard(ws)
@@ -196,6 +198,7 @@ class Coordinator:
             self._active_since = time.time()
             self._was_paused = None
             self.applier.start(mid, claim.session_id)
+            self.runner.begin(mid, claim.session_id)
             self.applier.log(
                 "task_executor",
                 {
@@ -302,6 +305,9 @@ class Coordinator:
             self.applier.failures,
             self._refusal,
             self.applier.roles,
+            self.runner.enabled,
+            self.runner.runs(),
+            self.runner.blockers(),
         )
 
     def _build(self) -> Snapshot:
@@ -347,23 +353,26 @@ class Coordinator:
             for _ in range(8):
                 if self._stopping():
                     break
+                settled = self.runner.settle()  # the ends of agent runs, through the service
+                snap = self._build() if settled else snap
                 acts = executor.decide(snap, now, memory["task_executor"])
-                n = self.applier.apply_all("task_executor", acts, snap, self._stopping)
+                n = settled + self.applier.apply_all("task_executor", acts, snap, self._stopping)
                 if not n:
                     break
                 wrote += n
                 snap = self._build()
-        if not snap.paused:
-            for role in ROLES[1:]:
-                acts = MODULES[role].decide(snap, now, memory[role])
-                wrote += self.applier.apply_all(role, acts, snap, self._stopping)
-            if wrote == 0 and (m.finished or (snap.state.milestone(m.id) or m).finished):
-                # done and quiet: stop driving (the CLI exits, the dashboard keeps observing)
-                if self.exit_when_complete:
-                    self._done = True
-                else:
-                    self._release()
-                    return replace(snap, driving=None, roles=self.applier.roles)
+        # paused, only the blocker detector still says why an agent run paused the milestone
+        for role in ROLES[1:] if not snap.paused else ("blocker_detector",):
+            acts = MODULES[role].decide(snap, now, memory[role])
+            wrote += self.applier.apply_all(role, acts, snap, self._stopping)
+        done = m.finished or (snap.state.milestone(m.id) or m).finished
+        if not snap.paused and wrote == 0 and done:
+            # done and quiet: stop driving (the CLI exits, the dashboard keeps observing)
+            if self.exit_when_complete:
+                self._done = True
+            else:
+                self._release()
+                return replace(snap, driving=None, roles=self.applier.roles)
         self.applier.note_git_idle(snap)
         self.applier.set_status("paused" if snap.paused else "running")
         return replace(snap, roles=self.applier.roles)

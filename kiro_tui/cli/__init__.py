@@ -13,10 +13,10 @@ import sys
 from typing import Any, NoReturn
 
 from kiro_tui import __version__
-from kiro_tui.cli import demo, git, inbox, milestones, run
+from kiro_tui.cli import demo, git, inbox, milestones, run, runs
 from kiro_tui.cli.call import Call
 
-COMMANDS = (milestones, run, git, inbox, demo)
+COMMANDS = (milestones, run, runs, git, inbox, demo)
 
 
 class _Parser(argparse.ArgumentParser):

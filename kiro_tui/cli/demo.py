@@ -1,4 +1,6 @@
-"""`kiro-tui demo`: build a demo workspace, run its stand-in agent, open the dashboard on it."""
+"""`kiro-tui demo`: build a demo workspace, open the dashboard driving it; the executor runs
+the stand-in agent (`kiro_tui.demo.fake_agent`) for every phase (`--no-agents`: the older
+simulated writer instead)."""
 
 from __future__ import annotations
 
@@ -15,8 +17,11 @@ def register(sub: Any) -> None:
     s.add_argument("--path", metavar="DIR", help="build the demo here and keep it")
     s.add_argument("--no-ui", action="store_true", help="only build the workspace")
     s.add_argument("--no-git", action="store_true", help="do not make it a git repository")
+    s.add_argument("--interval", type=float, default=2.5, help="seconds between the agent's steps")
     s.add_argument(
-        "--interval", type=float, default=2.5, help="seconds between the simulated agent's steps"
+        "--no-agents",
+        action="store_true",
+        help="no agent runs: a simulated writer does the work (the demo before issue 9)",
     )
     s.set_defaults(handler=run_demo)
 
@@ -38,14 +43,20 @@ def run_demo(call: Call) -> int:
         if args.no_ui:
             print(f"demo workspace in {root}")
             return 0
-        proc = start_agent(root, args.interval)
+        from kiro_tui.demo import agents
+
+        proc = start_agent(root, args.interval) if args.no_agents else None
+        runs = None if args.no_agents else agents.enable(root, args.interval)
         try:
             from kiro_tui.ui.app import make_app
 
             app = make_app(root, drive=DRIVEN, clock=call.clock)
             code = app.run()
         finally:
-            stop_agent(proc)
+            if proc is not None:
+                stop_agent(proc)
+            if runs is not None:
+                agents.disable(runs)
         print(f"demo workspace kept in {root}" if keep else "demo finished")
         return int(code or 0)
     finally:

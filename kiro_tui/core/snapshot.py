@@ -28,9 +28,10 @@ class Blocker:
     phase: str | None = None
     file: str | None = None
     since: str | None = None  # ISO timestamp when first detected
+    lines: tuple[str, ...] = ()  # supporting output (a failed verify command's last lines)
 
     def as_record(self) -> dict[str, Any]:
-        return {
+        rec: dict[str, Any] = {
             k: v
             for k, v in {
                 "blocker_id": self.blocker_id,
@@ -45,6 +46,9 @@ class Blocker:
             }.items()
             if v is not None
         }
+        if self.lines:
+            rec["lines"] = list(self.lines)
+        return rec
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +76,7 @@ _EMPTY: Mapping[str, RoleStatus] = MappingProxyType({})
 _NOFACTS: Mapping[tuple[str, str, str], PhaseFacts] = MappingProxyType({})
 _NOACT: Mapping[tuple[str, str], float] = MappingProxyType({})
 _NOFAIL: Mapping[str, str] = MappingProxyType({})
+_NORUNS: Mapping[tuple[str, str, str], str] = MappingProxyType({})
 
 
 @dataclass(frozen=True)
@@ -100,6 +105,12 @@ class Snapshot:
     )  # action key -> error, from roles
     active_since: float | None = None  # epoch s when driving (re)started or was last resumed
     scope: tuple[str, ...] = ()  # milestone ids the roles look at
+    # agent runs (issue 9): whether agents do the phases' work in this driver, the phases
+    # whose run is not over (queued, running, verifying, retrying, paused) with that status,
+    # and the blockers of runs that ended badly
+    agents: bool = False
+    runs: Mapping[tuple[str, str, str], str] = field(default_factory=lambda: _NORUNS)
+    run_blockers: tuple[Blocker, ...] = ()
 
 
 def _role_view(roles: Mapping[str, RoleStatus]) -> dict[str, tuple[str, str | None, str | None]]:
@@ -132,5 +143,8 @@ def same_view(old: Snapshot | None, new: Snapshot) -> bool:
         and old.failures == new.failures
         and old.active_since == new.active_since
         and old.scope == new.scope
+        and old.agents == new.agents
+        and old.runs == new.runs
+        and old.run_blockers == new.run_blockers
         and _role_view(old.roles) == _role_view(new.roles)
     )

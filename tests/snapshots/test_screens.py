@@ -45,12 +45,22 @@ async def _settle(pilot: Any) -> None:
     )
     # the inbox of that snapshot (header count, blocker note) has arrived too
     await wait_for(pilot, lambda: app.inbox_seq == app.snapshot.seq, "the inbox")
-    table = app.query_one("#blockers")
+    await _steady(pilot)
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+    await pilot.wait_for_scheduled_animations()
+    await pilot.pause()  # the table's column widths follow its rows on the next refresh
+
+
+async def _steady(pilot: Any) -> None:
+    """The blocker rows, the note and the table's column widths agree with the snapshot."""
+    app = pilot.app
+    table = app.main.query_one("#blockers")
     await wait_for(
         pilot, lambda: table.row_count == len(app.snapshot.blockers), "the blockers' rows"
     )
-    note = app.query_one("#blocker-note")
-    main = app.query_one("#blockers").screen
+    note = app.main.query_one("#blocker-note")
+    main = app.main.query_one("#blockers").screen
 
     def note_settled() -> bool:
         roomy = not main.has_class("-short") or table.has_focus
@@ -63,10 +73,6 @@ async def _settle(pilot: Any) -> None:
         lambda: not table._require_update_dimensions and not table._new_rows,
         "the blockers' column widths",
     )
-    await app.workers.wait_for_complete()
-    await pilot.pause()
-    await pilot.wait_for_scheduled_animations()
-    await pilot.pause()  # the table's column widths follow its rows on the next refresh
 
 
 def test_main_screen(seed: Path, snap_compare: Any) -> None:
@@ -91,6 +97,7 @@ def test_approval_modal(seed: Path, snap_compare: Any) -> None:
         await _settle(pilot)
         await pilot.press("n", "a")
         pilot.app.screen.query_one(Input).cursor_blink = False
+        await _steady(pilot)
         await pilot.pause()
 
     assert snap_compare(make_app(seed, watch=False), terminal_size=SIZE, run_before=run_before)
@@ -103,6 +110,7 @@ def test_help_screen(seed: Path, snap_compare: Any) -> None:
     async def run_before(pilot: Any) -> None:
         await _settle(pilot)
         await pilot.press("question_mark")
+        await _steady(pilot)
         await pilot.pause()
 
     assert snap_compare(make_app(seed, watch=False), terminal_size=SIZE, run_before=run_before)

@@ -390,11 +390,28 @@ def test_a_failing_action_is_a_blocker_until_it_succeeds(tmp_path: Path) -> None
 class RecordingRunner:
     """An AgentRunner (the executor's seam) that records what it was asked to do."""
 
+    enabled = False
+
     def __init__(self) -> None:
         self.calls: list[str] = []
 
-    def start(self, task: object, phase: str) -> None:
+    def bind(self, wake: object) -> None:
+        self.calls.append("bind")
+
+    def begin(self, milestone_id: str, session_id: str) -> None:
+        self.calls.append(f"begin {milestone_id}")
+
+    def start(self, milestone: object, task: object, phase: str) -> None:
         self.calls.append(f"start {phase}")
+
+    def runs(self) -> dict[tuple[str, str, str], str]:
+        return {}
+
+    def blockers(self) -> tuple[()]:
+        return ()
+
+    def settle(self) -> int:
+        return 0
 
     def suspend(self) -> None:
         self.calls.append("suspend")
@@ -424,7 +441,7 @@ def test_a_takeover_stops_the_runner_and_marks_the_roles_stopped(tmp_path: Path)
             tmp_path, sid, clock.SYSTEM.now_str(), 0, {"pid": 1, "host": "elsewhere", "user": "x"}
         )
         wait_for(lambda: coord.driving is None, "driving to stop after the takeover")
-        assert "stop" in runner.calls
+        assert "stop" in runner.calls and runner.calls[:2] == ["bind", "begin m"]
         assert role_states_are(tmp_path, coord, "stopped")
         coord.wake()
         wait_for(

@@ -128,10 +128,21 @@ def test_executor_does_not_retry_a_refused_action_until_inputs_change(seed: Path
     assert executor.decide(snap_of(seed), NOW, mem) != []  # new signature: worth a new try
 
 
-def test_noop_runner_is_the_default_seam() -> None:
-    r = executor.make_runner({})
+def test_noop_runner_is_the_default_seam(seed: Path) -> None:
+    """Without `executor:` people do the work; with it, the runs bridge runs agents."""
+    from kiro_tui.agents.runs_bridge import RunsBridge, make_runner
+    from kiro_tui.core.config import load_config
+    from kiro_tui.core.service import Workspace
+
+    r = make_runner(Workspace(seed))
+    assert isinstance(r, executor.NoopRunner) and not r.enabled
     for call in (r.suspend, r.resume, r.stop):
         assert call() is None
+    assert r.runs() == {} and r.blockers() == () and r.settle() == 0
+    cfg = seed / ".milestones/config/kiro-config.yaml"
+    cfg.write_text(cfg.read_text() + "\nexecutor:\n  agent: claude\n")
+    bridge = make_runner(Workspace(seed, load_config(seed)))
+    assert isinstance(bridge, RunsBridge) and bridge.enabled and bridge.runs() == {}
 
 
 # ---------------------------------------------------------------- progress_monitor

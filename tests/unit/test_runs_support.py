@@ -13,7 +13,7 @@ from kiro_tui.core.model import Deliverable, Milestone, Phase, Task
 from kiro_tui.core.runs.notices import RunEvent
 from kiro_tui.core.runs.settings import ExecutorSettings
 from kiro_tui.core.runs.settings_parse import parse_settings
-from tests.fakes import fake_agent
+from kiro_tui.demo import fake_agent
 
 DESIGN = ("architecture_diagram.md", "api_specification.yaml", "data_model.md")
 

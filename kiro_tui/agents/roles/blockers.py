@@ -168,6 +168,12 @@ def detect(snap: Snapshot, now: datetime) -> list[Blocker]:
                 since=ev.timestamp,
             )
         )
+    for b in snap.run_blockers:  # while the phase its run ended badly stays blocked
+        rm = snap.state.milestone(b.milestone_id or "")
+        rt = rm.task(b.task_id or "") if rm else None
+        rph = rt.phase(b.phase or "") if rt else None
+        if rph is not None and rph.status == "blocked":
+            out.append(b)
     for key, err in sorted(snap.failures.items()):
         if key.startswith("git_integration "):
             out.append(_git_blocker(key, err, snap.driving))
@@ -205,9 +211,15 @@ def _git_blocker(key: str, err: str, mid: str | None) -> Blocker:
 
 
 def decide(snap: Snapshot, now: datetime, memory: Memory) -> list[Action]:
-    if not snap.driving or snap.paused:
+    """Open and resolve blockers. While paused only the blockers of agent runs are opened
+    (a budget overrun pauses the milestone: that blocker must still be said); none resolve."""
+    if not snap.driving:
         return []
-    current = {b.blocker_id: b for b in detect(snap, now)}
+    found = detect(snap, now)
+    if snap.paused:
+        runs = {b.blocker_id for b in snap.run_blockers}
+        found = [b for b in found if b.blocker_id in runs]
+    current = {b.blocker_id: b for b in found}
     known = recall(memory, "open")
     out: list[Action] = []
     for bid, b in current.items():
@@ -230,7 +242,7 @@ def decide(snap: Snapshot, now: datetime, memory: Memory) -> list[Action]:
                 )
             )
     for bid, rec in known.items():
-        if bid not in current:
+        if bid not in current and not snap.paused:
             out.append(
                 Action(
                     RESOLVE_BLOCKER,

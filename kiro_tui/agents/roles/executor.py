@@ -3,17 +3,20 @@
 Rules (issue 3): complete an `in_progress` phase once its deliverables are present; start the
 next phase once the previous one has passed (an approval may land from anywhere); start the
 first phase of a pending task once its dependencies are completed; complete the milestone when
-every task is done. Running real agent processes is a later issue: `AgentRunner` is the seam.
+every task is done. With agents (issue 9, `snap.agents`), an `in_progress` phase gets a run
+(`RUN_PHASE`) instead, unless one is busy; its outcome completes or blocks it (`RunsBridge`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Protocol
 
 from kiro_tui.agents.actions import (
     COMPLETE_MILESTONE,
     COMPLETE_PHASE,
+    RUN_PHASE,
     START_PHASE,
     Action,
     Memory,
@@ -21,25 +24,50 @@ from kiro_tui.agents.actions import (
 )
 from kiro_tui.core.deps import unmet_task_deps
 from kiro_tui.core.model import Milestone, Task
-from kiro_tui.core.snapshot import Snapshot
+from kiro_tui.core.snapshot import Blocker, Snapshot
 
 ROLE = "task_executor"
 
 
 class AgentRunner(Protocol):
-    """Runs the agent that does a phase's work. The default does nothing (people do the work)."""
+    """Runs the agents that do the phases' work (`agents_bridge.RunsBridge`), or nobody
+    (`NoopRunner`: people write the deliverables). Called from the coordinator's thread."""
 
-    def start(self, task: Task, phase: str) -> None: ...
+    @property
+    def enabled(self) -> bool: ...
+    def bind(self, wake: Callable[[], None]) -> None: ...
+    def begin(self, milestone_id: str, session_id: str) -> None: ...
+    def start(self, milestone: Milestone, task: Task, phase: str) -> None: ...
+    def runs(self) -> dict[tuple[str, str, str], str]: ...
+    def blockers(self) -> tuple[Blocker, ...]: ...
+    def settle(self) -> int: ...
     def suspend(self) -> None: ...
     def resume(self) -> None: ...
     def stop(self) -> None: ...
 
 
 class NoopRunner:
-    """The default runner: work is done by whoever writes the deliverables."""
+    """No agents: work is done by whoever writes the deliverables."""
 
-    def start(self, task: Task, phase: str) -> None:
+    enabled = False
+
+    def bind(self, wake: Callable[[], None]) -> None:
         return None
+
+    def begin(self, milestone_id: str, session_id: str) -> None:
+        return None
+
+    def start(self, milestone: Milestone, task: Task, phase: str) -> None:
+        return None
+
+    def runs(self) -> dict[tuple[str, str, str], str]:
+        return {}
+
+    def blockers(self) -> tuple[Blocker, ...]:
+        return ()
+
+    def settle(self) -> int:
+        return 0
 
     def suspend(self) -> None:
         return None
@@ -49,11 +77,6 @@ class NoopRunner:
 
     def stop(self) -> None:
         return None
-
-
-def make_runner(executor_config: dict[str, Any]) -> AgentRunner:
-    """The runner configured in `executor:` of kiro-config.yaml. Only the no-op one exists yet."""
-    return NoopRunner()
 
 
 def _refused_before(memory: Memory, key: str, signature: Any) -> bool:
@@ -78,7 +101,13 @@ def decide_milestone(m: Milestone, snap: Snapshot, memory: Memory) -> list[Actio
         if ph is None:
             continue
         facts = snap.facts.get((m.id, t.id, ph.name))
-        if ph.status == "in_progress":
+        if ph.status == "in_progress" and snap.agents:
+            # an agent does the work: start its run; the phase completes only when the run
+            # ended well and verify passed (the bridge settles it), never while it is busy
+            if (m.id, t.id, ph.name) not in snap.runs:
+                key = f"{m.id}:{t.id}:{ph.name}:run"
+                out.append(Action(RUN_PHASE, ROLE, m.id, t.id, ph.name, key=key))
+        elif ph.status == "in_progress":
             if facts is not None and facts.complete:
                 key = f"{m.id}:{t.id}:{ph.name}:complete"
                 if not _refused_before(memory, key, facts.signature):

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
     from kiro_tui.core.snapshot import Blocker
 
+COLUMNS = (("severity", 10), ("age", 6), ("what", 28), ("message", 44), ("suggestion", 40))
 SEVERITY_MARK = {"critical": "‼ critical", "warning": "! warning", "info": "· info"}
 
 
@@ -68,7 +69,10 @@ class BlockerTable(DataTable[str | Text]):
         return self._blockers
 
     def on_mount(self) -> None:
-        self.add_columns("severity", "age", "what", "message", "suggestion")
+        # fixed widths: the columns never jump as rows come and go (the note under the table
+        # shows the selected blocker in full)
+        for label, width in COLUMNS:
+            self.add_column(label, width=width)
 
     def set_blockers(self, blockers: tuple[Blocker, ...]) -> None:
         ordered = tuple(sorted(blockers, key=lambda b: SEVERITY_RANK.get(b.severity, 3)))

@@ -9,6 +9,7 @@ from textual.reactive import reactive
 from textual.widgets import Static
 
 from kiro_tui.core.ids import ROLES
+from kiro_tui.ui.agent_marks import header_markup
 from kiro_tui.ui.view import markup_text, session_state
 
 if TYPE_CHECKING:  # the core's heavier modules come after the first frame
@@ -93,6 +94,7 @@ class KiroHeader(Static):
         self.update(
             Content.from_markup(
                 f"[b]kiro-tui[/b]  {repo}  {git_markup(snap.git)}{attention_markup(*self.attention)}"
-                f"[{SESSION_COLOUR[state]}][b]{state}[/b]{drive}[/]   " + " ".join(roles)
+                f"[{SESSION_COLOUR[state]}][b]{state}[/b]{drive}[/]   {header_markup(snap)}"
+                + " ".join(roles)
             )
         )

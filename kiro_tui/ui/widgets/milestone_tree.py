@@ -14,6 +14,7 @@ from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
 from kiro_tui.ui import broken, pane_keys
+from kiro_tui.ui.agent_marks import RUN_MARK, agent_running
 from kiro_tui.ui.view import (
     BLOCKED_MARK,
     GLYPH,
@@ -56,6 +57,7 @@ class NodeInfo:
     status: str
     waiting: bool = False
     blocked: bool = False
+    running: bool = False  # its agent runs (issue 9)
 
 
 class MilestoneTree(Tree[NodeInfo]):
@@ -72,6 +74,7 @@ class MilestoneTree(Tree[NodeInfo]):
         "milestone-tree--muted",
         "milestone-tree--marker-waiting",
         "milestone-tree--marker-blocked",
+        "milestone-tree--marker-running",
     }
 
     filter_text: reactive[str] = reactive("")
@@ -127,6 +130,11 @@ class MilestoneTree(Tree[NodeInfo]):
                 f" {BLOCKED_MARK} blocked",
                 self.get_component_rich_style("milestone-tree--marker-blocked", partial=True),
             )
+        if info.running:
+            out.append(
+                f" {RUN_MARK} agent",
+                self.get_component_rich_style("milestone-tree--marker-running", partial=True),
+            )
         return out
 
     # ------------------------------------------------------------------ data
@@ -166,6 +174,7 @@ class MilestoneTree(Tree[NodeInfo]):
             t.status,
             waiting=task_waiting(t),
             blocked=task_blocked(t, blocked_task_ids(snap)),
+            running=agent_running(snap, m.id, t.id),
         )
 
     def _set(self, node: TreeNode[NodeInfo], info: NodeInfo, label: str) -> None:
@@ -265,6 +274,8 @@ class MilestoneTree(Tree[NodeInfo]):
                     p.status,
                     waiting=p.waiting,
                     blocked=p.status == "blocked",
+                    running=self._snap is not None
+                    and agent_running(self._snap, m.id, t.id, p.name),
                 ),
                 phase_label(p),
                 False,

@@ -33,6 +33,7 @@ from pathlib import Path
 
 MARKER = "<!-- kiro-tui:template -->"
 NAMES = ("claude", "codex", "gemini", "opencode", "aider")
+CHANGES: list[str] = []  # what the prompt says a reviewer asked for
 
 
 def install(bin_dir: Path, names: tuple[str, ...] = NAMES, python: str | None = None) -> Path:
@@ -92,6 +93,8 @@ def content(path: str, marker: bool) -> str:
     if p.suffix == ".json":
         return json.dumps({"title": p.stem, "items": [1, 2]})
     body = f"# {p.stem.replace('_', ' ').title()}\n\nWritten by the fake agent.\n"
+    if CHANGES:  # a rejected phase run again: the deliverables change as asked
+        body += f"\nChanged as the reviewer asked: {CHANGES[-1]}\n"
     return (MARKER + "\n" if marker else "") + body
 
 
@@ -429,6 +432,9 @@ def main(argv: list[str]) -> int:
     else:
         prompt = sys.stdin.read()
     deliverables = json.loads(os.environ.get("KIRO_DELIVERABLES", "[]"))
+    for line in prompt.splitlines():
+        if "asked for changes: " in line:
+            CHANGES.append(line.split("asked for changes: ", 1)[1].strip())
     missing = [d for d in deliverables if d not in prompt]
     if missing:
         err(f"fake agent: the prompt does not list {missing}")
