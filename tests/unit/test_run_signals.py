@@ -63,11 +63,14 @@ def test_a_run_stuck_loading_ends_promptly_and_quietly(tmp_path: Path, sig: int)
             p.wait()
     assert p.returncode == 0, err
     assert out == b"" and err == b"", (out, err)  # quiet: no traceback, no event lines
-    # it was stopped while loading: nothing was started, no session, no driver
-    text = (root / ".milestones/active" / f"{MID}.yaml").read_text()
-    assert "session_id" not in text
-    sessions = root / ".milestones/sessions"
-    assert not sessions.is_dir() or not any(sessions.glob("*.yaml"))
+    # it was stopped while loading: no driver is left holding a session (the claim of the
+    # driven milestone may come before the whole workspace is loaded; then it is released)
+    from kiro_tui.core import sessions as sess
+
+    folder = root / ".milestones/sessions"
+    for f in folder.glob("*.yaml") if folder.is_dir() else ():
+        s = sess.read_session(root, f.stem)
+        assert s is None or s.driver_pid is None, f
 
 
 def test_a_signal_once_driving_still_stops_cleanly(tmp_path: Path) -> None:
