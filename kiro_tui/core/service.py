@@ -18,10 +18,10 @@ from kiro_tui.core import (
     lifecycle,
     safecreate,
     safeio,
+    session_control,
     sessions,
     workflow,
 )
-from kiro_tui.core import session_repair as repair
 from kiro_tui.core.actor import default_actor
 from kiro_tui.core.approvals import record_gate_decision
 from kiro_tui.core.archive import archive_completed
@@ -34,7 +34,7 @@ from kiro_tui.core.model import Milestone, Phase
 from kiro_tui.core.parse import build_phase
 from kiro_tui.core.review import keep_decided
 from kiro_tui.core.root import MS, find_root
-from kiro_tui.core.safewrite import atomic_write, edit_yaml
+from kiro_tui.core.safewrite import edit_yaml
 from kiro_tui.core.starters import write_starters
 from kiro_tui.core.store import Loader, WorkspaceState
 from kiro_tui.core.workflow import Ctx, Outcome, PhaseStep
@@ -301,55 +301,13 @@ class Workspace:
 
     def start_milestone(self, mid: str, actor: str | None = None) -> Outcome:
         """Start (or continue) a session: checks `requires`, writes session and current.txt."""
-        m = self._loaded(mid)
-        driving.check_startable(self, m)
-        ctx = self.context(actor)
-        sid, new = repair.prepare_start(  # adopts; never a second session
-            self.execution_log(mid), self.root, m, ctx.now, ctx.actor
-        )
-        out = self.act(
-            mid,
-            lambda d, c: lifecycle.start_milestone(d, c, mid, sid, new),
-            ctx.actor,
-            focus_task=TOP_LEVEL,
-        )
-        atomic_write(self.ms / "active" / "current.txt", f"{mid}\n")
-        return out
-
-    def _loaded(self, mid: str) -> Milestone:
-        m = self.milestone(mid)
-        if m is None:
-            raise NotFound(f"milestone {mid} could not be loaded (run 'kiro-tui validate')")
-        return m
-
-    def _session_for(self, mid: str) -> str:
-        m, ctx = self._loaded(mid), self.context(None)
-        sid = repair.session_for(self.execution_log(mid), self.root, m, ctx.now, ctx.actor)
-        if sid is None:
-            raise Refused(
-                f"milestone {mid} has no execution session (start it with 'kiro-tui start {mid}')"
-            )
-        return sid
+        return session_control.start(self, mid, actor)
 
     def pause(self, mid: str, actor: str | None = None) -> Outcome:
-        return self._session_edit(mid, lifecycle.pause_milestone, "paused", actor)
+        return session_control.pause(self, mid, actor)
 
     def resume(self, mid: str, actor: str | None = None) -> Outcome:
-        return self._session_edit(mid, lifecycle.resume_milestone, "active", actor)
-
-    def _session_edit(
-        self,
-        mid: str,
-        fn: Callable[[dict[str, Any], Ctx, str, str], Outcome],
-        status: str,
-        actor: str | None,
-    ) -> Outcome:
-        """Edit the milestone (pause/resume), then set its session's status."""
-        sid = self._session_for(mid)
-        out = self.act(mid, lambda d, c: fn(d, c, mid, sid), actor, focus_task=TOP_LEVEL)
-        ctx = self.context(actor)
-        sessions.set_session_status(self.root, sid, status, ctx.now, ctx.actor)
-        return out
+        return session_control.resume(self, mid, actor)
 
     # ------------------------------------------------------------------ creating
     def new_milestone(
