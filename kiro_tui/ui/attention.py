@@ -53,7 +53,8 @@ class AttentionFeed:
         settings: NotifySettings | None = None,
         state_dir: Path | None = None,
     ) -> None:
-        from kiro_tui.core.notify import CommandRunner, Notifier, load_notify_settings
+        from kiro_tui.core.notify import Notifier, load_notify_settings
+        from kiro_tui.core.notify_command import CommandRunner
 
         self.root = root
         self.clock = clock

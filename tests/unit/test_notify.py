@@ -17,7 +17,6 @@ import pytest
 from kiro_tui.core.inbox import InboxItem
 from kiro_tui.core.notify import (
     BEL,
-    CommandRunner,
     Notifier,
     NotifySettings,
     load_notify_settings,
@@ -27,6 +26,7 @@ from kiro_tui.core.notify import (
     tmux_wrap,
     user_config_file,
 )
+from kiro_tui.core.notify_command import CommandRunner
 from kiro_tui.core.userstate import repo_state_dir
 
 NOW = datetime(2026, 11, 22, 12, 0, 0, tzinfo=UTC)
