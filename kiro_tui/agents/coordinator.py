@@ -49,6 +49,7 @@ from kiro_tui.agents.roles import blockers, dependencies, executor, monitor
 from kiro_tui.agents.roles import git as git_role
 from kiro_tui.agents.watch import Watcher
 from kiro_tui.core import sessions
+from kiro_tui.core.completion_commit import commit_driven_completion
 from kiro_tui.core.driving import DriverClaim
 from kiro_tui.core.errors import KiroError
 from kiro_tui.core.events import Event
@@ -292,6 +293,9 @@ class Coordinator:
             with contextlib.suppress(Exception):
                 self.ws.release_driver(self.session_id)
         self.applier.stop()
+        if still_mine:  # after every write of ours: a completed milestone leaves git clean
+            with contextlib.suppress(Exception):
+                commit_driven_completion(self.ws, self.driving, self.session_id, ACTOR)
         self.driving = None
 
     def _driving(self) -> Driving:

@@ -1,6 +1,9 @@
 """The "milestone completed" commit: when a milestone completes inside a git repository, its
 move to `completed/`, its execution log, its session's file and logs (and `current.txt` when
-it named the milestone) go into one commit, so completing leaves git clean.
+it named the milestone) go into one commit, so completing leaves git clean. By hand, that commit
+comes with the move (`archive`); when a driver completes the milestone, its git_integration role
+commits the last task with the move, and the driver makes the "milestone completed" commit of
+what is left (the session's file, state and logs) when it stops driving, after its last write.
 
 Skipped when `git.enabled` is false, `git.commit_on` is an empty list (no automatic commits),
 or the workspace is not inside a git working tree. A commit that git refuses (detached HEAD,
@@ -43,6 +46,8 @@ def commit_completion(
 
     if not wanted(ws) or not gitops.info(ws.root).is_repo:
         return ""
+    if (ws.ms / ".gitignore").is_file():  # kiro-tui's own (review copies, run records)
+        extra = (*extra, ".gitignore")
     paths = gitops.paths_for_event(ws.root, path, mid, session_id, None) + [
         f"{MS}/{rel}" for rel in extra
     ]
@@ -69,3 +74,16 @@ def commit_completion(
     if not result.sha:
         return ""
     return f"committed {result.sha[:7]} (milestone completed)"
+
+
+def commit_driven_completion(ws: Workspace, mid: str, session_id: str, actor: str) -> str:
+    """The driver's last step on a milestone it drove to completion (see the module): commit
+    what its session still has modified; "" when the milestone is not completed or nothing was
+    left to commit."""
+    if not wanted(ws):
+        return ""
+    m = ws.milestone(mid)
+    if m is None or m.status != "completed":
+        return ""
+    path = ws.root / m.path
+    return commit_completion(ws, mid, path, ws.context(actor), session_id, m.title)

@@ -174,6 +174,17 @@ def test_driving_to_completion_commits_each_event_and_pushes(tmp_path: Path) -> 
     commits = ours(repo)
     assert repo.head.shorthand == "main"
     assert commits[0].parents[0].id == initial
+    # the driver's last step (issue 10 item 9): what its session still had modified (session
+    # file, role states, logs) in one "milestone completed" commit; git is clean after it
+    done = commits.pop()
+    assert done.message.split("\n", 1)[0] == "chore(m): Small - milestone completed"
+    assert trailers(done.message)["Milestone"] == "m"
+    done_files = changed(repo, done)
+    assert f".milestones/sessions/{sid}.yaml" in done_files
+    assert f".milestones/sessions/{sid}/agents/state.json" in done_files
+    assert all(f.startswith(".milestones/") for f in done_files)
+    dirty = [f for f in repo.status() if f.startswith(".milestones/")]
+    assert dirty == [".milestones/config/kiro-config.yaml"]  # the test's own edit
     assert [c.message.split("\n", 1)[0] for c in commits] == subjects(("a", "b", "c"))
     for c in commits:
         tr = trailers(c.message)
