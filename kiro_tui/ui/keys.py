@@ -127,6 +127,43 @@ GROUPS: tuple[KeyGroup, ...] = (
     ),
 )
 
+# keys of lazygit/k9s habits inside each pane: bound on the panes themselves (each with its own
+# action for "down", "top"...: see ui/pane_keys.py), so they act only where the focus is and
+# never shadow the screen's keys; the help screen lists them after GROUPS
+PANE = KeyGroup(
+    "In the focused pane",
+    (
+        Binding(
+            "j",
+            "down",
+            "Down",
+            id="kiro.pane.down",
+            show=False,
+            tooltip="down in the focused pane (tree, blockers, log)",
+        ),
+        Binding("k", "up", "Up", id="kiro.pane.up", show=False, tooltip="up in the focused pane"),
+        Binding(
+            "g", "top", "Top", id="kiro.pane.top", show=False, tooltip="to the top of the pane"
+        ),
+        Binding(
+            "G",
+            "bottom",
+            "Bottom",
+            id="kiro.pane.bottom",
+            show=False,
+            tooltip="to the bottom of the pane",
+        ),
+        Binding(
+            "escape",
+            "clear_filter",
+            "Clear the filter",
+            id="kiro.pane.clear_filter",
+            show=False,
+            tooltip="clear the focused pane's filter",
+        ),
+    ),
+)
+
 # the app's keys (? and q) first: the footer shows bindings in this order and cuts the end at
 # narrow widths, so help and quit stay on screen (help and palette keep GROUPS' order)
 BINDINGS: list[BindingType] = [b for g in (*GROUPS[-1:], *GROUPS[:-1]) for b in g.bindings]

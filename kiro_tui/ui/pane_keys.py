@@ -1,28 +1,20 @@
-"""Keys of lazygit/k9s habits inside each pane (issue 10, item 14): `j`/`k` move down/up,
-`g`/`G` go to the top/bottom, Escape clears the pane's filter. Bound on the panes themselves
-(they act only where the focus is), so they never shadow the screen's keys."""
+"""The pane keys of `ui.keys.PANE` (j/k, g/G, Escape) bound to each pane's own actions: the
+tree and the tables move their cursor, the log scrolls."""
 
 from __future__ import annotations
 
-from textual.binding import Binding, BindingType
+from dataclasses import replace
+
+from textual.binding import BindingType
+
+from kiro_tui.ui.keys import PANE
 
 
 def _keys(down: str, up: str, top: str, bottom: str) -> list[BindingType]:
-    return [
-        Binding("j", down, "Down", show=False),
-        Binding("k", up, "Up", show=False),
-        Binding("g", top, "Top", show=False),
-        Binding("G", bottom, "Bottom", show=False),
-        Binding("escape", "clear_filter", "Clear the filter", show=False),
-    ]
+    actions = {"down": down, "up": up, "top": top, "bottom": bottom}
+    return [replace(b, action=actions.get(b.action, b.action)) for b in PANE.bindings]
 
 
 TREE: list[BindingType] = _keys("cursor_down", "cursor_up", "scroll_home", "scroll_end")
 TABLE: list[BindingType] = _keys("cursor_down", "cursor_up", "scroll_top", "scroll_bottom")
 LOG: list[BindingType] = _keys("scroll_down", "scroll_up", "scroll_home", "scroll_end")
-
-HELP = (
-    ("j / k", "down / up in the focused pane (tree, blockers, log)"),
-    ("g / G", "to the top / bottom of the focused pane"),
-    ("escape", "clear the focused pane's filter"),
-)

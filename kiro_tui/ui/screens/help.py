@@ -1,4 +1,4 @@
-"""The help screen: every key the dashboard answers to, made from `ui.keys.GROUPS`."""
+"""The help screen: every key the dashboard answers to, made from `ui.keys.GROUPS` and `ui.keys.PANE`."""
 
 from __future__ import annotations
 
@@ -10,8 +10,7 @@ from textual.markup import escape
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from kiro_tui.ui import pane_keys
-from kiro_tui.ui.keys import GROUPS, key_label
+from kiro_tui.ui.keys import GROUPS, PANE, key_label
 
 PALETTE = ("ctrl+p", "command palette: every action, plus git and log filters")
 
@@ -24,7 +23,7 @@ def help_rows(keymap: dict[str, str] | None = None) -> list[tuple[str, str, str]
         for b in g.bindings
     ]
     rows.append(("The app", *PALETTE))
-    rows += [("In the focused pane", key, what) for key, what in pane_keys.HELP]
+    rows += [(PANE.title, key_label(b, keymap), b.tooltip or b.description) for b in PANE.bindings]
     return rows
 
 
