@@ -61,6 +61,19 @@ GROUPS: tuple[KeyGroup, ...] = (
         ),
     ),
     KeyGroup(
+        "Agents",
+        (
+            Binding(
+                "r",
+                "run_view",
+                "Run",
+                id="kiro.run_view",
+                tooltip="the agent run of the selected task or phase: its live output, "
+                "elapsed time, cost and status; stop or retry it there",
+            ),
+        ),
+    ),
+    KeyGroup(
         "Review",
         (
             Binding(
@@ -139,6 +152,12 @@ PALETTE_ONLY: tuple[tuple[str, str, str], ...] = (
         "message, sha, time and files of each commit with its Milestone trailer",
     ),
     ("Git: push now", "git_push", "push the current branch to the configured git.remote"),
+    (
+        "Agents: review and trust the executor settings",
+        "trust",
+        "every command, env variable and verify command the repository sets; confirm to "
+        "trust them (like kiro-tui trust)",
+    ),
 )
 
 

@@ -113,6 +113,14 @@ class InboxScreen(ModalScreen[Sel | None]):
         item = next((i for i in self.items if i.id == event.option_id), None)
         if item is None:
             return
+        if item.kind == "executor_untrusted":  # Enter reviews the settings (the trust modal)
+            from kiro_tui.ui.app import KiroApp
+            from kiro_tui.ui.run_actions import open_trust
+
+            self.dismiss(None)
+            if isinstance(self.app, KiroApp):
+                open_trust(self.app)
+            return
         sel = item_sel(item)
         if sel is None:
             self.notify(

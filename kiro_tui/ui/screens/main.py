@@ -162,6 +162,10 @@ class MainScreen(Screen[None]):
 
     @on(BlockerTable.Jump, "#blockers")
     def _jump(self, message: BlockerTable.Jump) -> None:
+        b = message.table.current
+        if b is not None and b.kind == "executor_untrusted":  # Enter reviews the settings
+            self.action_trust()
+            return
         self._jump_to(message.sel)
 
     def _jump_to(self, sel: Sel | None) -> None:
@@ -368,6 +372,17 @@ class MainScreen(Screen[None]):
         self.app.push_screen(
             InboxScreen(attention_nav.current_inbox(self.kiro), self.kiro.now()), self._jump_to
         )
+
+    # ------------------------------------------------------------------ agents
+    def action_run_view(self) -> None:
+        from kiro_tui.ui.run_actions import open_run_view
+
+        open_run_view(self.kiro, self._selection())
+
+    def action_trust(self) -> None:
+        from kiro_tui.ui.run_actions import open_trust
+
+        open_trust(self.kiro)
 
     # ------------------------------------------------------------------ review
     def action_diff(self) -> None:
