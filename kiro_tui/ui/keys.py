@@ -68,8 +68,7 @@ GROUPS: tuple[KeyGroup, ...] = (
                 "run_view",
                 "Run",
                 id="kiro.run_view",
-                tooltip="the agent run of the selected task or phase: its live output, "
-                "elapsed time, cost and status; stop or retry it there",
+                tooltip="the selection's agent run: live output, time, cost; stop, retry",
             ),
         ),
     ),

@@ -162,3 +162,49 @@ async def test_trust_modal_reviews_and_trusts_then_the_executor_runs(
         )
         assert (root / "ran.txt").read_text().count("ran") == 1
         await pilot.press("q")
+
+
+async def test_an_observing_run_view_asks_the_other_driver_to_stop(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tmp_path / "repo"
+    ws = agents_workspace(
+        root, monkeypatch, ("a",), scenario="slow", slow_lines="400", slow_interval="0.05"
+    )
+    driver = Driver(root)
+    try:
+        app = make_app(root)  # observing: `kiro-tui run` drives in another process
+        async with app.run_test(size=(120, 36)) as pilot:
+            await ready(pilot)
+            await wait_for(
+                pilot, lambda: any(r.status == "running" for r in runs_of(root)), "a run", 30
+            )
+            await wait_for(pilot, lambda: "⚙ 1 agent" in header(app), "the header to count it")
+            tree = app.query_one(MilestoneTree)
+            await wait_for(pilot, lambda: tree.select(Sel("m", "a")), "the task's row")
+            await pilot.press("r")
+            await wait_for(pilot, lambda: "working 2" in log_text(app), "the streamed text")
+            await pilot.press("s")
+            await wait_for(
+                pilot,
+                lambda: (
+                    app.last_notice is not None and "asked the driving process" in app.last_notice
+                ),
+                "the notice that another process drives it",
+            )
+            first = runs_of(root)[0]
+            await wait_for(
+                pilot,
+                lambda: records.read(root, first.run_id).status == "stopped",  # type: ignore[union-attr]
+                "the other driver to stop the run",
+            )
+            await wait_for(pilot, lambda: phase_of(ws, "a", "design") == "blocked", "blocked")
+            rec = records.read(root, first.run_id)
+            assert rec is not None and rec.pgid and rec.stop_reason == "user"
+            with pytest.raises(ProcessLookupError):
+                os.killpg(rec.pgid, 0)
+            await pilot.press("escape")
+            await pilot.press("q")
+    finally:
+        driver.proc.send_signal(signal.SIGTERM)
+        driver.finish()
