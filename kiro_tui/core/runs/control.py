@@ -16,7 +16,7 @@ import contextlib
 import json
 import os
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from kiro_tui.core.ids import is_valid_id
@@ -112,40 +112,67 @@ def totals(recs: Iterable[RunRecord]) -> dict[str, RunTotals]:
 
 
 class RunsIndex:
-    """Every run record, read again only when its `meta.json` changed (not thread-safe)."""
+    """Every run record, read again only when its `meta.json` changed (one stat per run; not
+    thread-safe). `totals` is kept while no record changed: only the running counts of the
+    live runs are checked again (their driver may have died)."""
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
         self._seen: dict[str, tuple[tuple[int, int, int], RunRecord | None]] = {}
+        self._sorted: list[RunRecord] = []
+        self._totals: dict[str, RunTotals] | None = None
 
     def records(self) -> list[RunRecord]:
-        base = records.runs_dir(self.root)
+        base = os.fspath(records.runs_dir(self.root))
         try:
             names = [n for n in os.listdir(base) if is_valid_id(n)]
         except OSError:
-            self._seen.clear()
-            return []
+            names = []
         seen: dict[str, tuple[tuple[int, int, int], RunRecord | None]] = {}
+        changed = len(names) != len(self._seen)
         for name in names:
+            path = f"{base}/{name}/meta.json"
             try:
-                st = os.stat(base / name / "meta.json")
+                st = os.stat(path)
             except OSError:
+                changed = True
                 continue
             sig = (st.st_mtime_ns, st.st_size, st.st_ino)
             old = self._seen.get(name)
-            seen[name] = old if old is not None and old[0] == sig else (sig, _read(base, name))
+            if old is not None and old[0] == sig:
+                seen[name] = old
+            else:
+                seen[name] = (sig, _read(path))
+                changed = True
         self._seen = seen
-        out = [rec for _sig, rec in seen.values() if rec is not None]
-        out.sort(key=lambda r: (r.queued_at or r.started_at or "", r.run_id))
-        return out
+        if changed:
+            self._sorted = sorted(
+                (rec for _sig, rec in seen.values() if rec is not None),
+                key=lambda r: (r.queued_at or r.started_at or "", r.run_id),
+            )
+            self._totals = None
+        return list(self._sorted)
 
     def totals(self) -> Mapping[str, RunTotals]:
-        return totals(self.records())
+        recs = self.records()
+        if self._totals is None:
+            self._totals = totals(recs)
+            return self._totals
+        live: dict[str, int] = {}
+        for r in recs:
+            if r.status in ACTIVE:
+                live[r.milestone_id] = live.get(r.milestone_id, 0) + int(driver_alive(r))
+        for mid, t in self._totals.items():
+            n = live.get(mid, 0)
+            if n != t.running:
+                self._totals[mid] = replace(t, running=n)
+        return dict(self._totals)
 
 
-def _read(base: Path, name: str) -> RunRecord | None:
+def _read(path: str) -> RunRecord | None:
     with contextlib.suppress(OSError, ValueError, TypeError):
-        raw = json.loads((base / name / "meta.json").read_text(encoding="utf-8"))
+        with open(path, encoding="utf-8") as fh:
+            raw = json.load(fh)
         if isinstance(raw, dict):
             return RunRecord.from_json(raw)
     return None
