@@ -21,6 +21,7 @@ from kiro_tui.ui.app import make_app
 from kiro_tui.ui.screens.run_view import RunViewScreen
 from kiro_tui.ui.screens.trust import TrustScreen
 from kiro_tui.ui.view import Sel
+from kiro_tui.ui.widgets.blocker_table import BlockerTable
 from kiro_tui.ui.widgets.kiro_header import KiroHeader
 from kiro_tui.ui.widgets.milestone_tree import MilestoneTree
 from tests.unit.agents_support import Driver, agents_workspace, kiro, phase_of, runs_of
@@ -136,6 +137,27 @@ async def test_trust_modal_reviews_and_trusts_then_the_executor_runs(
             lambda: any(b.kind == "executor_untrusted" for b in app.snapshot.blockers),  # type: ignore[union-attr]
             "the executor_untrusted blocker",
         )
+        # Enter on the blocker opens the review; so does the palette; Escape trusts nothing
+        table = app.query_one(BlockerTable)
+        await pilot.press("b")
+        await wait_for(pilot, lambda: table.row_count > 0, "the blockers' rows")
+        for _ in range(table.row_count):
+            if table.current is not None and table.current.kind == "executor_untrusted":
+                break
+            await pilot.press("down")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, TrustScreen), "the modal (blocker)")
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: not isinstance(app.screen, TrustScreen), "closed")
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"review and trust")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, TrustScreen), "the modal (palette)")
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: not isinstance(app.screen, TrustScreen), "closed")
+        assert not trust.is_trusted(root, load_settings(root)[0])
         # Enter on the inbox item opens the review
         await pilot.press("i")
         await wait_for(
