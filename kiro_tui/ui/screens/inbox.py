@@ -2,7 +2,7 @@
 
 The app gives it the items of the newest snapshot (`set_items`, also while it is open: an item
 resolved anywhere leaves the list). Enter dismisses it with the item's place (the main screen
-selects it); `a` / `x` open the decision modal on a gate; Escape, q or i close it. No IO here.
+selects it), or, on an `executor_untrusted` item, opens the trust modal; `a` / `x` open the decision modal on a gate; Escape, q or i close it. No IO here.
 """
 
 from __future__ import annotations
