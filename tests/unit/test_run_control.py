@@ -93,3 +93,13 @@ def test_confirm_refuses_settings_changed_since_they_were_shown(tmp_path: Path) 
     again = trust.review(root)
     trust.confirm(root, again.fingerprint, by="dana")
     assert trust.review(root).trusted
+
+
+def test_the_header_shows_the_driven_else_the_selected_milestones_spend() -> None:
+    totals = {
+        "m1": control.RunTotals(0, 1.5, False, 2),
+        "m2": control.RunTotals(0, 0.25, False, 1),
+    }
+    assert header_text(snap(totals)) == ""  # two milestones, none chosen, none running
+    assert header_text(snap(totals), "m2") == "0 agents · $0.25"
+    assert header_text(snap(totals, driving="m1"), "m2") == "0 agents · $1.50"

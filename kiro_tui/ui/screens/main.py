@@ -142,6 +142,7 @@ class MainScreen(Screen[None]):
     @on(MilestoneTree.SelectionChanged, "#tree")
     def _selection_changed(self, message: MilestoneTree.SelectionChanged) -> None:
         self.query_one(DetailPane).selection = message.sel
+        self.query_one(KiroHeader).selected = message.sel.mid if message.sel else None
         if message.sel is not None and message.sel.phase and self.snapshot is not None:
             self._ask_report(message.sel, self.snapshot)
 
