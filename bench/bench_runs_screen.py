@@ -41,6 +41,33 @@ def presses(t: Term, n: int, during: float | None = None) -> list[float]:
     return out
 
 
+def run_view_presses(t: Term, n: int, during: float) -> tuple[list[float], list[float]]:
+    """`r` opens the run view (its title awaited), `f` toggles follow inside it (the notice
+    awaited) while its log fills, Esc closes it; again and again while the agents run."""
+    opens: list[float] = []
+    inside: list[float] = []
+    end = time.perf_counter() + during
+    for _ in range(n):
+        if time.perf_counter() > end:
+            break
+        m = t.mark()
+        sent = time.perf_counter() - t.t0
+        t.send(b"r")
+        opens.append((t.wait_for("Agent output", since=m) - sent) * 1000)
+        time.sleep(0.3)  # the reader fills the log meanwhile
+        for word in ("stays put", "follows new"):
+            m = t.mark()
+            sent = time.perf_counter() - t.t0
+            t.send(b"f")
+            inside.append((t.wait_for(word, since=m) - sent) * 1000)
+            time.sleep(0.2)
+        m = t.mark()
+        t.send(b"\x1b")
+        t.wait_for("Milestones", since=m)
+        time.sleep(0.3)
+    return opens, inside
+
+
 def row(name: str, values: list[float]) -> None:
     if not values:
         print(f"{name:<48} no sample")
@@ -103,6 +130,9 @@ def main() -> None:
             keys = presses(t, args.presses, during=20.0)
             row("key response, 2 agents streaming 10,000 lines", keys)
             print(f"{'':<48} ({time.perf_counter() - t0:.1f} s of pressing)")
+            opens, inside = run_view_presses(t, args.presses, during=20.0)
+            row("run view: r until it is on screen", opens)
+            row("run view: f (follow) inside it, log filling", inside)
         finally:
             quit_(t)
         runs = sorted((base / "agents" / ".milestones" / "runs").glob("*/raw.jsonl"))

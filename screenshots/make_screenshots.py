@@ -2,8 +2,9 @@
 
     /work/venv/bin/python screenshots/make_screenshots.py [NAME ...]
 
-Writes screenshots/dashboard.svg, approval.svg, help.svg, inbox.svg, digest.svg, diff.svg and
-dashboard-80x24.svg (the stacked layout)
+Writes screenshots/dashboard.svg, approval.svg, help.svg, inbox.svg, digest.svg, diff.svg,
+run-view.svg (an agent run's output, from a hand-written run), trust.svg (the review of a
+repository's executor commands) and dashboard-80x24.svg (the stacked layout)
 (only the NAMEs given, when some are). The user folders (config, state) are temporary: the
 developer's own settings stay out, notification toasts are off (they would cover the screens),
 and the last visit is set for the digest.
@@ -26,6 +27,13 @@ SIZE = (120, 40)
 FAKE_NOW = "2026-11-25T15:00:00Z"
 DRIVEN = "demo-001"
 SPEC_OF_LOGIN = (DRIVEN, "task-login-api", "spec")
+RUN_OF = (DRIVEN, "task-session-store", "execute")
+TRUST_EXECUTOR = {
+    "agent": "mine",
+    "presets": {"mine": {"argv": ["./tools/agent.sh", "--model", "fast"], "dialect": "text"}},
+    "env": {"pass": ["OPENAI_*"]},
+    "phases": {"execute": {"verify": [{"argv": ["make", "test"], "timeout": 300}]}},
+}
 
 
 async def shoot(
@@ -56,13 +64,29 @@ async def shoot(
             await pilot.pause()
         for key in keys:
             await pilot.press(key)
-            await app.workers.wait_for_complete()
-            await pilot.pause()
+            await _idle(app, pilot)
         for field in app.screen.query(Input):
             field.cursor_blink = False
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await _idle(app, pilot)
         return Path(app.save_screenshot(f"{name}.svg", str(HERE)))
+
+
+async def _idle(app: Any, pilot: Any) -> None:
+    """Every worker done but the run view's reader (it follows its run until closed), and
+    the run view, when open, showing its run's lines."""
+    from textual.worker import WorkerState
+
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        busy = [
+            w
+            for w in app.workers
+            if w.group != "run-view" and w.state in (WorkerState.PENDING, WorkerState.RUNNING)
+        ]
+        if not busy and getattr(app.screen, "lines_shown", 1):
+            break
+        await pilot.pause(0.05)
+    await pilot.pause()
 
 
 def _select(sel: tuple[str, ...]) -> Callable[[Any], None]:
@@ -92,6 +116,33 @@ def _approve_then_edit(root: Path) -> None:
     first.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
+def _sample_run(root: Path) -> None:
+    from kiro_tui.demo.sample_run import write_sample_run
+
+    write_sample_run(
+        root, *RUN_OF, deliverables=("src/session_store.py", "tests/test_session_store.py")
+    )
+
+
+def _repo_preset(root: Path) -> None:
+    """A repository preset that runs a script of the repository: it needs trust."""
+    from ruamel.yaml import YAML
+
+    cfg = root / ".milestones/config/kiro-config.yaml"
+    yaml = YAML()
+    data = yaml.load(cfg.read_text(encoding="utf-8")) or {}
+    data["executor"] = TRUST_EXECUTOR
+    with cfg.open("w", encoding="utf-8") as fh:
+        yaml.dump(data, fh)
+    script = root / "tools/agent.sh"
+    script.parent.mkdir(parents=True, exist_ok=True)
+    script.write_text('#!/bin/sh\nexec my-agent "$@"\n', encoding="utf-8")
+
+
+def _open_trust(app: Any) -> None:
+    app.main.action_trust()
+
+
 async def main(only: set[str]) -> None:
     os.environ["KIRO_TUI_FAKE_NOW"] = FAKE_NOW
     os.environ.setdefault("KIRO_USER", "dana")
@@ -113,6 +164,10 @@ async def main(only: set[str]) -> None:
         plain = build(tmp / "nogit" / "demo-project", git=False)  # the diff's base: the copy
         _approve_then_edit(plain)
         away = build(tmp / "away" / "demo-project")
+        running = build(tmp / "run" / "demo-project", git=False)
+        _sample_run(running)
+        untrusted = build(tmp / "trust" / "demo-project", git=False)
+        _repo_preset(untrusted)
         mark_visit(away, Clock.from_env().now() - timedelta(hours=3))
         shots: list[tuple[Path, str, tuple[str, ...], Callable[[Any], None] | None]] = [
             (away, "digest", (), None),
@@ -121,6 +176,8 @@ async def main(only: set[str]) -> None:
             (root, "help", ("question_mark",), None),
             (root, "inbox", ("i",), None),
             (plain, "diff", ("d",), _select(SPEC_OF_LOGIN)),
+            (running, "run-view", ("r",), _select(RUN_OF)),
+            (untrusted, "trust", (), _open_trust),
         ]
         for where, name, keys, before in shots:
             if not only or name in only:

@@ -23,6 +23,7 @@ from kiro_tui.core import clock, events, sessions
 from kiro_tui.core.events import Event, Follower
 from kiro_tui.core.git.repo import GitInfo
 from kiro_tui.core.ids import ROLES
+from kiro_tui.core.runs.control import RunsIndex
 from kiro_tui.core.service import Workspace
 from kiro_tui.core.snapshot import Blocker, RoleStatus, Snapshot
 from kiro_tui.core.store import WorkspaceState
@@ -66,6 +67,7 @@ class SnapshotBuilder:
         self._git_info: GitInfo | None = None
         self._git_read_at = 0.0
         self._git_due = False  # a refresh was skipped (too soon): a timer brings it
+        self._runs = RunsIndex(ws.root)  # the header's agents and spend, in every mode
         for path, source in events.log_files(ws.ms):
             self._followers[path] = Follower(path, source, start_at_end=True)
         for ev in events.merged_tail(ws.ms, 500):
@@ -149,6 +151,7 @@ class SnapshotBuilder:
             agents=d.agents and bool(d.milestone_id),
             runs=MappingProxyType(dict(d.runs)),
             run_blockers=d.run_blockers,
+            run_totals=MappingProxyType(self._runs.totals()),
         )
         found = [blockers.since_of(d.blocker_memory, b) for b in blockers.detect(snap, now)]
         if d.refusal is not None:

@@ -29,7 +29,7 @@ from kiro_tui.agents.roles.executor import AgentRunner, NoopRunner
 from kiro_tui.core import run_blockers, sessions
 from kiro_tui.core.errors import KiroError, Refused
 from kiro_tui.core.model import Milestone, Task
-from kiro_tui.core.runs import records
+from kiro_tui.core.runs import control, records
 from kiro_tui.core.runs.notices import Outcome, RunEvent
 from kiro_tui.core.runs.request import RunRequest
 from kiro_tui.core.runs.settings import ExecutorSettings
@@ -165,6 +165,7 @@ class RunsBridge:
     def settle(self) -> int:
         """Apply the ends of the runs that finished (the coordinator's thread). Returns the
         number of writes."""
+        self._stop_requested()
         with self._lock:
             items, self._pending = list(self._pending.items()), {}
         n = 0
@@ -184,6 +185,25 @@ class RunsBridge:
                 )
                 n += 1
         return n
+
+    def _stop_requested(self) -> None:
+        """Stop the runs someone asked to stop (`control.request_stop`, e.g. the dashboard's
+        run view, from any process): one stat per active run."""
+        if self._mgr is None:
+            return
+        active = {a.run_id: k for k, a in self._mgr.active().items()}
+        for rid in control.take_stop_requests(self.ws.root, active):
+            key = active[rid]
+            self._log(
+                {
+                    "event": "run_stop_requested",
+                    "task_id": key[1],
+                    "phase": key[2],
+                    "message": f"run {rid}: a stop was asked for; stopping the agent",
+                },
+                key[0],
+            )
+            self._mgr.stop(rid, "user")
 
     def _apply(self, key: Key, out: Outcome, req: RunRequest) -> int:
         mid, tid, phase = key

@@ -31,27 +31,19 @@ def register(sub: Any) -> None:
     p.set_defaults(handler=_runs)
 
 
-def _settings(call: Call) -> Any:
-    from kiro_tui.core.runs.settings_parse import load_settings
-
-    settings, problems = load_settings(call.root)
-    for p in problems:
-        print(f"kiro-tui: warning: {p}", file=sys.stderr)
-    return settings
-
-
 def _trust(call: Call) -> int:
     from kiro_tui.core.runs import trust
 
-    root, settings = call.root, _settings(call)
-    lines = trust.describe(root, settings)
-    trusted = trust.is_trusted(root, settings)
-    if not settings.needs_trust:
-        print(lines[0])
+    root = call.root
+    got = trust.review(root)
+    for p in got.problems:
+        print(f"kiro-tui: warning: {p}", file=sys.stderr)
+    if not got.needs_trust:
+        print(got.lines[0])
         return 0
-    print("\n".join(lines))
+    print("\n".join(got.lines))
     if call.args.show:
-        print("status: trusted" if trusted else "status: NOT trusted (run 'kiro-tui trust')")
+        print("status: trusted" if got.trusted else "status: NOT trusted (run 'kiro-tui trust')")
         return 0
     if not call.args.yes:
         if not sys.stdin.isatty():
@@ -61,7 +53,7 @@ def _trust(call: Call) -> int:
         if answer not in ("y", "yes"):
             print("kiro-tui: not trusted", file=sys.stderr)
             return 1
-    fp = trust.trust(root, settings, by=call.ws.actor())
+    fp = trust.confirm(root, got.fingerprint, by=call.ws.actor())
     print(f"trusted (fingerprint {fp[:16]}); any change to these settings needs trust again")
     return 0
 

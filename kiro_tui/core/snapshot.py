@@ -77,6 +77,7 @@ _NOFACTS: Mapping[tuple[str, str, str], PhaseFacts] = MappingProxyType({})
 _NOACT: Mapping[tuple[str, str], float] = MappingProxyType({})
 _NOFAIL: Mapping[str, str] = MappingProxyType({})
 _NORUNS: Mapping[tuple[str, str, str], str] = MappingProxyType({})
+_NOTOTALS: Mapping[str, Any] = MappingProxyType({})
 
 
 @dataclass(frozen=True)
@@ -111,6 +112,9 @@ class Snapshot:
     agents: bool = False
     runs: Mapping[tuple[str, str, str], str] = field(default_factory=lambda: _NORUNS)
     run_blockers: tuple[Blocker, ...] = ()
+    # every dashboard, driving or observing: per milestone, the agents running and the spend
+    # of its runs, from the run records (core.runs.control.RunTotals)
+    run_totals: Mapping[str, Any] = field(default_factory=lambda: _NOTOTALS)
 
 
 def _role_view(roles: Mapping[str, RoleStatus]) -> dict[str, tuple[str, str | None, str | None]]:
@@ -146,5 +150,6 @@ def same_view(old: Snapshot | None, new: Snapshot) -> bool:
         and old.agents == new.agents
         and old.runs == new.runs
         and old.run_blockers == new.run_blockers
+        and old.run_totals == new.run_totals
         and _role_view(old.roles) == _role_view(new.roles)
     )

@@ -21,10 +21,42 @@ def agent_running(snap: Snapshot, mid: str, tid: str, phase: str | None = None) 
     )
 
 
-def header_markup(snap: Snapshot) -> str:
-    """`⚙ 2 agents` while driving with agents (Content markup, with trailing spaces), else ''."""
-    if not snap.agents:
+def spend_milestone(snap: Snapshot, selected: str | None = None) -> str | None:
+    """Whose spend the header shows: the driven milestone, else the selected one, else the one
+    whose agents run, else the only milestone with runs."""
+    totals = snap.run_totals
+    if snap.driving:
+        return snap.driving
+    if selected and selected in totals:
+        return selected
+    running = [mid for mid, t in totals.items() if t.running]
+    if running:
+        return max(running, key=lambda mid: totals[mid].running)
+    return next(iter(totals)) if len(totals) == 1 else None
+
+
+def header_text(snap: Snapshot, selected: str | None = None) -> str:
+    """`2 agents · $0.42`: the agents running (this driver's runs, or, observing, the run
+    records whose driver is alive) and the milestone's spend from its run records ("cost
+    unknown" when no run reported one, never $0); '' when no agent ever ran and none drives."""
+    totals = snap.run_totals
+    mid = spend_milestone(snap, selected)
+    t = totals.get(mid) if mid else None
+    n = agents_running(snap) if snap.agents else sum(x.running for x in totals.values())
+    if not snap.agents and not n and t is None:
         return ""
-    n = agents_running(snap)
-    colour = "$success" if n else "$text-muted"
-    return f"[{colour}]{RUN_MARK} {n} agent{'' if n == 1 else 's'}[/]   "
+    text = f"{n} agent{'' if n == 1 else 's'}"
+    if t is not None and t.runs:
+        text += " · " + ("cost unknown" if t.usd is None else f"${t.usd:.2f}")
+        if t.usd is not None and t.partial:
+            text += "+"  # some runs reported no cost: the real spend may be higher
+    return text
+
+
+def header_markup(snap: Snapshot, selected: str | None = None) -> str:
+    """`⚙ 2 agents · $0.42` (Content markup, with trailing spaces), or ''."""
+    text = header_text(snap, selected)
+    if not text:
+        return ""
+    colour = "$success" if not text.startswith("0 ") else "$text-muted"
+    return f"[{colour}]{RUN_MARK} {text}[/]   "

@@ -61,6 +61,18 @@ GROUPS: tuple[KeyGroup, ...] = (
         ),
     ),
     KeyGroup(
+        "Agents",
+        (
+            Binding(
+                "r",
+                "run_view",
+                "Run",
+                id="kiro.run_view",
+                tooltip="the selection's agent run: live output, time, cost; stop, retry",
+            ),
+        ),
+    ),
+    KeyGroup(
         "Review",
         (
             Binding(
@@ -176,6 +188,12 @@ PALETTE_ONLY: tuple[tuple[str, str, str], ...] = (
         "message, sha, time and files of each commit with its Milestone trailer",
     ),
     ("Git: push now", "git_push", "push the current branch to the configured git.remote"),
+    (
+        "Agents: review and trust the executor settings",
+        "trust",
+        "every command, env variable and verify command the repository sets; confirm to "
+        "trust them (like kiro-tui trust)",
+    ),
 )
 
 

@@ -104,8 +104,8 @@ def test_approval_modal(seed: Path, snap_compare: Any) -> None:
 
 
 def test_help_screen(seed: Path, snap_compare: Any) -> None:
-    """The help modal listing every key in four groups (Gates and sessions: a x n i p s;
-    Review: d o y; Moving around: / f l b t; The app: ? q ctrl+p), each with what it does."""
+    """The help modal listing every key in five groups (Gates and sessions: a x n i p s;
+    Agents: r; Review: d o y; Moving around: / f l b t; The app: ? q ctrl+p), each with what it does."""
 
     async def run_before(pilot: Any) -> None:
         await _settle(pilot)
@@ -149,3 +149,31 @@ def test_broken_file_row(tmp_path: Path, snap_compare: Any) -> None:
         'id: "m-web"\ntitle: "Website"\nstatus: in_progress: yes\n', encoding="utf-8"
     )
     assert snap_compare(make_app(root, watch=False), terminal_size=SIZE, run_before=_settle)
+
+
+def test_run_view(seed: Path, snap_compare: Any) -> None:
+    """The run view (key r) on milestone-001 › task-002 › design with a hand-written running
+    run (its driver gone): the status lines (run id, where, agent claude; running · elapsed
+    102s · $0.0380 · live), the agent's output as `runs show` reads it (text, tool Read, the
+    `[bold]` text shown as written, the Write and Bash tool calls, a stderr line whose escape
+    sequence is shown as ␛), and the footer with Stop run, Retry, Follow and Close."""
+    from kiro_tui.demo.sample_run import write_sample_run
+    from kiro_tui.ui.view import Sel
+
+    write_sample_run(seed, "milestone-001", "task-002", "design")
+
+    async def run_before(pilot: Any) -> None:
+        await _settle(pilot)
+        pilot.app.query_one("#tree").select(Sel("milestone-001", "task-002", "design"))
+        await pilot.press("r")
+        await wait_for(
+            pilot,
+            lambda: (
+                getattr(pilot.app.screen, "lines_shown", 0) >= 9
+                and pilot.app.screen.record is not None
+            ),
+            "the run's lines",
+        )
+        await pilot.pause()
+
+    assert snap_compare(make_app(seed, watch=False), terminal_size=SIZE, run_before=run_before)

@@ -101,10 +101,11 @@ def _event_text(ev: StreamEvent) -> str | None:
 class StreamReader:
     """Readable lines of one run's `raw.jsonl`, from where the last call stopped."""
 
-    def __init__(self, root: Path, rec: RunRecord) -> None:
+    def __init__(self, root: Path, rec: RunRecord, *, max_read: int = MAX_READ) -> None:
         self.path = records.run_dir(root, rec.run_id) / "raw.jsonl"
         self.parser = parser_for(rec.dialect or "text")
         self.offset = 0
+        self.max_read = max_read  # the first read starts this far from the end, at a line
         self._partial = b""
 
     def _open(self) -> IO[bytes] | None:
@@ -120,12 +121,15 @@ class StreamReader:
             return
         with fh:
             size = os.fstat(fh.fileno()).st_size
-            if self.offset == 0 and size > MAX_READ:
-                self.offset = size - MAX_READ
+            cut = self.offset == 0 and size > self.max_read
+            if cut:
+                self.offset = size - self.max_read
                 yield f"... (the first {self.offset} bytes are left out)"
             fh.seek(self.offset)
             data = self._partial + fh.read()
             self.offset = fh.tell()
+        if cut:  # the read began inside a line: start at the next one
+            data = data[data.find(b"\n") + 1 :] if b"\n" in data else b""
         *whole, self._partial = data.split(b"\n")
         for raw in whole:
             yield from self._render(raw.decode("utf-8", "replace"))

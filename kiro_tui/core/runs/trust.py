@@ -14,6 +14,7 @@ import json
 import os
 import shutil
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -184,3 +185,44 @@ def describe(root: Path, settings: ExecutorSettings, *, path_env: str | None = N
             + ("" if inside else "  WARNING: outside the repository")
         )
     return lines
+
+
+@dataclass(frozen=True, slots=True)
+class Review:
+    """What `kiro-tui trust --show` and the dashboard's trust modal show, and what a confirm
+    must find unchanged (`fingerprint`)."""
+
+    needs_trust: bool
+    trusted: bool
+    lines: tuple[str, ...]
+    problems: tuple[str, ...]
+    fingerprint: str
+
+
+def review(root: Path, *, state_dir: Path | None = None) -> Review:
+    """The repository's executor settings as the files say now, for review."""
+    from kiro_tui.core.runs.settings_parse import load_settings
+
+    settings, problems = load_settings(root)
+    return Review(
+        settings.needs_trust,
+        is_trusted(root, settings, state_dir=state_dir),
+        tuple(describe(root, settings)),
+        tuple(str(p) for p in problems),
+        fingerprint(root, settings),
+    )
+
+
+def confirm(
+    root: Path, reviewed: str, *, by: str | None = None, state_dir: Path | None = None
+) -> str:
+    """Trust the settings that were reviewed (`reviewed`: their fingerprint); refused when the
+    files changed since (what would be trusted is not what was shown). `kiro-tui trust` and the
+    dashboard's modal both trust through here. Returns the fingerprint."""
+    from kiro_tui.core.errors import Refused
+    from kiro_tui.core.runs.settings_parse import load_settings
+
+    settings, _problems = load_settings(root)
+    if fingerprint(root, settings) != reviewed:
+        raise Refused("the executor settings changed since they were shown: review them again")
+    return trust(root, settings, state_dir=state_dir, by=by)

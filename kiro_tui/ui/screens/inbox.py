@@ -2,7 +2,7 @@
 
 The app gives it the items of the newest snapshot (`set_items`, also while it is open: an item
 resolved anywhere leaves the list). Enter dismisses it with the item's place (the main screen
-selects it); `a` / `x` open the decision modal on a gate; Escape, q or i close it. No IO here.
+selects it), or, on an `executor_untrusted` item, opens the trust modal; `a` / `x` open the decision modal on a gate; Escape, q or i close it. No IO here.
 """
 
 from __future__ import annotations
@@ -112,6 +112,14 @@ class InboxScreen(ModalScreen[Sel | None]):
     def _selected(self, event: OptionList.OptionSelected) -> None:
         item = next((i for i in self.items if i.id == event.option_id), None)
         if item is None:
+            return
+        if item.kind == "executor_untrusted":  # Enter reviews the settings (the trust modal)
+            from kiro_tui.ui.app import KiroApp
+            from kiro_tui.ui.run_actions import open_trust
+
+            self.dismiss(None)
+            if isinstance(self.app, KiroApp):
+                open_trust(self.app)
             return
         sel = item_sel(item)
         if sel is None:

@@ -142,6 +142,7 @@ class MainScreen(Screen[None]):
     @on(MilestoneTree.SelectionChanged, "#tree")
     def _selection_changed(self, message: MilestoneTree.SelectionChanged) -> None:
         self.query_one(DetailPane).selection = message.sel
+        self.query_one(KiroHeader).selected = message.sel.mid if message.sel else None
         if message.sel is not None and message.sel.phase and self.snapshot is not None:
             self._ask_report(message.sel, self.snapshot)
 
@@ -162,6 +163,10 @@ class MainScreen(Screen[None]):
 
     @on(BlockerTable.Jump, "#blockers")
     def _jump(self, message: BlockerTable.Jump) -> None:
+        b = message.table.current
+        if b is not None and b.kind == "executor_untrusted":  # Enter reviews the settings
+            self.action_trust()
+            return
         self._jump_to(message.sel)
 
     def _jump_to(self, sel: Sel | None) -> None:
@@ -368,6 +373,17 @@ class MainScreen(Screen[None]):
         self.app.push_screen(
             InboxScreen(attention_nav.current_inbox(self.kiro), self.kiro.now()), self._jump_to
         )
+
+    # ------------------------------------------------------------------ agents
+    def action_run_view(self) -> None:
+        from kiro_tui.ui.run_actions import open_run_view
+
+        open_run_view(self.kiro, self._selection())
+
+    def action_trust(self) -> None:
+        from kiro_tui.ui.run_actions import open_trust
+
+        open_trust(self.kiro)
 
     # ------------------------------------------------------------------ review
     def action_diff(self) -> None:

@@ -74,8 +74,13 @@ class KiroHeader(Static):
     """What to show."""
     attention: reactive[tuple[int, bool]] = reactive((0, False))
     """The inbox: how many items, and whether one is critical (the words say it too)."""
+    selected: reactive[str | None] = reactive(None)
+    """The selected milestone: its agents' spend, when this window drives nothing."""
 
     def watch_attention(self) -> None:
+        self.watch_snapshot(self.snapshot)
+
+    def watch_selected(self) -> None:
         self.watch_snapshot(self.snapshot)
 
     def watch_snapshot(self, snap: Snapshot | None) -> None:
@@ -94,7 +99,7 @@ class KiroHeader(Static):
         self.update(
             Content.from_markup(
                 f"[b]kiro-tui[/b]  {repo}  {git_markup(snap.git)}{attention_markup(*self.attention)}"
-                f"[{SESSION_COLOUR[state]}][b]{state}[/b]{drive}[/]   {header_markup(snap)}"
+                f"[{SESSION_COLOUR[state]}][b]{state}[/b]{drive}[/]   {header_markup(snap, self.selected)}"
                 + " ".join(roles)
             )
         )
