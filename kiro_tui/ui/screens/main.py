@@ -8,6 +8,8 @@ fails is reported, in one line, by the app's `Worker.StateChanged` handler.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from textual import on, work
@@ -18,7 +20,7 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import DataTable, Footer, Input
 
-from kiro_tui.ui import attention_nav, keys
+from kiro_tui.ui import attention_nav, keys, screen_actions
 from kiro_tui.ui.messages import ReportReady
 from kiro_tui.ui.screens.decision import Decision, DecisionScreen
 from kiro_tui.ui.screens.help import HelpScreen
@@ -237,6 +239,16 @@ class MainScreen(Screen[None]):
         """Worker.StateChanged does not bubble: the app's one handler reports it."""
         self.kiro.on_worker_state_changed(event)
 
+    def run_in_thread(self, fn: Callable[..., Any], *args: Any, group: str = "actions") -> None:
+        """`fn(app, *args)` in a worker thread (see ui/screen_actions.py); its result or
+        refusal is reported by the app's worker handler."""
+        self.run_worker(
+            functools.partial(fn, self.kiro, *args),
+            thread=True,
+            group=group,
+            exit_on_error=False,
+        )
+
     # ------------------------------------------------------------------ gate decisions
     def _selection(self) -> Sel | None:
         sel = self.query_one(MilestoneTree).selection
@@ -262,7 +274,7 @@ class MainScreen(Screen[None]):
 
         def done(decision: Decision | None) -> None:
             if decision is not None:
-                self._apply_decision(decision)
+                self.run_in_thread(screen_actions.apply_decision, decision)
 
         self.app.push_screen(DecisionScreen(target, approve=approve, ref=ref), done)
 
@@ -272,48 +284,19 @@ class MainScreen(Screen[None]):
     def action_reject(self) -> None:
         self._decide(False)
 
-    @work(thread=True, group="actions", exit_on_error=False)
-    def _apply_decision(self, d: Decision) -> str:
-        t, app = d.target, self.kiro
-        ws = app.workspace()
-        if d.approve:
-            out = ws.approve(t.mid, t.tid, t.phase, app.actor, d.text or None)
-        else:
-            out = ws.reject(t.mid, t.tid, t.phase, d.text, app.actor)
-        app.source_refresh()
-        return out.message or "done"
-
     # ------------------------------------------------------------------ sessions
     def action_pause(self) -> None:
         sel = self._selection()
         if sel is None or self.snapshot is None:
             return
         m = self.snapshot.state.milestone(sel.mid)
-        self._pause_or_resume(sel.mid, bool(m and m.status == "paused"))
-
-    @work(thread=True, group="actions", exit_on_error=False)
-    def _pause_or_resume(self, mid: str, paused: bool) -> str:
-        app = self.kiro
-        ws = app.workspace()
-        out = ws.resume(mid, app.actor) if paused else ws.pause(mid, app.actor)
-        app.source_refresh()
-        return out.message or "done"
+        paused = bool(m and m.status == "paused")
+        self.run_in_thread(screen_actions.pause_or_resume, sel.mid, paused)
 
     def action_start(self) -> None:
         sel = self._selection()
         if sel is not None:
-            self._start(sel.mid)
-
-    @work(thread=True, group="actions", exit_on_error=False)
-    def _start(self, mid: str) -> str | None:
-        """Drive `mid` from this window; an app that does not watch only starts the session
-        (nothing would drive it)."""
-        app = self.kiro
-        if app.drive_here(mid):
-            return None  # the coordinator answers when it has claimed the driver
-        out = app.workspace().start_milestone(mid, app.actor)
-        app.source_refresh()
-        return out.message or "done"
+            self.run_in_thread(screen_actions.start, sel.mid)
 
     # ------------------------------------------------------------------ git
     def action_git_commits(self) -> None:
@@ -325,25 +308,12 @@ class MainScreen(Screen[None]):
             return
         screen = GitPanelScreen(sel.mid)
         self.app.push_screen(screen)
-        self._load_commits(sel.mid, screen)
-
-    @work(thread=True, group="git", exit_on_error=False)
-    def _load_commits(self, mid: str, screen: Screen[None]) -> None:
-        from kiro_tui.ui.commits_loader import load_commits
-
-        screen.post_message(load_commits(self.kiro.workspace(), mid))
+        self.run_in_thread(screen_actions.load_commits, sel.mid, screen, group="git")
 
     def action_git_push(self) -> None:
         """Push the current branch to the configured remote (`git.remote`)."""
         sel = self.query_one(MilestoneTree).selection  # where to log it; none is fine
-        self._push(sel.mid if sel is not None else None)
-
-    @work(thread=True, group="actions", exit_on_error=False)
-    def _push(self, mid: str | None) -> str:
-        app = self.kiro
-        result = app.workspace().push(mid)
-        app.source_refresh()
-        return result.message
+        self.run_in_thread(screen_actions.push, sel.mid if sel is not None else None)
 
     # ------------------------------------------------------------------ moving around
     def set_inbox(self, items: tuple[InboxItem, ...]) -> None:
@@ -391,11 +361,7 @@ class MainScreen(Screen[None]):
 
     def action_open(self) -> None:
         attention_nav.open_selected(self.kiro, self.query_one(MilestoneTree).selection)
-        self._refresh()  # what the editor changed shows on return
-
-    @work(thread=True, group="actions", exit_on_error=False)
-    def _refresh(self) -> None:
-        self.kiro.source_refresh()
+        self.run_in_thread(screen_actions.refresh)  # what the editor changed shows on return
 
     def action_copy(self) -> None:
         attention_nav.copy_selected(self.kiro, self.query_one(MilestoneTree).selection)
