@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from kiro_tui.core.runs import records
+from kiro_tui.core.runs.groups import members
 from kiro_tui.core.runs.supervisor import RunManager
 from tests.unit.test_runs_support import (
     Events,
@@ -288,15 +289,17 @@ def test_freeze_and_thaw(tmp_path: Path) -> None:
     rid = mgr.start(ms, ms.tasks[0], "design")
     ev.wait_for("agent_session")
     assert mgr.pause_all() == [rid]
-    raw = records.run_dir(root, rid) / "raw.jsonl"
-    time.sleep(0.2)  # let lines already in the pipe land
-    size = raw.stat().st_size
-    time.sleep(0.5)
-    assert raw.stat().st_size == size  # frozen: no output
     rec = records.read(root, rid)
-    assert rec is not None
-    state = Path(f"/proc/{rec.pid}/stat").read_bytes().rsplit(b")", 1)[1].split()[0]
-    assert state == b"T"
+    assert rec is not None and rec.pgid
+    # frozen: every process of the run's group is stopped (state T), so it cannot write
+    # (the kernel's state, not a wait for the output to stay quiet)
+    deadline = time.monotonic() + 5
+    while not all(state == "T" for _pid, state, _ppid in members(rec.pgid)):
+        assert time.monotonic() < deadline, members(rec.pgid)
+        time.sleep(0.01)
+    assert any(pid == rec.pid for pid, _state, _ppid in members(rec.pgid))
+    raw = records.run_dir(root, rid) / "raw.jsonl"
+    size = raw.stat().st_size
     mgr.resume_all()
     deadline = time.monotonic() + 10
     while raw.stat().st_size == size and time.monotonic() < deadline:

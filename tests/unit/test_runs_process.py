@@ -9,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-from kiro_tui.core.runs.groups import become_subreaper, group_alive
+from kiro_tui.core.runs.groups import become_subreaper, group_alive, members
 from kiro_tui.core.runs.output import MAX_LINE, Line, RawLog
 from kiro_tui.core.runs.process import AgentProcess
 from kiro_tui.core.runs.settings import VerifyCommand
@@ -124,13 +124,18 @@ def test_freeze_thaw_then_stop(tmp_path: Path) -> None:
     while not lines:
         time.sleep(0.01)
     proc.freeze()
-    time.sleep(0.1)
-    n = len(lines)
-    time.sleep(0.3)
-    assert len(lines) == n and proc.idle_for() == 0.0
-    proc.thaw()
+    # frozen: every process of the group is stopped (state T), so none can print; decided by
+    # the kernel's state, not by waiting for output to stay quiet
     deadline = time.monotonic() + 5
-    while len(lines) == n:
+    while not all(state == "T" for _pid, state, _ppid in members(proc.pgid)):
+        assert time.monotonic() < deadline, members(proc.pgid)
+        time.sleep(0.01)
+    assert proc.idle_for() == 0.0  # a frozen run is not idle
+    proc.thaw()
+    assert all(state != "T" for _pid, state, _ppid in members(proc.pgid))
+    n = len(lines)
+    deadline = time.monotonic() + 5
+    while len(lines) == n:  # printing again
         assert time.monotonic() < deadline
         time.sleep(0.01)
     proc.freeze()
