@@ -143,6 +143,14 @@ def _remember_doc(path: Path, text: str, doc: Any) -> None:
 
 IN_PLACE_RECENT = 2.0  # seconds: an empty or unparsable file this fresh is still being written
 IN_PLACE_WAIT = 1.5  # seconds kiro-tui waits for such a file before refusing
+# After replacing a file that someone else wrote moments ago, how long the displaced version is
+# watched before it is let go: an in-place writer that opened the file before our rename writes
+# into the displaced inode, and its change would be lost with it (see _Swap.replace).
+CONTENDED_SETTLE = 0.015
+
+# The identity of the file this process last wrote, per path: a fresh file that is not ours
+# means another writer is at work on it right now.
+_OURS: dict[str, tuple[int, int, int]] = {}
 
 
 def _identity(st: os.stat_result) -> tuple[int, int, int]:
@@ -207,14 +215,27 @@ class _Swap:
         os.close(self.dfd)
 
     def replace(
-        self, new: str, expect: os.stat_result, before_rename: Callable[[], None] | None
+        self,
+        new: str,
+        expect: os.stat_result,
+        before_rename: Callable[[], None] | None,
+        old: str | None = None,
     ) -> bool:
         """Whether `new` was written (False: someone else wrote meanwhile, nothing of ours
-        is left in place)."""
+        is left in place). `old` is the text `expect` was read with.
+
+        When the file is fresh and not this process's own write, another writer is at work:
+        the content is compared too (an in-place rewrite of the same size within one clock
+        tick keeps the identity), and the displaced version is watched for CONTENDED_SETTLE
+        after the exchange: an in-place writer that had the file open writes into it, and then
+        the exchange is undone and the edit made again on their version."""
         st = safecreate.refuse_link(self.name, self.dfd, str(self.path))
         mode = st.st_mode & 0o777 if st is not None else 0o644
         safecreate.remove_stale_temps(self.dfd, os.path.realpath(self.path.parent))
-        tmp = safecreate.create_temp(self.dfd, self.name, new.encode("utf-8"), mode)
+        raw = new.encode("utf-8")
+        tmp = safecreate.create_temp(self.dfd, self.name, raw, mode)
+        key = str(self.path)
+        contended = _being_written(expect) and _OURS.get(key) != _identity(expect)
         try:
             if before_rename is not None:
                 before_rename()
@@ -223,21 +244,55 @@ class _Swap:
                 now is None
                 or _identity(now) != _identity(expect)
                 or now.st_ctime_ns != expect.st_ctime_ns
+                or (contended and old is not None and self._read(self.name) != old)
             ):
                 return False
             if not safecreate.exchange(self.dfd, tmp, self.name):
                 os.replace(tmp, self.name, src_dir_fd=self.dfd, dst_dir_fd=self.dfd)
                 safecreate.fsync_dir(self.dfd)
+                self._mine(key)
                 return True
             gone = os.lstat(tmp, dir_fd=self.dfd)
-            if _identity(gone) == _identity(expect):
+            if _identity(gone) == _identity(expect) and not (
+                contended and self._touched(tmp, gone, old)
+            ):
                 safecreate.fsync_dir(self.dfd)
+                self._mine(key)
                 return True
             self._undo(tmp)
             return False
         finally:
             with contextlib.suppress(OSError):
                 os.unlink(tmp, dir_fd=self.dfd)
+
+    def _read(self, name: str) -> str | None:
+        try:
+            fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=self.dfd)
+        except OSError:
+            return None
+        try:
+            with os.fdopen(fd, "rb") as fh:
+                return fh.read().decode("utf-8", "replace")
+        except OSError:
+            return None
+
+    def _touched(self, tmp: str, gone: os.stat_result, old: str | None) -> bool:
+        """Whether the displaced version (at `tmp`) was written after the exchange, or was
+        never the text we edited (see replace)."""
+        if old is not None and self._read(tmp) != old:
+            return True
+        time.sleep(CONTENDED_SETTLE)
+        try:
+            later = os.lstat(tmp, dir_fd=self.dfd)
+        except OSError:
+            return True
+        return _identity(later) != _identity(gone) or later.st_ctime_ns != gone.st_ctime_ns
+
+    def _mine(self, key: str) -> None:
+        with contextlib.suppress(OSError):
+            _OURS[key] = _identity(os.lstat(self.name, dir_fd=self.dfd))
+        if len(_OURS) > _DOCS_MAX:
+            _OURS.pop(next(iter(_OURS)))
 
     def _undo(self, tmp: str) -> None:
         """Our version is at `name`, theirs at `tmp`: swap back. If they wrote yet again in
@@ -318,7 +373,7 @@ def _edit(
                 _remember_doc(path, text, doc)
             return result, False
         tries += 1
-        if not swap.replace(new, expect, before_rename):
+        if not swap.replace(new, expect, before_rename, text):
             if tries >= 3:  # a busy writer: step aside a little, differently each time
                 time.sleep(random.uniform(0, 0.003 * tries))
             continue  # someone wrote meanwhile: load again and re-apply

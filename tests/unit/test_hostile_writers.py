@@ -198,6 +198,60 @@ def _phase(ws: Workspace, task: str, phase: str) -> str:
     return ph.status
 
 
+def test_an_in_place_write_into_the_replaced_file_is_not_lost(
+    tmp_path: Path, monkeypatch: Any
+) -> None:
+    """The in-place writer's worst moment: it opened the file (as `>` does) just before
+    kiro-tui's rename and writes just after it, into the version the rename displaced. Its
+    value must end up in the file, with kiro-tui's edit made on top of it.
+
+    Deterministic: the writer's write is made at kiro-tui's first pause after the rename (the
+    moment a real writer's write lands), or at once after the edit when there is no pause."""
+    from kiro_tui.core import safewrite
+
+    path = tmp_path / "m.yaml"
+    path.write_text("id: m\nx_outside: 1\nkiro: 0\n")  # just written: fresh, not kiro-tui's
+    held: list[Any] = []
+
+    def writer_opens() -> None:  # before the rename: the writer has the file open
+        if not held:
+            held.append(open(path, "r+b"))  # noqa: SIM115
+
+    def writer_writes() -> None:
+        if held and not held[0].closed:
+            fh = held[0]
+            fh.truncate(0)
+            fh.write(b"id: m\nx_outside: 2\nkiro: 0\n")
+            fh.close()
+
+    real_sleep = time.sleep
+
+    class Clock:
+        @staticmethod
+        def time() -> float:
+            return time.time()
+
+        @staticmethod
+        def monotonic() -> float:
+            return time.monotonic()
+
+        @staticmethod
+        def sleep(seconds: float) -> None:
+            writer_writes()
+            real_sleep(seconds)
+
+    monkeypatch.setattr(safewrite, "time", Clock)
+
+    def edit(doc: Any) -> None:
+        doc["kiro"] = 1
+
+    edit_yaml(path, edit, before_rename=writer_opens)
+    writer_writes()  # no pause was made: the writer writes now, after the rename
+    data = load_fast(path.read_text(), path)
+    assert data["kiro"] == 1
+    assert data["x_outside"] == 2, "the in-place writer's value was lost"
+
+
 def test_a_lost_approval_is_found_and_re_applied(seed: Path) -> None:
     ws = Workspace(seed, persist_cache=False)
     path = seed / ".milestones/active/milestone-001.yaml"
