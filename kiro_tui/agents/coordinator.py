@@ -154,6 +154,8 @@ class Coordinator:
                 changed = watcher.wait(max(0.001, timeout), stop, self._wake)
                 if stop.is_set():
                     break
+                if changed and not self._wake.is_set() and self.heart.only_own(changed):
+                    continue  # only our own heartbeat's writes: nothing to rebuild
                 if changed:
                     self._idle.clear()
                 self._wake.clear()
