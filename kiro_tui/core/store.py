@@ -6,7 +6,6 @@ from __future__ import annotations
 import gc
 import hashlib
 import os
-import pickle
 import threading
 import time
 from collections.abc import Iterator
@@ -119,6 +118,8 @@ class _FileCache:
         if self._entries is None:
             self._entries = {}
             if self.persist:
+                import pickle  # here: an action that loads one milestone never needs it
+
                 try:
                     with open(self.file, "rb") as fh:
                         version, entries = pickle.load(fh)
@@ -158,6 +159,8 @@ class _FileCache:
             if recent or len(self.changed) < enough:
                 return
         self._saved_at = now
+        import pickle
+
         try:
             self.file.parent.mkdir(parents=True, exist_ok=True)
             tmp = self.file.with_name(f".{self.file.name}.{os.getpid()}.tmp")
