@@ -48,7 +48,7 @@ from kiro_tui.agents.decision_guard import DecisionGuard
 from kiro_tui.agents.heartbeat import Heartbeat
 from kiro_tui.agents.roles import blockers, dependencies, executor, monitor
 from kiro_tui.agents.roles import git as git_role
-from kiro_tui.agents.watch import Watcher
+from kiro_tui.agents.watch import Watcher, only_under, subdirs
 from kiro_tui.core.driving import DriverClaim
 from kiro_tui.core.errors import KiroError
 from kiro_tui.core.events import Event
@@ -109,6 +109,8 @@ class Coordinator:
         self._done = False
         self._stop: threading.Event | None = None
         self.cycles = 0
+        self._files_unchanged = False  # this cycle: no deliverable can have changed
+        self._quiet_dirs = subdirs(ws.ms, ("sessions", "logs"))  # no deliverable there
 
     # ------------------------------------------------------------------ public, thread-safe
     @property
@@ -158,10 +160,13 @@ class Coordinator:
                     continue  # only our own heartbeat's writes: nothing to rebuild
                 if changed:
                     self._idle.clear()
+                quiet = not self._wake.is_set() and only_under(changed, self._quiet_dirs)
                 self._wake.clear()
                 if not self.ws.ms.is_dir():
                     break  # the workspace is gone: nothing left to drive or show
-                self.run_once()
+                self._files_unchanged = quiet
+                self.run_once()  # never raises
+                self._files_unchanged = False
                 watcher.set_paths(self.builder.watch_paths(self._snapshot))
         finally:
             watcher.close()
@@ -313,7 +318,9 @@ class Coordinator:
         )
 
     def _build(self) -> Snapshot:
-        return self.builder.build(self._now(), self._driving())
+        # an observer keeps unchanged milestones' facts (a driver writes within its cycle)
+        keep = self._files_unchanged and not self.driving
+        return self.builder.build(self._now(), self._driving(), files_unchanged=keep)
 
     def _cycle(self) -> None:
         with self._lock:
@@ -390,7 +397,7 @@ class Coordinator:
         git_due = self.builder.git_due_at()
         if git_due is not None:
             t = min(t, git_due)
-        nxt = blockers.next_deadline(self._snapshot, now)
+        nxt = self.builder.blocker_deadline(self._snapshot, now)
         if nxt is not None:
             t = min(t, nxt + 0.05)
         return t
