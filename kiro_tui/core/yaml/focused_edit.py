@@ -199,7 +199,7 @@ def _finish_one(doc: Any, data: dict[str, Any], split: _Split) -> str:
         ok, reduced, marks = try_load_marked(out)
     except LimitExceeded:
         raise _Unfit("the result is beyond the limits") from None
-    if not (ok and isinstance(reduced, dict)):
+    if not (ok and isinstance(reduced, dict)) or marks is None:
         raise _Unfit("the reduced result does not parse")
     out_lines = out.splitlines(keepends=True)
     (first_out, end_out, dash_out) = _spans(marks, out_lines)[0]  # exactly one: checked below
