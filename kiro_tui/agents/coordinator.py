@@ -259,18 +259,9 @@ class Coordinator:
     def _emit(self, event: str, message: str, mid: str | None) -> None:
         if self.on_events:
             with contextlib.suppress(Exception):
-                self.on_events(
-                    [
-                        Event(
-                            self.ws.clock.now_str(),
-                            event,
-                            "coordinator",
-                            milestone_id=mid,
-                            level="error",
-                            message=message,
-                        )
-                    ]
-                )
+                now = self.ws.clock.now_str()
+                ev = Event(now, event, "coordinator", mid, level="error", message=message)
+                self.on_events([ev])
 
     def _report(self, exc: BaseException) -> None:
         msg = f"{type(exc).__name__}: {exc}" if not isinstance(exc, KiroError) else str(exc)
