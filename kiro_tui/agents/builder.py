@@ -68,6 +68,9 @@ class SnapshotBuilder:
         self._git_read_at = 0.0
         self._git_due = False  # a refresh was skipped (too soon): a timer brings it
         self._runs = RunsIndex(ws.root)  # the header's agents and spend, in every mode
+        # per milestone in scope: (the milestone, its facts, its activity) of the last build
+        self._facts_of: dict[str, tuple[Any, dict[Any, Any], dict[Any, float]]] = {}
+        self._detected: tuple[tuple[Any, ...], float | None, list[Blocker]] | None = None
         for path, source in events.log_files(ws.ms):
             self._followers[path] = Follower(path, source, start_at_end=True)
         for ev in events.merged_tail(ws.ms, 500):
@@ -107,7 +110,10 @@ class SnapshotBuilder:
                 del self._open_errors[key]
 
     # ------------------------------------------------------------------ building
-    def build(self, now: datetime, d: Driving) -> Snapshot:
+    def build(self, now: datetime, d: Driving, *, files_unchanged: bool = False) -> Snapshot:
+        """A snapshot now. `files_unchanged`: the caller knows that no deliverable file can
+        have changed since the last build (only session files or logs did, or nothing: a
+        timer): the facts of a milestone that did not change are kept, not read again."""
         state = self.ws.load()
         scope = (
             (d.milestone_id,)
@@ -116,10 +122,18 @@ class SnapshotBuilder:
         )
         facts: dict[tuple[str, str, str], Any] = {}
         activity: dict[tuple[str, str], float] = {}
+        kept = self._facts_of if files_unchanged else {}
+        self._facts_of = {}
         for mid in scope:
             m = state.milestone(mid)
             if m is not None:
-                f, a = self._facts.milestone(m)
+                was = kept.get(mid)
+                f, a = (
+                    (was[1], was[2])
+                    if was is not None and was[0] is m
+                    else self._facts.milestone(m)
+                )
+                self._facts_of[mid] = (m, f, a)
                 facts.update(f)
                 activity.update(a)
         if d.milestone_id:
@@ -153,11 +167,30 @@ class SnapshotBuilder:
             run_blockers=d.run_blockers,
             run_totals=MappingProxyType(self._runs.totals()),
         )
-        found = [blockers.since_of(d.blocker_memory, b) for b in blockers.detect(snap, now)]
+        found = [blockers.since_of(d.blocker_memory, b) for b in self._detect(snap, now)]
         if d.refusal is not None:
             found.append(d.refusal)
         roles = d.roles if d.roles is not None else self._file_roles(sid)
         return replace(snap, blockers=tuple(found), roles=MappingProxyType(dict(roles)))
+
+    def _detect(self, snap: Snapshot, now: datetime) -> list[Blocker]:
+        """blockers.detect, kept while what it reads is the same and no time-based blocker
+        is due yet (so a cycle for another driver's heartbeat costs nothing here)."""
+        key = _detect_key(snap)
+        last = self._detected
+        if last is not None and last[0] == key and (last[1] is None or now.timestamp() < last[1]):
+            return last[2]
+        found = blockers.detect(snap, now)
+        self._detected = (key, blockers.next_deadline(snap, now), found)
+        return found
+
+    def blocker_deadline(self, snap: Snapshot, now: datetime) -> float | None:
+        """blockers.next_deadline of `snap` (kept from its build when nothing changed)."""
+        last = self._detected
+        fresh = last is not None and (last[1] is None or now.timestamp() < last[1])
+        if last is not None and fresh and last[0] == _detect_key(snap):
+            return last[1]
+        return blockers.next_deadline(snap, now)
 
     def _file_roles(self, sid: str | None) -> dict[str, RoleStatus]:
         """The role states another driver wrote for the observed session."""
@@ -218,3 +251,23 @@ class SnapshotBuilder:
         except Exception as exc:  # shown, never raised
             self._git_info = GitInfo(error=f"{type(exc).__name__}: {exc}")
         return self._git_info
+
+
+def _detect_key(snap: Snapshot) -> tuple[Any, ...]:
+    """What blockers.detect and next_deadline read of a snapshot, besides the time."""
+    st = snap.state
+    return (
+        st.milestones,
+        st.problems,
+        st.config,
+        dict(snap.facts),
+        dict(snap.activity),
+        snap.open_errors,
+        snap.run_blockers,
+        dict(snap.failures),
+        snap.driving,
+        snap.session_id,
+        snap.scope,
+        snap.active_since,
+        snap.paused,
+    )

@@ -24,8 +24,8 @@ threshold, a skipped git read). There is no polling of files. `on_snapshot(snaps
 
 Observing (not driving): snapshots, blockers (for display) and the observed session's role
 states are computed; nothing is written. Driving: the roles' actions are applied through
-`Workspace` by the `ActionApplier`, the driver heartbeat is renewed, and decisions a person
-made that the milestone file lost are re-applied first (`DecisionGuard`). A refused `drive()`
+`Workspace` by the `ActionApplier`, the driver heartbeat is renewed (`Heartbeat`), and
+decisions a person made that the milestone file lost are re-applied first (`DecisionGuard`). A refused `drive()`
 shows up as a Blocker of kind `driver_refused` and an error event. On exit while driving, or
 when another process took the session over, the runner stops, role states say `stopped` and
 the driver is released; the session stays resumable.
@@ -45,10 +45,10 @@ from kiro_tui.agents import runs_bridge
 from kiro_tui.agents.applier import ACTOR, ActionApplier
 from kiro_tui.agents.builder import Driving, SnapshotBuilder, empty_snapshot
 from kiro_tui.agents.decision_guard import DecisionGuard
+from kiro_tui.agents.heartbeat import Heartbeat
 from kiro_tui.agents.roles import blockers, dependencies, executor, monitor
 from kiro_tui.agents.roles import git as git_role
-from kiro_tui.agents.watch import Watcher
-from kiro_tui.core import sessions
+from kiro_tui.agents.watch import Watcher, only_under, subdirs
 from kiro_tui.core.completion_commit import commit_driven_completion
 from kiro_tui.core.driving import DriverClaim
 from kiro_tui.core.errors import KiroError
@@ -94,6 +94,7 @@ class Coordinator:
         self.builder = SnapshotBuilder(ws)
         self.applier = ActionApplier(ws, self.runner)
         self.guard = DecisionGuard(ws)
+        self.heart = Heartbeat(ws, self.applier)
         self._wake = threading.Event()
         self._idle = threading.Event()
         self._lock = threading.RLock()
@@ -103,13 +104,14 @@ class Coordinator:
         self._snapshot = empty_snapshot(ws)
         self.driving: str | None = None
         self.session_id: str | None = None
-        self._last_heartbeat = 0.0
         self._active_since: float | None = None
         self._was_paused: bool | None = None
         self._refusal: Blocker | None = None
         self._done = False
         self._stop: threading.Event | None = None
         self.cycles = 0
+        self._files_unchanged = False  # this cycle: no deliverable can have changed
+        self._quiet_dirs = subdirs(ws.ms, ("sessions", "logs"))  # no deliverable there
 
     # ------------------------------------------------------------------ public, thread-safe
     @property
@@ -155,12 +157,17 @@ class Coordinator:
                 changed = watcher.wait(max(0.001, timeout), stop, self._wake)
                 if stop.is_set():
                     break
+                if changed and not self._wake.is_set() and self.heart.only_own(changed):
+                    continue  # only our own heartbeat's writes: nothing to rebuild
                 if changed:
                     self._idle.clear()
+                quiet = not self._wake.is_set() and only_under(changed, self._quiet_dirs)
                 self._wake.clear()
                 if not self.ws.ms.is_dir():
                     break  # the workspace is gone: nothing left to drive or show
-                self.run_once()
+                self._files_unchanged = quiet
+                self.run_once()  # never raises
+                self._files_unchanged = False
                 watcher.set_paths(self.builder.watch_paths(self._snapshot))
         finally:
             watcher.close()
@@ -214,7 +221,7 @@ class Coordinator:
                     {"event": "driver_takeover", "level": "warning", "message": claim.note},
                 )
             self.applier.set_status("starting", force=True)
-            self._last_heartbeat = time.time()
+            self.heart.reset()
             return claim
 
     # ------------------------------------------------------------------ internals
@@ -253,18 +260,9 @@ class Coordinator:
     def _emit(self, event: str, message: str, mid: str | None) -> None:
         if self.on_events:
             with contextlib.suppress(Exception):
-                self.on_events(
-                    [
-                        Event(
-                            self.ws.clock.now_str(),
-                            event,
-                            "coordinator",
-                            milestone_id=mid,
-                            level="error",
-                            message=message,
-                        )
-                    ]
-                )
+                now = self.ws.clock.now_str()
+                ev = Event(now, event, "coordinator", mid, level="error", message=message)
+                self.on_events([ev])
 
     def _report(self, exc: BaseException) -> None:
         msg = f"{type(exc).__name__}: {exc}" if not isinstance(exc, KiroError) else str(exc)
@@ -315,7 +313,9 @@ class Coordinator:
         )
 
     def _build(self) -> Snapshot:
-        return self.builder.build(self._now(), self._driving())
+        # an observer keeps unchanged milestones' facts (a driver writes within its cycle)
+        keep = self._files_unchanged and not self.driving
+        return self.builder.build(self._now(), self._driving(), files_unchanged=keep)
 
     def _cycle(self) -> None:
         with self._lock:
@@ -325,9 +325,7 @@ class Coordinator:
             snap = self._build()
             if self.driving:
                 snap = self._act(snap, self._now())
-            if self.driving and (
-                time.time() - self._last_heartbeat >= self.ws.config.thresholds.heartbeat
-            ):
+            if self.driving and self.heart.due():
                 self._heartbeat()
                 snap = replace(snap, driving=self.driving, roles=self.applier.roles)
             stepped, self.applier.git_steps = self.applier.git_steps, 0
@@ -382,34 +380,19 @@ class Coordinator:
         return replace(snap, roles=self.applier.roles)
 
     def _heartbeat(self) -> None:
-        self._last_heartbeat = time.time()
-        if not self.session_id or not self.driving:
-            return
-        live = sessions.read_session(self.ws.root, self.session_id)
-        pid = live.driver_pid if live is not None else None
-        if pid not in (None, os.getpid()):
-            # someone took the session over: stop acting, and stop everything we run
-            self._refusal = Blocker(
-                "driver-lost-" + self.driving,
-                "driver_refused",
-                "warning",
-                f"session {self.session_id} was taken over by pid {pid}",
-                "",
-                milestone_id=self.driving,
-            )
+        lost = self.heart.beat(self.session_id, self.driving)
+        if lost is not None:  # taken over: stop acting, and stop everything we run
+            self._refusal = lost
             self._release(still_mine=False)
-            return
-        self.ws.heartbeat(self.session_id)
-        self.applier.renew()
 
     def _next_timer(self, now: datetime) -> float:
         t = time.time() + MAX_WAIT
         if self.driving:
-            t = min(t, self._last_heartbeat + self.ws.config.thresholds.heartbeat)
+            t = min(t, self.heart.next_at())
         git_due = self.builder.git_due_at()
         if git_due is not None:
             t = min(t, git_due)
-        nxt = blockers.next_deadline(self._snapshot, now)
+        nxt = self.builder.blocker_deadline(self._snapshot, now)
         if nxt is not None:
             t = min(t, nxt + 0.05)
         return t

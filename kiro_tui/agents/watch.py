@@ -8,6 +8,7 @@ default debounce of watchfiles groups changes for up to 1.6 s.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterable
 from pathlib import Path
@@ -27,6 +28,17 @@ def interesting(path: str) -> bool:
     if ".tmp." in name or name.endswith((".tmp", ".swp", ".swx", "~")) or name.startswith(".#"):
         return False
     return not (name.startswith(".") and name.endswith(".pickle"))
+
+
+def subdirs(base: Path, names: Iterable[str]) -> tuple[str, ...]:
+    """`base/name/` for each name, as given and resolved (prefixes for `only_under`)."""
+    bases = {str(base), os.path.realpath(base)}
+    return tuple(os.path.join(b, n) + os.sep for b in sorted(bases) for n in names)
+
+
+def only_under(paths: Iterable[str], prefixes: tuple[str, ...]) -> bool:
+    """Whether every path lies under one of `prefixes` (True for none)."""
+    return all(p.startswith(prefixes) for p in paths)
 
 
 class _Either:

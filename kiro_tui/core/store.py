@@ -6,11 +6,10 @@ from __future__ import annotations
 import gc
 import hashlib
 import os
-import pickle
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -49,23 +48,31 @@ def skipped_name(name: str) -> bool:
 
 def milestone_files(root: Path) -> Iterator[tuple[Path, str, str, bool]]:
     """(path, location, stem, archive) for every milestone file, active first."""
-    ms = root / MS
+    for path, _rel, location, stem, archive in _entries(root):
+        yield Path(path), location, stem, archive
+
+
+def _entries(root: Path) -> Iterator[tuple[str, str, str, str, bool]]:
+    """(path, rel, location, stem, archive) as strings: `rel` is the path under .milestones/
+    (no Path objects: a scan of 2,000 files runs on every change a watcher sees)."""
+    ms = os.path.join(root, MS)
     for location in ("active", "completed"):
-        folder = ms / location
+        folder = os.path.join(ms, location)
         try:
             entries = sorted(os.scandir(folder), key=lambda e: e.name)
         except OSError:
             continue
         for e in entries:
-            if skipped_name(e.name):
+            name = e.name
+            if skipped_name(name):
                 continue
-            if e.name.endswith((".yaml", ".yml")):
+            if name.endswith((".yaml", ".yml")):
                 # whatever it is (a folder, a FIFO, a link out): the loader says what is wrong
-                yield Path(e.path), location, e.name.rsplit(".", 1)[0], False
+                yield e.path, f"{location}/{name}", location, name.rsplit(".", 1)[0], False
             elif location == "completed" and e.is_dir(follow_symlinks=False):
-                d = Path(e.path) / "definition.yaml"
-                if d.is_file():
-                    yield d, location, e.name, True
+                d = os.path.join(e.path, "definition.yaml")
+                if os.path.isfile(d):
+                    yield d, f"{location}/{name}/definition.yaml", location, name, True
 
 
 @dataclass(frozen=True)
@@ -99,7 +106,10 @@ class _FileCache:
         key = hashlib.sha256(str(root).encode()).hexdigest()[:16]
         self.file = (cache_dir or user_cache_dir()) / f"parsed-{key}.pickle"
         self.dirty = False
+        self.changed: set[str] = set()  # entries changed (or pruned) since the last save
         self._saved_at: float | None = None
+        self.saves = 0  # for tests: how many times the file was written
+        self._from_disk = False  # the entries were read from the file (a warm start)
 
     @property
     def entries(self) -> dict[str, tuple[Any, ...]]:
@@ -108,11 +118,14 @@ class _FileCache:
         if self._entries is None:
             self._entries = {}
             if self.persist:
+                import pickle  # here: an action that loads one milestone never needs it
+
                 try:
                     with open(self.file, "rb") as fh:
                         version, entries = pickle.load(fh)
                     if version == _cache_version() and isinstance(entries, dict):
                         self._entries = entries
+                        self._from_disk = True
                 except Exception:
                     pass
         return self._entries
@@ -122,21 +135,32 @@ class _FileCache:
         gone = [k for k in self.entries if k not in seen]
         for k in gone:
             del self.entries[k]
-        if gone:
-            self.dirty = True
+            self.mark(k)
+
+    def mark(self, rel: str) -> None:
+        self.dirty = True
+        self.changed.add(rel)
 
     SAVE_EVERY = 30.0  # seconds between two saves of a long-running process
+    STALE_SHARE = 50  # ... and only when 1/50 of the entries changed (at least one)
 
     def save(self, force: bool = False) -> None:
-        """Write the cache file when something changed. The first save of a process happens at
-        once (the next run starts warm); later ones at most every SAVE_EVERY seconds, so a
-        dashboard reloading on each change does not rewrite a big file each time."""
+        """Write the cache file when something changed. After a cold start the first save
+        happens at once (the next run starts warm); later ones (and every one after a warm
+        start) at most every SAVE_EVERY seconds and only when enough entries changed: a driver
+        or a dashboard changing one milestone of 500 does not rewrite the whole file (the few
+        stale entries cost the next start a few parses, far less than writing 8 MB)."""
         if not (self.persist and self.dirty):
             return
         now = time.monotonic()
-        if not force and self._saved_at is not None and now - self._saved_at < self.SAVE_EVERY:
-            return
+        if not force and (self._saved_at is not None or self._from_disk):
+            enough = max(1, len(self.entries) // self.STALE_SHARE)
+            recent = self._saved_at is not None and now - self._saved_at < self.SAVE_EVERY
+            if recent or len(self.changed) < enough:
+                return
         self._saved_at = now
+        import pickle
+
         try:
             self.file.parent.mkdir(parents=True, exist_ok=True)
             tmp = self.file.with_name(f".{self.file.name}.{os.getpid()}.tmp")
@@ -144,6 +168,8 @@ class _FileCache:
                 pickle.dump((_cache_version(), self.entries), fh, protocol=pickle.HIGHEST_PROTOCOL)
             os.replace(tmp, self.file)
             self.dirty = False
+            self.changed.clear()
+            self.saves += 1
         except OSError:
             pass
 
@@ -181,6 +207,7 @@ class Loader:
         self._built: dict[
             str, tuple[tuple[int, int, int, int], Milestone | None, tuple[Problem, ...]]
         ] = {}
+        self._last: WorkspaceState | None = None
 
     def _read(self, path: Path, rel: str) -> tuple[Any, str | None, str]:
         """(data, error, text) of one file; error is `line\tcolumn\tmessage` when located.
@@ -240,7 +267,13 @@ class Loader:
             return self._load_one(path, location, stem, archive, persisted)
 
     def _load_one(
-        self, path: Path, location: str, stem: str, archive: bool, persisted: bool
+        self,
+        path: Path | str,
+        location: str,
+        stem: str,
+        archive: bool,
+        persisted: bool,
+        rel: str | None = None,
     ) -> tuple[Milestone | None, tuple[Problem, ...]]:
         from kiro_tui.core.model import (
             pack_milestone,
@@ -249,9 +282,10 @@ class Loader:
             unpack_problems,
         )
 
-        rel = str(path.relative_to(self.root / MS))
+        if rel is None:
+            rel = Path(path).relative_to(self.root / MS).as_posix()
         try:
-            st = path.stat()  # of a link's target: its changes count
+            st = os.stat(path)  # of a link's target: its changes count
         except OSError:
             try:
                 st = os.lstat(path)  # a dangling link or a loop: still reported
@@ -272,7 +306,7 @@ class Loader:
             except Exception:  # a cache written by something else: build again
                 m, probs = None, None
         if probs is None:
-            m, probs = self._build(path, rel, location, stem, archive)
+            m, probs = self._build(Path(path), rel, location, stem, archive)
             if persisted or self.cache._entries is not None:
                 self.cache.entries[rel] = (
                     key,
@@ -280,7 +314,7 @@ class Loader:
                     pack_milestone(m) if m else None,
                     pack_problems(probs),
                 )
-                self.cache.dirty = True
+                self.cache.mark(rel)
         self._built[rel] = (key, m, probs)
         return m, probs
 
@@ -296,9 +330,9 @@ class Loader:
         gc_was = gc.isenabled()
         gc.disable()
         try:
-            for path, location, stem, archive in milestone_files(self.root):
-                rels.add(str(path.relative_to(self.root / MS)))
-                m, probs = self._load_one(path, location, stem, archive, True)
+            for path, rel, location, stem, archive in _entries(self.root):
+                rels.add(rel)
+                m, probs = self._load_one(path, location, stem, archive, True, rel)
                 problems.extend(probs)
                 if m is None:
                     continue
@@ -320,11 +354,24 @@ class Loader:
         for rel in [k for k in self._built if k not in rels]:
             del self._built[rel]
         self.cache.save()
-        return WorkspaceState(
-            root=self.root,
-            milestones=tuple(milestones),
-            problems=tuple(problems),
-            config=self.config,
-            loaded_at=time.time(),
-            by_id={m.id: m for m in milestones},
-        )
+        last = self._last
+        if (
+            last is not None
+            and len(last.milestones) == len(milestones)
+            and all(a is b for a, b in zip(last.milestones, milestones, strict=True))
+            and last.problems == tuple(problems)
+        ):
+            # nothing changed: the same tuples, so that what is derived from them (findings,
+            # blockers) can be kept by identity
+            state = replace(last, loaded_at=time.time())
+        else:
+            state = WorkspaceState(
+                root=self.root,
+                milestones=tuple(milestones),
+                problems=tuple(problems),
+                config=self.config,
+                loaded_at=time.time(),
+                by_id={m.id: m for m in milestones},
+            )
+        self._last = state
+        return state

@@ -159,3 +159,51 @@ def test_top_level_edits_stub_every_task(path: Path) -> None:
     assert got == ("ok", full(text, top))
     first = load_fast(text, path)["tasks"][0]["id"]
     assert edit_focused(text, path, edit_task(first, also_top=False), TOP_LEVEL) is None
+
+
+COMMENTED = """# a milestone with comments between its tasks
+id: m1
+title: Commented
+status: in_progress
+tasks:
+  # the first task
+  - id: a
+    status: pending
+    notes: |
+      - id: not-a-task
+        status: inside a block scalar
+  # between a and b
+
+  - id: b
+    status: in_progress   # trailing
+    dependencies: [a]
+  - id: c
+    status: pending
+  # after the last task
+progress:
+  percentage: 10
+"""
+
+
+@pytest.mark.parametrize("task", ["a", "b", "c"])
+def test_comments_and_block_scalars_around_the_task_are_kept(task: str) -> None:
+    """The focused task is round-tripped alone; the text of the others goes back around it."""
+    got = edit_focused(COMMENTED, "x", edit_task(task), task)
+    assert got is not None
+    assert got == ("ok", full(COMMENTED, edit_task(task)))
+
+
+def test_the_written_text_loads_as_a_parse_of_it_would() -> None:
+    """After a focused edit the next load of the written text is not parsed again (the edit
+    knows what it holds); what it gets equals a real parse."""
+    from kiro_tui.core.yaml import fast
+
+    text = (SEED / "active/milestone-002.yaml").read_text()
+    got = edit_focused(text, "x", edit_task("task-011"), "task-011")
+    assert got is not None
+    assert [t for t, _data in fast._KNOWN] == [got[1]]
+    remembered = fast._KNOWN[0][1]
+    fast._KNOWN.clear()
+    assert load_fast(got[1], "x") == remembered  # a real parse
+    fast.known(got[1], remembered)
+    assert load_fast(got[1], "x") is remembered and not fast._KNOWN  # taken once

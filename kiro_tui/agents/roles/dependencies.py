@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from kiro_tui.agents.actions import LOG, Action, LogLine, Memory, recall
 from kiro_tui.core.deps import (
@@ -33,9 +34,24 @@ class Finding:
     blocking: bool = True  # 'waiting' is information, not a blocker
 
 
+_LAST: list[Any] = [None, None, ()]  # milestones tuple, scope, findings: the last computed
+
+
 def findings(snap: Snapshot, scope: tuple[str, ...] | None = None) -> list[Finding]:
-    state = snap.state
+    """What is wrong with the dependencies of `scope` (default: the snapshot's). A pure function
+    of the loaded milestones: kept while the loader hands back the same milestones (idle
+    cycles, the blocker detector asking again in the same cycle)."""
     ids = scope if scope is not None else snap.scope
+    milestones = snap.state.milestones
+    if _LAST[0] is milestones and _LAST[1] == ids:
+        return list(_LAST[2])
+    out = _findings(snap, ids)
+    _LAST[:] = [milestones, ids, tuple(out)]
+    return out
+
+
+def _findings(snap: Snapshot, ids: tuple[str, ...]) -> list[Finding]:
+    state = snap.state
     out: list[Finding] = []
     for cyc in find_cycles(milestone_graph(state.milestones)):
         if ids and not set(cyc) & set(ids):

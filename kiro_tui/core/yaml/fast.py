@@ -178,9 +178,36 @@ def _plain(value: str, table: Any, constructor: Any, cache: dict[str, Any]) -> A
     return result
 
 
+def event_count(text: str) -> int | None:
+    """How many parse events `text` makes, counted in C (no Python objects); None when it does
+    not parse (or there is no C extension)."""
+    try:
+        CParser = _tools()[0]
+        return int(CParser(text).raw_parse())
+    except Exception:
+        return None
+
+
+_KNOWN: list[tuple[str, Any]] = []  # (text, data) an edit just wrote, for the next load
+
+
+def known(text: str, data: Any) -> None:
+    """`text` (just written by an edit that knows what it holds) loads as `data`: the next
+    `try_load` of exactly this text takes it instead of parsing it again (once)."""
+    _KNOWN[:] = [(text, data)]
+
+
 def try_load(text: str) -> tuple[bool, Any]:
     """(True, data) when the fast path could load `text`; (False, None) to use ruamel instead.
     Raises LimitExceeded for a document too deep or expanding too far (never loaded)."""
+    if _KNOWN:
+        try:
+            was, data = _KNOWN.pop()
+        except IndexError:
+            pass
+        else:
+            if was == text:
+                return True, data
     try:
         CParser, table, constructor, cache, ev = _tools()
     except Exception:  # no C extension
@@ -193,7 +220,44 @@ def try_load(text: str) -> tuple[bool, Any]:
         return False, None
 
 
-def _build(parser: Any, table: Any, constructor: Any, cache: dict[str, Any], ev: Any) -> Any:
+def try_load_marked(text: str) -> tuple[bool, Any, TaskMarks | None]:
+    """As `try_load`, and where the items of the top-level `tasks` sequence are (for
+    focused_edit): one pass of the C parser serves both."""
+    try:
+        CParser, table, constructor, cache, ev = _tools()
+    except Exception:  # no C extension
+        return False, None, None
+    marks = TaskMarks()
+    try:
+        return True, _build(CParser(text), table, constructor, cache, ev, marks), marks
+    except LimitExceeded:
+        raise
+    except Exception:
+        return False, None, None
+
+
+class TaskMarks:
+    """What `_build` notes about the top-level `tasks` sequence: its style, each item's start
+    (line, column, whether it is a block mapping), the line of its end; anchors anywhere."""
+
+    __slots__ = ("anchored", "end_line", "flow", "items", "seq")
+
+    def __init__(self) -> None:
+        self.seq: Any = None  # the tasks list, once met
+        self.flow = False
+        self.items: list[tuple[int, int, bool]] = []
+        self.end_line: int | None = None
+        self.anchored = False
+
+
+def _build(
+    parser: Any,
+    table: Any,
+    constructor: Any,
+    cache: dict[str, Any],
+    ev: Any,
+    marks: TaskMarks | None = None,
+) -> Any:
     scalar_t, mstart_t, mend_t = ev.ScalarEvent, ev.MappingStartEvent, ev.MappingEndEvent
     sstart_t, send_t, alias_t = ev.SequenceStartEvent, ev.SequenceEndEvent, ev.AliasEvent
     dstart_t, dend_t, stream_end_t = ev.DocumentStartEvent, ev.DocumentEndEvent, ev.StreamEndEvent
@@ -225,6 +289,10 @@ def _build(parser: Any, table: Any, constructor: Any, cache: dict[str, Any], ev:
             )
             if e.anchor is not None:
                 anchors[e.anchor] = value
+                if marks is not None:
+                    marks.anchored = True
+            if marks is not None and len(stack) == 2 and stack[1] is marks.seq:
+                marks.items.append((e.start_mark.line, e.start_mark.column, False))
         elif t is mstart_t or t is sstart_t:
             if e.tag is not None:
                 raise _Unusual("tag")
@@ -232,6 +300,20 @@ def _build(parser: Any, table: Any, constructor: Any, cache: dict[str, Any], ev:
             container: Any = {} if t is mstart_t else []
             if e.anchor is not None:
                 anchors[e.anchor] = container
+            if marks is not None:
+                if e.anchor is not None:
+                    marks.anchored = True
+                if len(stack) == 2 and stack[1] is marks.seq:
+                    block_map = t is mstart_t and not e.flow_style
+                    marks.items.append((e.start_mark.line, e.start_mark.column, block_map))
+                elif (
+                    len(stack) == 1
+                    and t is sstart_t
+                    and keys[0] == "tasks"
+                    and marks.seq is None
+                    and type(stack[0]) is dict
+                ):
+                    marks.seq, marks.flow = container, bool(e.flow_style)
             _add(stack, keys, container)
             stack.append(container)
             keys.append(none)
@@ -241,11 +323,15 @@ def _build(parser: Any, table: Any, constructor: Any, cache: dict[str, Any], ev:
             container = stack.pop()
             if keys.pop() is not none:
                 raise _Unusual("dangling key")
+            if marks is not None and container is marks.seq:
+                marks.end_line = e.start_mark.line
             if not stack:
                 root = container
             continue
         elif t is alias_t:
             budget.alias(e)
+            if marks is not None:
+                marks.anchored = True
             value = anchors[e.anchor]
         elif t is dend_t:
             if type(get()) is not stream_end_t:

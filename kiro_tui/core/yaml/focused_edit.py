@@ -4,14 +4,21 @@ ruamel's round-trip loader is pure Python (~7 ms per seed task, so ~150 ms to lo
 milestone and ~90 ms to dump it). An action on one task (start, complete, approve, reject, block)
 only changes that task and a few top-level keys, so:
 
-1. the C parser finds the line span of every item of the top-level `tasks:` block sequence;
-2. every other task is replaced by a one-line stub `- {id: ..., status: ..., __kiro_stub__: N}`
-   (the workflow reads other tasks' `id` and `status` only: dependencies, milestone completion);
-3. the reduced text is round-tripped (with the indentation and null style of the whole file),
-   the edit applied, and the result dumped;
-4. each stub line is replaced by the original text of its task, byte for byte;
-5. the spliced text is checked: parsed again, it must equal the edited reduced document with
-   the original tasks put back.
+1. one pass of the C parser loads the text (fast.try_load_marked) and notes the line span of
+   every item of the top-level `tasks:` block sequence;
+2. the text without the other tasks (only the focused one) is round-tripped (with the
+   indentation and null style of the whole file); the edit sees the other tasks as plain
+   `{id, status}` dicts (the workflow reads only those of other tasks: dependencies, milestone
+   completion), which must come back untouched;
+3. the result is dumped and the other tasks' original text put back around the focused task,
+   byte for byte;
+4. the spliced text is checked in C: it must parse and make exactly the other tasks' events
+   more than the reduced result (fast.event_count); what it holds is handed to the next load
+   of that text (fast.known), which does not parse it again.
+
+A top-level edit (TOP_LEVEL: progress, pause, resume) replaces every task by a one-line stub
+`- {id: ..., status: ..., __kiro_stub__: N}` instead, and the stubs are replaced by the original
+text afterwards (checked by loading the result again).
 
 Whenever something does not fit (no block `tasks:` sequence, anchors or tags, an edit that
 touched a stub or the task list, a failed check), `edit_focused` returns None and the caller
@@ -23,7 +30,6 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -37,73 +43,32 @@ class _Unfit(Exception):
     """The document does not fit the focused edit; round-trip the whole file."""
 
 
-@dataclass
-class _Split:
-    lines: list[str]  # the text's lines, with their line ends
-    spans: list[tuple[int, int, int]]  # per task item: (first line, end line, dash column)
-    target: int  # index of the focused task
+class _Split:  # a plain class: a dataclass costs this import (every CLI action) ~2 ms
+    __slots__ = ("lines", "reduced", "spans", "target", "text")
+
+    def __init__(self, lines: list[str], spans: list[tuple[int, int, int]], target: int) -> None:
+        self.lines = lines  # the text's lines, with their line ends
+        self.spans = spans  # per task item: (first line, end line, dash column)
+        self.target = target  # index of the focused task (-1: top-level keys only)
+        self.text = ""  # the whole text, and the reduced one handed to ruamel
+        self.reduced = ""
 
 
-def _spans(text: str, lines: list[str]) -> list[tuple[int, int, int]]:
-    """Line spans of the items of the top-level `tasks` block sequence, from the C parser."""
-    from ruamel.yaml import events as ev
-    from ruamel.yaml.clib._ruamel_yaml import CParser
-
-    parser = CParser(text)
-    stack: list[list[Any]] = []  # [kind, expecting a key (mappings only)]
-    tasks_depth: int | None = None
-    after_tasks_key = False
-    starts: list[tuple[int, int]] = []
-    end_line: int | None = None
-    while True:
-        e = parser.get_event()
-        t = type(e)
-        if t in (ev.StreamStartEvent, ev.DocumentStartEvent):
-            if t is ev.DocumentStartEvent and (e.version or e.tags):
-                raise _Unfit("directives")
-            continue
-        if t is ev.DocumentEndEvent:
-            if type(parser.get_event()) is not ev.StreamEndEvent:
-                raise _Unfit("several documents")
-            break
-        if t is ev.StreamEndEvent:
-            break
-        if t is ev.AliasEvent or getattr(e, "anchor", None) or getattr(e, "tag", None):
-            raise _Unfit("anchors, aliases or tags")
-        parent = stack[-1] if stack else None
-        is_key = parent is not None and parent[0] == "map" and parent[1]
-        if parent is not None and parent[0] == "map":
-            parent[1] = not parent[1]
-        if t is ev.ScalarEvent:
-            if tasks_depth is not None and len(stack) == tasks_depth and end_line is None:
-                raise _Unfit("a task that is not a mapping")
-            if len(stack) == 1 and is_key:
-                after_tasks_key = e.value == "tasks"
-            elif len(stack) == 1:
-                after_tasks_key = False
-            continue
-        if t in (ev.MappingStartEvent, ev.SequenceStartEvent):
-            if len(stack) == 1 and after_tasks_key and not is_key:
-                after_tasks_key = False
-                if t is not ev.SequenceStartEvent or e.flow_style:
-                    raise _Unfit("tasks is not a block sequence")
-                if tasks_depth is not None:
-                    raise _Unfit("two task lists")
-                tasks_depth = 2
-            elif tasks_depth is not None and len(stack) == tasks_depth and end_line is None:
-                if t is not ev.MappingStartEvent or e.flow_style:
-                    raise _Unfit("a task that is not a block mapping")
-                starts.append((e.start_mark.line, e.start_mark.column))
-            stack.append(["map" if t is ev.MappingStartEvent else "seq", True])
-            continue
-        # a mapping or sequence ends
-        stack.pop()
-        if tasks_depth is not None and len(stack) == tasks_depth - 1 and end_line is None:
-            end_line = e.start_mark.line
-    if tasks_depth is None or end_line is None or not starts:
+def _spans(marks: Any, lines: list[str]) -> list[tuple[int, int, int]]:
+    """Line spans of the items of the top-level `tasks` block sequence, from what the C
+    parser's pass noted (fast.TaskMarks)."""
+    if marks is None or marks.anchored:
+        raise _Unfit("anchors, aliases or tags")
+    if marks.seq is None or marks.end_line is None or not marks.items:
         raise _Unfit("no task list")
+    if marks.flow:
+        raise _Unfit("tasks is not a block sequence")
+    starts = marks.items
+    end_line = marks.end_line
     spans = []
-    for i, (line, col) in enumerate(starts):
+    for i, (line, col, block_map) in enumerate(starts):
+        if not block_map:
+            raise _Unfit("a task that is not a block mapping")
         before = lines[line][:col]
         dash = before.rstrip()
         if not dash.endswith("-") or dash[:-1].strip():
@@ -115,12 +80,12 @@ def _spans(text: str, lines: list[str]) -> list[tuple[int, int, int]]:
     return spans
 
 
-def _split(text: str, data: dict[str, Any], task_id: str) -> _Split:
+def _split(text: str, data: dict[str, Any], task_id: str, marks: Any) -> _Split:
     tasks = data.get("tasks")
-    if not isinstance(tasks, list):
+    if not isinstance(tasks, list) or tasks is not marks.seq:
         raise _Unfit("no task list")
     lines = text.splitlines(keepends=True)
-    spans = _spans(text, lines)
+    spans = _spans(marks, lines)
     if len(spans) != len(tasks):
         raise _Unfit("task spans do not match the tasks")
     if task_id == TOP_LEVEL:
@@ -152,17 +117,17 @@ def edit_focused(
 ) -> tuple[T, str] | None:
     """(fn's result, the new text) editing only task `task_id` in full; None when the document
     does not fit (the caller then edits the whole document). Exceptions from `fn` propagate."""
-    from kiro_tui.core.yaml.fast import LimitExceeded, try_load
+    from kiro_tui.core.yaml.fast import LimitExceeded, try_load_marked
     from kiro_tui.core.yaml.roundtrip import RoundTrip, detect_indent, detect_null
 
     try:
-        ok, data = try_load(text)
+        ok, data, marks = try_load_marked(text)
     except LimitExceeded:  # the whole-file load reports it, located
         return None
     if not ok or not isinstance(data, dict):
         return None
     try:
-        split = _split(text, data, task_id)
+        split = _split(text, data, task_id, marks)
         stubs: dict[int, str] = {}
         parts: list[str] = []
         pos = 0
@@ -170,12 +135,15 @@ def edit_focused(
             parts.extend(split.lines[pos:first])
             if i == split.target:
                 parts.extend(split.lines[first:end])
-            else:
+            elif split.target < 0:
                 stubs[i] = _stub(i, data["tasks"][i], dash)
                 parts.append(stubs[i])
+            else:  # checked here, given to `fn` as a plain dict (never round-tripped)
+                _stub(i, data["tasks"][i], dash)
             pos = end
         parts.extend(split.lines[pos:])
         reduced = "".join(parts)
+        split.text, split.reduced = text, reduced
         doc = RoundTrip(reduced, path, indent=detect_indent(text), null=detect_null(text))
     except _Unfit:
         return None
@@ -183,11 +151,80 @@ def edit_focused(
         return None
     if not isinstance(doc.data, dict):
         return None
-    result = fn(doc.data)
+    if split.target < 0:
+        result = fn(doc.data)
+        try:
+            return result, _finish(doc, data, split, stubs)
+        except _Unfit:
+            return None
+    seq = doc.data.get("tasks")
+    if not isinstance(seq, list) or len(seq) != 1 or not isinstance(seq[0], dict):
+        return None
+    target = seq[0]
+    others = {
+        i: {"id": t["id"], "status": t.get("status"), STUB_KEY: i}
+        for i, t in enumerate(data["tasks"])
+        if i != split.target
+    }
+    given = [target if i == split.target else others[i] for i in range(len(split.spans))]
+    doc.data["tasks"] = given
     try:
-        return result, _finish(doc, data, split, stubs)
+        result = fn(doc.data)
+    finally:
+        unchanged = doc.data.get("tasks") is given and len(given) == len(split.spans)
+        doc.data["tasks"] = seq
+    try:
+        if not unchanged or given[split.target] is not target:
+            raise _Unfit("the edit changed the task list")
+        for i, stub in others.items():
+            t = given[i]
+            if t is not stub or t != {
+                "id": data["tasks"][i]["id"],
+                "status": data["tasks"][i].get("status"),
+                STUB_KEY: i,
+            }:
+                raise _Unfit("the edit touched another task")
+        return result, _finish_one(doc, data, split)
     except _Unfit:
         return None
+
+
+def _finish_one(doc: Any, data: dict[str, Any], split: _Split) -> str:
+    """The dumped one-task document with the other tasks' original text put back around it;
+    checked by parsing the result (one pass of the C parser)."""
+    from kiro_tui.core.yaml.fast import LimitExceeded, event_count, known, try_load_marked
+
+    out = doc.dump()
+    try:
+        ok, reduced, marks = try_load_marked(out)
+    except LimitExceeded:
+        raise _Unfit("the result is beyond the limits") from None
+    if not (ok and isinstance(reduced, dict)) or marks is None:
+        raise _Unfit("the reduced result does not parse")
+    out_lines = out.splitlines(keepends=True)
+    (first_out, end_out, dash_out) = _spans(marks, out_lines)[0]  # exactly one: checked below
+    if len(marks.items) != 1 or {d for _f, _e, d in split.spans} != {dash_out}:
+        raise _Unfit("the task list's indentation changed")
+    lines, spans, k = split.lines, split.spans, split.target
+    new = "".join(
+        [
+            *out_lines[:first_out],
+            *lines[spans[0][0] : spans[k][0]],
+            *out_lines[first_out:end_out],
+            *lines[spans[k][1] : spans[-1][1]],
+            *out_lines[end_out:],
+        ]
+    )
+    # the check, by counting in C rather than loading the whole text again: the other tasks'
+    # text is put back unchanged at the same indentation between items of the same sequence,
+    # so the result must parse and make exactly their events more than the reduced result
+    counts = [event_count(x) for x in (new, split.text, split.reduced, out)]
+    if None in counts or counts[0] != counts[1] - counts[2] + counts[3]:  # type: ignore[operator]
+        raise _Unfit("the result is not what was meant")
+    expected = list(data["tasks"])
+    expected[k] = reduced["tasks"][0]
+    known(new, {**reduced, "tasks": expected})  # what the file now holds: not parsed again
+    return new
 
 
 def _finish(doc: Any, data: dict[str, Any], split: _Split, stubs: dict[int, str]) -> str:

@@ -1,0 +1,48 @@
+"""An idle driver costs nothing: its heartbeat renews the session and the role states, and
+nothing else is parsed, rebuilt or written (work counted, never timed)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kiro_tui.agents.coordinator import Coordinator
+from kiro_tui.core.service import Workspace
+from tests.unit.test_agents_coordinator import DEADLINE, Running, small_workspace, wait_for
+
+
+def test_an_idle_driver_beats_without_parsing_rebuilding_or_saving(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    small_workspace(tmp_path, {"heartbeat": 0.2})
+    ws = Workspace(tmp_path)  # with the parse cache file, as `kiro-tui run` has it
+    parses: list[str] = []
+    real_build = ws.loader._build
+
+    def build(path: Path, rel: str, *a: Any) -> Any:
+        parses.append(rel)
+        return real_build(path, rel, *a)
+
+    monkeypatch.setattr(ws.loader, "_build", build)
+    coord = Coordinator(ws, drive="m")
+    beats: list[int] = []
+    real_beat = coord.heart.beat
+    monkeypatch.setattr(coord.heart, "beat", lambda *a: (beats.append(1), real_beat(*a))[1])
+    yaml = tmp_path / ".milestones/active/m.yaml"
+    with Running(coord):
+        assert coord.wait_idle(DEADLINE)
+        wait_for(lambda: len(beats) >= 1, "a first heartbeat")
+        n_parses, n_saves, n_beats = len(parses), ws.loader.cache.saves, len(beats)
+        cycles, writes, before = coord.cycles, coord.writes, yaml.stat().st_mtime_ns
+        wait_for(lambda: len(beats) >= n_beats + 5, "five more heartbeats")
+        n = len(beats) - n_beats
+        cycle_work = coord.cycles - cycles
+    assert parses[n_parses:] == []  # nothing parsed again
+    assert ws.loader.cache.saves == n_saves  # the parse cache was not rewritten
+    assert coord.writes == writes and yaml.stat().st_mtime_ns == before  # no action
+    # one cycle per heartbeat (its timer): the beat's own two writes wake nothing
+    assert cycle_work <= n + 1, (cycle_work, n)
+    live = coord.snapshot
+    assert live.driving == "m"
