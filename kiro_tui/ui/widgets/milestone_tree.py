@@ -104,6 +104,8 @@ class MilestoneTree(Tree[NodeInfo]):
         self._blocked_of: tuple[object, frozenset[str], frozenset[str]] | None = None
         self.node_updates = 0
         """Nodes added or relabelled so far (counted by tests: work, not time)."""
+        self.blocked_sets = 0
+        """Times the blocked ids were derived from a snapshot's blockers (tests)."""
 
     # ------------------------------------------------------------------ rendering
     def process_label(self, label: str | Text) -> Text:
@@ -167,6 +169,7 @@ class MilestoneTree(Tree[NodeInfo]):
         if got is None or got[0] is not snap.blockers:
             got = (snap.blockers, blocked_task_ids(snap), blocked_milestone_ids(snap))
             self._blocked_of = got
+            self.blocked_sets += 1
         return got[1], got[2]
 
     def _milestone_info(self, m: Milestone, snap: Snapshot) -> NodeInfo:
