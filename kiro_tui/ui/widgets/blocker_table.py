@@ -8,6 +8,7 @@ from rich.text import Text
 from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import DataTable
+from textual.widgets.data_table import ColumnKey
 
 from kiro_tui.core import clock
 from kiro_tui.core.text import plain
@@ -39,7 +40,8 @@ def blocker_where(b: Blocker) -> str:
 
 
 class BlockerTable(DataTable[str | Text]):
-    """Rows are rebuilt from the snapshot's blockers (there are few)."""
+    """The snapshot's blockers, most severe first; rows kept in order are updated by key
+    (removed, or their changed cells redrawn), else the table is refilled."""
 
     BINDINGS = [
         Binding("enter", "jump", "Jump to task", id="blockers.jump", show=False),
@@ -62,6 +64,8 @@ class BlockerTable(DataTable[str | Text]):
         super().__init__(cursor_type="row", zebra_stripes=False, **kw)  # type: ignore[arg-type]
         self._blockers: tuple[Blocker, ...] = ()
         self._first_seen: dict[str, str] = {}  # blocker_id -> when this window first saw it
+        self._shown: dict[str, tuple[str | Text, ...]] = {}  # blocker_id -> its row's cells
+        self._col_keys: list[ColumnKey] = []
 
     @property
     def blockers(self) -> tuple[Blocker, ...]:
@@ -71,8 +75,16 @@ class BlockerTable(DataTable[str | Text]):
     def on_mount(self) -> None:
         # fixed widths: the columns never jump as rows come and go (the note under the table
         # shows the selected blocker in full)
-        for label, width in COLUMNS:
-            self.add_column(label, width=width)
+        self._col_keys = [self.add_column(label, width=width) for label, width in COLUMNS]
+
+    def _cells(self, b: Blocker, now: datetime) -> tuple[str | Text, ...]:
+        return (  # cells are repository text: never parsed as markup
+            SEVERITY_MARK.get(b.severity, b.severity),
+            blocker_age(b, now, self._first_seen[b.blocker_id]),
+            plain_text(blocker_where(b)),
+            plain_text(b.message),
+            plain_text(b.suggestion),
+        )
 
     def set_blockers(self, blockers: tuple[Blocker, ...]) -> None:
         ordered = tuple(sorted(blockers, key=lambda b: SEVERITY_RANK.get(b.severity, 3)))
@@ -83,16 +95,21 @@ class BlockerTable(DataTable[str | Text]):
         now = getattr(self.app, "clock", clock.SYSTEM).now()  # the app's clock (fixed in tests)
         seen = clock.fmt(now)
         self._first_seen = {b.blocker_id: self._first_seen.get(b.blocker_id, seen) for b in ordered}
-        self.clear()
-        for b in ordered:
-            self.add_row(  # cells are repository text: never parsed as markup
-                SEVERITY_MARK.get(b.severity, b.severity),
-                blocker_age(b, now, self._first_seen[b.blocker_id]),
-                plain_text(blocker_where(b)),
-                plain_text(b.message),
-                plain_text(b.suggestion),
-                key=b.blocker_id,
-            )
+        old = self._shown
+        self._shown = {b.blocker_id: self._cells(b, now) for b in ordered}
+        kept = [k for k in old if k in self._shown]
+        if kept == list(self._shown):  # the same rows, in order, less some: update by key
+            for k in old:
+                if k not in self._shown:
+                    self.remove_row(k)
+            for k, cells in self._shown.items():
+                for col, (a, b) in enumerate(zip(old[k], cells, strict=True)):
+                    if a != b:
+                        self.update_cell(k, self._col_keys[col], b)
+        else:  # new rows or a new order: rebuild (the rows must come in severity order)
+            self.clear()
+            for k, cells in self._shown.items():
+                self.add_row(*cells, key=k)
         if ordered:
             self.move_cursor(row=min(keep, len(ordered) - 1))
         self.border_title = f"Blockers ({len(ordered)})"

@@ -1,0 +1,50 @@
+"""Loading a big workspace costs work linear in its size: the milestone tree derives the
+blocked ids once per snapshot (not once per milestone or task) and adds or relabels each node
+about once, however many preload snapshots come in. Work is counted, never timed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from kiro_tui.core.service import Workspace
+from kiro_tui.ui.app import make_app
+from kiro_tui.ui.source import PRELOAD_FROM
+from kiro_tui.ui.widgets.milestone_tree import MilestoneTree
+
+from .helpers import quiet, ready, wait_for
+
+N = PRELOAD_FROM + 20  # enough files for the preload (milestones shown as they are parsed)
+
+
+def _workspace(root: Path) -> None:
+    Workspace.init(root)
+    ws = Workspace(root, persist_cache=False)
+    for i in range(N):
+        mid = f"m{i:03d}"
+        ws.new_milestone(mid, f"Milestone {i}", [])
+        ws.add_task(mid, "A", task_id=f"a{i:03d}")
+        ws.add_task(mid, "B", task_id=f"b{i:03d}", depends_on=[f"a{i:03d}"])
+
+
+async def test_loading_n_milestones_is_linear_work(tmp_path: Path) -> None:
+    _workspace(tmp_path)
+    app = make_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        tree = app.query_one(MilestoneTree)
+        await wait_for(
+            pilot,
+            lambda: (
+                app.snapshot is not None and app.snapshot.seq > 0 and len(tree.root.children) == N
+            ),
+            "every milestone in the tree",
+        )
+        await quiet(pilot)
+        # what the user sees: every milestone, in file order
+        shown = [str(c.label).split()[0] for c in tree.root.children]
+        assert shown == [f"m{i:03d}" for i in range(N)]
+        # the blocked ids: at most once per snapshot applied, not once per milestone
+        assert tree.blocked_sets <= app.snapshots_applied
+        # each milestone node added about once, plus the first milestone's two tasks
+        # (a relabel when the full snapshot's blockers arrive is allowed, once each)
+        assert tree.node_updates <= 2 * (N + 2), tree.node_updates
