@@ -99,6 +99,8 @@ class PhaseContent(Vertical, can_focus=False):
         """What is (being) read for."""
         self.shown: tuple[str, ...] = ()
         """The paths whose content is on screen."""
+        self.shown_key: Shown | None = None
+        """What the content on screen was read for (None: nothing, or still reading)."""
         self.reads = 0
         """How many reads were started."""
 
@@ -154,6 +156,7 @@ class PhaseContent(Vertical, can_focus=False):
             await self.remove_children()
             await self.mount_all(widgets)
         self.shown = tuple(path for _label, path, _c in message.files or ())
+        self.shown_key = message.key if message.files is not None else None
 
 
 def _widgets(message: PhaseContent.Read) -> list[Widget]:
@@ -161,7 +164,11 @@ def _widgets(message: PhaseContent.Read) -> list[Widget]:
     if key is None:
         return []
     name = markup_text(key.phase.name)
-    head = f"[b]{name} (current phase): deliverables[/b]" if key.current else "[b]content[/b]"
+    head = (
+        f"[b]{name} (current phase): deliverables[/b]"
+        if key.current
+        else "[b]deliverables' content[/b]"
+    )
     out: list[Widget] = [Static(Content.from_markup(head), classes="content-head")]
     if message.files is None:
         out.append(Static(Content.from_markup("[dim]reading…[/dim]")))
