@@ -161,3 +161,26 @@ async def test_a_selected_task_shows_its_current_phase(seed: Path) -> None:
         assert tree.select(Sel(M1))
         await wait_for(pilot, lambda: pane.key is None and not pane.children, "no content")
         await quiet(pilot)
+
+
+async def test_moving_fast_through_the_tree_shows_the_last_phase_only(seed: Path) -> None:
+    app = make_app(seed)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        tree = app.query_one(MilestoneTree)
+        pane = app.query_one(PhaseContent)
+        tree.focus()
+        design = Sel(M1, "task-001", "design")
+        for sel in (SPEC, design, SPEC, Sel(M1, "task-002", "design"), design):
+            assert tree.select(sel)
+            await pilot.pause()
+        await wait_for(
+            pilot,
+            lambda: pane.shown_key is not None and pane.shown_key.sel == design,
+            "the last phase's content",
+        )
+        await quiet(pilot)
+        assert pane.shown_key is not None and pane.shown_key.sel == design
+        assert all(p.startswith(DESIGN_DIR) for p in pane.shown) and len(pane.shown) == 4
+        assert "Token service behind the gateway." in markdown_text(app)
+        assert "POST /login returns a token." not in markdown_text(app)
