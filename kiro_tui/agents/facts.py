@@ -1,7 +1,8 @@
 """Gathering what the roles need to know from deliverable files, cheaply.
 
 Per phase the coordinator needs: are the deliverables complete, when did they last change, and
-(for approved phases) their digest. A file is read only when its (mtime, size) changed: the
+(for approved phases) their digest; a phase waiting at its gate has facts too, so that a change
+to its files gives a new snapshot (what a front end reviewing it shows). A file is read only when its (mtime, size) changed: the
 stat signature of a phase's files is the cache key.
 """
 
@@ -88,6 +89,10 @@ class FactCache:
                     f = self.phase(m.id, t.id, ph, False)
                 elif ph.status == "approved" and ph.approved_digest:
                     f = self.phase(m.id, t.id, ph, True)
+                elif ph.waiting:  # a gate under review: a change to its files is news to
+                    # a front end showing them (the detail pane), never the phase's activity
+                    facts[(m.id, t.id, ph.name)] = self.phase(m.id, t.id, ph, False)
+                    continue
                 else:
                     continue
                 facts[(m.id, t.id, ph.name)] = f

@@ -46,6 +46,7 @@ async def _settle(pilot: Any) -> None:
     # the inbox of that snapshot (header count, blocker note) has arrived too
     await wait_for(pilot, lambda: app.inbox_seq == app.snapshot.seq, "the inbox")
     await _steady(pilot)
+    await _detail_read(pilot)
     await app.workers.wait_for_complete()
     await pilot.pause()
     await pilot.wait_for_scheduled_animations()
@@ -75,6 +76,24 @@ async def _steady(pilot: Any) -> None:
     )
 
 
+async def _detail_read(pilot: Any) -> None:
+    """The detail pane's deliverable content has been read for the selection (or there is
+    none to read)."""
+    from kiro_tui.ui.widgets.phase_content import current_phase
+
+    app = pilot.app
+    pane, tree = app.main.query_one("#detail-content"), app.main.query_one("#tree")
+
+    def read() -> bool:
+        found = current_phase(app.snapshot, tree.selection)
+        if found is None:
+            return pane.key is None and not pane.children
+        return pane.shown_key is not None and pane.shown_key.sel == found[0]
+
+    await wait_for(pilot, read, "the detail pane's content")
+    await pilot.pause()
+
+
 def test_main_screen(seed: Path, snap_compare: Any) -> None:
     """seed-basic: the header (repository `seed`, no branch since it is not a repository,
     "⚑ 1 needs you" in the warning colour, observing, roles stopped); the tree with milestone-001 expanded first (task-001 with a ⚑
@@ -98,6 +117,7 @@ def test_approval_modal(seed: Path, snap_compare: Any) -> None:
         await pilot.press("n", "a")
         pilot.app.screen.query_one(Input).cursor_blink = False
         await _steady(pilot)
+        await _detail_read(pilot)
         await pilot.pause()
 
     assert snap_compare(make_app(seed, watch=False), terminal_size=SIZE, run_before=run_before)
@@ -165,6 +185,7 @@ def test_run_view(seed: Path, snap_compare: Any) -> None:
     async def run_before(pilot: Any) -> None:
         await _settle(pilot)
         pilot.app.query_one("#tree").select(Sel("milestone-001", "task-002", "design"))
+        await _detail_read(pilot)
         await pilot.press("r")
         await wait_for(
             pilot,

@@ -122,7 +122,8 @@ def test_osc_notification_and_the_editor_in_a_real_terminal(seed: Path, tmp_path
         term.send(b"n")
         mark = term.wait_for(b"task-001 \xe2\x80\xba spec", back)  # the detail names the phase
         term.send(b"a")
-        mark = term.wait_for(b"POST /login returns a token.", mark)
+        mark = term.wait_for(b"(Login API) \xe2\x80\xba spec", mark)  # the modal's title
+        mark = term.wait_for(b"POST /login returns a token.", mark)  # the modal's viewer
         term.send(b"\to")
         left = term.wait_for(b"\x1b[?1049l", mark)
         back = term.wait_for(b"\x1b[?1049h", term.wait_for(b"EDITOR-HAS-THE-TERMINAL", left))

@@ -28,7 +28,7 @@ from kiro_tui.ui.screens.review import phase_ref
 from kiro_tui.ui.view import Sel, blocker_sel, find_waiting, ordered_milestones
 from kiro_tui.ui.widgets.blocker_note import BlockerNote
 from kiro_tui.ui.widgets.blocker_table import BlockerTable
-from kiro_tui.ui.widgets.detail import DetailPane
+from kiro_tui.ui.widgets.detail import DetailPane, PhaseContent, current_phase
 from kiro_tui.ui.widgets.event_log import EventLog
 from kiro_tui.ui.widgets.kiro_header import KiroHeader
 from kiro_tui.ui.widgets.milestone_tree import MilestoneTree
@@ -81,6 +81,7 @@ class MainScreen(Screen[None]):
             with Vertical(id="right"):
                 with _titled(VerticalScroll(id="detail-scroll"), "Detail"):
                     yield DetailPane(id="detail").data_bind(MainScreen.snapshot)
+                    yield PhaseContent(id="detail-content").data_bind(MainScreen.snapshot)
                 yield _titled(BlockerTable(id="blockers"), "Blockers")
                 yield BlockerNote(id="blocker-note")
         yield Input(placeholder=LOG_FILTER, id="log-filter")  # above the log it filters
@@ -144,6 +145,7 @@ class MainScreen(Screen[None]):
     @on(MilestoneTree.SelectionChanged, "#tree")
     def _selection_changed(self, message: MilestoneTree.SelectionChanged) -> None:
         self.query_one(DetailPane).selection = message.sel
+        self.query_one(PhaseContent).selection = message.sel
         self.query_one(KiroHeader).selected = message.sel.mid if message.sel else None
         if message.sel is not None and message.sel.phase and self.snapshot is not None:
             self._ask_report(message.sel, self.snapshot)
@@ -188,11 +190,10 @@ class MainScreen(Screen[None]):
     def _compute_report(self, seq: int, sel: Sel, snap: Snapshot) -> None:
         from kiro_tui.core.deliverables import report
 
-        m = snap.state.milestone(sel.mid)
-        t = m.task(sel.tid) if m and sel.tid else None
-        p = t.phase(sel.phase) if t and sel.phase else None
-        if p is not None:
-            self.post_message(ReportReady(sel, report(snap.state.root, sel.tid or "", p), seq))
+        found = current_phase(snap, sel)  # sel names a phase
+        if found is not None:
+            rep = report(snap.state.root, sel.tid or "", found[1])
+            self.post_message(ReportReady(sel, rep, seq))
 
     def on_report_ready(self, message: ReportReady) -> None:
         if message.seq < self._report_seq:
@@ -200,8 +201,7 @@ class MainScreen(Screen[None]):
         self.query_one(DetailPane).report = (message.sel, message.report)
 
     def report_of(self, sel: Sel) -> DeliverableReport | None:
-        got = self.query_one(DetailPane).report
-        return got[1] if got is not None and got[0] == sel else None
+        return self.query_one(DetailPane).report_for(sel)
 
     # ------------------------------------------------------------------ filter input
     @on(Input.Changed, "#filter")

@@ -17,6 +17,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
 from textual.markup import escape
 from textual.message import Message
+from textual.widget import Widget
 from textual.widgets import Markdown, OptionList, Static
 from textual.widgets.option_list import Option
 
@@ -71,7 +72,7 @@ class DeliverableViewer(Vertical, can_focus=False):
         self.files = files
         listing = self.query_one(OptionList)
         listing.clear_options()
-        listing.add_options([Option(_file_prompt(label, path), id=path) for label, path in files])
+        listing.add_options([Option(file_prompt(label, path), id=path) for label, path in files])
         if files:
             listing.highlighted = 0
         else:
@@ -88,29 +89,34 @@ class DeliverableViewer(Vertical, can_focus=False):
         body = self.query_one("#viewer-body", VerticalScroll)
         await body.remove_children()
         self.shown = path
-        note = _note(content)
-        if note:
-            await body.mount(Static(Content.from_markup(note), classes="viewer-note"))
-        if content.text is None:
-            return
-        text = printable(content.text)
-        if content.kind == "markdown" and len(text) <= MARKDOWN_LIMIT:
-            await body.mount(Markdown(text, classes="viewer-markdown"))
-        elif content.kind in ("yaml", "json", "code"):
-            from rich.syntax import Syntax
-
-            lexer = LEXERS.get(content.kind) or Syntax.guess_lexer(path, text)
-            await body.mount(
-                Static(
-                    Syntax(text, lexer, line_numbers=True, word_wrap=False, theme="ansi_dark"),
-                    classes="viewer-code",
-                )
-            )
-        else:
-            await body.mount(Static(Content(text), classes="viewer-text"))
+        await body.mount_all(content_widgets(path, content))
 
 
-def _file_prompt(label: str, path: str) -> Content:
+def content_widgets(path: str, content: FileContent) -> list[Widget]:
+    """The widgets that show one file's content (also the detail pane's): a note when it is
+    missing, binary, a folder or cut; Markdown rendered, YAML, JSON and code highlighted,
+    anything else plain. Never markup: the text is the repository's."""
+    out: list[Widget] = []
+    note = _note(content)
+    if note:
+        out.append(Static(Content.from_markup(note), classes="viewer-note"))
+    if content.text is None:
+        return out
+    text = printable(content.text)
+    if content.kind == "markdown" and len(text) <= MARKDOWN_LIMIT:
+        out.append(Markdown(text, classes="viewer-markdown"))
+    elif content.kind in ("yaml", "json", "code"):
+        from rich.syntax import Syntax
+
+        lexer = LEXERS.get(content.kind) or Syntax.guess_lexer(path, text)
+        syntax = Syntax(text, lexer, line_numbers=True, word_wrap=False, theme="ansi_dark")
+        out.append(Static(syntax, classes="viewer-code"))
+    else:
+        out.append(Static(Content(text), classes="viewer-text"))
+    return out
+
+
+def file_prompt(label: str, path: str) -> Content:
     """The deliverable's label, then the file's place when it is not simply that name (a file
     in a folder deliverable, or a deliverable with its own path)."""
     name = path.rsplit("/", 1)[-1]

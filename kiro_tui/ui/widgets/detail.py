@@ -1,4 +1,8 @@
-"""The detail pane: phase-weighted bars for a milestone or task; everything about one phase."""
+"""The detail pane: phase-weighted bars for a milestone or task; everything about one phase.
+
+Below it, `PhaseContent` (widgets/phase_content.py) shows the content of the selected phase's
+deliverables (a selected task: its current phase's).
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,9 @@ from textual.widgets import Static
 
 from kiro_tui.ui import broken
 from kiro_tui.ui.view import GLYPH, Sel, markup_text
+from kiro_tui.ui.widgets.phase_content import PhaseContent, current_phase
+
+__all__ = ["DetailPane", "PhaseContent", "current_phase"]
 
 if TYPE_CHECKING:
     from kiro_tui.core.deliverables import DeliverableReport
@@ -129,7 +136,33 @@ def render_task(m: Milestone, t: Task) -> str:
     for p in t.phases:
         gate = "  [$warning]gate[/]" if p.gate else ""
         lines.append(f"  {p.name:<8} {status_markup(p.status)}{gate}")
+    current = t.active_phase
+    if current is not None and (current.acceptance_criteria or current.review_history):
+        lines += ["", f"[b]{current.name}[/b] (current phase)"]
+        lines += criteria_lines(current) + history_lines(current)
     return "\n".join(lines)
+
+
+def criteria_lines(p: Phase) -> list[str]:
+    """The acceptance criteria as a checklist (the files do not say which are met)."""
+    if not p.acceptance_criteria:
+        return []
+    return ["", "[b]acceptance criteria[/b]"] + [
+        f"  ☐ {markup_text(c)}" for c in p.acceptance_criteria
+    ]
+
+
+def history_lines(p: Phase) -> list[str]:
+    """The reviewer history, oldest first."""
+    if not p.review_history:
+        return []
+    lines = ["", "[b]review history[/b]"]
+    for r in p.review_history:
+        lines.append(
+            f"  {markup_text(r.at or '?')}  {markup_text(r.action.replace('_', ' '))} by "
+            f"{markup_text(r.by or '?')}" + (f": {markup_text(r.comment)}" if r.comment else "")
+        )
+    return lines
 
 
 def gate_markup(p: Phase) -> str:
@@ -160,9 +193,7 @@ def render_phase(m: Milestone, t: Task, p: Phase, rep: DeliverableReport | None)
                 lines.append(f"  [$error]✗ {markup_text(label)} (missing)[/]")
         if not p.deliverables:
             lines.append("  [dim]none listed[/dim]")
-    if p.acceptance_criteria:
-        lines += ["", "[b]acceptance criteria[/b]"]
-        lines += [f"  • {markup_text(c)}" for c in p.acceptance_criteria]
+    lines += criteria_lines(p)
     stamps = [
         ("started", p.started_at),
         ("completed", p.completed_at),
@@ -181,13 +212,7 @@ def render_phase(m: Milestone, t: Task, p: Phase, rep: DeliverableReport | None)
         )
     if p.blocked_reason:
         lines.append(f"[$error]blocked: {markup_text(p.blocked_reason)}[/]")
-    if p.review_history:
-        lines += ["", "[b]review history[/b]"]
-        for r in p.review_history:
-            lines.append(
-                f"  {markup_text(r.at or '?')}  {markup_text(r.action)} by {markup_text(r.by or '?')}"
-                + (f": {markup_text(r.comment)}" if r.comment else "")
-            )
+    lines += history_lines(p)
     return "\n".join(lines)
 
 
@@ -225,8 +250,12 @@ class DetailPane(Static):
         p = t.phase(sel.phase) if sel.phase else None
         if p is None:
             return render_task(m, t)
-        rep = self.report[1] if self.report and self.report[0] == sel else None
-        return render_phase(m, t, p, rep)
+        return render_phase(m, t, p, self.report_for(sel))
+
+    def report_for(self, sel: Sel) -> DeliverableReport | None:
+        """The deliverable report shown for `sel`, if it is the one shown."""
+        got = self.report
+        return got[1] if got is not None and got[0] == sel else None
 
     def _refresh_content(self) -> None:
         self.update(Content.from_markup(self.render_markup()))
