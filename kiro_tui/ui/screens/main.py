@@ -131,10 +131,11 @@ class MainScreen(Screen[None]):
             self._ask_report(sel, snap)
 
     def add_events(self, events: list[Event], initial: bool, unreadable: int = 0) -> None:
-        if not self.is_mounted:
+        logs = self.query(EventLog)
+        if not self.is_mounted or not logs:  # before mount; while the app closes it goes too
             self._pending_events.append((events, initial, unreadable))
             return
-        log = self.query_one(EventLog)
+        log = logs.first()
         if initial:  # lines that arrived live before the first fill stay after it
             log.unreadable = unreadable
             log.set_events([*events, *log.kept])
