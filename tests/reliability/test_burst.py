@@ -29,12 +29,22 @@ def _designs(root: Path) -> list[str]:
     return [t.phase("design").status for t in m.tasks]  # type: ignore[union-attr]
 
 
-def _until(cond: object, what: str) -> None:
+def _lines(root: Path, event: str) -> int:
+    """How many lines of the driver's execution logs name `event` (a cheap text count: parsing
+    the 50-task milestone on every poll would take the CPU the driver needs)."""
+    needle = f'"event": "{event}"'
+    return sum(
+        p.read_text(encoding="utf-8").count(needle)
+        for p in (root / ".milestones/logs").glob("*/execution.jsonl")
+    )
+
+
+def _until(root: Path, event: str, what: str) -> None:
     end = time.monotonic() + HANG
     while time.monotonic() < end:
-        if cond():  # type: ignore[operator]
+        if _lines(root, event) >= TASKS:
             return
-        time.sleep(0.01)
+        time.sleep(0.05)
     raise AssertionError(f"never settled: {what}")
 
 
@@ -61,17 +71,15 @@ def test_a_burst_of_200_files_always_settles(template: Path, tmp_path: Path) -> 
         shutil.copytree(template, root)
         coord = Coordinator(Workspace(root, persist_cache=False), drive="burst")
         with Running(coord):
-            _until(
-                lambda root=root: _designs(root).count("in_progress") == TASKS, "designs started"
-            )
+            _until(root, "phase_started", "designs started")
+            assert _designs(root).count("in_progress") == TASKS, r
             for rel in files:  # as fast as the disk takes them
                 path = root / rel
                 path.parent.mkdir(parents=True, exist_ok=True)
                 path.write_text(f"# {path.name}\n\nWritten by an agent in a burst.\n")
-            _until(
-                lambda root=root: _designs(root).count("waiting_approval") == TASKS,
-                f"round {r + 1}: all {TASKS} designs waiting",
-            )
+            _until(root, "phase_waiting_approval", f"round {r + 1}: all {TASKS} designs waiting")
+        # the log lines are appended after the milestone's write, under its lock
+        assert _designs(root).count("waiting_approval") == TASKS, r
         waiting = [
             e for e in role_events(root, "execution.jsonl") if e.event == "phase_waiting_approval"
         ]
