@@ -184,9 +184,13 @@ def _apply(
 ) -> tuple[T, str, Any]:
     """(fn's result, the new text, the round-trip document or None) for `text`."""
     from kiro_tui.core.yaml.focused_edit import edit_focused
+    from kiro_tui.core.yaml.patch_edit import edit_patched
     from kiro_tui.core.yaml.roundtrip import RoundTrip
 
     cached = _DOCS.pop(str(path), None)
+    patched = edit_patched(text, fn)  # the cheapest: only the changed values' text
+    if patched is not None:
+        return patched[0], patched[1], None
     if focus_task is not None:
         # cheaper than even a cached document: that one still needs a whole dump
         focused = edit_focused(text, path, fn, focus_task)
