@@ -84,3 +84,25 @@ def check_new_task(title: str, kind: str, depends_on: list[str]) -> list[str]:
     if not title.strip():
         raise Refused("a task needs a title")
     return [check_id(d, "task id") for d in depends_on]
+
+
+def add_task(
+    ws: Workspace,
+    mid: str,
+    title: str,
+    kind: str,
+    depends_on: list[str],
+    actor: str | None,
+    task_id: str | None,
+    hours: float,
+) -> str:
+    """Workspace.add_task: the new task's id."""
+    from kiro_tui.core import lifecycle
+
+    deps = check_new_task(title, kind, depends_on)
+    out = ws.act(
+        mid,
+        lambda d, c: lifecycle.add_task(d, c, mid, title, kind, deps, task_id, hours),
+        actor,
+    )
+    return str(out.events[-1]["task_id"])

@@ -331,13 +331,8 @@ class Workspace:
         task_id: str | None = None,
         hours: float = 8,
     ) -> str:
-        deps = authoring.check_new_task(title, kind, depends_on or [])
-        out = self.act(
-            mid,
-            lambda d, c: lifecycle.add_task(d, c, mid, title, kind, deps, task_id, hours),
-            actor,
-        )
-        return str(out.events[-1]["task_id"])
+        """Append a new task (all four phases pending) to `mid`; returns its id."""
+        return authoring.add_task(self, mid, title, kind, depends_on or [], actor, task_id, hours)
 
     def migrate(self, mid: str, actor: str | None = None) -> Outcome:
         return self.act(mid, lambda d, c: lifecycle.migrate_milestone(d, c, mid), actor)

@@ -22,6 +22,7 @@ from textual.widgets import DataTable, Footer, Input
 
 from kiro_tui.ui import attention_nav, keys, screen_actions
 from kiro_tui.ui.messages import ReportReady
+from kiro_tui.ui.pane_filters import PaneFilters
 from kiro_tui.ui.screens.decision import Decision, DecisionScreen
 from kiro_tui.ui.screens.help import HelpScreen
 from kiro_tui.ui.screens.review import phase_ref
@@ -63,6 +64,7 @@ class MainScreen(Screen[None]):
         self._first_snapshot = True
         self._report_seq = 0  # the newest report asked for: older answers are dropped
         self._pending_events: list[tuple[list[Event], bool, int]] = []
+        self.filters = PaneFilters(self)
 
     @property
     def kiro(self) -> KiroApp:
@@ -98,9 +100,7 @@ class MainScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.query_one(MilestoneTree).focus()
-        # a pane's Escape clears its filter: its input goes away with it
-        self.watch(self.query_one(MilestoneTree), "filter_text", self._hide_filter("#filter"))
-        self.watch(self.query_one(EventLog), "text_filter", self._hide_filter("#log-filter"))
+        self.filters.watch()
         if self._pending_events:
             for events, initial, unreadable in self._pending_events:
                 self.add_events(events, initial, unreadable)
@@ -204,37 +204,17 @@ class MainScreen(Screen[None]):
     def report_of(self, sel: Sel) -> DeliverableReport | None:
         return self.query_one(DetailPane).report_for(sel)
 
-    # ------------------------------------------------------------------ filter input
-    @on(Input.Changed, "#filter")
+    # ------------------------------------------------------------------ filter inputs
+    @on(Input.Changed)
     def _filter_changed(self, event: Input.Changed) -> None:
-        self.query_one(MilestoneTree).filter_text = event.value.strip()
-
-    @on(Input.Changed, "#log-filter")
-    def _log_filter_changed(self, event: Input.Changed) -> None:
-        self.query_one(EventLog).text_filter = event.value.strip()
+        self.filters.changed(event)
 
     @on(Input.Submitted)
     def _filter_submitted(self, event: Input.Submitted) -> None:
-        pane = self.query_one(EventLog) if event.input.id == "log-filter" else None
-        (pane or self.query_one(MilestoneTree)).focus()
-
-    def _hide_filter(self, selector: str) -> Any:
-        def hide(value: str) -> None:
-            flt = self.query_one(selector, Input)
-            if not value and not flt.has_focus:
-                flt.value = ""
-                flt.display = False
-
-        return hide
+        self.filters.submitted(event)
 
     def on_key(self, event: Any) -> None:
-        for selector, pane in (("#filter", MilestoneTree), ("#log-filter", EventLog)):
-            flt = self.query_one(selector, Input)
-            if event.key == "escape" and flt.has_focus:
-                flt.value = ""
-                flt.display = False
-                self.query_one(pane).focus()
-                event.stop()
+        self.filters.escape(event)
 
     def on_worker_state_changed(self, event: Any) -> None:
         """Worker.StateChanged does not bubble: the app's one handler reports it."""
@@ -368,13 +348,8 @@ class MainScreen(Screen[None]):
         attention_nav.copy_selected(self.kiro, self.query_one(MilestoneTree).selection)
 
     def action_filter(self) -> None:
-        """Filter the tree, or the log's lines when the log has focus (its input opens above
-        the log)."""
-        log = self.query_one(EventLog)
-        flt = self.query_one("#log-filter" if log.has_focus else "#filter", Input)
-        flt.value = log.text_filter if log.has_focus else self.query_one(MilestoneTree).filter_text
-        flt.display = True
-        flt.focus()
+        """Filter the tree, or the log's lines when the log has focus (see pane_filters)."""
+        self.filters.open()
 
     def action_follow(self) -> None:
         log = self.query_one(EventLog)
@@ -399,10 +374,4 @@ class MainScreen(Screen[None]):
     def set_log_filter(
         self, *, role: str | None = None, level: str | None = None, text: str | None = None
     ) -> None:
-        log = self.query_one(EventLog)
-        if role is not None:
-            log.role_filter = role
-        if level is not None:
-            log.level_filter = level
-        if text is not None:
-            log.text_filter = text
+        self.filters.set_log(role, level, text)
