@@ -3,7 +3,10 @@ run, and whether a task or phase has its agent running (the tree's mark)."""
 
 from __future__ import annotations
 
-from kiro_tui.core.snapshot import Snapshot
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the core's snapshot (and its store, model, git) loads after the first paint
+    from kiro_tui.core.snapshot import Snapshot
 
 RUN_MARK = "⚙"
 ACTIVE = ("running", "verifying")

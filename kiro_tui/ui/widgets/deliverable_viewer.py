@@ -18,7 +18,7 @@ from textual.content import Content
 from textual.markup import escape
 from textual.message import Message
 from textual.widget import Widget
-from textual.widgets import Markdown, OptionList, Static
+from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 if TYPE_CHECKING:
@@ -104,6 +104,8 @@ def content_widgets(path: str, content: FileContent) -> list[Widget]:
         return out
     text = printable(content.text)
     if content.kind == "markdown" and len(text) <= MARKDOWN_LIMIT:
+        from textual.widgets import Markdown  # markdown-it: ~35 ms, not before the first paint
+
         out.append(Markdown(text, classes="viewer-markdown"))
     elif content.kind in ("yaml", "json", "code"):
         from rich.syntax import Syntax
