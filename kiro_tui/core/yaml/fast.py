@@ -197,10 +197,11 @@ def known(text: str, data: Any) -> None:
     _KNOWN[:] = [(text, data)]
 
 
-def try_load(text: str) -> tuple[bool, Any]:
+def try_load(text: str, fresh: bool = False) -> tuple[bool, Any]:
     """(True, data) when the fast path could load `text`; (False, None) to use ruamel instead.
-    Raises LimitExceeded for a document too deep or expanding too far (never loaded)."""
-    if _KNOWN:
+    Raises LimitExceeded for a document too deep or expanding too far (never loaded).
+    `fresh`: parse it, leaving what `known` holds for the next load."""
+    if _KNOWN and not fresh:
         try:
             was, data = _KNOWN.pop()
         except IndexError:

@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from kiro_tui.core.yaml import fast
+from kiro_tui.core.yaml import fast, patch_check
 from kiro_tui.core.yaml.patch_text import Blocks, Writer, flow_styled, style_of
 from kiro_tui.core.yaml.patch_text import Unfit as _Unfit
 
@@ -158,35 +158,6 @@ def _put(frame: list[Any], value: Any, span: tuple[int, int, str, _Where | None]
         frame.append(key)
 
 
-def _copy(data: Any) -> Any:
-    t = type(data)
-    if t is dict:
-        return {k: _copy(v) for k, v in data.items()}
-    if t is list:
-        return [_copy(v) for v in data]
-    return data
-
-
-def _kind(v: Any) -> type:
-    for t in (bool, int, float, str, dict, list):
-        if isinstance(v, t):
-            return t
-    return type(v)
-
-
-def _same(a: Any, b: Any) -> bool:
-    """Equal, and of the same kinds all the way down (1, 1.0 and True differ here; a ruamel
-    CommentedSeq is a list, a quoted ScalarString a str)."""
-    ka = _kind(a)
-    if ka is not _kind(b):
-        return False
-    if ka is dict:
-        return bool(a.keys() == b.keys()) and all(_same(v, b[k]) for k, v in a.items())
-    if ka is list:
-        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
-    return bool(a == b)
-
-
 Patches = list[tuple[int, int, str]]
 
 
@@ -256,6 +227,8 @@ def _change(o: Any, n: Any, where: _Where, slot: Any, out: Patches, b: Blocks) -
             start -= 1  # `key: null` becomes `key:` + the new text
         if new_text.startswith(" \n"):
             new_text = new_text[1:]
+    if not isinstance(n, dict | list):
+        b.scalars[start] = (n, where.flow)
     out.append((start, end, new_text))
 
 
@@ -335,12 +308,13 @@ def edit_patched(text: str, fn: Callable[[Any], T]) -> tuple[T, str] | None:
         return None
     except Exception:  # a syntax error, no C extension: the usual edit says what is wrong
         return None
-    new = _copy(data)
+    new = patch_check.copy(data)
     result = fn(new)
     patches: list[tuple[int, int, str]] = []
     writer = Writer(text, table, constructor, cache)
     try:
-        _diff(data, new, where, patches, Blocks(writer))
+        blocks = Blocks(writer)
+        _diff(data, new, where, patches, blocks)
     except _Unfit:
         return None
     if not patches:
@@ -356,11 +330,8 @@ def edit_patched(text: str, fn: Callable[[Any], T]) -> tuple[T, str] | None:
         pos = end
     pieces.append(text[pos:])
     out = "".join(pieces)
-    try:
-        back, _w = _marked(out)
-    except Exception:
-        return None
-    if not _same(back, new):
+    back = patch_check.checked(text, out, data, new, where, patches, blocks.scalars, _marked)
+    if back is None:
         return None
     fast.known(out, back)
     return result, out

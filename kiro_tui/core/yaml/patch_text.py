@@ -99,6 +99,9 @@ class Blocks:
     def __init__(self, w: Writer) -> None:
         self.w = w
         self._indents: tuple[int, int, int] | None = None
+        # scalar patches (start offset -> the value written, whether inside a flow collection):
+        # each is checked on its own (patch_check)
+        self.scalars: dict[int, tuple[Any, bool]] = {}
 
     @property
     def indents(self) -> tuple[int, int, int]:
