@@ -30,6 +30,7 @@ log = logging.getLogger("kiro_tui.notify")
 BEL = "\a"
 RENOTIFY_AFTER = 1800.0
 MAX_PER_UPDATE = 3  # more new items than this at once: one summary instead
+BURST_WINDOW = 8.0  # seconds (a toast's life): at most MAX_PER_UPDATE toasts and one summary
 STATE_FILE = "notified.json"
 SEEN_EVERY = 60.0  # seconds between two refreshes of an open item's "last seen"
 
@@ -177,6 +178,10 @@ class Notifier:
     settings: NotifySettings = field(default_factory=NotifySettings)
     state_dir: Path | None = None
     env: Mapping[str, str] | None = None
+    # when this process last announced (toasts, summary): a burst of gates arriving over
+    # several snapshots makes a few toasts and one summary, not a toast per gate
+    _recent: list[float] = field(default_factory=list, init=False, repr=False)
+    _summed_at: float = field(default=-1e18, init=False, repr=False)
 
     @property
     def state_file(self) -> Path:
@@ -249,9 +254,19 @@ class Notifier:
             return Notifications()
         s = self.settings
         shown = fresh[:MAX_PER_UPDATE]
-        lines = [toast_text(i) for i in shown]
-        if len(fresh) > MAX_PER_UPDATE:
-            lines.append(f"... and {len(fresh) - MAX_PER_UPDATE} more need you (i: inbox)")
+        t = now.timestamp()
+        self._recent[:] = [x for x in self._recent if t - x < BURST_WINDOW]
+        told = fresh[: max(0, MAX_PER_UPDATE - len(self._recent))]
+        lines = [toast_text(i) for i in told]
+        self._recent += [t] * len(told)
+        if len(fresh) > len(told) and t - self._summed_at >= BURST_WINDOW:
+            self._summed_at = t
+            lines.append(f"... and {len(fresh) - len(told)} more need you (i: inbox)")
+        payloads = (
+            tuple(payload(i, self.root, now, i.id in again) for i in shown) if s.command else ()
+        )
+        if not lines:  # within a burst already announced: the header's count says it
+            return Notifications(items=tuple(fresh), renotified=tuple(again), payloads=payloads)
         osc = ""
         if s.osc:
             tmux = in_tmux(self.env)
@@ -269,9 +284,7 @@ class Notifier:
             bell=s.bell,
             toasts=tuple(lines) if s.toast else (),
             osc=osc,
-            payloads=tuple(payload(i, self.root, now, i.id in again) for i in shown)
-            if s.command
-            else (),
+            payloads=payloads,
         )
 
 

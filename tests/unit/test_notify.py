@@ -313,3 +313,28 @@ def test_close_stops_every_command_still_running(tmp_path: Path) -> None:
 def test_a_command_that_ignores_its_stdin_is_fine(tmp_path: Path, data: str) -> None:
     quiet = script(tmp_path, "quiet", "import sys; sys.exit(0)")
     assert CommandRunner(report=lambda _m: None).run([str(quiet)], data).wait(60) == "ok"
+
+
+def test_a_burst_of_gates_over_several_updates_makes_a_few_toasts_and_one_summary(
+    tmp_path: Path,
+) -> None:
+    """50 gates arriving a few per snapshot (a burst of agent writes) once made a toast each,
+    which covered the screen; now at most three toasts and one summary per toast's life."""
+    n = Notifier(tmp_path, NotifySettings(), env={})
+    gates = [
+        InboxItem(f"gate:m/t{i:02d}/design", "gate", "warning", f"design of t{i:02d} waits")
+        for i in range(50)
+    ]
+    toasts: list[str] = []
+    bells = 0
+    for k in range(0, 50, 5):  # ten snapshots within two seconds
+        out = n.update(gates[: k + 5], NOW + timedelta(seconds=k / 25))
+        assert len(out.items) == 5  # every gate is still recorded as announced
+        toasts += out.toasts
+        bells += out.bell
+    assert len(toasts) == 4 and toasts[-1] == "... and 2 more need you (i: inbox)"
+    assert bells == 1
+    # a toast's life later, a new gate is announced again as usual
+    late = InboxItem("gate:m/late/design", "gate", "warning", "design of late waits")
+    out = n.update([*gates, late], NOW + timedelta(seconds=12))
+    assert out.toasts and "late" in out.toasts[0] and out.bell
