@@ -24,16 +24,31 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench_ui import PY, Term
 
 
-def presses(t: Term, n: int, during: float | None = None) -> list[float]:
+def raw_bytes(runs: Path | None) -> int:
+    return sum(p.stat().st_size for p in runs.glob("*/raw.jsonl")) if runs else 0
+
+
+def presses(
+    t: Term,
+    n: int,
+    during: float | None = None,
+    runs: Path | None = None,
+    streaming: list[float] | None = None,
+) -> list[float]:
+    """`?` then Esc, `n` times; a press during which some raw.jsonl under `runs` grew is also
+    added to `streaming`."""
     out: list[float] = []
     end = None if during is None else time.perf_counter() + during
     for _ in range(n):
         if end is not None and time.perf_counter() > end:
             break
         m = t.mark()
+        before = raw_bytes(runs)
         sent = time.perf_counter() - t.t0
         t.send(b"?")
         out.append((t.wait_for("kiro-tui keys", since=m) - sent) * 1000)
+        if streaming is not None and raw_bytes(runs) > before:
+            streaming.append(out[-1])
         m = t.mark()
         t.send(b"\x1b")
         t.wait_for("Milestones", since=m)
@@ -127,8 +142,11 @@ def main() -> None:
             t.wait_for("Milestones")
             t.wait_for("agents")  # the header counts them
             t0 = time.perf_counter()
-            keys = presses(t, args.presses, during=20.0)
+            runs = base / "agents" / ".milestones" / "runs"
+            streaming: list[float] = []
+            keys = presses(t, args.presses, 20.0, runs, streaming)
             row("key response, 2 agents streaming 10,000 lines", keys)
+            row("  of which while raw.jsonl grew", streaming)
             print(f"{'':<48} ({time.perf_counter() - t0:.1f} s of pressing)")
             opens, inside = run_view_presses(t, args.presses, during=20.0)
             row("run view: r until it is on screen", opens)

@@ -48,7 +48,7 @@ from kiro_tui.agents.decision_guard import DecisionGuard
 from kiro_tui.agents.heartbeat import Heartbeat
 from kiro_tui.agents.roles import blockers, dependencies, executor, monitor
 from kiro_tui.agents.roles import git as git_role
-from kiro_tui.agents.watch import Watcher, only_under, subdirs
+from kiro_tui.agents.watch import Watcher, only_named, only_under, subdirs
 from kiro_tui.core.completion_commit import commit_driven_completion
 from kiro_tui.core.driving import DriverClaim
 from kiro_tui.core.errors import KiroError
@@ -112,6 +112,8 @@ class Coordinator:
         self.cycles = 0
         self._files_unchanged = False  # this cycle: no deliverable can have changed
         self._quiet_dirs = subdirs(ws.ms, ("sessions", "logs"))  # no deliverable there
+        runs = subdirs(ws.ms, ("runs",))  # an agent's raw.jsonl: no snapshot shows it
+        self._only_raw = lambda changed: only_named(changed, runs, "raw.jsonl")
 
     # ------------------------------------------------------------------ public, thread-safe
     @property
@@ -159,6 +161,8 @@ class Coordinator:
                     break
                 if changed and not self._wake.is_set() and self.heart.only_own(changed):
                     continue  # only our own heartbeat's writes: nothing to rebuild
+                if changed and not self._wake.is_set() and self._only_raw(changed):
+                    continue  # only agents' output grew (the run view reads it itself)
                 if changed:
                     self._idle.clear()
                 quiet = not self._wake.is_set() and only_under(changed, self._quiet_dirs)

@@ -41,6 +41,11 @@ def only_under(paths: Iterable[str], prefixes: tuple[str, ...]) -> bool:
     return all(p.startswith(prefixes) for p in paths)
 
 
+def only_named(paths: Iterable[str], prefixes: tuple[str, ...], name: str) -> bool:
+    """Whether every path lies under one of `prefixes` and is called `name` (True for none)."""
+    return all(p.startswith(prefixes) and os.path.basename(p) == name for p in paths)
+
+
 class _Either:
     """Looks like an Event to RustNotify: set when the real stop or a wake-up is set."""
 

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from kiro_tui.core.runs.stream import StreamSummary
+from kiro_tui.core.runs.stream import StreamSummary, short
 
 EndKind = Literal[
     "ok",  # a terminal event without error: judge the deliverables
@@ -98,7 +98,8 @@ def classify(
         auth = _first(AUTH, texts)
         if auth and failed:
             return End("auth", f"authentication failed: {auth}")
-        usage = _first(USAGE, [*texts, *s.stdout_tail]) if exit_code not in (0, None) else None
+        tail = [short(x, 500) for x in s.stdout_tail]
+        usage = _first(USAGE, [*texts, *tail]) if exit_code not in (0, None) else None
         if usage or (exit_code == 2 and not s.terminal and s.lines <= 40 and dialect != "text"):
             return End(
                 "preset_incompatible",

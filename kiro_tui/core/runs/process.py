@@ -1,9 +1,10 @@
 """One child process in its own session and process group: spawn with stdin from a file, drain
-stdout/stderr into `raw.jsonl` line by line (two reader threads), wait for its exit, and stop
-(see `groups.stop_group`), freeze or thaw its whole group."""
+stdout/stderr into `raw.jsonl` (two reader threads, a chunk of lines at a time), wait for its
+exit, and stop (see `groups.stop_group`), freeze or thaw its whole group."""
 
 from __future__ import annotations
 
+import json
 import signal
 import subprocess
 import threading
@@ -13,7 +14,7 @@ from pathlib import Path
 from typing import IO
 
 from kiro_tui.core.runs.groups import group_alive, signal_group, stop_group, wait_group_gone
-from kiro_tui.core.runs.output import Line, RawLog, parse_json_line, read_lines
+from kiro_tui.core.runs.output import Line, RawLine, RawLog, parse_json_line, read_chunks
 
 
 class AgentProcess:
@@ -81,26 +82,33 @@ class AgentProcess:
         if fh is None:
             return
 
-        def one(data: bytes, truncated: bool, size: int) -> None:
-            text = data.decode("utf-8", "replace")
+        def chunk(got: list[RawLine]) -> None:
+            # per chunk: one write of all its lines to raw.jsonl, then the parser, line by line
             self.last_output = time.monotonic()
-            obj = parse_json_line(text) if stream == "stdout" and not truncated else None
-            if obj is not None:
-                self.raw.write_line(text)
-            else:
-                rec: dict[str, object] = {"stream": stream, "line": text, **self.prefix}
-                if truncated:
-                    rec.update(truncated=True, bytes=size)
-                self.raw.record(rec)
+            lines: list[Line] = []
+            texts: list[str] = []
+            for data, truncated, size in got:
+                text = data.decode("utf-8", "replace")
+                obj = parse_json_line(text) if stream == "stdout" and not truncated else None
+                if obj is not None:
+                    texts.append(text)
+                else:
+                    rec: dict[str, object] = {"stream": stream, "line": text, **self.prefix}
+                    if truncated:
+                        rec.update(truncated=True, bytes=size)
+                    texts.append(json.dumps(rec, ensure_ascii=False))
+                lines.append(Line(stream, text, truncated, size, obj))
+            self.raw.write_lines(texts)
             with self._lock:
-                self.lines += 1
-            try:
-                self.on_line(Line(stream, text, truncated, size, obj))
-            except Exception as exc:  # a parser bug must not stop the draining
-                self.raw.record({"stream": "kiro", "error": f"line handler failed: {exc!r}"})
+                self.lines += len(lines)
+            for line in lines:
+                try:
+                    self.on_line(line)
+                except Exception as exc:  # a parser bug must not stop the draining
+                    self.raw.record({"stream": "kiro", "error": f"line handler failed: {exc!r}"})
 
         try:
-            read_lines(fh, one)
+            read_chunks(fh, chunk)
         finally:
             fh.close()
 

@@ -50,7 +50,7 @@ class StreamSummary:
     denials: list[str] = field(default_factory=list)
     questions: list[str] = field(default_factory=list)
     stderr_tail: deque[str] = field(default_factory=lambda: deque(maxlen=40))
-    stdout_tail: deque[str] = field(default_factory=lambda: deque(maxlen=40))
+    stdout_tail: deque[str] = field(default_factory=lambda: deque(maxlen=40))  # as printed
     lines: int = 0
     unparsed: int = 0  # lines that were not events of the dialect (kept in raw.jsonl)
     truncated: int = 0

@@ -10,6 +10,7 @@ from kiro_tui.core.runs.output import Line
 from kiro_tui.core.runs.records import Usage
 from kiro_tui.core.runs.stream import StreamEvent, StreamSummary, short
 
+TAIL_CUT = 2000  # characters of a line kept in the tails (of up to 1 MB), before `short`
 QUESTION_TOOLS = ("AskUserQuestion", "ask_user", "ask_followup_question", "question")
 INPUT_WORDS = re.compile(
     r"approval required|requires approval|permission denied by|needs? "
@@ -68,9 +69,9 @@ class Parser:
         if line.truncated:
             s.truncated += 1
         if line.stream == "stderr":
-            s.stderr_tail.append(short(line.text, 500))
+            s.stderr_tail.append(short(line.text[:TAIL_CUT], 500))
             return self.on_stderr(line.text)
-        s.stdout_tail.append(short(line.text, 500))
+        s.stdout_tail.append(line.text[:TAIL_CUT])  # shortened when read (classify)
         if isinstance(line.obj, dict):
             out = self.on_json(line.obj)
             if out is None:
