@@ -87,6 +87,8 @@ def act(
         planned[:] = [out, records(out)]
         if out.events:
             intent.write(ahead_path, ws.root, log, old, new, planned[1])
+        else:  # an earlier attempt's record must not outlive this rename
+            intent.clear(ahead_path)
 
     def log_events(out: Outcome) -> None:  # under the lock: the log agrees with the file
         recs = planned[1] if planned[0] is out else records(out)

@@ -8,12 +8,14 @@ the log is newer than the file, and the log wins): a half-done pause would read 
 resume, and be undone.
 
 So just before the rename, the action writes `logs/.ahead-<id>.json`: the exact records it will
-append and the SHA-256 of the milestone text before and after its edit. Once its lines are
+append, the log's size, and the SHA-256 of the milestone text before and after its edit. Once its lines are
 appended (still under the lock) it removes the record. The next action on the milestone, as
 soon as it holds the lock (`settle`), finds a record left behind by a killed one and decides:
 
-- the file is the text the killed action wrote: the rename happened; the records not yet in
-  the log are appended (none twice), the session file of a pause or resume is set to agree;
+- the file is the text the killed action wrote: the rename happened; the records not found
+  after the log size the record noted are appended (so none twice, and an identical line of an
+  earlier action in the same second is not taken for one), and the session file of a pause
+  or resume is set to agree;
 - the file is the text from before: the rename never happened; the record is dropped;
 - neither (an outside writer wrote since): the records are appended when the file still shows
   their effect (`_reflects`: a pause is still paused, an approval still approved at its time),
@@ -30,11 +32,13 @@ import contextlib
 import hashlib
 import json
 import os
+import stat
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kiro_tui.core import events, safeio, sessions
 from kiro_tui.core.errors import KiroError
+from kiro_tui.core.safeio import UnsafePath
 
 if TYPE_CHECKING:
     from kiro_tui.core.service import Workspace
@@ -61,8 +65,13 @@ def write(path: Path, root: Path, log: Path, old: str, new: str, records: list[A
     """Write the intent record (never through a link: O_NOFOLLOW in a folder inside the repo).
     A record torn by a kill is unreadable, which `settle` takes as "no rename yet": it is
     written in full before the rename."""
+    try:
+        size = os.stat(log).st_size  # the action's lines go after this (the lock is held)
+    except OSError:
+        size = 0
     body = {
         "log": os.path.relpath(log, root),
+        "log_size": size,
         "old": sha(old),
         "new": sha(new),
         "records": records,
@@ -71,8 +80,16 @@ def write(path: Path, root: Path, log: Path, old: str, new: str, records: list[A
     dfd = safeio.open_dir(path.parent, root)
     try:
         flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_NONBLOCK
-        fd = os.open(path.name, flags | os.O_CLOEXEC, 0o644, dir_fd=dfd)
         try:
+            fd = os.open(path.name, flags | os.O_CLOEXEC, 0o644, dir_fd=dfd)
+        except OSError as exc:  # a link, a FIFO or a folder planted under kiro-tui's name
+            raise UnsafePath(
+                f"cannot be written ({exc.strerror}); nothing was changed",
+                file=os.path.relpath(path, root),
+            ) from None
+        try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise UnsafePath("is not a regular file; nothing was changed", file=path.name)
             os.write(fd, raw)
         finally:
             os.close(fd)
@@ -81,8 +98,13 @@ def write(path: Path, root: Path, log: Path, old: str, new: str, records: list[A
 
 
 def clear(path: Path) -> None:
-    with contextlib.suppress(FileNotFoundError):
+    try:
         os.unlink(path)
+    except IsADirectoryError:  # planted under kiro-tui's name: an empty one only
+        with contextlib.suppress(OSError):
+            os.rmdir(path)
+    except OSError:
+        pass
 
 
 def _read(path: Path, root: Path) -> dict[str, Any] | None:
@@ -131,6 +153,37 @@ def _reflects(doc: dict[str, Any], rec: dict[str, Any]) -> bool:
     return False
 
 
+def _since(log: Path, offset: Any) -> list[Any]:
+    """The records appended to `log` after `offset` (bounded): which of the killed action's
+    lines made it. Lines are compared after that offset only, so an identical line of an
+    earlier action (the same pause within the same second) does not count."""
+    start = offset if isinstance(offset, int) and offset >= 0 else 0
+    try:
+        fd = safeio.open_read(log)
+    except (OSError, KiroError):
+        return []
+    try:
+        data = os.pread(fd, 1 << 20, start)
+    finally:
+        os.close(fd)
+    out: list[Any] = []
+    for line in data.split(b"\n"):
+        with contextlib.suppress(ValueError):
+            out.append(json.loads(line))
+    return out
+
+
+def _a_log_of(ws: Workspace, log: Path) -> bool:
+    """Whether `log` (named by a record found in the repository) is a JSONL log under
+    `.milestones/logs/`, inside the repository."""
+    try:
+        real = Path(safeio.resolve_inside(log, ws.root))
+        logs = Path(safeio.resolve_inside(ws.ms / "logs", ws.root))
+    except (OSError, KiroError):
+        return False
+    return log.suffix == ".jsonl" and logs in real.parents
+
+
 def _renamed(ws: Workspace, milestone: Path, rec: dict[str, Any]) -> tuple[bool, Any]:
     """(whether the killed action's rename happened, the milestone text's data or None)."""
     from kiro_tui.core.yaml.roundtrip import load_fast
@@ -163,14 +216,12 @@ def settle(ws: Workspace, mid: str, milestone: Path) -> list[dict[str, Any]]:
     if doc is not None:
         records = [r for r in records if _reflects(doc, r)]
     appended: list[dict[str, Any]] = []
-    if renamed and records:
-        log = ws.root / str(rec.get("log") or ws.execution_log(mid).relative_to(ws.root))
-        if safeio.resolve_inside(log, ws.root):  # raises for a path that leads out
-            have = events.tail(log, n=len(records) + 200).events
-            seen = [e.raw for e in have]
-            for r in records:
-                if r not in seen:
-                    appended.append(events.append(log, r))
+    log = ws.root / str(rec.get("log") or "")
+    if renamed and records and _a_log_of(ws, log):
+        seen = _since(log, rec.get("log_size"))
+        for r in records:
+            if r not in seen:
+                appended.append(events.append(log, r))
         finish_sessions(ws, records)
     clear(path)
     return appended

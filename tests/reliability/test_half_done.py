@@ -163,3 +163,20 @@ def test_the_next_kiro_tui_that_writes_re_applies_a_lost_decision(tmp_path: Path
     # and only once
     assert cli(root, "phase", "block", MID, "t-002", "design", "--reason", "r").rc == 0
     assert len(_events(root, "decision_reapplied")) == 2
+
+
+def test_a_link_or_folder_planted_as_the_intent_record_is_never_written_through(
+    tmp_path: Path,
+) -> None:
+    root = _started(tmp_path)
+    victim = tmp_path / "victim.txt"
+    victim.write_text("do not touch\n")
+    ahead = root / ".milestones/logs" / f".ahead-{MID}.json"
+    ahead.symlink_to(victim)
+    assert cli(root, "phase", "start", MID, "t-002", "design").rc == 0
+    assert victim.read_text() == "do not touch\n" and not ahead.is_symlink()
+    ahead.mkdir()
+    (ahead / "x").write_text("")
+    got = cli(root, "phase", "complete", MID, "t-002", "design")
+    assert got.rc != 0 and ".ahead-" in got.text, got.text
+    assert phases(doc_of(root), "t-002")["design"]["status"] == "in_progress"
