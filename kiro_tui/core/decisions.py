@@ -8,10 +8,14 @@ phase (and per milestone for pause/resume) with the document and returns those t
 contradicts; `reapply` applies them again through the workflow's own edit functions, under the
 lock, and logs `decision_reapplied` for each.
 
-Where to call `reapply(ws, milestone_id)`: wherever a process is about to act on a milestone it
-has just loaded. The driver does, in every cycle where the milestone file or its log changed
-(agents/decision_guard.py). It is cheap when nothing is lost: one read of the execution log
-and of the file.
+Who re-applies: every action a person takes (Workspace.act, from the CLI or the dashboard)
+does, in its own locked edit (`reapply_in`, over the decision lines at the end of the log:
+`recent`), after a killed action's leftovers were finished (intent.settle: a half-done pause
+is completed, never read as a lost resume); a focused edit leaves other tasks' decisions to
+`reapply` right after. The driver calls `reapply(ws, milestone_id)` in every cycle where the
+milestone file or its log changed (agents/decision_guard.py). Commands that only look
+(`status`, `validate`, the dashboard's view when it does not drive) never write: a read must
+not race the driver or change a checkout behind the user's back; the next action fixes it.
 
 The rules (the document "contradicts" the latest decision when):
 - approve: the phase is `waiting_approval` again; re-applied only when the deliverables still
