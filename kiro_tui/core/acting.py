@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from kiro_tui.core import decisions, events, intent, safecreate, workflow
 from kiro_tui.core.archive import archive_completed
-from kiro_tui.core.errors import InvalidFile, KiroError
+from kiro_tui.core.errors import InvalidFile, KiroError, Refused
 from kiro_tui.core.ids import is_valid_id
 from kiro_tui.core.model import Phase
 from kiro_tui.core.parse import build_phase
@@ -23,6 +23,14 @@ if TYPE_CHECKING:
     from kiro_tui.core.service import Workspace
 
 Edit = Callable[[dict[str, Any], Ctx], Outcome]
+
+
+class _RefusedAfter(Exception):
+    """The action refused after lost decisions were re-applied in its document."""
+
+    def __init__(self, error: KiroError) -> None:
+        super().__init__(error.message)
+        self.error = error
 
 
 def _merge(pre: Outcome | None, out: Outcome) -> Outcome:
@@ -69,7 +77,16 @@ def act(
         sid = ex.get("session_id") if isinstance(ex, dict) else None
         session[0] = str(sid) if is_valid_id(sid) else None
         pre = decisions.reapply_in(doc, recent, mid, ctx, ws.root) if recent else None
-        out = _merge(pre, fn(doc, ctx))
+        if refused:  # the second pass: the re-applied decisions alone
+            own = Outcome()
+        else:
+            try:
+                own = fn(doc, ctx)
+            except Refused as exc:  # (a half-written file's errors are waited for: safewrite)
+                if pre is None:
+                    raise
+                raise _RefusedAfter(exc) from None  # not with the re-applied ones: see below
+        out = _merge(pre, own)
         started[:] = []  # the phases that started, as the document now says
         for task_id, phase in out.starters:
             with contextlib.suppress(Exception):
@@ -99,14 +116,16 @@ def act(
             intent.clear(ahead_path)
 
     safecreate.check_appendable(log, ws.root)  # refused before any edit
-    out, _written = edit_yaml(
-        path,
-        edit,
-        focus_task=focus_task,
-        under_lock=log_events,
-        on_lock=settle,
-        ahead=write_intent,
-    )
+    kw: dict[str, Any] = {"under_lock": log_events, "on_lock": settle, "ahead": write_intent}
+    refused: list[KiroError] = []
+    try:
+        out, _written = edit_yaml(path, edit, focus_task=focus_task, **kw)
+    except _RefusedAfter as exc:
+        # the action refused a document in which lost decisions were re-applied (e.g. an
+        # approval the file lost, approved again): those are still written, on their own, and
+        # then the refusal is given (it says what the file now holds)
+        refused.append(exc.error)
+        out, _written = edit_yaml(path, edit, focus_task=focus_task, **kw)
     for task_id, phase, model in started:
         write_starters(ws.root, task_id, phase, model)
     if out.milestone_completed:
@@ -118,4 +137,6 @@ def act(
         # (which our own write just parsed), and an edit only for a decision it lost
         with contextlib.suppress(KiroError):
             decisions.reapply(ws, mid, evs=others)
+    if refused:
+        raise refused[0]
     return out

@@ -163,6 +163,16 @@ def test_the_next_kiro_tui_that_writes_re_applies_a_lost_decision(tmp_path: Path
     # and only once
     assert cli(root, "phase", "block", MID, "t-002", "design", "--reason", "r").rc == 0
     assert len(_events(root, "decision_reapplied")) == 2
+    # the user, seeing the gate waiting again, approves it again: the lost approval is
+    # re-applied and written even though this approve itself is refused (it is approved)
+    path.write_bytes(older)
+    got = cli(root, "approve", MID, "t-000", "design")
+    assert got.rc == 1 and "it is approved" in got.text, got.text
+    assert phases(doc_of(root), "t-000")["design"]["status"] == "approved"
+    doc = doc_of(root)
+    assert phases(doc, "t-001")["design"]["status"] == "approved"
+    assert phases(doc, "t-002")["design"]["status"] == "blocked"
+    assert len(_events(root, "decision_reapplied")) == 6  # t-000, t-001, t-002, the pause
 
 
 def test_a_link_or_folder_planted_as_the_intent_record_is_never_written_through(
