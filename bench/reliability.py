@@ -2,7 +2,7 @@
 
     python bench/reliability.py [--writers 8] [--ops 1000] [--kills 200] [--milestones 10000]
                                 [--outside-ops 500] [--run-kills 200]
-                                [--only writers|outside|kill9|kill9-run|corpus]
+                                [--only writers|outside|outside-rename|outside-inplace|kill9|kill9-run|corpus]
 
 - writers: W kiro-tui processes x N actions on one milestone, a reader checking every version:
   lost updates, torn files, torn log lines, missing / extra events (all should be 0);
@@ -59,15 +59,27 @@ def main() -> int:
     ap.add_argument("--run-kills", type=int, default=200)
     ap.add_argument("--milestones", type=int, default=10_000)
     ap.add_argument("--huge-line-mb", type=int, default=100)
-    ap.add_argument("--only", choices=["writers", "outside", "kill9", "kill9-run", "corpus"])
+    ap.add_argument(
+        "--only",
+        choices=[
+            "writers",
+            "outside",
+            "outside-rename",
+            "outside-inplace",
+            "kill9",
+            "kill9-run",
+            "corpus",
+        ],
+    )
     args = ap.parse_args()
     base = Path(tempfile.mkdtemp(prefix="kiro-reliability-"))
     try:
         t0 = time.monotonic()
         if args.only in (None, "writers"):
             line("writers", run_writers(base / "w" / "ws", args.writers, args.ops))
-        if args.only in (None, "outside"):
-            for kind in ("rename", "inplace"):
+        if args.only in (None, "outside", "outside-rename", "outside-inplace"):
+            only = args.only or "outside"
+            for kind in [k for k in ("rename", "inplace") if only in ("outside", f"outside-{k}")]:
                 line(
                     f"outside-{kind}",
                     run_outside(base / f"o-{kind}" / "ws", kind, 2, args.outside_ops, 10),

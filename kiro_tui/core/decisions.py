@@ -8,10 +8,14 @@ phase (and per milestone for pause/resume) with the document and returns those t
 contradicts; `reapply` applies them again through the workflow's own edit functions, under the
 lock, and logs `decision_reapplied` for each.
 
-Where to call `reapply(ws, milestone_id)`: wherever a process is about to act on a milestone it
-has just loaded. The driver does, in every cycle where the milestone file or its log changed
-(agents/decision_guard.py). It is cheap when nothing is lost: one read of the execution log
-and of the file.
+Who re-applies: every action a person takes (Workspace.act, from the CLI or the dashboard)
+does, in its own locked edit (`reapply_in`, over the decision lines at the end of the log:
+`recent`), after a killed action's leftovers were finished (intent.settle: a half-done pause
+is completed, never read as a lost resume); a focused edit leaves other tasks' decisions to
+`reapply` right after. The driver calls `reapply(ws, milestone_id)` in every cycle where the
+milestone file or its log changed (agents/decision_guard.py). Commands that only look
+(`status`, `validate`, the dashboard's view when it does not drive) never write: a read must
+not race the driver or change a checkout behind the user's back; the next action fixes it.
 
 The rules (the document "contradicts" the latest decision when):
 - approve: the phase is `waiting_approval` again; re-applied only when the deliverables still
@@ -27,13 +31,16 @@ A phase whose own timestamps are newer than the decision moved on after it: left
 
 from __future__ import annotations
 
+import contextlib
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kiro_tui.core import clock
-from kiro_tui.core.errors import KiroError
+from kiro_tui.core.errors import InvalidFile, KiroError
 from kiro_tui.core.events import Event, read_all
 from kiro_tui.core.model import norm_milestone_status
 
@@ -218,7 +225,11 @@ class _Stale(KiroError):
 
 
 def reapply(
-    ws: WorkspaceBase, milestone_id: str, *, session_status: str | None = None
+    ws: WorkspaceBase,
+    milestone_id: str,
+    *,
+    session_status: str | None = None,
+    evs: list[Event] | None = None,
 ) -> list[Reapplied]:
     """Re-apply every decision the milestone file lost, and log one `decision_reapplied` line
     for each (the workflow's own event lines are logged too).
@@ -227,12 +238,13 @@ def reapply(
     resume), so that a big milestone is not round-tripped whole; under the lock the log is read
     again and the decision checked again. `session_status`: the status of the milestone's
     session file, which must agree before a lost pause or resume is re-applied (None: not
-    checked). Returns what was done per decision; an empty list when nothing was lost (then
-    nothing is written)."""
+    checked). `evs`: the decision events to go by (default: the whole log). Returns what was
+    done per decision; an empty list when nothing was lost (then nothing is written)."""
     from kiro_tui.core.yaml.focused_edit import TOP_LEVEL
 
     source = f"logs/execution-{milestone_id}.jsonl"
-    evs = read_all(ws.execution_log(milestone_id), source).events
+    if evs is None:
+        evs = read_all(ws.execution_log(milestone_id), source).events
     if not any(DECISION_EVENTS.get(e.event) for e in evs):
         return []
     lost = lost_decisions(_quick_doc(ws, milestone_id), evs, milestone_id, session_status)
@@ -244,6 +256,7 @@ def reapply(
             _edit_for(ws, d, source, session_status, got),
             "kiro-tui",
             focus_task=d.task_id or TOP_LEVEL,
+            reapply=False,
         )
         done.extend(got)
     return done
@@ -260,7 +273,8 @@ def _edit_for(
         # go of the lock (service.Workspace.act), so this log agrees with the file being edited
         fresh = read_all(ws.execution_log(d.milestone_id), source).events
         still = latest(decisions_from(fresh, d.milestone_id)).get(d.key)
-        if still is None or still.order != d.order or not contradicts(doc, d, session_status):
+        same = still is not None and (still.kind, still.timestamp) == (d.kind, d.timestamp)
+        if not same or not contradicts(doc, d, session_status):
             return Outcome()  # settled meanwhile
         try:
             out = _apply_one(doc, d, ctx)
@@ -286,8 +300,101 @@ def _edit_for(
 
 def _quick_doc(ws: WorkspaceBase, milestone_id: str) -> dict[str, Any]:
     from kiro_tui.core import safeio
+    from kiro_tui.core.safewrite import settled
     from kiro_tui.core.yaml.roundtrip import load_fast
 
     path = ws.milestone_path(milestone_id)
-    doc = load_fast(safeio.read_text(path, ws.root, max_bytes=ws.config.max_file_bytes), path)
-    return doc if isinstance(doc, dict) else {}
+
+    def load() -> dict[str, Any]:
+        try:
+            text = safeio.read_text(path, ws.root, max_bytes=ws.config.max_file_bytes)
+        except UnicodeDecodeError:
+            raise InvalidFile("not valid UTF-8 text", file=path) from None
+        doc = load_fast(text, path)
+        if not isinstance(doc, dict):
+            raise InvalidFile("top level is not a mapping", file=path, line=1)
+        return doc
+
+    try:
+        return settled(path, load)  # a file being written in place is waited for
+    except InvalidFile as exc:
+        if exc.message == "top level is not a mapping":
+            return {}
+        raise
+
+
+# ---------------------------------------------------------------- re-applied by the next action
+RECENT_BYTES = 1 << 18  # how much of the log's end the next action reads for decisions
+_NAMES = tuple(f'"{name}"'.encode() for name in DECISION_EVENTS)
+
+
+def recent(log: Path) -> list[Event]:
+    """The decision events in the last RECENT_BYTES of `log` (read from the end, bounded):
+    the latest decision of a phase that is in there is the latest of the whole log. Lines
+    that name no decision are not parsed."""
+    from kiro_tui.core import safeio
+    from kiro_tui.core.events import parse_line
+
+    try:
+        fd = safeio.open_read(log)
+    except (OSError, KiroError):
+        return []
+    try:
+        size = os.fstat(fd).st_size
+        start = max(0, size - RECENT_BYTES)
+        data = os.pread(fd, size - start, start)
+    finally:
+        os.close(fd)
+    lines = data.split(b"\n")
+    if start:
+        lines = lines[1:]  # cut in the middle
+    out: list[Event] = []
+    for line in lines[:-1]:  # the last one has no newline yet (or is empty)
+        if any(n in line for n in _NAMES):
+            ev = parse_line(line, log.name)
+            if ev is not None:
+                out.append(ev)
+    return out
+
+
+def reapply_in(
+    doc: dict[str, Any], evs: list[Event], milestone_id: str, ctx: Any, root: Path
+) -> Outcome | None:
+    """Re-apply, in the document an action is about to edit (under its lock), the decisions
+    it lost; the events to log before the action's own (None: nothing lost). Decisions on
+    tasks the document does not hold in full (a focused edit's other tasks) are left to
+    `reapply`."""
+    from kiro_tui.core import sessions
+    from kiro_tui.core.workflow import Outcome
+
+    if not evs:
+        return None
+    found = latest(decisions_from(evs, milestone_id))
+    live: str | None = None
+    if MILESTONE_KEY in found:
+        ex = doc.get("execution")
+        sid = ex.get("session_id") if isinstance(ex, dict) else None
+        with contextlib.suppress(KiroError):
+            s = sessions.read_session(root, str(sid)) if sid else None
+            live = s.status if s is not None else None
+    lost = sorted((d for d in found.values() if contradicts(doc, d, live)), key=lambda d: d.order)
+    if not lost:
+        return None
+    out = Outcome()
+    for d in lost:
+        try:
+            got = _apply_one(doc, d, ctx)
+        except KiroError:  # stale or refused: reapply() reports it; the action goes on
+            continue
+        out.events.extend(got.events)
+        out.starters.extend(got.starters)
+        out.milestone_completed = out.milestone_completed or got.milestone_completed
+        out.add(
+            "decision_reapplied",
+            task_id=d.task_id,
+            phase=d.phase,
+            actor=d.actor,
+            message=f"re-applied the lost {d.describe()}",
+            data={"decision": d.kind, "original_timestamp": d.timestamp},
+        )
+    return out if out.events else None

@@ -1,119 +1,23 @@
-"""Safe writes: the folder lock, atomic replace, and the read-modify-write of a YAML file."""
+"""Safe writes: atomic replace and the read-modify-write of a YAML file (the folder lock is in
+lock.py)."""
 
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
 import random
-import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
 from kiro_tui.core import safecreate, safeio
-from kiro_tui.core.errors import InvalidFile, KiroError, LockTimeout
+from kiro_tui.core.errors import InvalidFile, KiroError
+from kiro_tui.core.lock import file_lock
+
+__all__ = ["ConcurrentEdit", "atomic_write", "edit_yaml", "file_lock", "settled"]
 
 T = TypeVar("T")
-
-
-class _Waiter:
-    """A thread blocked in `flock(LOCK_EX)` on a duplicate of the folder's descriptor: the
-    kernel queues blocked waiters, so nobody is starved by a polling newcomer. When the waiter
-    is abandoned (no progress), the thread releases the lock as soon as it gets it."""
-
-    def __init__(self, fd: int) -> None:
-        self.fd = os.dup(fd)
-        self.done = threading.Event()
-        self.error: OSError | None = None
-        self._mu = threading.Lock()
-        self._abandoned = False
-        threading.Thread(target=self._run, name="kiro-lock-wait", daemon=True).start()
-
-    def _run(self) -> None:
-        try:
-            fcntl.flock(self.fd, fcntl.LOCK_EX)
-        except OSError as exc:
-            self.error = exc
-        with self._mu:
-            if self._abandoned:
-                os.close(self.fd)  # the caller's descriptor is closed: this releases the lock
-                return
-            self.done.set()
-
-    def finish(self) -> None:
-        """Got the lock: the caller's descriptor holds it; drop the duplicate."""
-        os.close(self.fd)
-
-    def abandon(self) -> None:
-        with self._mu:
-            if self.done.is_set():
-                os.close(self.fd)
-            else:
-                self._abandoned = True
-
-
-def _progress(dfd: int, path: Path) -> tuple[int, ...]:
-    """What changes when a holder of the lock does its work: the folder (a rename into it) and
-    the file itself."""
-    key: tuple[int, ...] = (os.fstat(dfd).st_mtime_ns,)
-    with contextlib.suppress(OSError):
-        st = os.lstat(path)
-        key += (st.st_ino, st.st_mtime_ns, st.st_size)
-    return key
-
-
-@contextlib.contextmanager
-def file_lock(path: Path, timeout: float = 10.0) -> Iterator[None]:
-    """An advisory lock for `path`: a blocking `flock` on the folder that holds it.
-
-    Locking the folder (not a lock file) means that taking the lock creates nothing on disk, so
-    a refused action leaves the tree exactly as it was, and a lock never outlives its holder.
-    It also stays valid across the atomic rename that replaces the file itself. The folder is
-    opened only when it resolves inside the repository (safeio).
-
-    The wait is a blocking one (fair: the kernel hands the lock to the queued waiters) and it
-    gives up only when nothing made progress for `timeout` seconds (the folder and the file did
-    not change while the lock stayed taken): it never fails while other writers get on.
-    """
-    try:
-        fd = safeio.open_dir(path.parent, create=False)
-    except InvalidFile:
-        raise
-    except OSError as exc:
-        raise InvalidFile(f"cannot lock its folder: {exc.strerror}", file=path) from None
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            _wait(fd, path, timeout)
-        yield
-    finally:
-        os.close(fd)  # releases the lock
-
-
-def _wait(fd: int, path: Path, timeout: float) -> None:
-    waiter = _Waiter(fd)
-    seen = _progress(fd, path)
-    deadline = time.monotonic() + timeout
-    while not waiter.done.wait(max(0.0, min(0.1, deadline - time.monotonic()))):
-        now = time.monotonic()
-        key = _progress(fd, path)
-        if key != seen:
-            seen, deadline = key, now + timeout
-        elif now >= deadline:
-            waiter.abandon()
-            if waiter.done.is_set() and waiter.error is None:
-                return  # got it at the last moment (abandon closed the duplicate)
-            raise LockTimeout(
-                f"another kiro-tui has held the lock for {path.name} for "
-                f"{timeout:g} s without any progress",
-                file=path,
-            )
-    waiter.finish()
-    if waiter.error is not None:
-        raise InvalidFile(f"cannot lock its folder: {waiter.error.strerror}", file=path)
 
 
 def atomic_write(path: Path, data: str | bytes, root: Path | None = None) -> None:
@@ -143,6 +47,7 @@ def _remember_doc(path: Path, text: str, doc: Any) -> None:
 
 IN_PLACE_RECENT = 2.0  # seconds: an empty or unparsable file this fresh is still being written
 IN_PLACE_WAIT = 1.5  # seconds kiro-tui waits for such a file before refusing
+IN_PLACE_SETTLE = 0.05  # seconds another writer's fresh file must stay put before a refusal
 # After replacing a file that someone else wrote moments ago, how long the displaced version is
 # watched before it is let go: an in-place writer that opened the file before our rename writes
 # into the displaced inode, and its change would be lost with it (see _Swap.replace).
@@ -177,6 +82,51 @@ def _read_for_edit(
 def _being_written(st: os.stat_result) -> bool:
     """An in-place writer (truncate, then write) is at work: the file is that fresh."""
     return time.time() - st.st_mtime < IN_PLACE_RECENT
+
+
+def _unsettled(path: Path, expect: os.stat_result, exc: KiroError) -> bool:
+    """After `fn` refused a fresh file: whether to read it again. A file that does not parse
+    is read again after a moment; a refusal of a file another writer wrote is taken only once
+    the file stays as it is for IN_PLACE_SETTLE (an in-place writer is between its writes)."""
+    if isinstance(exc, InvalidFile):
+        time.sleep(0.03)
+        return True
+    if _OURS.get(str(path)) == _identity(expect):
+        return False
+    deadline = time.monotonic() + IN_PLACE_SETTLE
+    while time.monotonic() < deadline:
+        time.sleep(0.005)
+        try:
+            now = os.stat(path)
+        except OSError:
+            return True
+        if _identity(now) != _identity(expect) or now.st_ctime_ns != expect.st_ctime_ns:
+            return True
+    return False
+
+
+def settled(path: Path, load: Callable[[], T]) -> T:
+    """`load()` (which reads `path`), again while it raises InvalidFile or gives None and the
+    file is being written in place (only moments old), for at most IN_PLACE_WAIT: the read
+    side of the wait that `edit_yaml` makes before it refuses."""
+    deadline = time.monotonic() + IN_PLACE_WAIT
+    while True:
+        try:
+            got = load()
+        except InvalidFile:
+            if not _fresh(path) or time.monotonic() >= deadline:
+                raise
+        else:
+            if got is not None or not _fresh(path) or time.monotonic() >= deadline:
+                return got
+        time.sleep(0.03)
+
+
+def _fresh(path: Path) -> bool:
+    try:
+        return _being_written(os.stat(path))
+    except OSError:
+        return False
 
 
 def _apply(
@@ -318,6 +268,8 @@ def edit_yaml(
     focus_task: str | None = None,
     max_bytes: int | None = None,
     under_lock: Callable[[T], None] | None = None,
+    on_lock: Callable[[], None] | None = None,
+    ahead: Callable[[T, str, str], None] | None = None,
 ) -> tuple[T, bool]:
     """Read-modify-write `path` under a lock; returns (fn's result, whether the file was written).
 
@@ -335,18 +287,40 @@ def edit_yaml(
 
     `under_lock(result)` runs after the edit (written or not) while the lock is still held:
     the action's log lines are appended there, so that whoever takes the lock next finds the
-    file and its log in agreement (decisions.reapply relies on it).
+    file and its log in agreement (decisions.reapply relies on it). `on_lock()` runs as soon
+    as the lock is taken, before the file is read (intent.settle finishes a killed action
+    there); `ahead(result, old text, new text)` just before each rename (intent.write).
     """
     root = safeio.repo_root_of(path)
     with file_lock(path):
+        if on_lock is not None:
+            on_lock()
         swap = _Swap(path, root)
         try:
-            out = _edit(swap, path, root, fn, attempts, before_rename, focus_task, max_bytes)
+            out = _edit(swap, path, root, fn, attempts, before_rename, focus_task, max_bytes, ahead)
         finally:
             swap.close()
         if under_lock is not None:
             under_lock(out[0])
         return out
+
+
+def _before(
+    ahead: Callable[[T, str, str], None] | None,
+    result: T,
+    old: str,
+    new: str,
+    then: Callable[[], None] | None,
+) -> Callable[[], None] | None:
+    if ahead is None:
+        return then
+
+    def run() -> None:
+        ahead(result, old, new)
+        if then is not None:
+            then()
+
+    return run
 
 
 def _edit(
@@ -358,6 +332,7 @@ def _edit(
     before_rename: Callable[[], None] | None,
     focus_task: str | None,
     max_bytes: int | None,
+    ahead: Callable[[T, str, str], None] | None = None,
 ) -> tuple[T, bool]:
     waited_until: float | None = None
     tries = 0
@@ -365,11 +340,12 @@ def _edit(
         text, expect = _read_for_edit(path, root, max_bytes)
         try:
             result, new, doc = _apply(path, text, fn, focus_task)
-        except InvalidFile:
+        except KiroError as exc:
+            # an empty or half-written file (it may even parse, cut at a line end, and make
+            # `fn` refuse: "no task t-017") while another writer is at it: wait for it
             if _being_written(expect):
                 waited_until = waited_until or time.monotonic() + IN_PLACE_WAIT
-                if time.monotonic() < waited_until:
-                    time.sleep(0.03)
+                if time.monotonic() < waited_until and _unsettled(path, expect, exc):
                     continue
             raise
         if new == text:
@@ -377,7 +353,7 @@ def _edit(
                 _remember_doc(path, text, doc)
             return result, False
         tries += 1
-        if not swap.replace(new, expect, before_rename, text):
+        if not swap.replace(new, expect, _before(ahead, result, text, new, before_rename), text):
             if tries >= 3:  # a busy writer: step aside a little, differently each time
                 time.sleep(random.uniform(0, 0.003 * tries))
             continue  # someone wrote meanwhile: load again and re-apply

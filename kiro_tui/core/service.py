@@ -6,17 +6,16 @@ one log line per event. Git steps (branch, commit, push) go through here too.
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self
 
 from kiro_tui.core import (
+    acting,
     authoring,
     driving,
     events,
     lifecycle,
-    safecreate,
     safeio,
     session_control,
     sessions,
@@ -24,18 +23,15 @@ from kiro_tui.core import (
 )
 from kiro_tui.core.actor import default_actor
 from kiro_tui.core.approvals import record_gate_decision
-from kiro_tui.core.archive import archive_completed
 from kiro_tui.core.clock import SYSTEM, Clock
 from kiro_tui.core.config import Config, load_config
 from kiro_tui.core.driving import DriverClaim
-from kiro_tui.core.errors import InvalidFile, KiroError, NotFound, Refused
+from kiro_tui.core.errors import KiroError, NotFound, Refused
 from kiro_tui.core.ids import check_id, check_phase, is_valid_id
 from kiro_tui.core.model import Milestone, Phase
-from kiro_tui.core.parse import build_phase
 from kiro_tui.core.review import keep_decided
 from kiro_tui.core.root import MS, find_root
-from kiro_tui.core.safewrite import edit_yaml
-from kiro_tui.core.starters import write_starters
+from kiro_tui.core.safewrite import settled
 from kiro_tui.core.store import Loader, WorkspaceState
 from kiro_tui.core.workflow import Ctx, Outcome, PhaseStep
 from kiro_tui.core.yaml.focused_edit import TOP_LEVEL
@@ -104,7 +100,11 @@ class Workspace:
         except Refused:  # the archive folder form, read only
             path = self.ms / "completed" / mid / "definition.yaml"
             return self.loader.load_one(path, "completed", mid, True, persisted=False)[0]
-        return self.loader.load_one(path, path.parent.name, mid, False, persisted=False)[0]
+        # a file being written in place (empty, half written) is waited for (safewrite)
+        return settled(
+            path,
+            lambda: self.loader.load_one(path, path.parent.name, mid, False, persisted=False)[0],
+        )
 
     def current_milestone(self) -> str | None:
         try:
@@ -139,15 +139,11 @@ class Workspace:
             root=self.root, config=self.config, now=self.clock.now_str(), actor=self.actor(actor)
         )
 
-    def log(
-        self,
-        mid: str,
-        record: dict[str, Any],
-        *,
-        role: str = "user",
-        session_id: str | None = None,
-        path: Path | None = None,
+    def record(
+        self, mid: str, record: dict[str, Any], role: str = "user", session_id: str | None = None
     ) -> dict[str, Any]:
+        """The log record of one event of `mid` (a copy of `record`, filled in)."""
+        record = dict(record)
         rec: dict[str, Any] = {
             "timestamp": record.pop("timestamp", None) or self.clock.now_str(),
             "event": record.pop("event"),
@@ -158,6 +154,18 @@ class Workspace:
         rec.update({k: v for k, v in record.items() if v is not None})
         rec.setdefault("role", role)
         rec.setdefault("level", "info")
+        return rec
+
+    def log(
+        self,
+        mid: str,
+        record: dict[str, Any],
+        *,
+        role: str = "user",
+        session_id: str | None = None,
+        path: Path | None = None,
+    ) -> dict[str, Any]:
+        rec = self.record(mid, record, role, session_id)
         return events.append(path or self.execution_log(mid), rec)
 
     def act(
@@ -169,44 +177,15 @@ class Workspace:
         role: str = "user",
         log_path: Path | None = None,
         focus_task: str | None = None,
+        reapply: bool = True,
     ) -> Outcome:
         """Apply a workflow edit to milestone `mid` safely, then log and apply effects.
 
-        `focus_task`: `fn` changes only that task and top-level keys (see safewrite.edit_yaml)."""
-        path = self.milestone_path(mid)  # completed ones too (e.g. a late approval note)
-        ctx = self.context(actor)
-        session: list[str | None] = [None]
-        started: list[tuple[str, str, Phase]] = []
-
-        def edit(doc: dict[str, Any]) -> Outcome:
-            if str(doc.get("id")) != mid:
-                raise InvalidFile(
-                    f"milestone id {doc.get('id')!r} does not match the file name", file=path
-                )
-            ex = doc.get("execution")
-            sid = ex.get("session_id") if isinstance(ex, dict) else None
-            session[0] = str(sid) if is_valid_id(sid) else None
-            out = fn(doc, ctx)
-            started[:] = []  # the phases that started, as the document now says
-            for task_id, phase in out.starters:
-                with contextlib.suppress(Exception):
-                    raw = workflow.find_task(doc, task_id)["kiro_workflow"]["phases"][phase]
-                    started.append((task_id, phase, build_phase(phase, raw, doc, ctx.config, [])))
-            return out
-
-        def log_events(out: Outcome) -> None:  # under the lock: the log agrees with the file
-            for ev in out.events:
-                ev.setdefault("actor", ctx.actor)
-                self.log(mid, dict(ev), role=role, session_id=session[0], path=log_path)
-
-        safecreate.check_appendable(log_path or self.execution_log(mid), self.root)  # no edit
-        out, _written = edit_yaml(path, edit, focus_task=focus_task, under_lock=log_events)
-        for task_id, phase, model in started:
-            write_starters(self.root, task_id, phase, model)
-        if out.milestone_completed:
-            said = archive_completed(self, mid, path, ctx, session[0], commit=role == "user")
-            out.message = "; ".join(x for x in (out.message, said) if x)
-        return out
+        `focus_task`: `fn` changes only that task and top-level keys (see safewrite.edit_yaml).
+        A killed action's leftovers are finished first, and (`reapply`, for actions logged to
+        the execution log) the decisions the file lost are re-applied in the same edit
+        (core/acting.py)."""
+        return acting.act(self, mid, fn, actor, role, log_path, focus_task, reapply)
 
     def _phase_act(
         self,

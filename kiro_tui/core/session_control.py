@@ -68,9 +68,12 @@ def resume(ws: Workspace, mid: str, actor: str | None) -> Outcome:
 def _session_edit(
     ws: Workspace, mid: str, fn: SessionEdit, status: str, actor: str | None
 ) -> Outcome:
-    """Edit the milestone (pause/resume), then set its session's status."""
+    """Edit the milestone (pause/resume); its session's status is set under the same lock,
+    after the event line (intent.finish_sessions), and again here when it did not agree."""
     sid = session_for(ws, mid)
     out = ws.act(mid, lambda d, c: fn(d, c, mid, sid), actor, focus_task=TOP_LEVEL)
-    ctx = ws.context(actor)
-    sessions.set_session_status(ws.root, sid, status, ctx.now, ctx.actor)
+    live = sessions.read_session(ws.root, sid)
+    if live is None or live.status != status:
+        ctx = ws.context(actor)
+        sessions.set_session_status(ws.root, sid, status, ctx.now, ctx.actor)
     return out

@@ -3,8 +3,9 @@ commands) left between a milestone and its session file.
 
 Start and pause touch two files (the milestone, with its event line, and `sessions/<id>.yaml`).
 `start` writes the session file first, then the milestone; `pause` and `resume` the milestone
-first, then the session. A `kill -9` between the two leaves one of these, which the next
-action repairs:
+first, then the session (under the milestone's lock, before their intent record goes: a kill
+in between is finished by intent.settle). A `kill -9` between the two leaves one of these,
+which the next action repairs:
 
 - a session file of the milestone that the milestone does not name (start killed before the
   milestone was written): the next start adopts it instead of making a second session;

@@ -1,4 +1,5 @@
-"""SIGKILL at random moments of one action per child process."""
+"""SIGKILL at random moments of one action per child process; after the next action the
+milestone, its session file and its log agree (pause), and no log line is there twice."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from tests.reliability.scenarios import (
     HANG,
     MID,
     doc_of,
+    log_lines,
     make_workspace,
     phases,
     spawn,
@@ -109,6 +111,34 @@ def _temps(root: Path, folder: str) -> list[str]:
     return [n for n in os.listdir(d) if TEMP_NAME.match(n)] if d.is_dir() else []
 
 
+def _disagreement(root: Path) -> str | None:
+    """Whether milestone, session file and log disagree about pause (None: they agree), or
+    the log holds a line twice."""
+    from kiro_tui.core import sessions
+
+    recs, _torn = log_lines(root)
+    raw = (root / ".milestones/logs" / f"execution-{MID}.jsonl").read_bytes()
+    lines = [x for x in raw.split(b"\n") if x.strip()]
+    if len(lines) != len(set(lines)):
+        return "a log line written twice"
+    doc = doc_of(root)
+    status = str(doc.get("status"))
+    if status not in ("in_progress", "paused"):
+        return None
+    sid = (doc.get("execution") or {}).get("session_id")
+    live = sessions.read_session(root, str(sid)) if sid else None
+    if live is None:
+        return f"milestone {status} names no session file ({sid})"
+    want = "paused" if status == "paused" else "active"
+    if live.status != want:
+        return f"milestone {status}, session {live.status}"
+    last = [r["event"] for r in recs if r.get("event") in ("session_paused", "session_resumed")]
+    said = last[-1] if last else None
+    if (said == "session_paused") != (status == "paused"):
+        return f"milestone {status}, the log's latest pause/resume is {said}"
+    return None
+
+
 def _one_op(
     root: Path, kind: str, tid: str, phase: str, kill_after: float | None
 ) -> tuple[str, float]:
@@ -143,7 +173,7 @@ def run_kill9(root: Path, kills: int, seed: int = 11) -> dict[str, Any]:
     rng = random.Random(seed)
     make_workspace(root, kills // 3 + 2, deliverables=True, status="planned")
     took: list[float] = [0.05]
-    done = parsed = before_after = next_ok = killed_mid = 0
+    done = parsed = before_after = next_ok = killed_mid = agree = 0
     leftovers: list[str] = []
     problems: list[str] = []
     step = 0
@@ -177,6 +207,11 @@ def run_kill9(root: Path, kills: int, seed: int = 11) -> dict[str, Any]:
             took.append(secs)
         else:
             problems.append(f"next {kind}: {outcome}")
+        # the next action repaired what the killed one left: all three say the same
+        why = _disagreement(root)
+        agree += why is None
+        if why is not None:
+            problems.append(f"after next {kind}: {why}")
         if outcome == "ok":
             leftovers.extend(_temps(root, "active"))
     # a last session write removes what killed session writers left
@@ -189,6 +224,7 @@ def run_kill9(root: Path, kills: int, seed: int = 11) -> dict[str, Any]:
         "parse_ok": parsed,
         "before_or_after": before_after,
         "next_op_ok": next_ok,
+        "agree_after_next": agree,
         "leftover_temp_files": len(leftovers),
         "problems": problems[:5],
     }

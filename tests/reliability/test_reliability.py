@@ -43,6 +43,7 @@ def test_kill_9_at_random_points_leaves_before_or_after(tmp_path: Path) -> None:
     got = run_kill9(tmp_path / "ws", kills=12)
     assert got["kills"] == 12, got
     assert got["parse_ok"] == got["before_or_after"] == got["next_op_ok"] == 12, got
+    assert got["agree_after_next"] == 12, got
     assert got["leftover_temp_files"] == 0, got
 
 
