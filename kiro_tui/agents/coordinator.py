@@ -12,10 +12,9 @@ Interface (the dashboard and `kiro-tui run` rely on it)::
     coord.wait_idle(timeout)   # True once a cycle ended with nothing pending
 
 `exit_when_complete=True` ends `run` once the driven milestone is completed and the roles are
-quiet (`kiro-tui run`; otherwise the coordinator stops driving and keeps observing); `runner=`
-an `executor.AgentRunner` (default `runs_bridge.make_runner`). `start_driving(mid)` is
-the synchronous form of `drive` (raises Refused), used by the CLI. Counters `writes` and
-`cycles` are for tests and the bench.
+quiet (`kiro-tui run`; else it stops driving and keeps observing); `runner=` an
+`executor.AgentRunner` (default `runs_bridge.make_runner`). `start_driving(mid)` is the
+synchronous `drive` (raises Refused), for the CLI. `writes`, `cycles`: for tests and benches.
 
 `run` publishes a first snapshot at once, then sleeps in watchfiles until a file changes, a
 request arrives, or a timer that matters fires (heartbeat, the next stall or approval
@@ -24,9 +23,8 @@ threshold, a skipped git read). There is no polling of files. `on_snapshot(snaps
 
 Observing (not driving): snapshots, blockers (for display) and the observed session's role
 states are computed; nothing is written. Driving: the roles' actions are applied through
-`Workspace` by the `ActionApplier`, the driver heartbeat is renewed (`Heartbeat`), and
-decisions a person made that the milestone file lost are re-applied first (`DecisionGuard`). A refused `drive()`
-shows up as a Blocker of kind `driver_refused` and an error event. On exit while driving, or
+`Workspace` by the `ActionApplier`, the driver heartbeat is renewed (`Heartbeat`), and lost
+decisions are re-applied first (`DecisionGuard`). A refused `drive()` shows up as a Blocker of kind `driver_refused` and an error event. On exit while driving, or
 when another process took the session over, the runner stops, role states say `stopped` and
 the driver is released; the session stays resumable.
 """
@@ -112,8 +110,10 @@ class Coordinator:
         self.cycles = 0
         self._files_unchanged = False  # this cycle: no deliverable can have changed
         self._quiet_dirs = subdirs(ws.ms, ("sessions", "logs"))  # no deliverable there
-        runs = subdirs(ws.ms, ("runs",))  # an agent's raw.jsonl: no snapshot shows it
-        self._only_raw = lambda changed: only_named(changed, runs, "raw.jsonl")
+        runs = subdirs(ws.ms, ("runs",))  # agents' raw.jsonl: the run view reads it, not snapshots
+        self._nothing_shown = lambda changed: (
+            self.heart.only_own(changed) or only_named(changed, runs, "raw.jsonl")
+        )
 
     # ------------------------------------------------------------------ public, thread-safe
     @property
@@ -159,10 +159,8 @@ class Coordinator:
                 changed = watcher.wait(max(0.001, timeout), stop, self._wake)
                 if stop.is_set():
                     break
-                if changed and not self._wake.is_set() and self.heart.only_own(changed):
-                    continue  # only our own heartbeat's writes: nothing to rebuild
-                if changed and not self._wake.is_set() and self._only_raw(changed):
-                    continue  # only agents' output grew (the run view reads it itself)
+                if changed and not self._wake.is_set() and self._nothing_shown(changed):
+                    continue  # our heartbeat's writes, agents' raw.jsonl: nothing to rebuild
                 if changed:
                     self._idle.clear()
                 quiet = not self._wake.is_set() and only_under(changed, self._quiet_dirs)
