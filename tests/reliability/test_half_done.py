@@ -101,9 +101,14 @@ def test_a_pause_killed_before_its_line_is_finished_not_undone(tmp_path: Path) -
     assert cli(root, "resume", MID).rc == 0
     assert (doc_of(root)["status"], _session_status(root)) == ("in_progress", "active")
     got = _events(root, "session_paused", "session_resumed", "decision_reapplied")
-    assert [e["event"] for e in got][-2:] == ["session_paused", "session_resumed"]
+    # each line once (two resumes in one second make two equal lines: counted, not compared)
+    assert [e["event"] for e in got] == [
+        "session_paused",
+        "session_resumed",
+        "session_paused",
+        "session_resumed",
+    ]
     assert not _events(root, "decision_reapplied")
-    _no_duplicate_lines(root)
 
 
 def test_an_approval_killed_before_its_line_gets_its_line_once(tmp_path: Path) -> None:
