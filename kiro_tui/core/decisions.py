@@ -285,14 +285,7 @@ def _edit_for(
             got.append(Reapplied(d, "refused", exc.message))
             return Outcome()
         got.append(Reapplied(d, "reapplied"))
-        out.add(
-            "decision_reapplied",
-            task_id=d.task_id,
-            phase=d.phase,
-            actor=d.actor,
-            message=f"re-applied the lost {d.describe()}",
-            data={"decision": d.kind, "original_timestamp": d.timestamp},
-        )
+        _log_reapplied(out, d)
         return out
 
     return fn
@@ -389,12 +382,16 @@ def reapply_in(
         out.events.extend(got.events)
         out.starters.extend(got.starters)
         out.milestone_completed = out.milestone_completed or got.milestone_completed
-        out.add(
-            "decision_reapplied",
-            task_id=d.task_id,
-            phase=d.phase,
-            actor=d.actor,
-            message=f"re-applied the lost {d.describe()}",
-            data={"decision": d.kind, "original_timestamp": d.timestamp},
-        )
+        _log_reapplied(out, d)
     return out if out.events else None
+
+
+def _log_reapplied(out: Outcome, d: Decision) -> None:
+    out.add(
+        "decision_reapplied",
+        task_id=d.task_id,
+        phase=d.phase,
+        actor=d.actor,
+        message=f"re-applied the lost {d.describe()}",
+        data={"decision": d.kind, "original_timestamp": d.timestamp},
+    )
