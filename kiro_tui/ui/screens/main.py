@@ -18,7 +18,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import DataTable, Footer, Input
+from textual.widgets import DataTable, Input
 
 from kiro_tui.ui import attention_nav, keys, screen_actions
 from kiro_tui.ui.messages import ReportReady
@@ -31,6 +31,7 @@ from kiro_tui.ui.widgets.blocker_note import BlockerNote
 from kiro_tui.ui.widgets.blocker_table import BlockerTable
 from kiro_tui.ui.widgets.detail import DetailPane, PhaseContent, current_phase
 from kiro_tui.ui.widgets.event_log import EventLog
+from kiro_tui.ui.widgets.key_footer import KeyFooter
 from kiro_tui.ui.widgets.kiro_header import KiroHeader
 from kiro_tui.ui.widgets.milestone_tree import MilestoneTree
 
@@ -88,7 +89,7 @@ class MainScreen(Screen[None]):
                 yield BlockerNote(id="blocker-note")
         yield Input(placeholder=LOG_FILTER, id="log-filter")  # above the log it filters
         yield _titled(EventLog(id="log"), "Log")
-        yield Footer()
+        yield KeyFooter()
 
     def on_resize(self, event: Any) -> None:
         """Stack the panes under NARROW columns; shrink the log first when rows are few."""

@@ -20,9 +20,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import Footer, Log, Static
+from textual.widgets import Log, Static
 
 from kiro_tui.ui.run_tail import KEEP, RunChanged, RunLines, Target
+from kiro_tui.ui.widgets.key_footer import KeyFooter
 
 if TYPE_CHECKING:
     from kiro_tui.core.runs.records import RunRecord
@@ -123,7 +124,7 @@ class RunViewScreen(Screen[None]):
         log = Log(id="run-log", max_lines=KEEP, auto_scroll=True)
         log.border_title = "Agent output"
         yield log
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one(Log).focus()
