@@ -62,9 +62,11 @@ class EventLog(Log):
         self._reshow()
 
     def _reshow(self) -> None:
+        self.clear()
+        if not self._kept:  # the reactives' first watch, before the first frame: no import
+            return
         from kiro_tui.core.logview import format_event
 
-        self.clear()
         self.write_lines([format_event(e) for e in self._kept if self.shows(e)], scroll_end=True)
 
     def _subtitle(self) -> None:
