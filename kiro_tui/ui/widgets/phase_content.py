@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 PANE_BYTES = 32 << 10  # of each file; the approval modal shows more
 MAX_FILES = 12
 GROUP = "detail-content"
+READING_AFTER = 0.12  # s: a read slower than this shows "reading…" (most answer in a few ms)
 
 
 @dataclass(frozen=True)
@@ -125,8 +126,9 @@ class PhaseContent(Vertical, can_focus=False):
             return  # nothing the files' content depends on changed
         moved = self.key is None or self.key.sel != sel
         self.key = key
-        if moved:  # another phase: not the last one's content meanwhile
-            self.post_message(self.Read(key, None))
+        if moved:  # another phase: not the last one's content for long, but no flash of
+            # "reading…" either (each change of the children re-lays the whole screen out)
+            self.set_timer(READING_AFTER, lambda: self._still_reading(key))
         self.reads += 1
         self._read(key, snap.state.root)
 
@@ -147,10 +149,16 @@ class PhaseContent(Vertical, can_focus=False):
         if not worker.is_cancelled:
             self.post_message(self.Read(key, out, len(files)))
 
+    def _still_reading(self, key: Shown) -> None:
+        if self.key == key and self.shown_key != key:
+            self.post_message(self.Read(key, None))
+
     async def on_phase_content_read(self, message: Read) -> None:
         message.stop()
         if message.key != self.key:
             return  # overtaken by another question
+        if message.files is None and message.key is not None and self.shown_key == message.key:
+            return  # "reading…" after the answer was shown
         widgets = _widgets(message)
         with self.app.batch_update():
             await self.remove_children()
