@@ -100,7 +100,9 @@ class MainScreen(Screen[None]):
         self._blocker_note()
 
     def on_mount(self) -> None:
-        self.query_one(MilestoneTree).focus()
+        tree = self.query_one(MilestoneTree)
+        tree.focus()
+        self.watch(tree, "highlighted", self._selection_changed)
         self.filters.watch()
         if self._pending_events:
             for events, initial, unreadable in self._pending_events:
@@ -144,13 +146,13 @@ class MainScreen(Screen[None]):
             log.add_events(events)
 
     # ------------------------------------------------------------------ messages going up
-    @on(MilestoneTree.SelectionChanged, "#tree")
-    def _selection_changed(self, message: MilestoneTree.SelectionChanged) -> None:
-        self.query_one(DetailPane).selection = message.sel
-        self.query_one(PhaseContent).selection = message.sel
-        self.query_one(KiroHeader).selected = message.sel.mid if message.sel else None
-        if message.sel is not None and message.sel.phase and self.snapshot is not None:
-            self._ask_report(message.sel, self.snapshot)
+    def _selection_changed(self, sel: Sel | None) -> None:
+        """The tree's cursor moved (a watcher of `MilestoneTree.highlighted`: see there)."""
+        self.query_one(DetailPane).selection = sel
+        self.query_one(PhaseContent).selection = sel
+        self.query_one(KiroHeader).selected = sel.mid if sel else None
+        if sel is not None and sel.phase and self.snapshot is not None:
+            self._ask_report(sel, self.snapshot)
 
     @on(DataTable.RowHighlighted, "#blockers")
     def _blocker_note(self) -> None:

@@ -8,8 +8,7 @@ from typing import TYPE_CHECKING
 
 from rich.style import Style
 from rich.text import Text
-from textual.message import Message
-from textual.reactive import reactive
+from textual.reactive import reactive, var
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
@@ -80,17 +79,11 @@ class MilestoneTree(Tree[NodeInfo]):
     filter_text: reactive[str] = reactive("")
     """Show only milestones and tasks whose id, title or status contains this text."""
 
-    class SelectionChanged(Message):
-        """The highlighted node changed."""
-
-        def __init__(self, tree: MilestoneTree, sel: Sel | None) -> None:
-            super().__init__()
-            self.tree = tree
-            self.sel = sel
-
-        @property
-        def control(self) -> MilestoneTree:
-            return self.tree
+    highlighted: var[Sel | None] = var(None)
+    """The highlighted node's selection. The main screen watches it (`watch`) rather than a
+    message: the watcher runs as the cursor moves, so the detail pane changes in the same frame
+    as the highlight; a message reached the screen after that frame was painted, and the detail
+    showed one frame and one layout later (~30 ms)."""
 
     def __init__(self, **kw: object) -> None:
         super().__init__("milestones", **kw)  # type: ignore[arg-type]
@@ -320,9 +313,9 @@ class MilestoneTree(Tree[NodeInfo]):
             if t is not None:
                 self._fill_task(node, m, t)
 
-    def _on_tree_node_highlighted(self, event: Tree.NodeHighlighted[NodeInfo]) -> None:
-        data = event.node.data
-        self.post_message(self.SelectionChanged(self, data.sel if data else None))
+    def watch_cursor_line(self, previous_line: int, line: int) -> None:
+        super().watch_cursor_line(previous_line, line)
+        self.highlighted = self.selection
 
     # ------------------------------------------------------------------ navigation
     def select(self, sel: Sel) -> bool:
