@@ -184,3 +184,25 @@ async def test_moving_fast_through_the_tree_shows_the_last_phase_only(seed: Path
         assert all(p.startswith(DESIGN_DIR) for p in pane.shown) and len(pane.shown) == 4
         assert "Token service behind the gateway." in markdown_text(app)
         assert "POST /login returns a token." not in markdown_text(app)
+
+
+async def test_a_status_change_with_the_same_files_keeps_the_widgets(seed: Path) -> None:
+    """An agent's burst changes the selected phase many times (started, files written one by
+    one, completed, waiting): a read that finds what is on screen leaves the widgets alone."""
+    app = make_app(seed)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        pane = await select(pilot, SPEC)
+        await quiet(pilot)
+        reads, remounts = pane.reads, pane.remounts
+        widgets = list(pane.children)
+        Workspace(seed).approve(*SPEC_ARGS, "dana", "fine")  # the phase changes, its files not
+        await wait_for(pilot, lambda: pane.reads > reads, "the phase's files read again")
+        await quiet(pilot)
+        assert pane.key is not None and pane.key.phase.status == "approved"
+        assert pane.remounts == remounts and list(pane.children) == widgets
+        # a change of a file does replace them
+        (seed / SPEC_DIR / "test_plan.md").write_text("# Tests\n\nnone yet.\n", encoding="utf-8")
+        await wait_for(pilot, lambda: "none yet." in markdown_text(app), "the new text")
+        assert pane.remounts == remounts + 1
+        await quiet(pilot)

@@ -104,6 +104,10 @@ class PhaseContent(Vertical, can_focus=False):
         """What the content on screen was read for (None: nothing, or still reading)."""
         self.reads = 0
         """How many reads were started."""
+        self.remounts = 0
+        """How many times the children were replaced (counted by tests: work, not time)."""
+        self._drawn: tuple[object, ...] | None = None
+        """What the children show: the head's inputs and the files read (equal: kept)."""
 
     def watch_snapshot(self) -> None:
         self._update()
@@ -159,10 +163,17 @@ class PhaseContent(Vertical, can_focus=False):
             return  # overtaken by another question
         if message.files is None and message.key is not None and self.shown_key == message.key:
             return  # "reading…" after the answer was shown
-        widgets = _widgets(message)
-        with self.app.batch_update():
-            await self.remove_children()
-            await self.mount_all(widgets)
+        key = message.key
+        drawn = (
+            (key.phase.name, key.current, message.files, message.total) if key is not None else None
+        )
+        if drawn != self._drawn:  # else the same files, read again after a status change
+            widgets = _widgets(message)
+            with self.app.batch_update():
+                await self.remove_children()
+                await self.mount_all(widgets)
+            self._drawn = drawn
+            self.remounts += 1
         self.shown = tuple(path for _label, path, _c in message.files or ())
         self.shown_key = message.key if message.files is not None else None
 
