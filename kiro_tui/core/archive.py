@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from kiro_tui.core import sessions
 from kiro_tui.core.completion_commit import commit_completion, wanted
-from kiro_tui.core.safewrite import file_lock
+from kiro_tui.core.lock import file_lock
 from kiro_tui.core.workflow import Ctx
 
 if TYPE_CHECKING:

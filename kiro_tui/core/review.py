@@ -34,10 +34,11 @@ from kiro_tui.core import deliverables as dl
 from kiro_tui.core.deliverable_view import is_binary
 from kiro_tui.core.errors import InvalidId
 from kiro_tui.core.ids import check_id, check_phase
+from kiro_tui.core.lock import file_lock
 from kiro_tui.core.model import Milestone, Phase, Task
 from kiro_tui.core.review_git import decided_tree, tree_files
 from kiro_tui.core.root import MS
-from kiro_tui.core.safewrite import atomic_write, file_lock
+from kiro_tui.core.safewrite import atomic_write
 from kiro_tui.core.userstate import read_json
 
 log = logging.getLogger("kiro_tui.review")

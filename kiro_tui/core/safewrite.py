@@ -15,8 +15,6 @@ from kiro_tui.core import safecreate, safeio
 from kiro_tui.core.errors import InvalidFile, KiroError
 from kiro_tui.core.lock import file_lock
 
-__all__ = ["ConcurrentEdit", "atomic_write", "edit_yaml", "file_lock", "settled"]
-
 T = TypeVar("T")
 
 

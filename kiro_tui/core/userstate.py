@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from kiro_tui.core.config import user_state_dir
-from kiro_tui.core.safewrite import atomic_write, file_lock
+from kiro_tui.core.lock import file_lock
+from kiro_tui.core.safewrite import atomic_write
 
 
 def repo_key(root: Path) -> str:

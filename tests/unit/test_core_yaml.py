@@ -15,7 +15,8 @@ from hypothesis import strategies as st
 
 from kiro_tui.core.clock import Clock
 from kiro_tui.core.errors import InvalidFile
-from kiro_tui.core.safewrite import ConcurrentEdit, atomic_write, edit_yaml, file_lock
+from kiro_tui.core.lock import file_lock
+from kiro_tui.core.safewrite import ConcurrentEdit, atomic_write, edit_yaml
 from kiro_tui.core.service import Workspace
 from kiro_tui.core.yaml.fast import try_load
 from kiro_tui.core.yaml.roundtrip import RoundTrip, detect_indent, load_fast

@@ -11,7 +11,8 @@ from typing import Any
 
 from kiro_tui.core import decisions, events
 from kiro_tui.core.config import Config
-from kiro_tui.core.safewrite import ConcurrentEdit, edit_yaml, file_lock
+from kiro_tui.core.lock import file_lock
+from kiro_tui.core.safewrite import ConcurrentEdit, edit_yaml
 from kiro_tui.core.service import Workspace
 from kiro_tui.core.store import Loader
 from kiro_tui.core.yaml.roundtrip import load_fast

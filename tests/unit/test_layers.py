@@ -93,3 +93,56 @@ def test_building_the_cli_parser_stays_light() -> None:
         "watchfiles",
     )
     assert sorted(m for m in got if m.startswith("kiro_tui.core") or m.split(".")[0] in heavy) == []
+
+
+def _module_path(module: str) -> Path | None:
+    parts = module.split(".")[1:]
+    if not parts:
+        return PKG / "__init__.py"
+    rel = Path(*parts)
+    for path in (PKG / rel.with_suffix(".py"), PKG / rel / "__init__.py"):
+        if path.exists():
+            return path
+    return None
+
+
+def _names(path: Path) -> tuple[set[str], set[str]]:
+    """(names a module defines at its top level, names it only imports there)."""
+    defined: set[str] = set()
+    imported: set[str] = set()
+    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            defined.add(node.name)
+        elif isinstance(node, ast.Assign):
+            defined.update(t.id for t in node.targets if isinstance(t, ast.Name))
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            defined.add(node.target.id)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            imported.update((a.asname or a.name).split(".")[0] for a in node.names)
+    return defined, imported - defined
+
+
+def test_no_module_re_exports_another_modules_names() -> None:
+    """Every `from kiro_tui.x import name` (package and tests) takes `name` from the module
+    that defines it, and no module declares `__all__`: no re-exports, no shims."""
+    wrong: list[str] = []
+    for path in sorted([*PKG.rglob("*.py"), *(PKG.parent / "tests").rglob("*.py")]):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Assign) and any(
+                isinstance(t, ast.Name) and t.id == "__all__" for t in node.targets
+            ):
+                wrong.append(f"{path.name}: __all__")
+            if not (
+                isinstance(node, ast.ImportFrom) and (node.module or "").startswith("kiro_tui")
+            ):
+                continue
+            assert node.module is not None
+            source = _module_path(node.module)
+            if source is None:
+                continue
+            _defined, only_imported = _names(source)
+            for a in node.names:
+                if a.name in only_imported and _module_path(f"{node.module}.{a.name}") is None:
+                    wrong.append(f"{path.name}: {a.name} from {node.module}, which imports it")
+    assert wrong == []
