@@ -41,10 +41,14 @@ def test_outside_writers_cost_no_decision_and_lose_no_value_to_kiro_tui(
 
 def test_kill_9_at_random_points_leaves_before_or_after(tmp_path: Path) -> None:
     got = run_kill9(tmp_path / "ws", kills=12)
-    assert got["kills"] == 12, got
-    assert got["parse_ok"] == got["before_or_after"] == got["next_op_ok"] == 12, got
-    assert got["agree_after_next"] == 12, got
-    assert got["leftover_temp_files"] == 0, got
+    # the problems first: pytest cuts a long dict, and they say what went wrong
+    assert got["kills"] == 12, (got["problems"], got)
+    assert got["parse_ok"] == got["before_or_after"] == got["next_op_ok"] == 12, (
+        got["problems"],
+        got,
+    )
+    assert got["agree_after_next"] == 12, (got["problems"], got)
+    assert got["leftover_temp_files"] == 0, (got["problems"], got)
 
 
 def test_kill_9_during_run_leaves_files_the_next_run_takes_over(tmp_path: Path) -> None:
