@@ -10,9 +10,10 @@ from pathlib import Path
 
 from kiro_tui.ui.app import make_app
 from kiro_tui.ui.view import Sel
-from kiro_tui.ui.widgets.detail import DetailPane, PhaseContent
+from kiro_tui.ui.widgets.detail import DetailPane
 from kiro_tui.ui.widgets.kiro_header import KiroHeader
 from kiro_tui.ui.widgets.milestone_tree import MilestoneTree
+from kiro_tui.ui.widgets.phase_content import PhaseContent
 
 from .helpers import quiet, ready, wait_for
 

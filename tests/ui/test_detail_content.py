@@ -14,8 +14,9 @@ from textual.widgets import Markdown, Static
 from kiro_tui.core.service import Workspace
 from kiro_tui.ui.app import KiroApp, make_app
 from kiro_tui.ui.view import Sel
-from kiro_tui.ui.widgets.detail import DetailPane, PhaseContent
+from kiro_tui.ui.widgets.detail import DetailPane
 from kiro_tui.ui.widgets.milestone_tree import MilestoneTree
+from kiro_tui.ui.widgets.phase_content import PhaseContent
 
 from .helpers import phase_of, quiet, ready, wait_for
 
@@ -113,12 +114,14 @@ async def test_a_snapshot_that_changed_something_else_reads_nothing(seed: Path) 
         await ready(pilot)
         pane = await select(pilot, SPEC)
         await quiet(pilot)
-        reads, applied = pane.reads, app.snapshots_applied
+        detail = app.query_one(DetailPane)
+        reads, applied, updates = pane.reads, app.snapshots_applied, detail.updates
         # another task's status changes: a new snapshot, the spec phase and its files unchanged
         Workspace(seed).block(M1, "task-002", "design", "waiting on legal", "dana")
         await wait_for(pilot, lambda: app.snapshots_applied > applied, "a new snapshot")
         await quiet(pilot)
         assert pane.reads == reads
+        assert detail.updates == updates  # the same text: not set again (no layout)
         assert "POST /login returns a token." in markdown_text(app)
 
 

@@ -29,11 +29,12 @@ from kiro_tui.ui.screens.review import phase_ref
 from kiro_tui.ui.view import Sel, blocker_sel, find_waiting, ordered_milestones
 from kiro_tui.ui.widgets.blocker_note import BlockerNote
 from kiro_tui.ui.widgets.blocker_table import BlockerTable
-from kiro_tui.ui.widgets.detail import DetailPane, PhaseContent, current_phase
+from kiro_tui.ui.widgets.detail import DetailPane
 from kiro_tui.ui.widgets.event_log import EventLog
 from kiro_tui.ui.widgets.key_footer import KeyFooter
 from kiro_tui.ui.widgets.kiro_header import KiroHeader
 from kiro_tui.ui.widgets.milestone_tree import MilestoneTree
+from kiro_tui.ui.widgets.phase_content import PhaseContent, current_phase
 
 if TYPE_CHECKING:  # the core is imported by the workers, after the first frame
     from kiro_tui.core.deliverables import DeliverableReport

@@ -5,10 +5,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from textual.content import Content
-from textual.widgets import Static
-
 from kiro_tui.ui.view import markup_text
+from kiro_tui.ui.widgets.markup_static import MarkupStatic
 
 if TYPE_CHECKING:
     from kiro_tui.core.snapshot import Blocker
@@ -23,7 +21,7 @@ def note_markup(b: Blocker | None) -> str:
     return f"{head}{markup_text(b.message)}{tail}"
 
 
-class BlockerNote(Static):
+class BlockerNote(MarkupStatic):
     """Shows one blocker in full; hidden when there is none."""
 
     shown: Blocker | None = None
@@ -32,4 +30,4 @@ class BlockerNote(Static):
     def show(self, b: Blocker | None) -> None:
         self.shown = b
         self.display = b is not None
-        self.update(Content.from_markup(note_markup(b)))
+        self.show_markup(note_markup(b))

@@ -8,15 +8,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from textual.content import Content
 from textual.reactive import reactive
-from textual.widgets import Static
 
 from kiro_tui.ui import broken
 from kiro_tui.ui.view import GLYPH, Sel, markup_text
-from kiro_tui.ui.widgets.phase_content import PhaseContent, current_phase
-
-__all__ = ["DetailPane", "PhaseContent", "current_phase"]
+from kiro_tui.ui.widgets.markup_static import MarkupStatic
 
 if TYPE_CHECKING:
     from kiro_tui.core.deliverables import DeliverableReport
@@ -216,7 +212,7 @@ def render_phase(m: Milestone, t: Task, p: Phase, rep: DeliverableReport | None)
     return "\n".join(lines)
 
 
-class DetailPane(Static):
+class DetailPane(MarkupStatic):
     """Shows the selected milestone, task or phase. Set `snapshot`, `selection`, `report`."""
 
     snapshot: reactive[Snapshot | None] = reactive(None)
@@ -258,7 +254,7 @@ class DetailPane(Static):
         return got[1] if got is not None and got[0] == sel else None
 
     def _refresh_content(self) -> None:
-        self.update(Content.from_markup(self.render_markup()))
+        self.show_markup(self.render_markup())
 
     def watch_snapshot(self) -> None:
         self._refresh_content()

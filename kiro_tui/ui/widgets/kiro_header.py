@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from textual.content import Content
 from textual.reactive import reactive
-from textual.widgets import Static
 
 from kiro_tui.core.ids import ROLES
 from kiro_tui.ui.agent_marks import header_markup
 from kiro_tui.ui.view import markup_text, session_state
+from kiro_tui.ui.widgets.markup_static import MarkupStatic
 
 if TYPE_CHECKING:  # the core's heavier modules come after the first frame
     from kiro_tui.core.git.repo import GitInfo
@@ -66,7 +65,7 @@ def attention_markup(count: int, critical: bool) -> str:
     return f"[b {colour}]⚑ {count_text(count)}[/]   "
 
 
-class KiroHeader(Static):
+class KiroHeader(MarkupStatic):
     """One line at the top; set `snapshot`. Everything, the repository's state included
     (`Snapshot.git`), comes from the snapshot: no IO here."""
 
@@ -85,7 +84,7 @@ class KiroHeader(Static):
 
     def watch_snapshot(self, snap: Snapshot | None) -> None:
         if snap is None:
-            self.update(Content.from_markup("[b]kiro-tui[/b]  [dim]loading…[/dim]"))
+            self.show_markup("[b]kiro-tui[/b]  [dim]loading…[/dim]")
             return
         repo = markup_text(snap.state.root.name)
         state = session_state(snap)
@@ -96,10 +95,8 @@ class KiroHeader(Static):
             status = rs.status if rs else "stopped"
             colour = ROLE_COLOUR.get(status, "$text-muted")
             roles.append(f"[{colour}]{short}:{markup_text(status)}[/]")
-        self.update(
-            Content.from_markup(
-                f"[b]kiro-tui[/b]  {repo}  {git_markup(snap.git)}{attention_markup(*self.attention)}"
-                f"[{SESSION_COLOUR[state]}][b]{state}[/b]{drive}[/]   {header_markup(snap, self.selected)}"
-                + " ".join(roles)
-            )
+        self.show_markup(
+            f"[b]kiro-tui[/b]  {repo}  {git_markup(snap.git)}{attention_markup(*self.attention)}"
+            f"[{SESSION_COLOUR[state]}][b]{state}[/b]{drive}[/]   {header_markup(snap, self.selected)}"
+            + " ".join(roles)
         )

@@ -169,11 +169,11 @@ class PhaseContent(Vertical, can_focus=False):
         )
         if drawn != self._drawn:  # else the same files, read again after a status change
             widgets = _widgets(message)
+            self._drawn = drawn
+            self.remounts += 1
             with self.app.batch_update():
                 await self.remove_children()
                 await self.mount_all(widgets)
-            self._drawn = drawn
-            self.remounts += 1
         self.shown = tuple(path for _label, path, _c in message.files or ())
         self.shown_key = message.key if message.files is not None else None
 
