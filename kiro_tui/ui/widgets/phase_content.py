@@ -10,7 +10,7 @@ A snapshot that changed something else reads nothing.
 Each file is cut at PANE_BYTES and at most MAX_FILES are read (the approval modal shows one file
 at a time, larger); the widgets are the approval modal's (`deliverable_viewer.content_widgets`):
 Markdown rendered, YAML, JSON and code highlighted, the rest plain, never markup. Every change to
-the children is made by this widget's own message handler, in order.
+the children is made by this widget's own handler (after the frame that follows each answer), in order.
 """
 
 from __future__ import annotations
@@ -157,8 +157,23 @@ class PhaseContent(Vertical, can_focus=False):
         if self.key == key and self.shown_key != key:
             self.post_message(self.Read(key, None))
 
-    async def on_phase_content_read(self, message: Read) -> None:
+    def on_phase_content_read(self, message: Read) -> None:
         message.stop()
+        # after the next frame: a key that moved the cursor shows the new detail header first,
+        # and the content (a remount and a layout, 5-35 ms) follows in the frame after; drawn
+        # by this widget's own handler (an await on the screen's callback would hold the screen)
+        self.call_after_refresh(self.post_message, self.Draw(message))
+
+    class Draw(Message):
+        """Draw this answer now (posted after the frame that followed it)."""
+
+        def __init__(self, read: PhaseContent.Read) -> None:
+            super().__init__()
+            self.read = read
+
+    async def on_phase_content_draw(self, draw: Draw) -> None:
+        draw.stop()
+        message = draw.read
         if message.key != self.key:
             return  # overtaken by another question
         if message.files is None and message.key is not None and self.shown_key == message.key:
