@@ -130,6 +130,9 @@ class KiroApp(App[int]):
     def on_mount(self) -> None:
         # the UI thread answers keys quickly while a worker loads (the default is 5 ms)
         sys.setswitchinterval(0.001)
+        # what the imports and the screens made lives as long as the app: a full collection
+        # during the first frame scanned it all (~20 ms); again after the first snapshot
+        gc.freeze()
         # read after the first frame is on screen: the data must not delay it
         self.call_after_refresh(self._fill_log)
         self.call_after_refresh(self._start_source)
@@ -198,8 +201,7 @@ class KiroApp(App[int]):
 
     def on_unmount(self) -> None:
         self.stop_event.set()
-        if self.heap_frozen:  # an app run in a longer process (tests): its garbage goes too
-            gc.unfreeze()
+        gc.unfreeze()  # an app run in a longer process (tests): its garbage goes too
 
     # ------------------------------------------------------------------ messages
     def on_snapshot_arrived(self, message: SnapshotArrived) -> None:
