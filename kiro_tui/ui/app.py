@@ -149,12 +149,16 @@ class KiroApp(App[int]):
 
     @work(thread=True, group="coordinator", exclusive=True, exit_on_error=False)
     def _start_source(self) -> None:
-        from kiro_tui.core.digest import mark_visit
-        from kiro_tui.ui.attention import AttentionFeed, visit_on_open
-        from kiro_tui.ui.source import SnapshotSource
+        from kiro_tui.ui.source import first_screen
 
         try:
             ws = self.workspace()
+            first_screen(ws, self.post_message)  # before the imports below (~120 ms)
+
+            from kiro_tui.core.digest import mark_visit
+            from kiro_tui.ui.attention import AttentionFeed, visit_on_open
+            from kiro_tui.ui.source import SnapshotSource
+
             self.call_from_thread(self._apply_personal, ws)
             self._away_since = visit_on_open(self.root, ws.clock)
             self.attention = feed = AttentionFeed(self.root, self.post_message, ws.clock)

@@ -48,3 +48,33 @@ async def test_loading_n_milestones_is_linear_work(tmp_path: Path) -> None:
         # each milestone node added about once, plus the first milestone's two tasks
         # (a relabel when the full snapshot's blockers arrive is allowed, once each)
         assert tree.node_updates <= 2 * (N + 2), tree.node_updates
+
+
+def test_the_first_screen_comes_first_and_is_not_parsed_again(tmp_path: Path) -> None:
+    """A big workspace shows its first milestones before the coordinator is set up: one
+    snapshot of the first FIRST_SCREEN files, which the loader then hands back unparsed."""
+    from kiro_tui.core.store import milestone_files
+    from kiro_tui.ui.messages import SnapshotArrived
+    from kiro_tui.ui.source import FIRST_SCREEN, first_screen
+
+    _workspace(tmp_path)
+    ws = Workspace(tmp_path, persist_cache=False)
+    posted: list[object] = []
+    first_screen(ws, posted.append)
+    assert len(posted) == 1 and isinstance(posted[0], SnapshotArrived)
+    shown = posted[0].snapshot.state.milestones
+    assert [m.id for m in shown] == [f"m{i:03d}" for i in range(FIRST_SCREEN)]
+    assert posted[0].snapshot.seq == 0  # a preload snapshot: the full one replaces it
+    for m, (path, location, stem, archive) in zip(shown, milestone_files(tmp_path), strict=False):
+        assert ws.loader.load_one(path, location, stem, archive)[0] is m
+
+
+def test_a_small_workspace_has_no_first_screen(tmp_path: Path) -> None:
+    from kiro_tui.ui.source import first_screen
+
+    Workspace.init(tmp_path)
+    ws = Workspace(tmp_path, persist_cache=False)
+    ws.new_milestone("m1", "Only", [])
+    posted: list[object] = []
+    first_screen(ws, posted.append)
+    assert posted == []
