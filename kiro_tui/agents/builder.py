@@ -71,6 +71,7 @@ class SnapshotBuilder:
         # per milestone in scope: (the milestone, its facts, its activity) of the last build
         self._facts_of: dict[str, tuple[Any, dict[Any, Any], dict[Any, float]]] = {}
         self._detected: tuple[tuple[Any, ...], float | None, list[Blocker]] | None = None
+        self._built_facts: Any = None  # the facts view of the last snapshot built here
         for path, source in events.log_files(ws.ms):
             self._followers[path] = Follower(path, source, start_at_end=True)
         for ev in events.merged_tail(ws.ms, 500):
@@ -148,6 +149,7 @@ class SnapshotBuilder:
                 sid = sessions.live_session_of(self.ws.root, cur)
             paused = bool(sid and om and om.status == "paused")
         self._seq += 1
+        facts_view = self._built_facts = MappingProxyType(facts)
         snap = Snapshot(
             state=state,
             driving=d.milestone_id,
@@ -156,7 +158,7 @@ class SnapshotBuilder:
             git=self._git_info or self.read_git(),
             taken_at=time.time(),
             seq=self._seq,
-            facts=MappingProxyType(facts),
+            facts=facts_view,
             activity=MappingProxyType(activity),
             open_errors=tuple(self._open_errors.values()),
             failures=MappingProxyType(dict(d.failures)),
@@ -167,7 +169,7 @@ class SnapshotBuilder:
             run_blockers=d.run_blockers,
             run_totals=MappingProxyType(self._runs.totals()),
         )
-        found = [blockers.since_of(d.blocker_memory, b) for b in self._detect(snap, now)]
+        found = blockers.with_since(d.blocker_memory, self._detect(snap, now))
         if d.refusal is not None:
             found.append(d.refusal)
         roles = d.roles if d.roles is not None else self._file_roles(sid)
@@ -176,7 +178,7 @@ class SnapshotBuilder:
     def _detect(self, snap: Snapshot, now: datetime) -> list[Blocker]:
         """blockers.detect, kept while what it reads is the same and no time-based blocker
         is due yet (so a cycle for another driver's heartbeat costs nothing here)."""
-        key = _detect_key(snap)
+        key = self._detect_key(snap)
         last = self._detected
         if last is not None and last[0] == key and (last[1] is None or now.timestamp() < last[1]):
             return last[2]
@@ -188,9 +190,36 @@ class SnapshotBuilder:
         """blockers.next_deadline of `snap` (kept from its build when nothing changed)."""
         last = self._detected
         fresh = last is not None and (last[1] is None or now.timestamp() < last[1])
-        if last is not None and fresh and last[0] == _detect_key(snap):
+        if last is not None and fresh and last[0] == self._detect_key(snap):
             return last[1]
         return blockers.next_deadline(snap, now)
+
+    def _detect_key(self, snap: Snapshot) -> tuple[Any, ...]:
+        """What blockers.detect and next_deadline read of a snapshot, besides the time. The
+        facts go in as each milestone's own facts and activity, the objects the build keeps
+        for a milestone that did not change: compared by identity first, a cycle that changed
+        nothing costs a few hundred comparisons, not a copy of every phase's facts."""
+        st = snap.state
+        parts: Any
+        if snap.facts is self._built_facts:  # built here last: made of _facts_of's parts
+            kept = self._facts_of
+            parts = tuple(kept[mid][1:] if mid in kept else None for mid in snap.scope)
+        else:
+            parts = (dict(snap.facts), dict(snap.activity))
+        return (
+            st.milestones,
+            st.problems,
+            st.config,
+            parts,
+            snap.open_errors,
+            snap.run_blockers,
+            dict(snap.failures),
+            snap.driving,
+            snap.session_id,
+            snap.scope,
+            snap.active_since,
+            snap.paused,
+        )
 
     def _file_roles(self, sid: str | None) -> dict[str, RoleStatus]:
         """The role states another driver wrote for the observed session."""
@@ -251,23 +280,3 @@ class SnapshotBuilder:
         except Exception as exc:  # shown, never raised
             self._git_info = GitInfo(error=f"{type(exc).__name__}: {exc}")
         return self._git_info
-
-
-def _detect_key(snap: Snapshot) -> tuple[Any, ...]:
-    """What blockers.detect and next_deadline read of a snapshot, besides the time."""
-    st = snap.state
-    return (
-        st.milestones,
-        st.problems,
-        st.config,
-        dict(snap.facts),
-        dict(snap.activity),
-        snap.open_errors,
-        snap.run_blockers,
-        dict(snap.failures),
-        snap.driving,
-        snap.session_id,
-        snap.scope,
-        snap.active_since,
-        snap.paused,
-    )

@@ -266,15 +266,20 @@ def decide(snap: Snapshot, now: datetime, memory: Memory) -> list[Action]:
     return out
 
 
-def since_of(memory: Memory, b: Blocker) -> Blocker:
-    """The blocker with `since` set from the record that opened it, when known."""
-    rec = recall(memory, "open").get(b.blocker_id)
-    when = rec.get("timestamp") if isinstance(rec, dict) else None
-    if when and not b.since:
-        from dataclasses import replace
+def with_since(memory: Memory, found: list[Blocker]) -> list[Blocker]:
+    """The blockers, each with `since` set from the record that opened it, when known (one
+    lookup per blocker: a 500-milestone workspace has thousands, on every cycle)."""
+    opened = recall(memory, "open")
+    if not opened:
+        return list(found)
+    from dataclasses import replace
 
-        return replace(b, since=when)
-    return b
+    out = []
+    for b in found:
+        rec = None if b.since else opened.get(b.blocker_id)
+        when = rec.get("timestamp") if isinstance(rec, dict) else None
+        out.append(replace(b, since=when) if when else b)
+    return out
 
 
 def next_deadline(snap: Snapshot, now: datetime) -> float | None:
