@@ -202,8 +202,15 @@ async def test_follow_focus_help_and_quit(seed: Path) -> None:
         await pilot.press("b")
         assert app.query_one(BlockerTable).has_focus
         await pilot.press("question_mark")
-        assert isinstance(app.screen, HelpScreen)
+        help_screen = app.screen
+        assert isinstance(help_screen, HelpScreen)
         await pilot.press("escape")
+        assert not isinstance(app.screen, HelpScreen)
+        # shown again: the same screen, kept from the first time (not composed again)
+        await pilot.press("question_mark")
+        assert app.screen is help_screen
+        assert "kiro-tui keys" in str(app.screen.query_one("#help-text").render())
+        await pilot.press("q")  # q closes the help too
         assert not isinstance(app.screen, HelpScreen)
         await pilot.press("q")
         await pilot.pause()

@@ -370,7 +370,17 @@ class MainScreen(Screen[None]):
         self.query_one(MilestoneTree).focus()
 
     def action_help(self) -> None:
-        self.app.push_screen(HelpScreen(self.kiro.keymap))
+        """The help screen, built once per key map and kept installed: pressed again, it is
+        shown without composing, styling and laying out its text again."""
+        app, keymap = self.app, dict(self.kiro.keymap)
+        name = "help"
+        if app.is_screen_installed(name):
+            shown = app.get_screen(name)
+            if not isinstance(shown, HelpScreen) or shown.keymap != keymap:
+                app.uninstall_screen(name)
+        if not app.is_screen_installed(name):
+            app.install_screen(HelpScreen(keymap), name)
+        app.push_screen(name)
 
     async def action_quit(self) -> None:
         await self.app.action_quit()
