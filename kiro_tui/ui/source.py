@@ -102,8 +102,7 @@ class SnapshotSource:
     def _preload(self, stop: threading.Event, every: float = 0.15) -> None:
         """In a big workspace, show milestones as they are parsed, before the first full
         snapshot. The loader keeps what it parsed, so the full load that follows is quick."""
-        from kiro_tui.core.snapshot import Snapshot
-        from kiro_tui.core.store import WorkspaceState, milestone_files
+        from kiro_tui.core.store import milestone_files
 
         ws = self.ws
         files = list(milestone_files(ws.root))
@@ -119,14 +118,7 @@ class SnapshotSource:
                 got.append(m)
             if time.monotonic() - last > every or i == len(files) - 1:
                 last = time.monotonic()
-                state = WorkspaceState(
-                    root=ws.root,
-                    milestones=tuple(got),
-                    problems=(),
-                    config=ws.config,
-                    by_id={x.id: x for x in got},
-                )
-                self._post(SnapshotArrived(Snapshot(state=state)))
+                self._post(partial_snapshot(ws, got))
 
 
 def first_screen(ws: Workspace, post: Callable[[Any], object]) -> None:
@@ -135,8 +127,7 @@ def first_screen(ws: Workspace, post: Callable[[Any], object]) -> None:
     rather than read from the parse cache, whose file then takes longer to read than these
     take to parse. The loader keeps them: the preload and the full load that follow do not
     load them again."""
-    from kiro_tui.core.snapshot import Snapshot
-    from kiro_tui.core.store import WorkspaceState, milestone_files
+    from kiro_tui.core.store import milestone_files
 
     files = list(milestone_files(ws.root))
     if len(files) < PRELOAD_FROM:
@@ -147,6 +138,14 @@ def first_screen(ws: Workspace, post: Callable[[Any], object]) -> None:
         m, _problems = ws.loader.load_one(path, location, stem, archive, persisted=cached)
         if m is not None:
             got.append(m)
+    post(partial_snapshot(ws, got))
+
+
+def partial_snapshot(ws: Workspace, got: list[Any]) -> SnapshotArrived:
+    """A preload snapshot of the milestones parsed so far (seq 0: the full one replaces it)."""
+    from kiro_tui.core.snapshot import Snapshot
+    from kiro_tui.core.store import WorkspaceState
+
     state = WorkspaceState(
         root=ws.root,
         milestones=tuple(got),
@@ -154,4 +153,4 @@ def first_screen(ws: Workspace, post: Callable[[Any], object]) -> None:
         config=ws.config,
         by_id={x.id: x for x in got},
     )
-    post(SnapshotArrived(Snapshot(state=state)))
+    return SnapshotArrived(Snapshot(state=state))
