@@ -120,7 +120,8 @@ def _disagreement(root: Path) -> str | None:
     raw = (root / ".milestones/logs" / f"execution-{MID}.jsonl").read_bytes()
     lines = [x for x in raw.split(b"\n") if x.strip()]
     if len(lines) != len(set(lines)):
-        return "a log line written twice"
+        twice = next(x for x in lines if lines.count(x) > 1)
+        return f"a log line written twice: {twice[:300].decode(errors='replace')}"
     doc = doc_of(root)
     status = str(doc.get("status"))
     if status not in ("in_progress", "paused"):
