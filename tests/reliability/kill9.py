@@ -3,6 +3,7 @@ milestone, its session file and its log agree (pause), and no log line is there 
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import random
@@ -113,14 +114,17 @@ def _temps(root: Path, folder: str) -> list[str]:
 
 def _disagreement(root: Path) -> str | None:
     """Whether milestone, session file and log disagree about pause (None: they agree), or
-    the log holds a line twice."""
+    the log holds a line twice in a row."""
     from kiro_tui.core import sessions
 
     recs, _torn = log_lines(root)
     raw = (root / ".milestones/logs" / f"execution-{MID}.jsonl").read_bytes()
     lines = [x for x in raw.split(b"\n") if x.strip()]
-    if len(lines) != len(set(lines)):
-        twice = next(x for x in lines if lines.count(x) > 1)
+    # a line appended twice (a killed action's line, then again by the next action) follows
+    # itself; equal lines apart are two actions in the same second (pause, resume, pause and
+    # resume within one second write two equal resume lines: timestamps are to the second)
+    twice = next((a for a, b in itertools.pairwise(lines) if a == b), None)
+    if twice is not None:
         return f"a log line written twice: {twice[:300].decode(errors='replace')}"
     doc = doc_of(root)
     status = str(doc.get("status"))
