@@ -79,11 +79,11 @@ class KiroApp(App[int]):
         self.actor: str | None = None  # the user config's user_name, once it is loaded
         self._saved_theme: str | None = None
         self.last_notice: str | None = None
-        self.snapshots_applied = 0
-        self.heap_frozen = False
-        """`gc.freeze()` was called, after the first full snapshot (see on_snapshot_arrived)."""
-        """Snapshots the screen was rebuilt from (for tests and the bench)."""
         """The last action outcome shown to the user (one line)."""
+        self.snapshots_applied = 0
+        """Snapshots the screen was rebuilt from (for tests and the bench)."""
+        self.heap_frozen = False
+        """`gc.freeze()` was called after the first full snapshot (see on_snapshot_arrived)."""
         self.inbox: tuple[InboxItem, ...] = ()
         """The attention inbox of snapshot `inbox_seq` (core.inbox order)."""
         self.inbox_seq = -1

@@ -1,7 +1,8 @@
 """Moving the tree's cursor changes the detail pane in the same frame as the highlight (the
 detail follows the cursor synchronously, not one message hop and one frame later), and the app
-freezes its long-lived heap when it starts and once the first full snapshot is on screen so that a full garbage
-collection does not cost a frame every few seconds; the heap is unfrozen when the app ends."""
+freezes its long-lived heap when it starts and once the first full snapshot is on screen, so
+that a full garbage collection does not cost a frame every few seconds; the heap is unfrozen
+when the app ends."""
 
 from __future__ import annotations
 

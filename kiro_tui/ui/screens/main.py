@@ -373,14 +373,13 @@ class MainScreen(Screen[None]):
         """The help screen, built once per key map and kept installed: pressed again, it is
         shown without composing, styling and laying out its text again."""
         app, keymap = self.app, dict(self.kiro.keymap)
-        name = "help"
-        if app.is_screen_installed(name):
-            shown = app.get_screen(name)
-            if not isinstance(shown, HelpScreen) or shown.keymap != keymap:
-                app.uninstall_screen(name)
-        if not app.is_screen_installed(name):
-            app.install_screen(HelpScreen(keymap), name)
-        app.push_screen(name)
+        if app.is_screen_installed("help"):
+            if getattr(app.get_screen("help"), "keymap", None) == keymap:
+                app.push_screen("help")
+                return
+            app.uninstall_screen("help")  # the key map was loaded after it was built
+        app.install_screen(HelpScreen(keymap), "help")
+        app.push_screen("help")
 
     async def action_quit(self) -> None:
         await self.app.action_quit()

@@ -10,7 +10,8 @@ A snapshot that changed something else reads nothing.
 Each file is cut at PANE_BYTES and at most MAX_FILES are read (the approval modal shows one file
 at a time, larger); the widgets are the approval modal's (`deliverable_viewer.content_widgets`):
 Markdown rendered, YAML, JSON and code highlighted, the rest plain, never markup. Every change to
-the children is made by this widget's own handler (after the frame that follows each answer), in order.
+the children is made by this widget's own handler, in order, after the frame that follows each
+answer (`Draw`), and only when what it would show differs from what it shows.
 """
 
 from __future__ import annotations
