@@ -22,6 +22,7 @@ from kiro_tui.ui.widgets.blocker_note import BlockerNote
 from kiro_tui.ui.widgets.blocker_table import BlockerTable
 from kiro_tui.ui.widgets.detail import DetailPane
 from kiro_tui.ui.widgets.event_log import EventLog
+from kiro_tui.ui.widgets.key_footer import KeyFooter
 from kiro_tui.ui.widgets.kiro_header import KiroHeader
 from kiro_tui.ui.widgets.milestone_tree import MilestoneTree
 
@@ -180,14 +181,9 @@ async def test_blockers_show_their_age(seed: Path, monkeypatch: pytest.MonkeyPat
 
 
 def footer_keys(app: object) -> dict[str, bool]:
-    """Each footer key and whether it lies wholly on screen."""
-    screen = app.screen  # type: ignore[attr-defined]
-    width = screen.size.width
-    out = {}
-    for item in screen.query("FooterKey"):
-        r = item.region
-        out[item.key] = r.width > 0 and r.right <= width - 12  # the palette hint is at the end
-    return out
+    """Each key the footer draws in full at the screen's width."""
+    footer = app.screen.query_one(KeyFooter)  # type: ignore[attr-defined]
+    return dict.fromkeys(footer.visible_keys(), True)
 
 
 @pytest.mark.parametrize("size", [(80, 24), (120, 40), (200, 60), (50, 12)])
