@@ -4,11 +4,15 @@
 even with the text it already shows. The header, the detail pane and the blocker note are set
 again on every snapshot; during an agent's burst most of those snapshots leave their text as it
 was, and a key pressed then waited behind layouts that changed nothing.
+
+A change that keeps the text's height at the widget's width (a status word, a count, a time)
+only repaints the widget: the rest of the screen cannot move, so no layout is asked for.
 """
 
 from __future__ import annotations
 
 from textual.content import Content
+from textual.visual import visualize
 from textual.widgets import Static
 
 
@@ -18,8 +22,11 @@ class MarkupStatic(Static):
     def __init__(self, *args: object, **kw: object) -> None:
         super().__init__(*args, **kw)  # type: ignore[arg-type]
         self._markup: str | None = None
+        self._measured: tuple[int, int] | None = None  # (width, height) of the text shown
         self.updates = 0
         """How many times the markup changed (counted by tests: work, not time)."""
+        self.layouts = 0
+        """How many of those changes asked for a layout of the screen."""
 
     def show_markup(self, markup: str) -> bool:
         """Show `markup`; False (nothing done) when it is what is shown already."""
@@ -27,5 +34,15 @@ class MarkupStatic(Static):
             return False
         self._markup = markup
         self.updates += 1
-        self.update(Content.from_markup(markup))
+        content = Content.from_markup(markup)
+        width = self.content_size.width
+        measured = None
+        sized = self.styles.width
+        if width and (sized is None or not sized.is_auto):
+            height = visualize(self, content, markup=False).get_height(self.styles, width)
+            measured = (width, height)
+        same = measured is not None and measured == self._measured
+        self._measured = measured
+        self.layouts += not same
+        self.update(content, layout=not same)
         return True
