@@ -39,7 +39,9 @@ class MarkupStatic(Static):
         measured = None
         sized = self.styles.width
         if width and (sized is None or not sized.is_auto):
-            height = visualize(self, content, markup=False).get_height(self.styles, width)
+            visual = visualize(self, content, markup=False)
+            # as Widget.get_content_height measures it (its styles are the rules it reads)
+            height = visual.get_height(self.styles, width)  # type: ignore[arg-type]
             measured = (width, height)
         same = measured is not None and measured == self._measured
         self._measured = measured
