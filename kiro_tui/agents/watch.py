@@ -75,11 +75,22 @@ class Watcher:
         self.paths = wanted
         self._notify = RustNotify(list(wanted), False, False, 300, True, True)
 
-    def wait(self, timeout_s: float, stop: threading.Event, wake: threading.Event) -> set[str]:
-        """Changed paths (filtered); empty when the timeout passed, `wake` or `stop` was set."""
+    def wait(
+        self,
+        timeout_s: float,
+        stop: threading.Event,
+        wake: threading.Event,
+        step_ms: int | None = None,
+    ) -> set[str]:
+        """Changed paths (filtered); empty when the timeout passed, `wake` or `stop` was set.
+
+        watchfiles looks for changes (and at `stop`/`wake`) every `step_ms` (default: the
+        watcher's), and yields a batch once a step passed with no new change: a change is
+        seen 1-2 steps after it happened, and each step is a wake-up of the process."""
         assert self._notify is not None
         timeout_ms = max(1, int(timeout_s * 1000))
-        raw = self._notify.watch(self.debounce_ms, self.step_ms, timeout_ms, _Either(stop, wake))
+        step = self.step_ms if step_ms is None else step_ms
+        raw = self._notify.watch(self.debounce_ms, step, timeout_ms, _Either(stop, wake))
         if isinstance(raw, str):
             return set()
         return {path for _change, path in raw if interesting(path)}
