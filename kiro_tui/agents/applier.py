@@ -10,6 +10,7 @@ Workspace (never behind its back) and is logged to the role's JSONL file.
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any
@@ -220,6 +221,30 @@ class ActionApplier:
             role=role,
             session_id=self.session_id,
             path=sessions.role_log_path(self.ws.root, self.session_id, role),
+        )
+
+    def log_driver_started(self, takeover_note: str | None = None) -> None:
+        """The executor's log: this process drives the session (and took it over, if so)."""
+        pid = os.getpid()
+        self.log(
+            "task_executor",
+            {
+                "event": "driver_started",
+                "message": f"pid {pid} drives session {self.session_id}",
+                "data": {"pid": pid},
+            },
+        )
+        if takeover_note:
+            self.log(
+                "task_executor",
+                {"event": "driver_takeover", "level": "warning", "message": takeover_note},
+            )
+
+    def log_driver_stopped(self, *, taken_over: bool) -> None:
+        why = ": taken over" if taken_over else ""
+        self.log(
+            "task_executor",
+            {"event": "driver_stopped", "message": f"pid {os.getpid()} stopped driving{why}"},
         )
 
     # ------------------------------------------------------------------ role states

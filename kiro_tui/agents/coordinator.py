@@ -32,7 +32,6 @@ the driver is released; the session stays resumable.
 from __future__ import annotations
 
 import contextlib
-import os
 import threading
 import time
 from collections.abc import Callable
@@ -46,7 +45,7 @@ from kiro_tui.agents.decision_guard import DecisionGuard
 from kiro_tui.agents.heartbeat import Heartbeat
 from kiro_tui.agents.roles import blockers, dependencies, executor, monitor
 from kiro_tui.agents.roles import git as git_role
-from kiro_tui.agents.watch import Watcher, only_named, only_under, subdirs
+from kiro_tui.agents.watch import Pace, Watcher, only_named, only_under, subdirs
 from kiro_tui.core.completion_commit import commit_driven_completion
 from kiro_tui.core.driving import DriverClaim
 from kiro_tui.core.errors import KiroError
@@ -63,12 +62,6 @@ MODULES = {
     "blocker_detector": blockers,
 }
 MAX_WAIT = 3600.0
-# After this long with no change shown and no request, the watcher looks every IDLE_STEP_MS
-# instead of every step_ms: each look is a wake-up of the process (~50 us of CPU on a VM, so
-# 10 ms steps alone cost ~0.5 % of a core). The first change after a quiet spell is then seen
-# within 40-80 ms instead of 10-20 ms; the next ones at the usual pace.
-IDLE_AFTER = 30.0
-IDLE_STEP_MS = 40
 DriveDone = Callable[[DriverClaim | None, KiroError | None], None]
 
 
@@ -114,8 +107,7 @@ class Coordinator:
         self._done = False
         self._stop: threading.Event | None = None
         self.cycles = 0
-        self.active_at = time.time()
-        """When a change was last shown or a request came (time.time()): the watcher's pace."""
+        self.pace = Pace(step_ms)
         self._files_unchanged = False  # this cycle: no deliverable can have changed
         self._quiet_dirs = subdirs(ws.ms, ("sessions", "logs"))  # no deliverable there
         runs = subdirs(ws.ms, ("runs",))  # agents' raw.jsonl: the run view reads it, not snapshots
@@ -164,13 +156,15 @@ class Coordinator:
                 self.run_once()
             while not stop.is_set() and not self._done:
                 timeout = self._next_timer(self._now()) - time.time()
-                changed = watcher.wait(max(0.001, timeout), stop, self._wake, self._step())
+                changed = watcher.wait(
+                    max(0.001, timeout), stop, self._wake, self.pace.step(bool(self.runner.runs()))
+                )
                 if stop.is_set():
                     break
                 if changed and not self._wake.is_set() and self._nothing_shown(changed):
                     continue  # our heartbeat's writes, agents' raw.jsonl: nothing to rebuild
                 if changed or self._wake.is_set():
-                    self.active_at = time.time()
+                    self.pace.active()
                 if changed:
                     self._idle.clear()
                 quiet = not self._wake.is_set() and only_under(changed, self._quiet_dirs)
@@ -186,12 +180,6 @@ class Coordinator:
             with self._lock:
                 self._release()
             self._idle.set()
-
-    def _step(self) -> int | None:
-        """The watcher's step: its own (None) unless quiet for IDLE_AFTER with no agent run."""
-        if time.time() - self.active_at < IDLE_AFTER or self.runner.runs():
-            return None
-        return max(self.step_ms, IDLE_STEP_MS)
 
     def run_once(self) -> None:
         """One cycle: requests, new log lines, a snapshot, the roles when driving."""
@@ -225,19 +213,7 @@ class Coordinator:
             self._was_paused = None
             self.applier.start(mid, claim.session_id)
             self.runner.begin(mid, claim.session_id)
-            self.applier.log(
-                "task_executor",
-                {
-                    "event": "driver_started",
-                    "message": f"pid {os.getpid()} drives session {claim.session_id}",
-                    "data": {"pid": os.getpid()},
-                },
-            )
-            if claim.note:
-                self.applier.log(
-                    "task_executor",
-                    {"event": "driver_takeover", "level": "warning", "message": claim.note},
-                )
+            self.applier.log_driver_started(claim.note)
             self.applier.set_status("starting", force=True)
             self.heart.reset()
             return claim
@@ -296,15 +272,7 @@ class Coordinator:
         with contextlib.suppress(Exception):
             self.applier.set_status("stopped", force=True)
         with contextlib.suppress(Exception):
-            self.applier.log(
-                "task_executor",
-                {
-                    "event": "driver_stopped",
-                    "message": f"pid {os.getpid()} stopped driving"
-                    if still_mine
-                    else f"pid {os.getpid()} stopped driving: taken over",
-                },
-            )
+            self.applier.log_driver_stopped(taken_over=not still_mine)
         if still_mine:
             with contextlib.suppress(Exception):
                 self.ws.release_driver(self.session_id)

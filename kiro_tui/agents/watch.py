@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -55,6 +56,31 @@ class _Either:
 
     def is_set(self) -> bool:
         return self.stop.is_set() or self.wake.is_set()
+
+
+IDLE_AFTER = 30.0
+IDLE_STEP_MS = 40
+
+
+class Pace:
+    """How often the watcher looks: its own step, or IDLE_STEP_MS once nothing was shown and
+    nothing asked for IDLE_AFTER seconds and no agent runs. Each look is a wake-up of the
+    process (~50 us of CPU on a VM: 10 ms steps alone cost ~0.5 % of a core); the first change
+    after a quiet spell is then seen within 40-80 ms instead of 10-20 ms."""
+
+    def __init__(self, step_ms: int) -> None:
+        self.step_ms = step_ms
+        self.active_at = time.time()
+        """When a change was last shown or a request came (time.time())."""
+
+    def active(self) -> None:
+        self.active_at = time.time()
+
+    def step(self, agents_running: bool) -> int | None:
+        """The step for the next wait: None (the watcher's own) unless idle."""
+        if agents_running or time.time() - self.active_at < IDLE_AFTER:
+            return None
+        return max(self.step_ms, IDLE_STEP_MS)
 
 
 class Watcher:

@@ -51,10 +51,10 @@ def test_an_idle_driver_beats_without_parsing_rebuilding_or_saving(
 def test_a_quiet_driver_looks_for_changes_less_often_and_a_change_brings_the_pace_back(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from kiro_tui.agents import coordinator as coordinator_module
+    from kiro_tui.agents import watch
     from kiro_tui.agents.watch import Watcher
 
-    monkeypatch.setattr(coordinator_module, "IDLE_AFTER", 0.5)
+    monkeypatch.setattr(watch, "IDLE_AFTER", 0.5)
     small_workspace(tmp_path, {"heartbeat": 0.2})
     steps: list[int | None] = []
     real_wait = Watcher.wait
@@ -69,14 +69,14 @@ def test_a_quiet_driver_looks_for_changes_less_often_and_a_change_brings_the_pac
     with Running(coord):
         assert coord.wait_idle(DEADLINE)
         # heartbeats every 0.2 s write the session and the role states: not activity
-        wait_for(lambda: steps and steps[-1] == coordinator_module.IDLE_STEP_MS, "the idle pace")
+        wait_for(lambda: steps and steps[-1] == watch.IDLE_STEP_MS, "the idle pace")
         slow_from = len(steps)
         wait_for(lambda: len(steps) >= slow_from + 3, "more waits at the idle pace")
-        assert set(steps[slow_from:]) == {coordinator_module.IDLE_STEP_MS}
+        assert set(steps[slow_from:]) == {watch.IDLE_STEP_MS}
         # a change from outside (an editor) is activity: the next waits are at the usual step
-        active = coord.active_at
+        active = coord.pace.active_at
         yaml.write_text(yaml.read_text(encoding="utf-8") + "# edited\n", encoding="utf-8")
-        wait_for(lambda: coord.active_at > active, "the edit seen")
+        wait_for(lambda: coord.pace.active_at > active, "the edit seen")
         at = len(steps)
         wait_for(lambda: len(steps) > at, "a wait after the edit")
         assert steps[at] is None  # the watcher's own 10 ms step

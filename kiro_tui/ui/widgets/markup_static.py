@@ -12,7 +12,6 @@ only repaints the widget: the rest of the screen cannot move, so no layout is as
 from __future__ import annotations
 
 from textual.content import Content
-from textual.visual import visualize
 from textual.widgets import Static
 
 
@@ -39,9 +38,8 @@ class MarkupStatic(Static):
         measured = None
         sized = self.styles.width
         if width and (sized is None or not sized.is_auto):
-            visual = visualize(self, content, markup=False)
-            # as Widget.get_content_height measures it (its styles are the rules it reads)
-            height = visual.get_height(self.styles, width)  # type: ignore[arg-type]
+            # Content is the visual Static draws; measured as Widget.get_content_height does
+            height = content.get_height(self.styles, width)  # type: ignore[arg-type]
             measured = (width, height)
         same = measured is not None and measured == self._measured
         self._measured = measured
