@@ -163,8 +163,8 @@ class Coordinator:
                     break
                 if changed and not self._wake.is_set() and self._nothing_shown(changed):
                     continue  # our heartbeat's writes, agents' raw.jsonl: nothing to rebuild
-                if changed or self._wake.is_set():
-                    self.pace.active()
+                if self._wake.is_set():
+                    self.pace.active()  # a request; a change counts once it shows (_cycle)
                 if changed:
                     self._idle.clear()
                 quiet = not self._wake.is_set() and only_under(changed, self._quiet_dirs)
@@ -317,7 +317,10 @@ class Coordinator:
             stepped, self.applier.git_steps = self.applier.git_steps, 0
             snap = replace(snap, git=self.builder.git(bool(stepped)))  # after the actions
             self.cycles += 1
-            if self.on_snapshot and (self.cycles == 1 or not same_view(self._snapshot, snap)):
+            shown = self.cycles == 1 or not same_view(self._snapshot, snap)
+            if shown or evs:
+                self.pace.active()  # another driver's heartbeat is not activity
+            if self.on_snapshot and shown:
                 self.on_snapshot(snap)  # a heartbeat-only change publishes nothing
             self._snapshot = snap
 

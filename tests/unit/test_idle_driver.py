@@ -80,3 +80,26 @@ def test_a_quiet_driver_looks_for_changes_less_often_and_a_change_brings_the_pac
         at = len(steps)
         wait_for(lambda: len(steps) > at, "a wait after the edit")
         assert steps[at] is None  # the watcher's own 10 ms step
+
+
+def test_an_observer_of_a_driven_milestone_goes_quiet_although_the_driver_beats(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another driver's heartbeat (its session file and role states, every 0.2 s here) wakes an
+    observer (a dashboard), but shows nothing new: the observer slows down all the same."""
+    from kiro_tui.agents import watch
+
+    monkeypatch.setattr(watch, "IDLE_AFTER", 0.5)
+    small_workspace(tmp_path, {"heartbeat": 0.2})
+    driver = Coordinator(Workspace(tmp_path), drive="m")
+    observer = Coordinator(Workspace(tmp_path))
+    with Running(driver), Running(observer):
+        assert driver.wait_idle(DEADLINE) and observer.wait_idle(DEADLINE)
+        assert observer.snapshot.state.milestone("m") is not None
+        wait_for(
+            lambda: observer.pace.step(False) == watch.IDLE_STEP_MS, "the observer's idle pace"
+        )
+        cycles = observer.cycles
+        wait_for(lambda: observer.cycles >= cycles + 3, "three heartbeats seen by the observer")
+        assert observer.pace.step(False) == watch.IDLE_STEP_MS
+        assert driver.driving == "m" and observer.driving is None
