@@ -41,6 +41,7 @@ from typing import Any
 PY = sys.executable
 LIVE: list[subprocess.Popen[Any]] = []  # every process started, stopped at exit whatever happens
 COLS, LINES = 120, 50
+IDLE_AFTER = 30.0  # s of quiet after which kiro-tui's watcher steps every 40 ms (agents/watch.py)
 PHASES = ("design", "spec", "task", "execute")
 # FORMAT.md section 4, kind "feature"
 DELIVERABLES = {
@@ -994,7 +995,9 @@ def rows_idle(ctx: Ctx, want: set[str]) -> list[Line]:
         )
         LIVE.append(head)
         procs.append(head)
-        time.sleep(2.0)
+        # idle means the steady state: kiro-tui looks for changes less often after IDLE_AFTER s
+        # without activity (the first IDLE_AFTER s of quiet cost what row 4 measured before)
+        time.sleep(IDLE_AFTER + 2.0 - 3.0)
         if "4" in want:
             log("idle CPU of run")
             r, h = idle_cpu([run.pid, head.pid], ctx.windows, ctx.window)
@@ -1014,13 +1017,14 @@ def rows_idle(ctx: Ctx, want: set[str]) -> list[Line]:
             dash = Term(ctx.kiro(root), ctx.env)
             procs.append(dash)
             dash.wait_for("Blockers (", timeout=600)
+            shown = time.monotonic()
             bare = Term([PY, ctx.bare], ctx.env)
             procs.append(bare)
             bw = Term([PY, ctx.bare_watch, str(root / ".milestones")], ctx.env)
             procs.append(bw)
             bare.wait_for("BARE-READY")
             bw.wait_for("WATCH-READY")
-            time.sleep(3.0)
+            time.sleep(max(3.0, IDLE_AFTER + 2.0 - (time.monotonic() - shown)))
             log("idle CPU of the dashboard")
             d, b, w = idle_cpu([dash.proc.pid, bare.proc.pid, bw.proc.pid], ctx.windows, ctx.window)
             out.append(
