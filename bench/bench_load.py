@@ -957,6 +957,12 @@ def row_change(ctx: Ctx) -> list[Line]:
 
 
 # ---------------------------------------------------------------------------- rows 4-5
+def until_idle(active_at: float) -> None:
+    """Idle means the steady state: wait until IDLE_AFTER s (and 2 more) have passed since the
+    process's last activity (time.monotonic()), and at least 2 s in any case."""
+    time.sleep(max(2.0, IDLE_AFTER + 2.0 - (time.monotonic() - active_at)))
+
+
 def quiet(path: Path, secs: float, timeout: float) -> None:
     """Wait until `path` has not changed for `secs` seconds."""
     end = time.monotonic() + timeout
@@ -988,6 +994,7 @@ def rows_idle(ctx: Ctx, want: set[str]) -> list[Line]:
             "run made no session",
         )
         quiet(yaml, 3.0, 120)
+        last_write = time.monotonic() - 3.0
         head = subprocess.Popen(
             [PY, ctx.bare_watch, str(root / ".milestones"), "--headless"],
             env=ctx.env,
@@ -995,9 +1002,7 @@ def rows_idle(ctx: Ctx, want: set[str]) -> list[Line]:
         )
         LIVE.append(head)
         procs.append(head)
-        # idle means the steady state: kiro-tui looks for changes less often after IDLE_AFTER s
-        # without activity (the first IDLE_AFTER s of quiet cost what row 4 measured before)
-        time.sleep(IDLE_AFTER + 2.0 - 3.0)
+        until_idle(last_write)
         if "4" in want:
             log("idle CPU of run")
             r, h = idle_cpu([run.pid, head.pid], ctx.windows, ctx.window)
@@ -1024,7 +1029,7 @@ def rows_idle(ctx: Ctx, want: set[str]) -> list[Line]:
             procs.append(bw)
             bare.wait_for("BARE-READY")
             bw.wait_for("WATCH-READY")
-            time.sleep(max(3.0, IDLE_AFTER + 2.0 - (time.monotonic() - shown)))
+            until_idle(shown)
             log("idle CPU of the dashboard")
             d, b, w = idle_cpu([dash.proc.pid, bare.proc.pid, bw.proc.pid], ctx.windows, ctx.window)
             out.append(
