@@ -9,44 +9,83 @@ stat signature of a phase's files is the cache key.
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
 from typing import Any
 
 from kiro_tui.core import deliverables as dl
 from kiro_tui.core.errors import InvalidId
-from kiro_tui.core.model import Milestone, Phase
+from kiro_tui.core.model import Deliverable, Milestone, Phase
 from kiro_tui.core.snapshot import PhaseFacts
 
 
 def _signature(
     root: Path, task_id: str, phase: Phase
 ) -> tuple[tuple[tuple[Any, ...], ...], float | None]:
+    """(label, mtime_ns, size) per deliverable file, (label, None) when missing, (label,
+    "invalid") when unsafe; and the newest mtime. A regular file in a phase folder known to lie
+    inside the repository costs one `lstat`; a link, a folder or a path the full check."""
     sig: list[tuple[Any, ...]] = []
     newest: float | None = None
+    folder: str | None = None
+    usable = looked = absent = False
     for d in phase.deliverables:
-        try:
-            path = dl.resolve(root, task_id, phase.name, d)
-        except InvalidId:
-            sig.append((d.label, "invalid"))
-            continue
-        try:
-            st = os.stat(path)
-        except OSError:
-            sig.append((d.label, None))
-            continue
-        if os.path.isdir(path):
-            for dirpath, _dirs, files in os.walk(path):
-                for f in sorted(files):
-                    try:
-                        fst = os.stat(os.path.join(dirpath, f))
-                    except OSError:
-                        continue
-                    sig.append((d.label, f, fst.st_mtime_ns, fst.st_size))
-                    newest = max(newest or 0.0, fst.st_mtime)
-        else:
-            sig.append((d.label, st.st_mtime_ns, st.st_size))
-            newest = max(newest or 0.0, st.st_mtime)
+        if dl.plain_name(d):
+            if not looked:
+                looked = True
+                folder, usable = dl.phase_folder(root, task_id, phase.name)
+                # nothing at the folder's path: nothing under it either
+                absent = folder is not None and not usable and not os.path.lexists(folder)
+            if absent:
+                sig.append((d.label, None))
+                continue
+            if usable and folder is not None:
+                try:
+                    st = os.lstat(os.path.join(folder, d.name))
+                except OSError:
+                    sig.append((d.label, None))
+                    continue
+                if stat.S_ISREG(st.st_mode):
+                    sig.append((d.label, st.st_mtime_ns, st.st_size))
+                    newest = max(newest or 0.0, st.st_mtime)
+                    continue
+        newest = _checked(root, task_id, phase, d, sig, newest)
     return tuple(sig), newest
+
+
+def _checked(
+    root: Path,
+    task_id: str,
+    phase: Phase,
+    d: Deliverable,
+    sig: list[tuple[Any, ...]],
+    newest: float | None,
+) -> float | None:
+    """The signature entries of one deliverable by the full check (links followed and checked
+    to stay inside, folders walked); returns the newest mtime so far."""
+    try:
+        path = dl.resolve(root, task_id, phase.name, d)
+    except InvalidId:
+        sig.append((d.label, "invalid"))
+        return newest
+    try:
+        st = os.stat(path)
+    except OSError:
+        sig.append((d.label, None))
+        return newest
+    if os.path.isdir(path):
+        for dirpath, _dirs, files in os.walk(path):
+            for f in sorted(files):
+                try:
+                    fst = os.stat(os.path.join(dirpath, f))
+                except OSError:
+                    continue
+                sig.append((d.label, f, fst.st_mtime_ns, fst.st_size))
+                newest = max(newest or 0.0, fst.st_mtime)
+    else:
+        sig.append((d.label, st.st_mtime_ns, st.st_size))
+        newest = max(newest or 0.0, st.st_mtime)
+    return newest
 
 
 class FactCache:

@@ -77,6 +77,17 @@ def _check_label(d: Deliverable) -> None:
             _SAFE_NAMES.add(name)
 
 
+def plain_name(d: Deliverable) -> bool:
+    """Whether `d` is a plain file name in its phase folder (not a path, not unsafe)."""
+    if d.path is not None:
+        return False
+    try:
+        _check_label(d)
+    except InvalidId:
+        return False
+    return True
+
+
 def resolve(root: Path, task_id: str, phase: str, d: Deliverable) -> Path:
     """The deliverable's path, refused (InvalidId) when it would leave the repository.
 
@@ -208,7 +219,7 @@ def _base_inside(root: str) -> bool:
     return _inside(root, os.path.realpath(os.path.join(root, ".milestones", "deliverables")))
 
 
-def _folder(root: Path, task_id: str, phase: str) -> tuple[str | None, bool]:
+def phase_folder(root: Path, task_id: str, phase: str) -> tuple[str | None, bool]:
     """(the phase folder, whether it exists and lies inside the repository); the folder is
     None when the task id itself is invalid."""
     try:
@@ -257,7 +268,7 @@ def report(
             s = state(root, task_id, phase.name, d)
         else:
             if not looked:
-                folder, usable = _folder(root, task_id, phase.name)
+                folder, usable = phase_folder(root, task_id, phase.name)
                 looked = True
             try:
                 _check_label(d)
@@ -316,7 +327,7 @@ def problems(
                 resolve(root, task_id, phase.name, d)
                 continue
             if not looked:
-                folder, usable = _folder(root, task_id, phase.name)
+                folder, usable = phase_folder(root, task_id, phase.name)
                 on_disk = folder is not None and os.path.lexists(folder)
                 looked = True
             if not on_disk or folder is None:

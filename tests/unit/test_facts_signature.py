@@ -1,0 +1,67 @@
+"""The stat signature of a phase's deliverables: the quick way (one lstat per regular file in a
+folder known to lie inside) gives what the full check gives, for every kind of file a hostile
+repository can hold."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from kiro_tui.agents.facts import _checked, _signature
+from kiro_tui.core.model import Deliverable, Phase
+
+NAMES = ("a.md", "b.md", "c", "d.md", "e.md", "f", "g.md")
+
+
+def full(root: Path, task_id: str, phase: Phase) -> tuple[tuple[tuple[Any, ...], ...], Any]:
+    sig: list[tuple[Any, ...]] = []
+    newest = None
+    for d in phase.deliverables:
+        newest = _checked(root, task_id, phase, d, sig, newest)
+    return tuple(sig), newest
+
+
+def test_the_quick_signature_is_the_full_checks(tmp_path: Path) -> None:
+    root, outside = tmp_path / "repo", tmp_path / "outside"
+    (outside / "design").mkdir(parents=True)
+    (outside / "secret.md").write_text("outside\n")
+    (outside / "design" / "a.md").write_text("outside\n")
+    base = root / ".milestones" / "deliverables"
+    t1 = base / "t1" / "design"
+    t1.mkdir(parents=True)
+    (t1 / "a.md").write_text("# A\nreal\n")  # b.md missing
+    (t1 / "c").mkdir()
+    (t1 / "c" / "one.txt").write_text("1\n")
+    (t1 / "c" / "two.txt").write_text("2\n")
+    os.symlink(t1 / "a.md", t1 / "d.md")  # a link that stays inside
+    os.symlink(outside / "secret.md", t1 / "e.md")  # a link out
+    os.mkfifo(t1 / "f")  # not a regular file
+    os.symlink(t1 / "nowhere.md", t1 / "g.md")  # a dangling link
+    (root / "docs").mkdir()
+    (root / "docs" / "x.md").write_text("x\n")
+    (base / "t3").mkdir()
+    os.symlink(outside / "design", base / "t3" / "design")  # the phase folder is a link out
+    (root / "elsewhere" / "design").mkdir(parents=True)
+    (root / "elsewhere" / "design" / "a.md").write_text("inside\n")
+    os.symlink(root / "elsewhere", base / "t4")  # the task folder is a link that stays inside
+    ds = (
+        *(Deliverable(n) for n in NAMES),
+        Deliverable("x.md", path="docs/x.md"),
+        Deliverable("../z.md"),
+    )
+    phase = Phase(name="design", status="in_progress", gate=True, deliverables=ds)
+    for task_id in ("t1", "t2", "t3", "t4", "../t1", "t 5"):
+        assert _signature(root, task_id, phase) == full(root, task_id, phase), task_id
+    sig = dict((x[0], x[1:]) for x in _signature(root, "t1", phase)[0] if x[0] != "c")
+    assert sig["b.md"] == (None,)
+    assert sig["e.md"] == ("invalid",) and sig["../z.md"] == ("invalid",)
+    assert sig["a.md"] == sig["d.md"]
+    assert {x[1] for x in _signature(root, "t1", phase)[0] if x[0] == "c"} == {
+        "one.txt",
+        "two.txt",
+    }
+    assert _signature(root, "t3", phase)[0][0] == ("a.md", "invalid")
+    assert _signature(root, "t2", phase)[0][0] == ("a.md", None)
+    assert _signature(root, "t4", phase)[0][0][0:1] == ("a.md",)
+    assert _signature(root, "t4", phase)[0][0][1] != "invalid"
