@@ -50,7 +50,7 @@ async def _settle(pilot: Any) -> None:
     await app.workers.wait_for_complete()
     await pilot.pause()
     await pilot.wait_for_scheduled_animations()
-    await pilot.pause()  # the table's column widths follow its rows on the next refresh
+    await pilot.pause()
 
 
 async def _steady(pilot: Any) -> None:
@@ -68,12 +68,6 @@ async def _steady(pilot: Any) -> None:
         return note.shown == (table.current if roomy else None)
 
     await wait_for(pilot, note_settled, "the selected blocker's note")
-    # the table sizes its columns from new rows when it is next idle (Textual's DataTable)
-    await wait_for(
-        pilot,
-        lambda: not table._require_update_dimensions and not table._new_rows,
-        "the blockers' column widths",
-    )
 
 
 async def _detail_read(pilot: Any) -> None:

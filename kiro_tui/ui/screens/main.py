@@ -18,7 +18,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import DataTable, Input
+from textual.widgets import Input
 
 from kiro_tui.ui import attention_nav, keys, screen_actions
 from kiro_tui.ui.messages import ReportReady
@@ -155,7 +155,7 @@ class MainScreen(Screen[None]):
         if sel is not None and sel.phase and self.snapshot is not None:
             self._ask_report(sel, self.snapshot)
 
-    @on(DataTable.RowHighlighted, "#blockers")
+    @on(BlockerTable.Highlighted, "#blockers")
     def _blocker_note(self) -> None:
         """The selected blocker in full; with few rows, only while the blockers have focus."""
         tables, notes = self.query(BlockerTable), self.query(BlockerNote)
