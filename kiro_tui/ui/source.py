@@ -99,9 +99,12 @@ class SnapshotSource:
         self.coordinator.drive(milestone_id, done)
         return True
 
-    def _preload(self, stop: threading.Event, every: float = 0.15) -> None:
+    def _preload(self, stop: threading.Event, every: float = 0.15, most: float = 2.0) -> None:
         """In a big workspace, show milestones as they are parsed, before the first full
-        snapshot. The loader keeps what it parsed, so the full load that follows is quick."""
+        snapshot. The loader keeps what it parsed, so the full load that follows is quick.
+        A preload snapshot carries every milestone so far, and the tree takes each in time
+        linear in its size: they come at least `every` s apart, then a quarter of the time
+        spent so far (at most `most` s), so that a long load is not slowed by showing it."""
         from kiro_tui.core.store import milestone_files
 
         ws = self.ws
@@ -109,15 +112,16 @@ class SnapshotSource:
         if len(files) < PRELOAD_FROM:
             return
         got: list[Any] = []
-        last = time.monotonic()
+        start = last = time.monotonic()
         for i, (path, location, stem, archive) in enumerate(files):
             if stop.is_set():
                 return
             m, _problems = ws.loader.load_one(path, location, stem, archive)
             if m is not None:
                 got.append(m)
-            if time.monotonic() - last > every or i == len(files) - 1:
-                last = time.monotonic()
+            now = time.monotonic()
+            if now - last > min(most, max(every, (now - start) / 4)) or i == len(files) - 1:
+                last = now
                 self._post(partial_snapshot(ws, got))
 
 

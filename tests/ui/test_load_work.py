@@ -78,3 +78,30 @@ def test_a_small_workspace_has_no_first_screen(tmp_path: Path) -> None:
     posted: list[object] = []
     first_screen(ws, posted.append)
     assert posted == []
+
+
+async def test_the_trees_label_widths_are_its_rendered_labels(tmp_path: Path) -> None:
+    """MilestoneTree measures a label without rendering it (Textual measures every line each
+    time the lines change): the width must be the rendered label's, for every kind of row."""
+    from rich.style import Style
+
+    from kiro_tui.demo import build
+
+    root = build(tmp_path / "demo", git=False)
+    app = make_app(root)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        await quiet(pilot)
+        tree = app.query_one(MilestoneTree)
+        tree.root.expand_all()
+        await pilot.pause()
+        nodes, todo = [], list(tree.root.children)
+        while todo:
+            node = todo.pop()
+            nodes.append(node)
+            todo.extend(node.children)
+        infos = [n.data for n in nodes if n.data is not None]
+        assert len(nodes) > 20 and any(i.waiting for i in infos) and any(i.blocked for i in infos)
+        for node in nodes:
+            rendered = tree.render_label(node, Style(), Style()).cell_len
+            assert tree.get_label_width(node) == rendered, node.label
