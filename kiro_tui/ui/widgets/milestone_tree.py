@@ -140,7 +140,9 @@ class MilestoneTree(Tree[NodeInfo]):
         """What `render_label(node).cell_len` gives, without rendering the label (Textual
         measures every line's label each time the tree's lines change: at 2,000 milestones
         loading, most of the UI thread's time)."""
-        width = node.label.cell_len + (cell_len(self.ICON_NODE) if node.allow_expand else 0)
+        label = node.label
+        width = label.cell_len if isinstance(label, Text) else cell_len(label)
+        width += cell_len(self.ICON_NODE) if node.allow_expand else 0
         info = node.data
         if info is None:
             return width
