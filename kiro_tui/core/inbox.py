@@ -47,6 +47,9 @@ def clean(text: object, limit: int = 300) -> str:
     newlines, bidirectional overrides) become spaces or go, runs of spaces shrink, long text
     is cut with an ellipsis."""
     s = "" if text is None else str(text)
+    if s.isascii() and s.isprintable():  # the common case: nothing to replace or drop
+        line = " ".join(s.split())
+        return line if len(line) <= limit else line[: limit - 1] + "…"
     out: list[str] = []
     for ch in s:
         if ch in "\t\n\r\v\f":

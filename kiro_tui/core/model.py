@@ -211,13 +211,40 @@ def unpack_problems(packed: tuple[Any, ...]) -> tuple[Problem, ...]:
     return tuple(Problem(*p) for p in packed)
 
 
+# A phase's deliverables, packed and unpacked: thousands of phases list the same ones (their
+# kind's defaults). Packed, one shared tuple each (pickle then writes it once per file and
+# reads back one object); unpacked, one shared tuple of Deliverables (immutable).
+_PACKED_DS: dict[tuple[tuple[Any, ...], ...], tuple[tuple[Any, ...], ...]] = {}
+_UNPACKED_DS: dict[tuple[tuple[Any, ...], ...], tuple[Deliverable, ...]] = {}
+_SHARED_MAX = 4096
+
+
+def _packed_deliverables(ds: tuple[Deliverable, ...]) -> tuple[tuple[Any, ...], ...]:
+    packed = tuple((d.name, d.path, d.type) for d in ds)
+    shared = _PACKED_DS.get(packed)
+    if shared is None:
+        if len(_PACKED_DS) < _SHARED_MAX:
+            _PACKED_DS[packed] = packed
+        return packed
+    return shared
+
+
+def _unpacked_deliverables(packed: tuple[tuple[Any, ...], ...]) -> tuple[Deliverable, ...]:
+    ds = _UNPACKED_DS.get(packed)
+    if ds is None:
+        ds = tuple([_deliverable(*d) for d in packed])
+        if len(_UNPACKED_DS) < _SHARED_MAX:
+            _UNPACKED_DS[packed] = ds
+    return ds
+
+
 def pack_milestone(m: Milestone) -> tuple[Any, ...]:
     tasks = []
     for t in m.tasks:
         phases = []
         for p in t.phases:
             v = [getattr(p, n) for n in _PHASE_FIELDS]
-            v[_PH_D] = tuple((d.name, d.path, d.type) for d in p.deliverables)
+            v[_PH_D] = _packed_deliverables(p.deliverables)
             v[_PH_R] = tuple((r.action, r.by, r.at, r.comment) for r in p.review_history)
             phases.append(tuple(v))
         tv = [getattr(t, n) for n in _TASK_FIELDS]
@@ -241,8 +268,8 @@ def unpack_milestone(packed: tuple[Any, ...]) -> Milestone:
         phases = []
         for pv in tv[_T_P]:
             v = list(pv)
-            v[_PH_D] = tuple([_deliverable(*d) for d in pv[_PH_D]])
-            v[_PH_R] = tuple([Review(*r) for r in pv[_PH_R]])
+            v[_PH_D] = _unpacked_deliverables(pv[_PH_D])
+            v[_PH_R] = tuple([Review(*r) for r in pv[_PH_R]]) if pv[_PH_R] else ()
             phases.append(Phase(*v))
         t = list(tv)
         t[_T_P] = tuple(phases)

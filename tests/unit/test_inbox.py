@@ -224,3 +224,15 @@ def test_finished_milestones_and_tasks_are_not_in_the_inbox(tmp_path: Path) -> N
     root = copy_fixture("seed-basic", tmp_path / "r")
     edit(root, "active/milestone-001.yaml", 'status: "in_progress"', 'status: "cancelled"')
     assert build_inbox(snap_of(root)) == []
+
+
+def test_clean_makes_one_safe_line_of_any_text() -> None:
+    from kiro_tui.core.inbox import clean
+
+    assert clean("  Add   the login form ") == "Add the login form"
+    assert clean("a\tb\nc\r\nd") == "a b c d"
+    assert clean("red \x1b[31mtext\x07 \x7f!") == "red [31mtext !"
+    assert clean("abc\u202edef\u2066") == "abcdef"  # bidirectional overrides go
+    assert clean("Café ½ — ok") == "Café ½ — ok"
+    assert clean("x" * 400) == "x" * 299 + "…" and clean("é" * 90, 80) == "é" * 79 + "…"
+    assert clean(None) == "" and clean(42) == "42"
