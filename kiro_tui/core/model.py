@@ -238,16 +238,35 @@ def _unpacked_deliverables(packed: tuple[tuple[Any, ...], ...]) -> tuple[Deliver
     return ds
 
 
+_SHAREABLE = (str, float, tuple)
+
+
+def _shared(values: list[Any], memo: dict[tuple[type, Any], Any]) -> list[Any]:
+    """`values` with each string, float or tuple of them that an earlier one equals replaced
+    by that earlier object: pickle writes an object it has seen once, and reads it back as
+    one (the tasks of one file repeat their timestamps, hours, criteria and descriptions)."""
+    out = []
+    for v in values:
+        if type(v) in _SHAREABLE:
+            try:
+                v = memo.setdefault((type(v), v), v)
+            except TypeError:  # a tuple holding something unhashable: kept as it is
+                pass
+        out.append(v)
+    return out
+
+
 def pack_milestone(m: Milestone) -> tuple[Any, ...]:
     tasks = []
+    memo: dict[tuple[type, Any], Any] = {}
     for t in m.tasks:
         phases = []
         for p in t.phases:
-            v = [getattr(p, n) for n in _PHASE_FIELDS]
+            v = _shared([getattr(p, n) for n in _PHASE_FIELDS], memo)
             v[_PH_D] = _packed_deliverables(p.deliverables)
             v[_PH_R] = tuple((r.action, r.by, r.at, r.comment) for r in p.review_history)
             phases.append(tuple(v))
-        tv = [getattr(t, n) for n in _TASK_FIELDS]
+        tv = _shared([getattr(t, n) for n in _TASK_FIELDS], memo)
         tv[_T_P] = tuple(phases)
         tasks.append(tuple(tv))
     mv = [getattr(m, n) for n in _MILESTONE_FIELDS]

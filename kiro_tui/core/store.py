@@ -32,7 +32,7 @@ SKIP_NAMES = {
     "lessons-learned.yaml",
     "stakeholder-feedback.yaml",
 }
-CACHE_VERSION = 3
+CACHE_VERSION = 4  # 4: each entry's milestone pickled on its own
 
 
 def skipped_name(name: str) -> bool:
@@ -98,7 +98,10 @@ def stat_key(st: os.stat_result) -> tuple[int, int, int, int]:
 
 class _FileCache:
     """Built milestones, packed (model.pack_milestone), by path, `stat_key` and the settings
-    they were built with; kept in memory and in the user cache folder."""
+    they were built with; kept in memory and in the user cache folder. Each entry's milestone
+    is kept pickled (bytes): unpickled, the entries of 2,000 milestones x 20 tasks took 138 MB
+    beside the milestones built from them, as bytes 28 MB, and the file is written without
+    walking them again."""
 
     def __init__(self, root: Path, cache_dir: Path | None, persist: bool) -> None:
         self._entries: dict[str, tuple[Any, ...]] | None = None
@@ -299,21 +302,25 @@ class Loader:
         hit = self.cache.entries.get(rel) if persisted or self.cache._entries is not None else None
         m: Milestone | None = None
         probs: tuple[Problem, ...] | None = None
-        if isinstance(hit, tuple) and len(hit) == 4 and hit[0] == key and hit[1] == want:
+        if isinstance(hit, tuple) and len(hit) == 3 and hit[0] == key and hit[1] == want:
+            import pickle
+
             try:
-                m = unpack_milestone(hit[2]) if hit[2] is not None else None
-                probs = unpack_problems(hit[3])
+                packed, packed_probs = pickle.loads(hit[2])
+                m = unpack_milestone(packed) if packed is not None else None
+                probs = unpack_problems(packed_probs)
             except Exception:  # a cache written by something else: build again
                 m, probs = None, None
         if probs is None:
             m, probs = self._build(Path(path), rel, location, stem, archive)
             if persisted or self.cache._entries is not None:
-                self.cache.entries[rel] = (
-                    key,
-                    want,
-                    pack_milestone(m) if m else None,
-                    pack_problems(probs),
+                import pickle
+
+                blob = pickle.dumps(
+                    (pack_milestone(m) if m else None, pack_problems(probs)),
+                    protocol=pickle.HIGHEST_PROTOCOL,
                 )
+                self.cache.entries[rel] = (key, want, blob)
                 self.cache.mark(rel)
         self._built[rel] = (key, m, probs)
         return m, probs

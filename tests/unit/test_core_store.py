@@ -56,11 +56,14 @@ def test_the_persisted_cache_is_used(seed: Path) -> None:
     version, entries = pickle.loads(cache.read_bytes())
     assert version == _cache_version()
     rel = "active/milestone-001.yaml"
-    key, settings, packed, problems = entries[rel]
+    key, settings, blob = entries[rel]
+    assert isinstance(blob, bytes)  # each milestone pickled on its own (bytes in memory)
+    packed, problems = pickle.loads(blob)
     assert key == stat_key((seed / M1).stat()) and problems == ()
     # plant a different title under the same key: a warm load must take it from the cache
     m = unpack_milestone(packed)
-    entries[rel] = (key, settings, pack_milestone(replace(m, title="From the cache")), problems)
+    planted = pickle.dumps((pack_milestone(replace(m, title="From the cache")), problems))
+    entries[rel] = (key, settings, planted)
     cache.write_bytes(pickle.dumps((version, entries)))
     m = Workspace.open(seed).load().milestone("milestone-001")
     assert m is not None and m.title == "From the cache"
@@ -183,3 +186,27 @@ def test_a_long_running_loader_saves_at_most_every_so_often(seed: Path) -> None:
     assert cache.read_bytes() == first and ws.loader.cache.dirty  # not yet
     ws.loader.cache.save(force=True)
     assert cache.read_bytes() != first and not ws.loader.cache.dirty
+
+
+def test_a_packed_milestone_shares_equal_values_and_keeps_their_types(seed: Path) -> None:
+    """Equal strings, floats and tuples of one file are pickled once and come back as one
+    object (the cache and the milestones in memory hold each once); 2.0 stays a float."""
+    state = Workspace.open(seed, persist_cache=False).load()
+    m = next(x for x in state.milestones if len(x.tasks) >= 2)
+    stamp = "2026-11-21T10:00:00Z"
+    tasks = tuple(
+        replace(
+            t,
+            assigned_to="".join(["cla", "ude"]),  # equal, never the same object
+            estimated_hours=float(i % 2 + 1) if i else 2,
+            phases=tuple(replace(p, started_at=stamp[:10] + stamp[10:]) for p in t.phases),
+        )
+        for i, t in enumerate(m.tasks)
+    )
+    m = replace(m, tasks=tasks)
+    back = unpack_milestone(pickle.loads(pickle.dumps(pack_milestone(m))))
+    assert back == m
+    first, second = back.tasks[0], back.tasks[1]
+    assert first.assigned_to is second.assigned_to
+    assert first.phases[0].started_at is second.phases[-1].started_at
+    assert type(first.estimated_hours) is int and type(second.estimated_hours) is float
