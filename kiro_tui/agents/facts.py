@@ -18,14 +18,19 @@ from kiro_tui.core.errors import InvalidId
 from kiro_tui.core.model import Deliverable, Milestone, Phase
 from kiro_tui.core.snapshot import PhaseFacts
 
+Quick = list[tuple[str, str | None, int]]  # (label, path of a regular file or None, size)
+
 
 def _signature(
     root: Path, task_id: str, phase: Phase
-) -> tuple[tuple[tuple[Any, ...], ...], float | None]:
+) -> tuple[tuple[tuple[Any, ...], ...], float | None, Quick | None]:
     """(label, mtime_ns, size) per deliverable file, (label, None) when missing, (label,
-    "invalid") when unsafe; and the newest mtime. A regular file in a phase folder known to lie
-    inside the repository costs one `lstat`; a link, a folder or a path the full check."""
+    "invalid") when unsafe; the newest mtime; and, when every deliverable is a regular file or
+    missing in a phase folder known to lie inside the repository (one `lstat` each), what it
+    found (so that a report needs no second look); None when one took the full check (a
+    link, a folder, a path)."""
     sig: list[tuple[Any, ...]] = []
+    quick: Quick | None = []
     newest: float | None = None
     folder: str | None = None
     usable = looked = absent = False
@@ -38,19 +43,27 @@ def _signature(
                 absent = folder is not None and not usable and not os.path.lexists(folder)
             if absent:
                 sig.append((d.label, None))
+                if quick is not None:
+                    quick.append((d.label, None, 0))
                 continue
             if usable and folder is not None:
+                path = os.path.join(folder, d.name)
                 try:
-                    st = os.lstat(os.path.join(folder, d.name))
+                    st = os.lstat(path)
                 except OSError:
                     sig.append((d.label, None))
+                    if quick is not None:
+                        quick.append((d.label, None, 0))
                     continue
                 if stat.S_ISREG(st.st_mode):
                     sig.append((d.label, st.st_mtime_ns, st.st_size))
                     newest = max(newest or 0.0, st.st_mtime)
+                    if quick is not None:
+                        quick.append((d.label, path, st.st_size))
                     continue
+        quick = None
         newest = _checked(root, task_id, phase, d, sig, newest)
-    return tuple(sig), newest
+    return tuple(sig), newest, quick
 
 
 def _checked(
@@ -96,15 +109,22 @@ class FactCache:
         self._cache: dict[tuple[str, str, str, str, bool], PhaseFacts] = {}
 
     def phase(self, mid: str, task_id: str, phase: Phase, want_digest: bool) -> PhaseFacts:
-        sig, newest = _signature(self.root, task_id, phase)
+        sig, newest, quick = _signature(self.root, task_id, phase)
         key = (mid, task_id, phase.name, phase.status, want_digest)
         hit = self._cache.get(key)
         if hit is not None and hit.signature == sig:
             return hit
-        rep = dl.report(self.root, task_id, phase)
+        if quick is not None:  # what dl.report finds, from the files the signature saw
+            missing = tuple(
+                label
+                for label, path, size in quick
+                if path is None or dl.file_state(path, size) != "present"
+            )
+        else:
+            missing = dl.report(self.root, task_id, phase).missing
         facts = PhaseFacts(
-            complete=rep.complete,
-            missing=rep.missing,
+            complete=not missing,
+            missing=missing,
             digest=dl.digest(self.root, task_id, phase) if want_digest else None,
             newest_mtime=newest,
             signature=sig,

@@ -3,6 +3,7 @@ injectable clock every action and the coordinator take their time from."""
 
 from __future__ import annotations
 
+import functools
 import os
 import time
 from collections.abc import Mapping
@@ -67,6 +68,12 @@ def parse_ts(value: object) -> datetime | None:
         return value if value.tzinfo else value.replace(tzinfo=UTC)
     if not isinstance(value, str) or not value:
         return None
+    return _parse_text(value)
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def _parse_text(value: str) -> datetime | None:
+    """parse_ts of a string (kept: each cycle reads every task's and phase's timestamps)."""
     text = value.strip()
     if text.endswith("Z"):
         text = text[:-1] + "+00:00"

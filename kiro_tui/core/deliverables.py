@@ -158,7 +158,7 @@ def _head_state(head: bytes) -> str:
     return "present" if is_template is False else "template" if is_template else "empty"
 
 
-def _file_state(path: Path | str, size: int | None = None) -> str:
+def file_state(path: Path | str, size: int | None = None) -> str:
     """'present', 'template', 'empty' for an existing regular file (`size` when known)."""
     if size is None:
         try:
@@ -182,7 +182,7 @@ def _dir_state(root: Path, path: str) -> str:
             p = os.path.join(dirpath, f)
             if os.path.islink(p) and not _inside(root, os.path.realpath(p)):
                 continue  # a link out of the repository does not count
-            s = _file_state(p)
+            s = file_state(p)
             if s == "present":
                 return "present"
             if s == "template":
@@ -198,7 +198,7 @@ def state(root: Path, task_id: str, phase: str, d: Deliverable) -> str:
         return "invalid"
     if path.is_dir():
         return _dir_state(root, str(path))
-    return _file_state(path)
+    return file_state(path)
 
 
 @dataclass(frozen=True, slots=True)
@@ -303,10 +303,10 @@ def _named_state(root: Path, path: str) -> str:
             return "invalid"
         if os.path.isdir(path):
             return _dir_state(root, path)
-        return _file_state(path)
+        return file_state(path)
     if stat.S_ISDIR(st.st_mode):
         return _dir_state(root, path)
-    return _file_state(path, st.st_size)
+    return file_state(path, st.st_size)
 
 
 def problems(

@@ -8,7 +8,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from kiro_tui.agents.facts import _checked, _signature
+from kiro_tui.agents.facts import FactCache, _checked, _signature
+from kiro_tui.core import deliverables as dl
 from kiro_tui.core.model import Deliverable, Phase
 
 NAMES = ("a.md", "b.md", "c", "d.md", "e.md", "f", "g.md")
@@ -52,7 +53,7 @@ def test_the_quick_signature_is_the_full_checks(tmp_path: Path) -> None:
     )
     phase = Phase(name="design", status="in_progress", gate=True, deliverables=ds)
     for task_id in ("t1", "t2", "t3", "t4", "../t1", "t 5"):
-        assert _signature(root, task_id, phase) == full(root, task_id, phase), task_id
+        assert _signature(root, task_id, phase)[:2] == full(root, task_id, phase), task_id
     sig = dict((x[0], x[1:]) for x in _signature(root, "t1", phase)[0] if x[0] != "c")
     assert sig["b.md"] == (None,)
     assert sig["e.md"] == ("invalid",) and sig["../z.md"] == ("invalid",)
@@ -65,3 +66,31 @@ def test_the_quick_signature_is_the_full_checks(tmp_path: Path) -> None:
     assert _signature(root, "t2", phase)[0][0] == ("a.md", None)
     assert _signature(root, "t4", phase)[0][0][0:1] == ("a.md",)
     assert _signature(root, "t4", phase)[0][0][1] != "invalid"
+
+    for task_id in ("t1", "t2", "t3", "t4", "../t1"):  # the facts say what a report says
+        facts = FactCache(root).phase("m1", task_id, phase, False)
+        assert facts.missing == dl.report(root, task_id, phase).missing, task_id
+
+
+def test_facts_from_the_quick_look_are_a_reports(tmp_path: Path) -> None:
+    """Regular files and missing ones only: the facts come from the signature's own look."""
+    folder = tmp_path / ".milestones" / "deliverables" / "t1" / "design"
+    folder.mkdir(parents=True)
+    (folder / "real.md").write_text("# Design\nThe form posts to /api/login.\n")
+    (folder / "template.md").write_text("# Design\n\n[Describe the architecture]\n")
+    (folder / "empty.md").write_text("")
+    names = ("real.md", "template.md", "empty.md", "missing.md")
+    phase = Phase(
+        name="design",
+        status="in_progress",
+        gate=True,
+        deliverables=tuple(Deliverable(n) for n in names),
+    )
+    assert _signature(tmp_path, "t1", phase)[2] is not None  # the quick look was enough
+    facts = FactCache(tmp_path).phase("m1", "t1", phase, False)
+    assert facts.missing == dl.report(tmp_path, "t1", phase).missing
+    assert facts.missing == ("template.md", "empty.md", "missing.md") and not facts.complete
+    for name in names[1:]:
+        (folder / name).write_text(f"# {name}\nReal content for {name}.\n")
+    facts = FactCache(tmp_path).phase("m1", "t1", phase, False)
+    assert facts.complete and facts.missing == ()
