@@ -45,12 +45,6 @@ def _kiro_commands() -> Any:
     return KiroCommands
 
 
-def _settle_heap() -> None:
-    """The first full snapshot is on screen: what exists now is frozen, the collector back on."""
-    gc.freeze()
-    gc.enable()
-
-
 class KiroApp(App[int]):
     """kiro-tui's dashboard."""
 
@@ -231,7 +225,15 @@ class KiroApp(App[int]):
             # a full collection of that heap took 40-60 ms (a frame missed every few seconds
             # of moving through the tree); now it scans only what was made since.
             self.heap_frozen = True
-            self.call_after_refresh(_settle_heap)
+            self.call_after_refresh(self._first_shown)
+
+    def _first_shown(self) -> None:
+        """The first full snapshot is on screen: what exists now is frozen, the collector on
+        again, and the source may set up its watcher."""
+        gc.freeze()
+        gc.enable()
+        if self.source is not None:
+            self.source.shown.set()
 
     def watch_snapshot(self, snap: Snapshot | None) -> None:
         self.main.snapshot = snap

@@ -29,6 +29,7 @@ FIRST_SCREEN = 4  # of those, parsed and shown first, before anything else is se
 # milestone file in it (0.1 s at 500, 0.4 s at 2,000). Below this many files the cache is
 # quicker than parsing the first screen.
 CACHE_FIRST_BELOW = 200
+SHOWN_WAIT = 2.0  # s the watcher's set-up waits for the first full snapshot to be on screen
 
 
 def initial_events(ms: Path, post: Callable[[Any], object]) -> None:
@@ -75,12 +76,15 @@ class SnapshotSource:
             step_ms=10,
         )
         self._once = threading.Lock()
+        self.shown = threading.Event()
+        """Set by the app once the first full snapshot is on screen: the watcher is set up
+        after that (its set-up holds the interpreter; see Coordinator.run)."""
 
     def run(self, stop: threading.Event) -> None:
         """The coordinator's loop (watching) or one cycle; blocks, for a thread worker."""
         self._preload(stop)
         if self.watch:
-            self.coordinator.run(stop)
+            self.coordinator.run(stop, before_watching=lambda: self.shown.wait(SHOWN_WAIT))
         else:
             self.refresh()
 
