@@ -174,6 +174,8 @@ class KiroApp(App[int]):
             )
         finally:
             self._source_ready.set()
+            if self.source is None:
+                gc.enable()  # no source, no full snapshot: the collector is not kept off
         try:
             self.source.run(self.stop_event)
         finally:
