@@ -60,7 +60,7 @@ class SnapshotBuilder:
 
     def __init__(self, ws: Workspace) -> None:
         self.ws = ws
-        self._facts = FactCache(ws.root)
+        self._facts = FactCache(ws.root, ws.loader.cache.beside("facts"))
         self._followers: dict[Path, Follower] = {}
         self._open_errors: dict[tuple[Any, ...], Event] = {}
         self._seq = 0
@@ -115,6 +115,7 @@ class SnapshotBuilder:
         """A snapshot now. `files_unchanged`: the caller knows that no deliverable file can
         have changed since the last build (only session files or logs did, or nothing: a
         timer): the facts of a milestone that did not change are kept, not read again."""
+        self._facts.save()  # what the last build found, if due (not before its snapshot)
         state = self.ws.load()
         scope = (
             (d.milestone_id,)

@@ -2,14 +2,18 @@
 
 Per phase the coordinator needs: are the deliverables complete, when did they last change, and
 (for approved phases) their digest; a phase waiting at its gate has facts too, so that a change
-to its files gives a new snapshot (what a front end reviewing it shows). A file is read only when its (mtime, size) changed: the
-stat signature of a phase's files is the cache key.
+to its files gives a new snapshot (what a front end reviewing it shows). A file is read only
+when its stat (mtime, size, inode, ctime) changed: the signature of a phase's files is checked
+before its facts are taken from the cache (kept between runs beside the parse cache).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+import pickle
 import stat
+import time
 from pathlib import Path
 from typing import Any
 
@@ -24,11 +28,11 @@ Quick = list[tuple[str, str | None, int]]  # (label, path of a regular file or N
 def _signature(
     root: Path, task_id: str, phase: Phase
 ) -> tuple[tuple[tuple[Any, ...], ...], float | None, Quick | None]:
-    """(label, mtime_ns, size) per deliverable file, (label, None) when missing, (label,
-    "invalid") when unsafe; the newest mtime; and, when every deliverable is a regular file or
-    missing in a phase folder known to lie inside the repository (one `lstat` each), what it
-    found (so that a report needs no second look); None when one took the full check (a
-    link, a folder, a path)."""
+    """(label, mtime_ns, size, inode, ctime_ns) per deliverable file, (label, None) when
+    missing, (label, "invalid") when unsafe; the newest mtime; and, when every deliverable is a
+    regular file or missing in a phase folder known to lie inside the repository (one `lstat`
+    each), what it found (so that a report needs no second look); None when one took the full
+    check (a link, a folder, a path)."""
     sig: list[tuple[Any, ...]] = []
     quick: Quick | None = []
     newest: float | None = None
@@ -56,7 +60,7 @@ def _signature(
                         quick.append((d.label, None, 0))
                     continue
                 if stat.S_ISREG(st.st_mode):
-                    sig.append((d.label, st.st_mtime_ns, st.st_size))
+                    sig.append((d.label, st.st_mtime_ns, st.st_size, st.st_ino, st.st_ctime_ns))
                     newest = max(newest or 0.0, st.st_mtime)
                     if quick is not None:
                         quick.append((d.label, path, st.st_size))
@@ -93,26 +97,83 @@ def _checked(
                     fst = os.stat(os.path.join(dirpath, f))
                 except OSError:
                     continue
-                sig.append((d.label, f, fst.st_mtime_ns, fst.st_size))
+                sig.append((d.label, f, fst.st_mtime_ns, fst.st_size, fst.st_ino, fst.st_ctime_ns))
                 newest = max(newest or 0.0, fst.st_mtime)
     else:
-        sig.append((d.label, st.st_mtime_ns, st.st_size))
+        sig.append((d.label, st.st_mtime_ns, st.st_size, st.st_ino, st.st_ctime_ns))
         newest = max(newest or 0.0, st.st_mtime)
     return newest
 
 
-class FactCache:
-    """PhaseFacts per (milestone, task, phase), recomputed only when the files changed."""
+FACTS_VERSION = 1  # of the stored facts: bump when what a report or a digest says changes
+SAVE_EVERY = 30.0  # s between two writes of the facts file, after the first
 
-    def __init__(self, root: Path) -> None:
+
+class FactCache:
+    """PhaseFacts per (milestone, task, phase), recomputed only when the files changed.
+
+    With a `file` (beside the parse cache), the facts are kept between runs: a start reads
+    them back and takes each whose files have the same signature (every file's mtime, size,
+    inode and ctime), so it reads no deliverable and hashes no approved one again."""
+
+    def __init__(self, root: Path, file: Path | None = None) -> None:
         self.root = root
         self._cache: dict[tuple[str, str, str, str, bool], PhaseFacts] = {}
+        # read from the file, taken into _cache when asked for (what is saved is only what
+        # this run asked for: facts of phases and statuses gone are not kept for ever)
+        self._stored: dict[tuple[str, str, str, str, bool], PhaseFacts] = {}
+        self._file = file
+        self._read = file is None
+        self._dirty = False
+        self._saved_at: float | None = None
+        self.saves = 0  # for tests: how many times the file was written
+
+    def _load(self) -> None:
+        self._read = True
+        assert self._file is not None
+        try:
+            with open(self._file, "rb") as fh:
+                version, stored = pickle.load(fh)
+            if version != FACTS_VERSION or not isinstance(stored, dict):
+                return
+            for key, (complete, missing, digest, newest, sig) in stored.items():
+                self._stored[key] = PhaseFacts(complete, missing, digest, newest, sig)
+        except Exception:  # none yet, or written by something else: computed again
+            self._stored.clear()
+
+    def save(self) -> None:
+        """Write the facts when some changed: at once the first time (the next start is
+        warm), then at most every SAVE_EVERY seconds."""
+        if self._file is None or not self._dirty:
+            return
+        now = time.monotonic()
+        if self._saved_at is not None and now - self._saved_at < SAVE_EVERY:
+            return
+        self._saved_at = now
+        stored = {
+            k: (f.complete, f.missing, f.digest, f.newest_mtime, f.signature)
+            for k, f in self._cache.items()
+        }
+        tmp = self._file.with_name(f".{self._file.name}.{os.getpid()}.tmp")
+        try:
+            self._file.parent.mkdir(parents=True, exist_ok=True)
+            with open(tmp, "wb") as fh:
+                pickle.dump((FACTS_VERSION, stored), fh, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(tmp, self._file)
+            self._dirty = False
+            self.saves += 1
+        except OSError:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
 
     def phase(self, mid: str, task_id: str, phase: Phase, want_digest: bool) -> PhaseFacts:
+        if not self._read:
+            self._load()
         sig, newest, quick = _signature(self.root, task_id, phase)
         key = (mid, task_id, phase.name, phase.status, want_digest)
-        hit = self._cache.get(key)
+        hit = self._cache.get(key) or self._stored.pop(key, None)
         if hit is not None and hit.signature == sig:
+            self._cache[key] = hit
             return hit
         if quick is not None:  # what dl.report finds, from the files the signature saw
             missing = tuple(
@@ -130,6 +191,7 @@ class FactCache:
             signature=sig,
         )
         self._cache[key] = facts
+        self._dirty = True
         return facts
 
     def milestone(

@@ -114,6 +114,15 @@ class _FileCache:
         self.saves = 0  # for tests: how many times the file was written
         self._from_disk = False  # the entries were read from the file (a warm start)
 
+    def beside(self, kind: str) -> Path | None:
+        """The file of another cache of this workspace (`kind`-<key>.pickle, beside this
+        one), or None when nothing of it is kept on disk."""
+        return (
+            self.file.with_name(self.file.name.replace("parsed-", f"{kind}-", 1))
+            if (self.persist)
+            else None
+        )
+
     @property
     def entries(self) -> dict[str, tuple[Any, ...]]:
         """Read from disk on first use: an action that never loads the workspace (approve)

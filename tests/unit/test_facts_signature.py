@@ -8,6 +8,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from kiro_tui.agents.facts import FactCache, _checked, _signature
 from kiro_tui.core import deliverables as dl
 from kiro_tui.core.model import Deliverable, Phase
@@ -94,3 +96,67 @@ def test_facts_from_the_quick_look_are_a_reports(tmp_path: Path) -> None:
         (folder / name).write_text(f"# {name}\nReal content for {name}.\n")
     facts = FactCache(tmp_path).phase("m1", "t1", phase, False)
     assert facts.complete and facts.missing == ()
+
+
+def test_facts_kept_between_runs_are_taken_only_for_unchanged_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A second run reads the facts file and looks at no deliverable's content; a file
+    changed since (even with its mtime put back) has its facts made again."""
+    folder = tmp_path / ".milestones" / "deliverables" / "t1" / "design"
+    folder.mkdir(parents=True)
+    (folder / "a.md").write_text("# A\nReal content.\n")
+    (folder / "b.md").write_text("# B\n\n[Describe it]\n")  # a template: not done yet
+    phase = Phase(
+        name="design",
+        status="in_progress",
+        gate=True,
+        deliverables=(Deliverable("a.md"), Deliverable("b.md")),
+    )
+    store = tmp_path / "cache" / "facts-x.pickle"
+    first = FactCache(tmp_path, store)
+    got = first.phase("m1", "t1", phase, False)
+    assert got.missing == ("b.md",)
+    first.save()
+    assert store.is_file() and first.saves == 1
+    first.save()  # nothing new: not written again
+    assert first.saves == 1
+
+    looked: list[str] = []
+    real = dl.file_state
+    monkeypatch.setattr(dl, "file_state", lambda p, *a: (looked.append(str(p)), real(p, *a))[1])
+    again = FactCache(tmp_path, store).phase("m1", "t1", phase, False)
+    assert again == got and looked == []  # from the file: no deliverable read
+
+    stat = (folder / "b.md").stat()
+    (folder / "b.md").write_text("# B\nDone, for real\n")  # the same size and mtime ...
+    os.utime(folder / "b.md", ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert (folder / "b.md").stat().st_size == stat.st_size  # ... only its ctime tells
+    fresh = FactCache(tmp_path, store).phase("m1", "t1", phase, False)
+    assert fresh.complete and looked  # made again from the files
+    store.write_bytes(b"not a pickle")
+    assert FactCache(tmp_path, store).phase("m1", "t1", phase, False).complete
+
+
+def test_the_facts_file_keeps_only_what_the_last_run_asked_for(tmp_path: Path) -> None:
+    import pickle
+
+    for name in ("design", "spec"):
+        folder = tmp_path / ".milestones" / "deliverables" / "t1" / name
+        folder.mkdir(parents=True)
+        (folder / "a.md").write_text(f"# {name}\nReal content.\n")
+    phases = {
+        n: Phase(name=n, status="in_progress", gate=True, deliverables=(Deliverable("a.md"),))
+        for n in ("design", "spec")
+    }
+    store = tmp_path / "facts.pickle"
+    first = FactCache(tmp_path, store)
+    for ph in phases.values():
+        first.phase("m1", "t1", ph, False)
+    first.save()
+    second = FactCache(tmp_path, store)  # the spec phase is gone from the milestone
+    (tmp_path / ".milestones/deliverables/t1/design/a.md").write_text("# design\nMore.\n")
+    second.phase("m1", "t1", phases["design"], False)
+    second.save()
+    _version, stored = pickle.loads(store.read_bytes())
+    assert [k[2] for k in stored] == ["design"]
