@@ -5,6 +5,7 @@ They are built from parsed YAML by parse.py.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from typing import Any
@@ -239,27 +240,25 @@ def _unpacked_deliverables(packed: tuple[tuple[Any, ...], ...]) -> tuple[Deliver
     return ds
 
 
-_SHAREABLE = (str, float, tuple)
-
-
-def _shared(values: list[Any], memo: dict[tuple[type, Any], Any]) -> list[Any]:
-    """`values` with each string, float or tuple of them that an earlier one equals replaced
-    by that earlier object: pickle writes an object it has seen once, and reads it back as
-    one (the tasks of one file repeat their timestamps, hours, criteria and descriptions)."""
+def _shared(values: list[Any], memo: dict[Any, Any]) -> list[Any]:
+    """`values` with each string, tuple of strings or float that an earlier one equals
+    replaced by that earlier object: pickle writes an object it has seen once, and reads it
+    back as one (the tasks of one file repeat their timestamps, hours, criteria and
+    descriptions). A float's key holds its sign: -0.0 stays -0.0; 2 never becomes 2.0."""
     out = []
     for v in values:
-        if type(v) in _SHAREABLE:
-            try:
-                v = memo.setdefault((type(v), v), v)
-            except TypeError:  # a tuple holding something unhashable: kept as it is
-                pass
+        t = type(v)
+        if t is str or (t is tuple and all(type(x) is str for x in v)):
+            v = memo.setdefault(v, v)
+        elif t is float:
+            v = memo.setdefault((v, math.copysign(1.0, v)), v)
         out.append(v)
     return out
 
 
 def pack_milestone(m: Milestone) -> tuple[Any, ...]:
     tasks = []
-    memo: dict[tuple[type, Any], Any] = {}
+    memo: dict[Any, Any] = {}
     for t in m.tasks:
         phases = []
         for p in t.phases:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import pickle
 from dataclasses import replace
@@ -199,7 +200,10 @@ def test_a_packed_milestone_shares_equal_values_and_keeps_their_types(seed: Path
             t,
             assigned_to="".join(["cla", "ude"]),  # equal, never the same object
             estimated_hours=float(i % 2 + 1) if i else 2,
-            phases=tuple(replace(p, started_at=stamp[:10] + stamp[10:]) for p in t.phases),
+            phases=tuple(
+                replace(p, started_at=stamp[:10] + stamp[10:], actual_hours=-0.0 if j else 0.0)
+                for j, p in enumerate(t.phases)
+            ),
         )
         for i, t in enumerate(m.tasks)
     )
@@ -210,3 +214,5 @@ def test_a_packed_milestone_shares_equal_values_and_keeps_their_types(seed: Path
     assert first.assigned_to is second.assigned_to
     assert first.phases[0].started_at is second.phases[-1].started_at
     assert type(first.estimated_hours) is int and type(second.estimated_hours) is float
+    hours = [p.actual_hours for p in first.phases]
+    assert [math.copysign(1.0, h) for h in hours if h is not None][:2] == [1.0, -1.0]
