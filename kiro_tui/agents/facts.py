@@ -21,6 +21,7 @@ from kiro_tui.core import deliverables as dl
 from kiro_tui.core.errors import InvalidId
 from kiro_tui.core.model import Deliverable, Milestone, Phase
 from kiro_tui.core.snapshot import PhaseFacts
+from kiro_tui.core.store import stat_key
 
 Quick = list[tuple[str, str | None, int]]  # (label, path of a regular file or None, size)
 
@@ -60,7 +61,7 @@ def _signature(
                         quick.append((d.label, None, 0))
                     continue
                 if stat.S_ISREG(st.st_mode):
-                    sig.append((d.label, st.st_mtime_ns, st.st_size, st.st_ino, st.st_ctime_ns))
+                    sig.append((d.label, *stat_key(st)))
                     newest = max(newest or 0.0, st.st_mtime)
                     if quick is not None:
                         quick.append((d.label, path, st.st_size))
@@ -97,10 +98,10 @@ def _checked(
                     fst = os.stat(os.path.join(dirpath, f))
                 except OSError:
                     continue
-                sig.append((d.label, f, fst.st_mtime_ns, fst.st_size, fst.st_ino, fst.st_ctime_ns))
+                sig.append((d.label, f, *stat_key(fst)))
                 newest = max(newest or 0.0, fst.st_mtime)
     else:
-        sig.append((d.label, st.st_mtime_ns, st.st_size, st.st_ino, st.st_ctime_ns))
+        sig.append((d.label, *stat_key(st)))
         newest = max(newest or 0.0, st.st_mtime)
     return newest
 

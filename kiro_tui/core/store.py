@@ -117,11 +117,9 @@ class _FileCache:
     def beside(self, kind: str) -> Path | None:
         """The file of another cache of this workspace (`kind`-<key>.pickle, beside this
         one), or None when nothing of it is kept on disk."""
-        return (
-            self.file.with_name(self.file.name.replace("parsed-", f"{kind}-", 1))
-            if (self.persist)
-            else None
-        )
+        if not self.persist:
+            return None
+        return self.file.with_name(self.file.name.replace("parsed-", f"{kind}-", 1))
 
     @property
     def entries(self) -> dict[str, tuple[Any, ...]]:

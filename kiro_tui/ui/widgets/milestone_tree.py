@@ -119,21 +119,8 @@ class MilestoneTree(Tree[NodeInfo]):
         # insert the glyph after the expand icon
         icon = len(self.ICON_NODE) if node.allow_expand else 0
         out = text[:icon] + glyph + text[icon:]
-        if info.waiting:
-            out.append(
-                f" {WAITING_MARK} gate",
-                self.get_component_rich_style("milestone-tree--marker-waiting", partial=True),
-            )
-        if info.blocked:
-            out.append(
-                f" {BLOCKED_MARK} blocked",
-                self.get_component_rich_style("milestone-tree--marker-blocked", partial=True),
-            )
-        if info.running:
-            out.append(
-                f" {RUN_MARK} agent",
-                self.get_component_rich_style("milestone-tree--marker-running", partial=True),
-            )
+        for mark, part in _marks(info):
+            out.append(mark, self.get_component_rich_style(part, partial=True))
         return out
 
     def get_label_width(self, node: TreeNode[NodeInfo]) -> int:
@@ -147,13 +134,7 @@ class MilestoneTree(Tree[NodeInfo]):
         if info is None:
             return width
         width += cell_len(GLYPH.get(info.status, "?") + " ")
-        if info.waiting:
-            width += cell_len(f" {WAITING_MARK} gate")
-        if info.blocked:
-            width += cell_len(f" {BLOCKED_MARK} blocked")
-        if info.running:
-            width += cell_len(f" {RUN_MARK} agent")
-        return width
+        return width + sum(cell_len(mark) for mark, _part in _marks(info))
 
     # ------------------------------------------------------------------ data
     @property
@@ -369,6 +350,18 @@ class MilestoneTree(Tree[NodeInfo]):
         _ = self.last_line  # lays the lines out again, so that new nodes have a line
         self.move_cursor(target)
         return True
+
+
+def _marks(info: NodeInfo) -> list[tuple[str, str]]:
+    """The marks after a node's label: (text, component class)."""
+    marks = []
+    if info.waiting:
+        marks.append((f" {WAITING_MARK} gate", "milestone-tree--marker-waiting"))
+    if info.blocked:
+        marks.append((f" {BLOCKED_MARK} blocked", "milestone-tree--marker-blocked"))
+    if info.running:
+        marks.append((f" {RUN_MARK} agent", "milestone-tree--marker-running"))
+    return marks
 
 
 def broken_rows(snap: Snapshot, text: str) -> list[tuple[Sel, NodeInfo, str, bool]]:
